@@ -1,0 +1,89 @@
+/** Tests for writeFileAtomic and ensureDir: replacement, no leftover temp files, failure safety. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { ensureDir, writeFileAtomic } from './atomic.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minnow-atomic-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('writeFileAtomic', () => {
+  test('creates a new file from a string', () => {
+    const f = path.join(dir, 'a.txt');
+    writeFileAtomic(f, 'héllo');
+    assert.equal(fs.readFileSync(f, 'utf8'), 'héllo');
+    assert.deepEqual(fs.readdirSync(dir), ['a.txt']);
+  });
+
+  test('replaces an existing file with bytes and leaves no temp files', () => {
+    const f = path.join(dir, 'b.bin');
+    fs.writeFileSync(f, 'old contents that are longer than the new ones');
+    writeFileAtomic(f, new Uint8Array([1, 2, 3]));
+    assert.deepEqual([...fs.readFileSync(f)], [1, 2, 3]);
+    writeFileAtomic(f, new Uint8Array(0));
+    assert.equal(fs.readFileSync(f).byteLength, 0);
+    assert.deepEqual(fs.readdirSync(dir), ['b.bin']);
+  });
+
+  test('writes a subarray view exactly, not its whole buffer', () => {
+    const f = path.join(dir, 'c.bin');
+    const big = new Uint8Array([9, 8, 7, 6, 5]);
+    writeFileAtomic(f, big.subarray(1, 3));
+    assert.deepEqual([...fs.readFileSync(f)], [8, 7]);
+  });
+
+  test('keeps the permission bits of the file it replaces', { skip: process.platform === 'win32' }, () => {
+    const f = path.join(dir, 'mode.txt');
+    fs.writeFileSync(f, 'x');
+    fs.chmodSync(f, 0o600);
+    writeFileAtomic(f, 'y');
+    assert.equal(fs.statSync(f).mode & 0o777, 0o600);
+  });
+
+  test('fails in a missing directory without creating anything', () => {
+    const f = path.join(dir, 'missing', 'x.txt');
+    assert.throws(() => writeFileAtomic(f, 'x'), { code: 'ENOENT' });
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  test('a data argument that throws leaves the old file intact and removes the temp file', () => {
+    const f = path.join(dir, 'keep.txt');
+    fs.writeFileSync(f, 'precious');
+    class Exploding extends Uint8Array {
+      override get byteLength(): number {
+        throw new Error('boom'); // fails after the temp file has been created
+      }
+    }
+    assert.throws(() => writeFileAtomic(f, new Exploding(4)), /boom/);
+    assert.equal(fs.readFileSync(f, 'utf8'), 'precious');
+    assert.throws(() => writeFileAtomic(f, 42 as unknown as Uint8Array), TypeError);
+    assert.equal(fs.readFileSync(f, 'utf8'), 'precious');
+    assert.deepEqual(fs.readdirSync(dir), ['keep.txt']);
+  });
+
+  test('a failed rename (target is a non-empty directory) leaves the target and removes the temp file', () => {
+    const target = path.join(dir, 'target');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'inner.txt'), 'inner');
+    assert.throws(() => writeFileAtomic(target, 'x'));
+    assert.ok(fs.statSync(target).isDirectory());
+    assert.equal(fs.readFileSync(path.join(target, 'inner.txt'), 'utf8'), 'inner');
+    assert.deepEqual(fs.readdirSync(dir), ['target']);
+  });
+});
+
+describe('ensureDir', () => {
+  test('creates nested directories and is idempotent', () => {
+    const d = path.join(dir, 'x', 'y', 'z');
+    ensureDir(d);
+    ensureDir(d);
+    assert.ok(fs.statSync(d).isDirectory());
+  });
+});

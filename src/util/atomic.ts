@@ -1,0 +1,72 @@
+/**
+ * Crash-safe file writes: data goes to a temp file in the target's directory, is fsynced, then
+ * renamed over the target, and the directory is fsynced so the rename itself is durable. A reader
+ * sees either the old file or the complete new one, never a partial write.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Error codes from fsyncing a directory on platforms or file systems that do not support it. */
+const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF']);
+
+/** Create `dir` and any missing parents; no-op if it already exists. */
+export function ensureDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Atomically replace `file` with `data` (strings are written as UTF-8). On any failure the temp
+ * file is removed, the error rethrown, and the previous contents of `file` are left intact.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', existingMode(file));
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!(bytes instanceof Uint8Array))
+      throw new TypeError(`writeFileAtomic ${file}: data must be a Uint8Array or string`);
+    let written = 0;
+    while (written < bytes.byteLength) {
+      written += fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(path.dirname(file));
+}
+
+/** Keep the permission bits of a file being replaced; new files get the default 0o666 & ~umask. */
+function existingMode(file: string): number {
+  try {
+    return fs.statSync(file).mode & 0o777;
+  } catch {
+    return 0o666;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !DIR_FSYNC_UNSUPPORTED.has(code)) throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
