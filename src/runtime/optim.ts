@@ -1,0 +1,117 @@
+/**
+ * AdamW with decoupled weight decay (no decay on biases and LayerNorm), learning-rate schedules,
+ * global-norm gradient clipping and gradient accumulation. A JS loop over Float32Arrays: measured as
+ * fast as putting the update inside the ONNX graph (engine-notes.md).
+ */
+import type { Param } from './params.js';
+
+export interface AdamWConfig {
+  lr: number; // peak learning rate
+  beta1: number; // first-moment decay (0.9)
+  beta2: number; // second-moment decay (0.999)
+  eps: number; // denominator epsilon (1e-6, as BERT)
+  weightDecay: number; // decoupled decay factor (0.01)
+  clipNorm: number; // global gradient-norm clip; 0 disables
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, clipNorm: 1.0 };
+
+/** BERT convention: no weight decay on biases and LayerNorm parameters. */
+export function decays(name: string): boolean {
+  return !(name.endsWith('.bias') || name.includes('LayerNorm') || name.endsWith('_bias'));
+}
+
+export interface Schedule {
+  warmupSteps: number;
+  totalSteps: number;
+  decay: 'linear' | 'cosine' | 'constant';
+}
+
+/** Multiplier on the peak lr at `step` (0-based): linear warmup then linear/cosine decay to 0. */
+export function lrFactor(step: number, s: Schedule): number {
+  if (s.warmupSteps > 0 && step < s.warmupSteps) return (step + 1) / s.warmupSteps;
+  if (s.decay === 'constant') return 1;
+  const span = Math.max(1, s.totalSteps - s.warmupSteps);
+  const t = Math.min(1, Math.max(0, (step - s.warmupSteps) / span));
+  return s.decay === 'linear' ? 1 - t : 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
+/** sqrt of the sum of squares over all gradients. */
+export function globalNorm(grads: Float32Array[]): number {
+  let s = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  return Math.sqrt(s);
+}
+
+export class AdamW {
+  readonly m = new Map<string, Float32Array>();
+  readonly v = new Map<string, Float32Array>();
+  step = 0; // number of updates applied so far
+
+  constructor(
+    readonly params: Param[],
+    readonly cfg: AdamWConfig,
+  ) {
+    for (const p of params) {
+      this.m.set(p.name, new Float32Array(p.data.length));
+      this.v.set(p.name, new Float32Array(p.data.length));
+    }
+  }
+
+  /**
+   * One update with gradients aligned to `params`. `scale` multiplies the gradients first (1/accumulation
+   * steps); returns the global gradient norm before clipping.
+   */
+  update(grads: Float32Array[], lr: number, scale = 1): number {
+    const { beta1, beta2, eps, weightDecay, clipNorm } = this.cfg;
+    const norm = globalNorm(grads) * scale;
+    const clip = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
+    const gs = scale * clip;
+    this.step++;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    const stepSize = lr / bc1;
+    const invBc2 = 1 / Math.sqrt(bc2);
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k];
+      const w = p.data;
+      const g = grads[k];
+      const m = this.m.get(p.name)!;
+      const v = this.v.get(p.name)!;
+      const wd = decays(p.name) ? 1 - lr * weightDecay : 1;
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i] * gs;
+        const mi = beta1 * m[i] + (1 - beta1) * gi;
+        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * wd - (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
+      }
+    }
+    return norm;
+  }
+}
+
+/** Sums gradients over micro-batches; `take()` returns the sums and resets. */
+export class GradAccumulator {
+  private sums: Float32Array[] | null = null;
+  count = 0;
+
+  add(grads: Float32Array[]): void {
+    if (!this.sums) this.sums = grads.map((g) => Float32Array.from(g));
+    else for (let k = 0; k < grads.length; k++) {
+      const s = this.sums[k];
+      const g = grads[k];
+      for (let i = 0; i < g.length; i++) s[i] += g[i];
+    }
+    this.count++;
+  }
+
+  take(): { grads: Float32Array[]; count: number } {
+    if (!this.sums) throw new Error('GradAccumulator: nothing accumulated');
+    const out = { grads: this.sums, count: this.count };
+    this.sums = null;
+    this.count = 0;
+    return out;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * onnxruntime-node sessions: created once per graph and reused for every step.
+ * Feeds wrap existing typed arrays (no copy); outputs come back as new typed arrays.
+ */
+import * as ort from 'onnxruntime-node';
+import type { DType, Graph, NumericArray, Shape } from '../graph/graph.js';
+import { resolveShape } from '../graph/graph.js';
+import { type SerializeOptions, toOnnx } from '../graph/onnx.js';
+
+export interface SessionOptions {
+  /** Intra-op threads (the knob that matters on CPU). Default: 2 or MINNOW_THREADS. */
+  threads?: number;
+  /** Graph optimisation level; 'all' fuses MatMul+Add into Gemm and Transpose+MatMul. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface Tensor {
+  data: NumericArray;
+  shape: number[];
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.MINNOW_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : 2;
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  bool: 'bool',
+  uint8: 'uint8',
+  uint16: 'uint16',
+};
+
+export class Session {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: { name: string; dtype: DType; shape: Shape }[],
+    readonly outputNames: string[],
+  ) {}
+
+  /** Serialise `graph` and create a session for it. */
+  static async create(graph: Graph, opts: SessionOptions = {}, ser: SerializeOptions = {}): Promise<Session> {
+    const bytes = toOnnx(graph, ser);
+    const baked = ser.initializers ?? new Map();
+    const inputs = graph.inputs.filter((v) => !baked.has(v)).map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
+    return Session.fromBytes(bytes, inputs, graph.outputs.map((v) => v.name), opts);
+  }
+
+  static async fromBytes(
+    bytes: Uint8Array,
+    inputs: { name: string; dtype: DType; shape: Shape }[],
+    outputNames: string[],
+    opts: SessionOptions = {},
+  ): Promise<Session> {
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: opts.threads ?? defaultThreads(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: opts.optimization ?? 'all',
+    });
+    const live = new Set(session.inputNames);
+    return new Session(session, inputs.filter((i) => live.has(i.name)), outputNames);
+  }
+
+  /**
+   * Run with named feeds. Feeds for inputs the optimised graph no longer reads are ignored.
+   * `sizes` binds symbolic dims (B, T, ...) when a feed is given without an explicit shape.
+   */
+  async run(feeds: Record<string, Tensor | NumericArray>, sizes: Record<string, number> = {}): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const inp of this.inputs) {
+      const f = feeds[inp.name];
+      if (f === undefined) throw new Error(`session: missing feed "${inp.name}"`);
+      const t: Tensor = ArrayBuffer.isView(f) ? { data: f as NumericArray, shape: resolveShape(inp.shape, sizes) } : (f as Tensor);
+      ortFeeds[inp.name] = new ort.Tensor(ORT_TYPE[inp.dtype], t.data as never, t.shape);
+    }
+    const out = await this.session.run(ortFeeds);
+    const res: Record<string, Tensor> = {};
+    for (const name of this.outputNames) {
+      const t = out[name];
+      res[name] = { data: t.data as NumericArray, shape: t.dims.map(Number) };
+    }
+    return res;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
