@@ -49,6 +49,7 @@ const CASES: Record<string, Case[]> = {
     { build: (_, [x]) => o.erf(x), inputs: [inp('x', [2, 5], undefined, 'float32')], f32: true },
     { build: (_, [x]) => o.erf(x), inputs: [inp('x', [2, 5])] }, // float64 composite
   ],
+  Gelu: [{ build: (_, [x]) => o.gelu(x), inputs: [inp('x', [3, 5], undefined, 'float32')], f32: true }],
   Where: [
     {
       build: (g, [a, b]) => o.where(o.greater(a, g.scalar(0, F)), a, b),

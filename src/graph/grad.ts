@@ -14,6 +14,7 @@ type Rule = (node: Node, dys: (Value | null)[], need: (i: number) => boolean) =>
 /** Sum dy over the axes along which x was broadcast, so the result has x's shape. */
 export function unbroadcast(dy: Value, x: Value): Value {
   if (dy.rank === x.rank && dy.shape.every((d, i) => dimEq(d, x.shape[i]))) return dy;
+  if (x.rank === 1 && dy.rank >= 2 && dimEq(x.shape[0], dy.shape[dy.rank - 1])) return sumRows(dy);
   const lead = dy.rank - x.rank;
   const axes: number[] = [];
   for (let i = 0; i < dy.rank; i++) {
@@ -23,6 +24,21 @@ export function unbroadcast(dy: Value, x: Value): Value {
   let r = axes.length ? o.reduceSum(dy, axes, true) : dy;
   if (lead > 0) r = o.squeeze(r, [...Array(lead).keys()]);
   return r;
+}
+
+/**
+ * Sum over all leading axes: (..., F) -> (F). A matrix-vector product ones(1, N) @ x (N, F): onnxruntime's
+ * ReduceSum over axis 0 measured ~3x slower than this for bias and LayerNorm gradients.
+ */
+export const TUNING = { rowSumMatmul: true };
+export function sumRows(x: Value): Value {
+  if (!TUNING.rowSumMatmul) return o.reduceSum(x, [...Array(x.rank - 1).keys()]);
+  const F = x.shape[x.rank - 1];
+  const flat = x.rank === 2 ? x : o.reshape(x, [-1, F]);
+  const g = x.graph;
+  const n = o.slice(o.shapeOf(flat), [0], [1], [0]); // [N]
+  const ones = o.expand(g.constant([1], x.dtype, [1, 1], 'one'), o.concat([o.i64(g, [1]), n], 0), [1, flat.shape[0]]);
+  return o.reshape(o.matmul(ones, flat), [F]);
 }
 
 const zeroLike = (x: Value) => o.scalarLike(x, 0);
@@ -81,6 +97,13 @@ const RULES: Record<string, Rule> = {
   Erf: ({ inputs: [x] }, [dy]) => [
     o.mul(dy!, o.mul(o.scalarLike(x!, 2 / Math.sqrt(Math.PI)), o.exp(o.neg(o.mul(x!, x!))))),
   ],
+  // d/dx GELU = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+  Gelu: ({ inputs: [x] }, [dy]) => {
+    const c = (v: number) => o.scalarLike(x!, v);
+    const twoPhi = o.add(c(1), o.erf(o.mul(x!, c(Math.SQRT1_2)))); // 2 Phi(x)
+    const xpdf = o.mul(o.mul(x!, o.exp(o.mul(o.mul(x!, x!), c(-0.5)))), c(2 / Math.sqrt(2 * Math.PI))); // 2 x phi(x)
+    return [o.mul(o.mul(dy!, o.add(twoPhi, xpdf)), c(0.5))];
+  },
   Where: ({ inputs: [c, a, b] }, [dy], need) => [
     null,
     need(1) ? unbroadcast(o.where(c!, dy!, zeroLike(dy!)), a!) : null,
@@ -196,8 +219,8 @@ const RULES: Record<string, Rule> = {
     const [, mean, invStd] = n.outputs;
     const lead = [...Array(x.rank - 1).keys()];
     const xhat = o.mul(o.sub(x, mean), invStd); // (..., H)
-    const dgamma = need(1) ? o.reduceSum(o.mul(dy!, xhat), lead) : null;
-    const dbeta = need(2) ? o.reduceSum(dy!, lead) : null;
+    const dgamma = need(1) ? (lead.length ? sumRows(o.mul(dy!, xhat)) : o.mul(dy!, xhat)) : null;
+    const dbeta = need(2) ? (lead.length ? sumRows(dy!) : dy!) : null;
     let dx: Value | null = null;
     if (need(0)) {
       const dxhat = o.mul(dy!, gamma);

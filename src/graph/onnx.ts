@@ -6,7 +6,7 @@ import protobuf from 'protobufjs';
 import { type ConstTensor, type DType, type Graph, type NumericArray, type Shape, type Value } from './graph.js';
 import { ONNX_DTYPE_CODE } from './ops.js';
 
-export const OPSET = 18;
+export const OPSET = 20;
 export const IR_VERSION = 8;
 
 const ONNX_PROTO = `

@@ -112,8 +112,12 @@ function erfComposite(x: Value): Value {
   return mul(sign(x), sub(c(1), erfc));
 }
 
-/** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
+/**
+ * Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). float32 uses the ONNX Gelu op (opset 20), one fused
+ * kernel; float64 check graphs build it from primitives.
+ */
 export function gelu(x: Value): Value {
+  if (x.dtype === 'float32') return unary('Gelu', x, { approximate: str('none') });
   const c = (v: number) => scalarLike(x, v);
   return mul(mul(c(0.5), x), add(c(1), erf(mul(x, c(Math.SQRT1_2)))));
 }

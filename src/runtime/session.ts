@@ -12,6 +12,8 @@ export interface SessionOptions {
   threads?: number;
   /** Graph optimisation level; 'all' fuses MatMul+Add into Gemm and Transpose+MatMul. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write an onnxruntime per-node profile (JSON) with this file prefix; see `minnow bench --profile`. */
+  profile?: string;
 }
 
 export interface Tensor {
@@ -60,6 +62,10 @@ export class Session {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
+      enableProfiling: !!opts.profile,
+      // Worker threads that spin after a run steal the CPU from the JS optimiser on a 2-core host.
+      extra: { session: { intra_op: { allow_spinning: process.env.MINNOW_SPIN ?? '0' } } },
+      profileFilePrefix: opts.profile,
     });
     const live = new Set(session.inputNames);
     return new Session(session, inputs.filter((i) => live.has(i.name)), outputNames);
@@ -87,6 +93,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
+    this.session.endProfiling();
     await this.session.release();
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * Loss builders from primitive ops (so their gradients come from the per-op rules in grad.ts).
+ * Each returns a scalar. Distillation losses build on these (src/distill/).
+ */
+import type { Value } from './graph.js';
+import * as o from './ops.js';
+
+/**
+ * Mean softmax cross-entropy of logits (N, C) against integer labels (N); rows whose label equals
+ * `ignoreIndex` are excluded from both the sum and the count (all-ignored batches give 0).
+ */
+export function softmaxCrossEntropy(logits: Value, labels: Value, ignoreIndex = -100): Value {
+  const g = logits.graph;
+  const logp = o.logSoftmax(logits, -1); // (N, C)
+  const ignored = o.equal(labels, g.scalar(ignoreIndex, 'int64'));
+  const safe = o.where(ignored, g.scalar(0, 'int64'), labels);
+  const picked = o.squeeze(o.gatherElements(logp, o.unsqueeze(safe, [-1]), -1), [-1]); // (N)
+  const valid = o.cast(o.not(ignored), logits.dtype);
+  const count = o.max2(o.reduceSum(valid, [0]), o.scalarLike(logits, 1));
+  return o.neg(o.div(o.reduceSum(o.mul(picked, valid), [0]), count));
+}
+
+/** Mean squared error over all elements (optionally weighted by a broadcastable mask, mean over the mask). */
+export function mse(a: Value, b: Value, mask?: Value): Value {
+  const d = o.sub(a, b);
+  const sq = o.mul(d, d);
+  const all = [...Array(sq.rank).keys()];
+  if (!mask) return o.reduceMean(sq, all);
+  const m = o.mul(o.cast(mask, a.dtype), o.scalarLike(a, 1));
+  const num = o.reduceSum(o.mul(sq, m), all);
+  const den = o.reduceSum(o.expand(m, o.shapeOf(sq), sq.shape), all);
+  return o.div(num, o.max2(den, o.scalarLike(a, 1)));
+}
+
+/**
+ * Cosine similarity along `axis`: <a, b> / sqrt((|a|^2 + eps)(|b|^2 + eps)). The eps inside the
+ * square roots keeps the gradient finite at zero vectors (torch clamps the norms instead).
+ */
+export function cosineSimilarity(a: Value, b: Value, axis = -1, eps = 1e-8): Value {
+  const dot = o.reduceSum(o.mul(a, b), [axis]);
+  const na = o.add(o.reduceSum(o.mul(a, a), [axis]), o.scalarLike(a, eps));
+  const nb = o.add(o.reduceSum(o.mul(b, b), [axis]), o.scalarLike(b, eps));
+  return o.div(dot, o.sqrt(o.mul(na, nb)));
+}
+
+/**
+ * Hinton's distillation loss: T^2 * KL(softmax(teacher/T) || softmax(student/T)), summed over the
+ * classes and averaged over the rows (PyTorch KLDivLoss 'batchmean'). Teacher logits are constants.
+ */
+export function klDivWithTemperature(student: Value, teacher: Value, temperature: number): Value {
+  const t = o.scalarLike(student, temperature);
+  const logq = o.logSoftmax(o.div(student, t), -1);
+  const logp = o.logSoftmax(o.div(teacher, t), -1);
+  const p = o.exp(logp);
+  const kl = o.reduceSum(o.mul(p, o.sub(logp, logq)), [-1]); // per row
+  return o.mul(o.reduceMean(kl, [...Array(kl.rank).keys()]), o.scalarLike(student, temperature * temperature));
+}

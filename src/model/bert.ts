@@ -1,0 +1,187 @@
+/**
+ * The BERT encoder, top to bottom, as a graph builder: embeddings, self-attention, feed-forward,
+ * layer, encoder, pooler, heads. One definition serves training (with autodiff), evaluation and
+ * export. Parameters use Hugging Face names and layouts (Linear weights are (out, in)).
+ *
+ * Activations are kept flat as (N, H) with N = B*T, so every dense layer is one Gemm with its bias
+ * fused; attention reshapes to (B, heads, T, head) and back.
+ */
+import type { Graph, Value } from '../graph/graph.js';
+import * as o from '../graph/ops.js';
+import type { Init, ParamStore } from '../runtime/params.js';
+import { type BertConfig, headSize } from './config.js';
+
+/** Binds parameters of the store to graph inputs of the same name. */
+export class Weights {
+  private readonly bound = new Map<string, Value>();
+  constructor(
+    readonly g: Graph,
+    readonly store: ParamStore,
+  ) {}
+
+  get(name: string, shape: number[], init: Init, frozen = false): Value {
+    const v = this.bound.get(name);
+    if (v) return v;
+    this.store.declare(name, shape, init, frozen);
+    const input = this.g.input(name, 'float32', shape);
+    this.bound.set(name, input);
+    return input;
+  }
+
+  /** The (param name, graph value) pairs used by this graph. */
+  entries(): [string, Value][] {
+    return [...this.bound.entries()];
+  }
+}
+
+/**
+ * Dropout driven by an input: each site reads uniform uint16 noise (fed per step from NoiseSource),
+ * drops where noise < p * 65536 and scales the rest by 1 / (1 - p'), p' = that threshold / 65536.
+ */
+export class Dropout {
+  readonly sites: Value[] = [];
+  constructor(readonly training: boolean) {}
+
+  apply(x: Value, p: number): Value {
+    if (!this.training || p <= 0) return x;
+    const threshold = Math.round(p * 65536);
+    const noise = x.graph.input(`dropout_noise_${this.sites.length}`, 'uint16', x.shape);
+    this.sites.push(noise);
+    const drop = o.less(o.cast(noise, x.dtype), o.scalarLike(x, threshold));
+    const scaled = o.mul(x, o.scalarLike(x, 65536 / (65536 - threshold)));
+    return o.where(drop, o.scalarLike(x, 0), scaled);
+  }
+}
+
+export interface BertInputs {
+  inputIds: Value; // (B, T) int64
+  tokenTypeIds: Value; // (B, T) int64
+  positionIds: Value; // (B, T) int64
+  attentionMask: Value; // (B, T) int64, 1 = attend; or (B, T, T) visibility (K-BERT)
+}
+
+export interface EncoderOutput {
+  embeddings: Value; // (N, H) after LayerNorm (and dropout)
+  hidden: Value[]; // per layer (N, H)
+  scores: Value[]; // per layer pre-softmax attention scores (B, A, T, T), mask added
+  sequence: Value; // last hidden (N, H)
+  shapeBTH: Value; // run-time [B, T, H]
+}
+
+/** y = x W^T + b for flat x (N, in); W is (out, in) as in Hugging Face. */
+export function dense(w: Weights, name: string, x: Value, inDim: number, outDim: number): Value {
+  const W = w.get(`${name}.weight`, [outDim, inDim], 'normal');
+  const b = w.get(`${name}.bias`, [outDim], 'zeros');
+  return o.gemm(x, W, b, { transB: true });
+}
+
+export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: number): Value {
+  const gamma = w.get(`${name}.weight`, [dim], 'ones');
+  const beta = w.get(`${name}.bias`, [dim], 'zeros');
+  return o.layerNorm(x, gamma, beta, eps);
+}
+
+/**
+ * Word embeddings (N, H): BERT's lookup table. EELBERT's hash embeddings use the same lookup into a
+ * table computed from the vocabulary at load time and marked frozen (never stored, never trained).
+ */
+function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
+  const frozen = c.embedding_type === 'hash';
+  const table = w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.hidden_size], 'normal', frozen);
+  return o.gather(table, ids);
+}
+
+function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Value {
+  const H = c.hidden_size;
+  const flat = (v: Value) => o.reshape(v, [-1]); // (B, T) -> (N)
+  const words = wordEmbeddings(w, c, flat(x.inputIds)); // (N, H)
+  const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
+  const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
+  const sum = o.add(o.add(words, o.gather(pos, flat(x.positionIds))), o.gather(types, flat(x.tokenTypeIds)));
+  return drop.apply(layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps), c.hidden_dropout_prob);
+}
+
+/** Additive attention mask (B, 1, 1, T) or (B, 1, T, T): 0 where visible, -10000 where not. */
+function additiveMask(mask: Value): Value {
+  const m = o.cast(mask, 'float32');
+  const expanded = mask.rank === 2 ? o.unsqueeze(m, [1, 2]) : o.unsqueeze(m, [1]);
+  return o.mul(o.sub(o.scalarLike(m, 1), expanded), o.scalarLike(m, -10000));
+}
+
+function selfAttention(
+  w: Weights,
+  c: BertConfig,
+  name: string,
+  x: Value, // (N, H)
+  mask: Value, // additive, broadcastable to (B, A, T, T)
+  shapes: { bthd: Value; bth: Value },
+  drop: Dropout,
+): { context: Value; scores: Value } {
+  const H = c.hidden_size;
+  const A = c.num_attention_heads;
+  const d = headSize(c);
+  const heads = (v: Value) => o.transpose(o.reshapeTo(v, shapes.bthd, ['B', 'T', A, d]), [0, 2, 1, 3]); // (B, A, T, d)
+  const q = heads(dense(w, `${name}.query`, x, H, H));
+  const k = heads(dense(w, `${name}.key`, x, H, H));
+  const v = heads(dense(w, `${name}.value`, x, H, H));
+  const kT = o.transpose(k, [0, 1, 3, 2]); // (B, A, d, T)
+  const scores = o.add(o.mul(o.matmul(q, kT), o.scalarLike(q, 1 / Math.sqrt(d))), mask); // (B, A, T, T)
+  const probs = drop.apply(o.softmax(scores, -1), c.attention_probs_dropout_prob);
+  const ctx = o.transpose(o.matmul(probs, v), [0, 2, 1, 3]); // (B, T, A, d)
+  return { context: o.reshape(o.reshapeTo(ctx, shapes.bth, ['B', 'T', H]), [-1, H]), scores };
+}
+
+function layer(w: Weights, c: BertConfig, i: number, x: Value, mask: Value, shapes: { bthd: Value; bth: Value }, drop: Dropout) {
+  const H = c.hidden_size;
+  const p = `bert.encoder.layer.${i}`;
+  const { context, scores } = selfAttention(w, c, `${p}.attention.self`, x, mask, shapes, drop);
+  const attn = drop.apply(dense(w, `${p}.attention.output.dense`, context, H, H), c.hidden_dropout_prob);
+  const h1 = layerNorm(w, `${p}.attention.output.LayerNorm`, o.add(x, attn), H, c.layer_norm_eps);
+  const ff = o.gelu(dense(w, `${p}.intermediate.dense`, h1, H, c.intermediate_size));
+  const out = drop.apply(dense(w, `${p}.output.dense`, ff, c.intermediate_size, H), c.hidden_dropout_prob);
+  return { hidden: layerNorm(w, `${p}.output.LayerNorm`, o.add(h1, out), H, c.layer_norm_eps), scores };
+}
+
+export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderOutput {
+  const g = w.g;
+  const bt = o.shapeOf(x.inputIds); // [B, T]
+  const shapes = {
+    bthd: o.concat([bt, o.i64(g, [c.num_attention_heads, headSize(c)])], 0),
+    bth: o.concat([bt, o.i64(g, [c.hidden_size])], 0),
+  };
+  const mask = additiveMask(x.attentionMask);
+  const emb = embeddings(w, c, x, drop);
+  const hidden: Value[] = [];
+  const scores: Value[] = [];
+  let h = emb;
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const out = layer(w, c, i, h, mask, shapes, drop);
+    h = out.hidden;
+    hidden.push(h);
+    scores.push(out.scores);
+  }
+  return { embeddings: emb, hidden, scores, sequence: h, shapeBTH: shapes.bth };
+}
+
+/** The [CLS] vector of each sequence, (B, H). */
+export function clsVectors(out: EncoderOutput, c: BertConfig): Value {
+  const seq = o.reshapeTo(out.sequence, out.shapeBTH, ['B', 'T', c.hidden_size]);
+  return o.reshape(o.slice(seq, [0], [1], [1]), ['B', c.hidden_size]);
+}
+
+/** Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). */
+export function classifier(w: Weights, c: BertConfig, out: EncoderOutput, numLabels: number, drop: Dropout): Value {
+  const H = c.hidden_size;
+  const pooled = o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
+  return dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);
+}
+
+/** Declare the graph inputs of a BERT batch. */
+export function bertInputs(g: Graph, visibility = false): BertInputs {
+  return {
+    inputIds: g.input('input_ids', 'int64', ['B', 'T']),
+    tokenTypeIds: g.input('token_type_ids', 'int64', ['B', 'T']),
+    positionIds: g.input('position_ids', 'int64', ['B', 'T']),
+    attentionMask: g.input('attention_mask', 'int64', visibility ? ['B', 'T', 'T'] : ['B', 'T']),
+  };
+}
