@@ -101,37 +101,50 @@ function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Va
   return drop.apply(layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps), c.hidden_dropout_prob);
 }
 
-/** Additive attention mask (B, 1, 1, T) or (B, 1, T, T): 0 where visible, -10000 where not. */
+/** Additive attention mask (B, 1, T) or (B, T, T): 0 where visible, -10000 where not. */
 function additiveMask(mask: Value): Value {
   const m = o.cast(mask, 'float32');
-  const expanded = mask.rank === 2 ? o.unsqueeze(m, [1, 2]) : o.unsqueeze(m, [1]);
+  const expanded = mask.rank === 2 ? o.unsqueeze(m, [1]) : m;
   return o.mul(o.sub(o.scalarLike(m, 1), expanded), o.scalarLike(m, -10000));
 }
 
+/**
+ * Multi-head self-attention, one chain per head: each head's q, k, v is a Gemm with that head's rows
+ * of the weight, reshaped (N, d) -> (B, T, d) for free, so no (B, T, A, d) <-> (B, A, T, d) transposes
+ * are needed forward or backward (measured: they cost more than the extra nodes).
+ */
 function selfAttention(
   w: Weights,
   c: BertConfig,
   name: string,
   x: Value, // (N, H)
-  mask: Value, // additive, broadcastable to (B, A, T, T)
-  shapes: { bthd: Value; bth: Value },
+  mask: Value, // additive, broadcastable to (B, T, T)
+  shapes: { btd: Value },
   drop: Dropout,
 ): { context: Value; scores: Value } {
   const H = c.hidden_size;
   const A = c.num_attention_heads;
   const d = headSize(c);
-  const heads = (v: Value) => o.transpose(o.reshapeTo(v, shapes.bthd, ['B', 'T', A, d]), [0, 2, 1, 3]); // (B, A, T, d)
-  const q = heads(dense(w, `${name}.query`, x, H, H));
-  const k = heads(dense(w, `${name}.key`, x, H, H));
-  const v = heads(dense(w, `${name}.value`, x, H, H));
-  const kT = o.transpose(k, [0, 1, 3, 2]); // (B, A, d, T)
-  const scores = o.add(o.mul(o.matmul(q, kT), o.scalarLike(q, 1 / Math.sqrt(d))), mask); // (B, A, T, T)
-  const probs = drop.apply(o.softmax(scores, -1), c.attention_probs_dropout_prob);
-  const ctx = o.transpose(o.matmul(probs, v), [0, 2, 1, 3]); // (B, T, A, d)
-  return { context: o.reshape(o.reshapeTo(ctx, shapes.bth, ['B', 'T', H]), [-1, H]), scores };
+  const W = (p: string) => w.get(`${name}.${p}.weight`, [H, H], 'normal');
+  const b = (p: string) => w.get(`${name}.${p}.bias`, [H], 'zeros');
+  const rows = (v: Value, a: number) => o.slice(v, [a * d], [(a + 1) * d], [0]);
+  const head = (p: string, a: number) =>
+    o.reshapeTo(o.gemm(x, rows(W(p), a), rows(b(p), a), { transB: true }), shapes.btd, ['B', 'T', d]); // (B, T, d)
+  const scores: Value[] = [];
+  const contexts: Value[] = [];
+  for (let a = 0; a < A; a++) {
+    const q = head('query', a);
+    const k = head('key', a);
+    const v = head('value', a);
+    const s = o.add(o.mul(o.matmul(q, o.transpose(k, [0, 2, 1])), o.scalarLike(q, 1 / Math.sqrt(d))), mask); // (B, T, T)
+    const probs = drop.apply(o.softmax(s, -1), c.attention_probs_dropout_prob);
+    contexts.push(o.reshape(o.matmul(probs, v), [-1, d])); // (N, d)
+    scores.push(o.unsqueeze(s, [1]));
+  }
+  return { context: o.concat(contexts, 1), scores: A > 1 ? o.concat(scores, 1) : scores[0] }; // (N, H), (B, A, T, T)
 }
 
-function layer(w: Weights, c: BertConfig, i: number, x: Value, mask: Value, shapes: { bthd: Value; bth: Value }, drop: Dropout) {
+function layer(w: Weights, c: BertConfig, i: number, x: Value, mask: Value, shapes: { btd: Value }, drop: Dropout) {
   const H = c.hidden_size;
   const p = `bert.encoder.layer.${i}`;
   const { context, scores } = selfAttention(w, c, `${p}.attention.self`, x, mask, shapes, drop);
@@ -145,10 +158,8 @@ function layer(w: Weights, c: BertConfig, i: number, x: Value, mask: Value, shap
 export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderOutput {
   const g = w.g;
   const bt = o.shapeOf(x.inputIds); // [B, T]
-  const shapes = {
-    bthd: o.concat([bt, o.i64(g, [c.num_attention_heads, headSize(c)])], 0),
-    bth: o.concat([bt, o.i64(g, [c.hidden_size])], 0),
-  };
+  const shapes = { btd: o.concat([bt, o.i64(g, [headSize(c)])], 0) };
+  const shapeBTH = o.concat([bt, o.i64(g, [c.hidden_size])], 0);
   const mask = additiveMask(x.attentionMask);
   const emb = embeddings(w, c, x, drop);
   const hidden: Value[] = [];
@@ -160,7 +171,7 @@ export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout)
     hidden.push(h);
     scores.push(out.scores);
   }
-  return { embeddings: emb, hidden, scores, sequence: h, shapeBTH: shapes.bth };
+  return { embeddings: emb, hidden, scores, sequence: h, shapeBTH };
 }
 
 /** The [CLS] vector of each sequence, (B, H). */

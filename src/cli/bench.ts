@@ -1,0 +1,123 @@
+/**
+ * `minnow bench train-step`: the engine benchmark (see src/bench/train-step.ts), with the real BERT
+ * vocabulary as a second row and TF.js-wasm as a side-by-side peer in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchTrainStep, type TrainStepBenchResult } from '../bench/train-step.js';
+import { UserError } from '../util/errors.js';
+import { type CommandSpec, num, type Parsed, str } from './args.js';
+
+export const spec: CommandSpec = {
+  name: 'bench',
+  summary: 'benchmark the engine (train-step)',
+  usage: 'minnow bench train-step [--threads N] [--json] [--reps N] [--steps N] [--out FILE]',
+  positionals: 'benchmarks: train-step (BERT-tiny-shaped classification training step, B=32, T=128)',
+  options: {
+    threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads', default: '2' },
+    reps: { type: 'string', value: 'N', help: 'repetitions (each with a fresh session)', default: '5' },
+    steps: { type: 'string', value: 'N', help: 'timed steps per repetition', default: '10' },
+    warmup: { type: 'string', value: 'N', help: 'untimed steps per repetition', default: '2' },
+    vocab: { type: 'string', value: 'N', help: 'vocabulary of the main row', default: '8000' },
+    dropout: { type: 'string', value: 'P', help: 'dropout probability (engine-notes workload: 0)', default: '0' },
+    'no-real-vocab': { type: 'boolean', help: 'skip the row with the real BERT vocabulary (30,522)' },
+    'no-peer': { type: 'boolean', help: 'skip the TF.js-wasm peer (a dev dependency, run side by side; best effort)' },
+    json: { type: 'boolean', help: 'print one JSON object on stdout (progress goes to stderr)' },
+    out: { type: 'string', value: 'FILE', help: 'also write the JSON here', default: 'bench/out/train-step.json' },
+    seed: { type: 'string', value: 'N', help: 'random seed', default: '1' },
+  },
+};
+
+interface PeerRow {
+  system: string;
+  threads: number;
+  msPerStepMedian: number;
+  tokensPerSecMedian: number;
+  error?: string;
+}
+
+/** Run the TF.js peer in a child process (it is a dev-only TypeScript file run with tsx). */
+function runPeer(root: string, steps: number, log: (s: string) => void): PeerRow | { error: string } {
+  const file = join(root, 'bench', 'tfjs-peer.ts');
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  if (!existsSync(file) || !existsSync(tsx)) return { error: 'peer not available (needs the repo checkout with dev dependencies)' };
+  log('  TF.js-wasm peer (child process) ...');
+  const r = spawnSync(process.execPath, [tsx, file, '--steps', String(steps), '--warmup', '1'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+  });
+  try {
+    return JSON.parse(r.stdout) as PeerRow;
+  } catch {
+    return { error: `peer failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-1)[0]}` };
+  }
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+export async function run(p: Parsed): Promise<void> {
+  const which = p.positionals[0];
+  if (which !== 'train-step') throw new UserError(`bench: unknown benchmark "${which ?? ''}" (available: train-step)`);
+  const json = !!p.values.json;
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const base = {
+    batch: 32,
+    seq: 128,
+    threads: num(p, 'threads', { int: true, min: 1 }),
+    reps: num(p, 'reps', { int: true, min: 1 }),
+    steps: num(p, 'steps', { int: true, min: 1 }),
+    warmup: num(p, 'warmup', { int: true, min: 0 }),
+    dropout: num(p, 'dropout', { min: 0 }),
+    seed: num(p, 'seed', { int: true }),
+  };
+  const vocab = num(p, 'vocab', { int: true, min: 1001 });
+  log(`bench train-step: B=32 T=128 H=128 L=2 A=2 FFN=512, ${base.threads} threads, ${base.reps} reps x ${base.steps} steps`);
+  const rows: TrainStepBenchResult[] = [];
+  log(`  vocab ${vocab}`);
+  rows.push(await benchTrainStep({ ...base, vocab }, log));
+  if (!p.values['no-real-vocab'] && vocab !== 30522) {
+    log('  vocab 30522 (real BERT vocabulary)');
+    rows.push(await benchTrainStep({ ...base, vocab: 30522 }, log));
+  }
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const peer = p.values['no-peer'] ? undefined : runPeer(root, 3, log);
+  const main = rows[0];
+  const result = {
+    benchmark: 'train-step',
+    ms_per_step_median: main.ms_per_step_median,
+    tokens_per_s_median: main.tokens_per_s_median,
+    threads: main.threads,
+    rows,
+    peer: peer ?? null,
+    speedup_vs_peer: peer && 'tokensPerSecMedian' in peer && peer.tokensPerSecMedian > 0 ? main.tokens_per_s_median / peer.tokensPerSecMedian : null,
+    host: { node: process.version, platform: `${process.platform}-${process.arch}` },
+    date: new Date().toISOString(),
+  };
+  const out = str(p, 'out');
+  if (out) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const lines = [
+    '| system | vocab | threads | ms/step (median) | tokens/s (median) | cpu ms/step |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) => `| minnow (onnxruntime-node) | ${r.vocab} | ${r.threads} | ${fmt(r.ms_per_step_median)} | ${fmt(r.tokens_per_s_median, 0)} | ${fmt(r.cpu_ms_per_step_median)} |`,
+    ),
+  ];
+  if (peer && 'tokensPerSecMedian' in peer && !peer.error) {
+    lines.push(`| ${peer.system} | ${vocab} | ${peer.threads} | ${fmt(peer.msPerStepMedian)} | ${fmt(peer.tokensPerSecMedian, 0)} | - |`);
+  } else if (peer) {
+    lines.push(`| TF.js peer | - | - | - | ${peer.error} | - |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (result.speedup_vs_peer) process.stdout.write(`minnow / TF.js-wasm: ${fmt(result.speedup_vs_peer)}x tokens/s\n`);
+  if (out) process.stdout.write(`JSON written to ${out}\n`);
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `minnow` command line. Each command lives in its own file and exports a CommandSpec and a run
+ * function; errors the user can act on print one line and exit 2.
+ */
+import { UserError } from '../util/errors.js';
+import type { CommandSpec, Parsed } from './args.js';
+import { helpText, parse } from './args.js';
+import * as bench from './bench.js';
+
+interface Command {
+  spec: CommandSpec;
+  run(p: Parsed): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  bench,
+};
+
+const USAGE = `minnow: tiny language models in TypeScript
+
+usage: minnow <command> [options]     (minnow <command> --help for its options)
+
+commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`)
+  .join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('minnow 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UserError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  const parsed = parse(cmd.spec, rest);
+  if (parsed.help) {
+    process.stdout.write(`${helpText(cmd.spec)}\n`);
+    return 0;
+  }
+  await cmd.run(parsed);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UserError) {
+      process.stderr.write(`minnow: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`minnow: internal error: ${(e as Error)?.stack ?? e}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
