@@ -6,24 +6,28 @@
  * Activations are kept flat as (N, H) with N = B*T, so every dense layer is one Gemm with its bias
  * fused; attention reshapes to (B, heads, T, head) and back.
  */
-import type { Graph, Value } from '../graph/graph.js';
+import type { DType, Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import type { Init, ParamStore } from '../runtime/params.js';
 import { type BertConfig, headSize } from './config.js';
 
-/** Binds parameters of the store to graph inputs of the same name. */
+/**
+ * Binds parameters of the store to graph inputs of the same name. `dtype` float64 builds the
+ * gradient-check twin of a model (the store still holds float32 values).
+ */
 export class Weights {
   private readonly bound = new Map<string, Value>();
   constructor(
     readonly g: Graph,
     readonly store: ParamStore,
+    readonly dtype: DType = 'float32',
   ) {}
 
   get(name: string, shape: number[], init: Init, frozen = false): Value {
     const v = this.bound.get(name);
     if (v) return v;
     this.store.declare(name, shape, init, frozen);
-    const input = this.g.input(name, 'float32', shape);
+    const input = this.g.input(name, this.dtype, shape);
     this.bound.set(name, input);
     return input;
   }
@@ -102,8 +106,8 @@ function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Va
 }
 
 /** Additive attention mask (B, 1, T) or (B, T, T): 0 where visible, -10000 where not. */
-function additiveMask(mask: Value): Value {
-  const m = o.cast(mask, 'float32');
+function additiveMask(mask: Value, dtype: DType): Value {
+  const m = o.cast(mask, dtype);
   const expanded = mask.rank === 2 ? o.unsqueeze(m, [1]) : m;
   return o.mul(o.sub(o.scalarLike(m, 1), expanded), o.scalarLike(m, -10000));
 }
@@ -160,7 +164,7 @@ export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout)
   const bt = o.shapeOf(x.inputIds); // [B, T]
   const shapes = { btd: o.concat([bt, o.i64(g, [headSize(c)])], 0) };
   const shapeBTH = o.concat([bt, o.i64(g, [c.hidden_size])], 0);
-  const mask = additiveMask(x.attentionMask);
+  const mask = additiveMask(x.attentionMask, w.dtype);
   const emb = embeddings(w, c, x, drop);
   const hidden: Value[] = [];
   const scores: Value[] = [];

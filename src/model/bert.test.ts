@@ -1,0 +1,140 @@
+/**
+ * The whole BERT graph against oracles: finite differences on its float64 twin, the float32
+ * production graph against the float64 twin, parameter counts against methods.md.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type DType, Graph } from '../graph/graph.js';
+import { grad } from '../graph/grad.js';
+import { softmaxCrossEntropy } from '../graph/losses.js';
+import * as o from '../graph/ops.js';
+import { ParamStore } from '../runtime/params.js';
+import { Session } from '../runtime/session.js';
+import { Rng } from '../util/rng.js';
+import { bertInputs, classifier, Dropout, encoder, Weights } from './bert.js';
+import { type BertConfig, PRESETS } from './config.js';
+
+const tiny: BertConfig = {
+  ...PRESETS['bert-tiny'],
+  vocab_size: 20,
+  hidden_size: 8,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 16,
+  max_position_embeddings: 16,
+  hidden_dropout_prob: 0,
+  attention_probs_dropout_prob: 0,
+  layer_norm_eps: 1e-5,
+};
+
+const B = 3;
+const T = 5;
+
+function batch() {
+  const ids = BigInt64Array.from([1, 4, 7, 9, 2, 1, 5, 5, 0, 0, 1, 19, 3, 8, 2].map(BigInt));
+  const mask = BigInt64Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1].map(BigInt));
+  const types = BigInt64Array.from([0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1].map(BigInt));
+  const pos = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T));
+  return { input_ids: ids, attention_mask: mask, token_type_ids: types, position_ids: pos, labels: BigInt64Array.from([0n, 1n, 1n]) };
+}
+
+/** The classifier's loss and the gradient of every parameter, in the given precision. */
+async function lossAndGrads(store: ParamStore, dtype: DType) {
+  const g = new Graph();
+  const w = new Weights(g, store, dtype);
+  const x = bertInputs(g);
+  const labels = g.input('labels', 'int64', ['B']);
+  const loss = softmaxCrossEntropy(classifier(w, tiny, encoder(w, tiny, x, new Dropout(false)), 3, new Dropout(false)), labels);
+  const entries = w.entries();
+  const grads = grad(loss, entries.map(([, v]) => v));
+  g.output(loss, 'loss');
+  grads.forEach((gr, i) => g.output(o.identity(gr), `grad:${entries[i][0]}`));
+  const session = await Session.create(g, { threads: 1 });
+  const conv = (a: Float32Array) => (dtype === 'float64' ? Float64Array.from(a) : a);
+  const run = async () => {
+    const feeds: Record<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }> = {};
+    for (const [k, v] of Object.entries(batch())) feeds[k] = { data: v, shape: k === 'labels' ? [B] : [B, T] };
+    for (const p of store.params) feeds[p.name] = { data: conv(p.data), shape: p.shape };
+    return session.run(feeds);
+  };
+  return { run, names: entries.map(([n]) => n) };
+}
+
+function initStore(): ParamStore {
+  const store = new ParamStore();
+  // Declare by building once, then initialise with a larger std so gradients are not tiny.
+  const g = new Graph();
+  const w = new Weights(g, store);
+  classifier(w, tiny, encoder(w, tiny, bertInputs(g), new Dropout(false)), 3, new Dropout(false));
+  store.initialize(new Rng(5), 0.3);
+  for (const p of store.params) if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+  return store;
+}
+
+describe('BERT graph', () => {
+  test('float64 twin: analytic gradients of every parameter match central differences', async () => {
+    const store = initStore();
+    const { run, names } = await lossAndGrads(store, 'float64');
+    const base = await run();
+    const rng = new Rng(9);
+    let worst = 0;
+    let where = '';
+    for (const name of names) {
+      const p = store.get(name);
+      const analytic = base[`grad:${name}`].data as Float64Array;
+      for (let k = 0; k < 3; k++) {
+        const i = rng.int(p.data.length);
+        // Perturb in float64 space: the store holds float32, so feed through a float64 copy.
+        const x0 = p.data[i];
+        const h = 1e-3;
+        p.data[i] = x0 + h;
+        const lp = Number((await run()).loss.data[0]);
+        p.data[i] = x0 - h;
+        const lm = Number((await run()).loss.data[0]);
+        p.data[i] = x0;
+        // x0 +- h are not exactly representable in float32: use the actual perturbation.
+        const up = Math.fround(x0 + h) - x0;
+        const down = x0 - Math.fround(x0 - h);
+        const numeric = (lp - lm) / (up + down);
+        const err = Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
+        if (err > worst) {
+          worst = err;
+          where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
+        }
+      }
+    }
+    // Second-order truncation error of a 1e-3 central difference bounds the agreement.
+    assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
+  });
+
+  test('float32 production graph matches the float64 twin (loss and every gradient)', async () => {
+    const store = initStore();
+    const f32 = await (await lossAndGrads(store, 'float32')).run();
+    const { run, names } = await lossAndGrads(store, 'float64');
+    const f64 = await run();
+    assert.ok(Math.abs(Number(f32.loss.data[0]) - Number(f64.loss.data[0])) < 1e-5);
+    for (const name of names) {
+      const a = f32[`grad:${name}`].data as Float32Array;
+      const b = f64[`grad:${name}`].data as Float64Array;
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < a.length; i++) {
+        num = Math.max(num, Math.abs(a[i] - b[i]));
+        den = Math.max(den, Math.abs(b[i]));
+      }
+      // Key-projection biases have mathematically zero gradients (softmax shift invariance): absolute floor.
+      assert.ok(num <= 1e-5 * Math.max(den, 1e-2), `${name}: max |f32 - f64| ${num}, max |f64| ${den}`);
+    }
+  });
+
+  test('parameter counts match methods.md (BERT-tiny 4,385,920 without the classifier)', () => {
+    const store = new ParamStore();
+    const g = new Graph();
+    const w = new Weights(g, store);
+    const cfg = PRESETS['bert-tiny'];
+    classifier(w, cfg, encoder(w, cfg, bertInputs(g), new Dropout(false)), 2, new Dropout(false));
+    assert.equal(store.count((p) => !p.name.startsWith('classifier.')), 4_385_920);
+    assert.equal(store.get('bert.encoder.layer.1.attention.self.query.weight').shape.join(), '128,128');
+    assert.equal(store.get('bert.encoder.layer.0.intermediate.dense.weight').shape.join(), '512,128'); // (out, in)
+  });
+});
