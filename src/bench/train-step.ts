@@ -102,7 +102,7 @@ export async function benchTrainStep(opts: TrainStepBenchOptions, log: (s: strin
     creates.push(performance.now() - t0);
     store.initialize(new Rng(opts.seed));
     nParams = store.count();
-    const optim = new AdamW(step.params, { ...DEFAULT_ADAMW, lr: 1e-4 });
+    const optim = await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 1e-4 });
     const batch = syntheticBatch(new Rng(opts.seed + 1), B, T, opts.vocab);
     for (let s = 0; s < opts.warmup + opts.steps; s++) {
       const t = performance.now();

@@ -72,6 +72,14 @@ export const equal = (a: Value, b: Value) => binary('Equal', a, b, 'bool');
 export const less = (a: Value, b: Value) => binary('Less', a, b, 'bool');
 export const greater = (a: Value, b: Value) => binary('Greater', a, b, 'bool');
 
+/** Elementwise sum of any number of tensors (with broadcasting) in one pass. */
+export function sum(xs: Value[]): Value {
+  if (xs.length === 1) return xs[0];
+  const dtype = sameDtype('Sum', ...xs);
+  const shape = xs.slice(1).reduce<Shape>((s, x) => broadcastShapes(s, x.shape, 'Sum'), xs[0].shape);
+  return xs[0].graph.node('Sum', xs, [{ dtype, shape }])[0];
+}
+
 function unary(op: string, x: Value, attrs = {}): Value {
   return x.graph.node(op, [x], [{ dtype: x.dtype, shape: x.shape }], attrs)[0];
 }

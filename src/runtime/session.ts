@@ -63,8 +63,6 @@ export class Session {
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
       enableProfiling: !!opts.profile,
-      // Worker threads that spin after a run steal the CPU from the JS optimiser on a 2-core host.
-      extra: { session: { intra_op: { allow_spinning: process.env.MINNOW_SPIN ?? '0' } } },
       profileFilePrefix: opts.profile,
     });
     const live = new Set(session.inputNames);

@@ -61,7 +61,7 @@ async function makeStep(store: ParamStore, seed: number, c = cfg) {
 /** Train `steps` steps from the given state and return the losses. */
 async function train(store: ParamStore, optim: AdamW | undefined, seed: number, from: number, steps: number) {
   const step = await makeStep(store, seed);
-  const opt = optim ?? new AdamW(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
+  const opt = optim ?? await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
   const losses: number[] = [];
   for (let s = from; s < from + steps; s++) {
     const res = await step.run(toyBatch(new Rng(seed * 1000 + s), 16), { B: 16, T }, s);
@@ -77,7 +77,7 @@ describe('training on the engine', () => {
     const store = new ParamStore();
     const step = await makeStep(store, 1);
     store.initialize(new Rng(1));
-    const optim = new AdamW(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
+    const optim = await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
     const rng = new Rng(2);
     for (let s = 0; s < 300; s++) {
       const res = await step.run(toyBatch(rng, 32), { B: 32, T }, s);
@@ -131,7 +131,7 @@ describe('training on the engine', () => {
       // A fresh process would start from nothing but the checkpoint: new store, new optimizer.
       const resumed = new ParamStore();
       const step = await makeStep(resumed, 3);
-      const optim = new AdamW(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
+      const optim = await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
       await step.release();
       const path = latestCheckpoint(dir);
       assert.ok(path);
