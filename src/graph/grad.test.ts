@@ -79,6 +79,16 @@ const CASES: Record<string, Case[]> = {
   Squeeze: [{ build: (_, [x]) => o.squeeze(x, [1]), inputs: [inp('x', [2, 1, 3])] }],
   Transpose: [{ build: (_, [x]) => o.transpose(x, [2, 0, 1]), inputs: [inp('x', [2, 3, 4])] }],
   Concat: [{ build: (_, [a, b]) => o.concat([a, b], 1), inputs: [inp('a', [2, 3]), inp('b', [2, 2])] }],
+  Split: [
+    {
+      build: (g, [x]) => {
+        const [a, b, c] = o.split(x, o.i64(g, [1, 3, 2]), 1, [[2, 1], [2, 3], [2, 2]]);
+        return o.concat([o.mul(a, a), b, o.exp(c)], 1);
+      },
+      inputs: [inp('x', [2, 6])],
+    },
+    { build: (g, [x]) => o.split(x, o.i64(g, [2, 4]), 1, [[2, 2], [2, 4]])[1], inputs: [inp('x', [2, 6])] },
+  ],
   Slice: [{ build: (_, [x]) => o.slice(x, [1, 0], [3, 2], [0, 1]), inputs: [inp('x', [4, 5])] }],
   Gather: [
     {

@@ -150,6 +150,10 @@ const RULES: Record<string, Rule> = {
     const parts = o.split(dy!, sizes, axis, xs.map((x) => x.shape));
     return parts.map((p, i) => (need(i) ? p : null));
   },
+  Split: (n, dys) => {
+    const axis = attrInt(n, 'axis');
+    return [o.concat(dys.map((dy, i) => dy ?? o.zerosLike(n.outputs[i])), axis), null];
+  },
   Slice: (n, [dy]) => {
     const [x, s, e, a] = n.inputs;
     const starts = constInts(s);

@@ -113,9 +113,10 @@ function additiveMask(mask: Value, dtype: DType): Value {
 }
 
 /**
- * Multi-head self-attention, one chain per head: each head's q, k, v is a Gemm with that head's rows
- * of the weight, reshaped (N, d) -> (B, T, d) for free, so no (B, T, A, d) <-> (B, A, T, d) transposes
- * are needed forward or backward (measured: they cost more than the extra nodes).
+ * Multi-head self-attention. q, k and v of all heads come from one Gemm with the three weights stacked
+ * (N, 3H), split into per-head (N, d) blocks that reshape to (B, T, d) for free: no
+ * (B, T, A, d) <-> (B, A, T, d) transposes forward or backward, and one large Gemm instead of 3A small ones
+ * (both measured faster on onnxruntime CPU).
  */
 function selfAttention(
   w: Weights,
@@ -129,17 +130,18 @@ function selfAttention(
   const H = c.hidden_size;
   const A = c.num_attention_heads;
   const d = headSize(c);
-  const W = (p: string) => w.get(`${name}.${p}.weight`, [H, H], 'normal');
-  const b = (p: string) => w.get(`${name}.${p}.bias`, [H], 'zeros');
-  const rows = (v: Value, a: number) => o.slice(v, [a * d], [(a + 1) * d], [0]);
-  const head = (p: string, a: number) =>
-    o.reshapeTo(o.gemm(x, rows(W(p), a), rows(b(p), a), { transB: true }), shapes.btd, ['B', 'T', d]); // (B, T, d)
+  const parts = ['query', 'key', 'value'];
+  const W = o.concat(parts.map((p) => w.get(`${name}.${p}.weight`, [H, H], 'normal')), 0); // (3H, H)
+  const b = o.concat(parts.map((p) => w.get(`${name}.${p}.bias`, [H], 'zeros')), 0); // (3H)
+  const qkv = o.gemm(x, W, b, { transB: true }); // (N, 3H)
+  const blocks = o.split(qkv, o.i64(w.g, new Array(3 * A).fill(d)), 1, new Array(3 * A).fill(['B*T', d]));
+  const head = (i: number) => o.reshapeTo(blocks[i], shapes.btd, ['B', 'T', d]); // (B, T, d)
   const scores: Value[] = [];
   const contexts: Value[] = [];
   for (let a = 0; a < A; a++) {
-    const q = head('query', a);
-    const k = head('key', a);
-    const v = head('value', a);
+    const q = head(a);
+    const k = head(A + a);
+    const v = head(2 * A + a);
     const s = o.add(o.mul(o.matmul(q, o.transpose(k, [0, 2, 1])), o.scalarLike(q, 1 / Math.sqrt(d))), mask); // (B, T, T)
     const probs = drop.apply(o.softmax(s, -1), c.attention_probs_dropout_prob);
     contexts.push(o.reshape(o.matmul(probs, v), [-1, d])); // (N, d)
