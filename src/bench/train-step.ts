@@ -4,8 +4,8 @@
  * forward + backward on onnxruntime + AdamW in JS. Several repetitions; medians.
  */
 import { softmaxCrossEntropy } from '../graph/losses.js';
-import { type BertConfig, PRESETS } from '../model/config.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
+import { type BertConfig, PRESETS } from '../model/config.js';
 import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ParamStore } from '../runtime/params.js';
 import { TrainStep } from '../train/step.js';
@@ -77,7 +77,10 @@ export function syntheticBatch(rng: Rng, B: number, T: number, vocab: number) {
   return { input_ids: ids, attention_mask: mask, position_ids: pos, token_type_ids: types, labels };
 }
 
-export async function benchTrainStep(opts: TrainStepBenchOptions, log: (s: string) => void = () => {}): Promise<TrainStepBenchResult> {
+export async function benchTrainStep(
+  opts: TrainStepBenchOptions,
+  log: (s: string) => void = () => {},
+): Promise<TrainStepBenchResult> {
   const cfg = benchConfig(opts.vocab, opts.dropout);
   const { batch: B, seq: T } = opts;
   const times: number[] = [];
@@ -119,7 +122,9 @@ export async function benchTrainStep(opts: TrainStepBenchOptions, log: (s: strin
       lossLast = res.loss;
     }
     await step.release();
-    log(`  rep ${r + 1}/${opts.reps}: median ${median(times.slice(-opts.steps)).toFixed(1)} ms/step, cpu ${median(cpu.slice(-opts.steps)).toFixed(1)} ms/step`);
+    log(
+      `  rep ${r + 1}/${opts.reps}: median ${median(times.slice(-opts.steps)).toFixed(1)} ms/step, cpu ${median(cpu.slice(-opts.steps)).toFixed(1)} ms/step`,
+    );
   }
   const ms = median(times);
   return {

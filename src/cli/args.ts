@@ -26,7 +26,10 @@ export function helpText(c: CommandSpec): string {
   const lines = [`minnow ${c.name}: ${c.summary}`, '', `usage: ${c.usage}`, ''];
   if (c.positionals) lines.push(c.positionals, '');
   lines.push('options:');
-  const entries = Object.entries({ ...c.options, help: { type: 'boolean', help: 'show this help' } as OptionSpec });
+  const entries = Object.entries({
+    ...c.options,
+    help: { type: 'boolean', help: 'show this help' } as OptionSpec,
+  });
   for (const [name, o] of entries) {
     const flag = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
     const def = o.default !== undefined && o.type === 'string' ? ` (default: ${o.default})` : '';
@@ -42,9 +45,10 @@ export interface Parsed {
 }
 
 export function parse(c: CommandSpec, argv: string[]): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }> =
+    {
+      help: { type: 'boolean', short: 'h' },
+    };
   for (const [k, o] of Object.entries(c.options)) {
     options[k] = { type: o.type };
     if (o.short) options[k].short = o.short;
@@ -66,7 +70,8 @@ export function num(p: Parsed, name: string, opts: { int?: boolean; min?: number
     throw new UserError(`--${name}: expected a number, got "${raw}"`);
   }
   if (opts.int && !Number.isInteger(n)) throw new UserError(`--${name}: expected an integer, got ${raw}`);
-  if (opts.min !== undefined && n < opts.min) throw new UserError(`--${name}: must be >= ${opts.min}, got ${raw}`);
+  if (opts.min !== undefined && n < opts.min)
+    throw new UserError(`--${name}: must be >= ${opts.min}, got ${raw}`);
   return n;
 }
 

@@ -21,11 +21,24 @@ export const spec: CommandSpec = {
     steps: { type: 'string', value: 'N', help: 'timed steps per repetition', default: '10' },
     warmup: { type: 'string', value: 'N', help: 'untimed steps per repetition', default: '2' },
     vocab: { type: 'string', value: 'N', help: 'vocabulary of the main row', default: '8000' },
-    dropout: { type: 'string', value: 'P', help: 'dropout probability (engine-notes workload: 0)', default: '0' },
+    dropout: {
+      type: 'string',
+      value: 'P',
+      help: 'dropout probability (engine-notes workload: 0)',
+      default: '0',
+    },
     'no-real-vocab': { type: 'boolean', help: 'skip the row with the real BERT vocabulary (30,522)' },
-    'no-peer': { type: 'boolean', help: 'skip the TF.js-wasm peer (a dev dependency, run side by side; best effort)' },
+    'no-peer': {
+      type: 'boolean',
+      help: 'skip the TF.js-wasm peer (a dev dependency, run side by side; best effort)',
+    },
     json: { type: 'boolean', help: 'print one JSON object on stdout (progress goes to stderr)' },
-    out: { type: 'string', value: 'FILE', help: 'also write the JSON here', default: 'bench/out/train-step.json' },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      help: 'also write the JSON here',
+      default: 'bench/out/train-step.json',
+    },
     seed: { type: 'string', value: 'N', help: 'random seed', default: '1' },
   },
 };
@@ -42,7 +55,8 @@ interface PeerRow {
 function runPeer(root: string, steps: number, log: (s: string) => void): PeerRow | { error: string } {
   const file = join(root, 'bench', 'tfjs-peer.ts');
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  if (!existsSync(file) || !existsSync(tsx)) return { error: 'peer not available (needs the repo checkout with dev dependencies)' };
+  if (!existsSync(file) || !existsSync(tsx))
+    return { error: 'peer not available (needs the repo checkout with dev dependencies)' };
   log('  TF.js-wasm peer (child process) ...');
   const r = spawnSync(process.execPath, [tsx, file, '--steps', String(steps), '--warmup', '1'], {
     cwd: root,
@@ -60,7 +74,8 @@ const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 export async function run(p: Parsed): Promise<void> {
   const which = p.positionals[0];
-  if (which !== 'train-step') throw new UserError(`bench: unknown benchmark "${which ?? ''}" (available: train-step)`);
+  if (which !== 'train-step')
+    throw new UserError(`bench: unknown benchmark "${which ?? ''}" (available: train-step)`);
   const json = !!p.values.json;
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const base = {
@@ -74,7 +89,9 @@ export async function run(p: Parsed): Promise<void> {
     seed: num(p, 'seed', { int: true }),
   };
   const vocab = num(p, 'vocab', { int: true, min: 1001 });
-  log(`bench train-step: B=32 T=128 H=128 L=2 A=2 FFN=512, ${base.threads} threads, ${base.reps} reps x ${base.steps} steps`);
+  log(
+    `bench train-step: B=32 T=128 H=128 L=2 A=2 FFN=512, ${base.threads} threads, ${base.reps} reps x ${base.steps} steps`,
+  );
   const rows: TrainStepBenchResult[] = [];
   log(`  vocab ${vocab}`);
   rows.push(await benchTrainStep({ ...base, vocab }, log));
@@ -92,7 +109,10 @@ export async function run(p: Parsed): Promise<void> {
     threads: main.threads,
     rows,
     peer: peer ?? null,
-    speedup_vs_peer: peer && 'tokensPerSecMedian' in peer && peer.tokensPerSecMedian > 0 ? main.tokens_per_s_median / peer.tokensPerSecMedian : null,
+    speedup_vs_peer:
+      peer && 'tokensPerSecMedian' in peer && peer.tokensPerSecMedian > 0
+        ? main.tokens_per_s_median / peer.tokensPerSecMedian
+        : null,
     host: { node: process.version, platform: `${process.platform}-${process.arch}` },
     date: new Date().toISOString(),
   };
@@ -109,15 +129,19 @@ export async function run(p: Parsed): Promise<void> {
     '| system | vocab | threads | ms/step (median) | tokens/s (median) | cpu ms/step |',
     '|---|---|---|---|---|---|',
     ...rows.map(
-      (r) => `| minnow (onnxruntime-node) | ${r.vocab} | ${r.threads} | ${fmt(r.ms_per_step_median)} | ${fmt(r.tokens_per_s_median, 0)} | ${fmt(r.cpu_ms_per_step_median)} |`,
+      (r) =>
+        `| minnow (onnxruntime-node) | ${r.vocab} | ${r.threads} | ${fmt(r.ms_per_step_median)} | ${fmt(r.tokens_per_s_median, 0)} | ${fmt(r.cpu_ms_per_step_median)} |`,
     ),
   ];
   if (peer && 'tokensPerSecMedian' in peer && !peer.error) {
-    lines.push(`| ${peer.system} | ${vocab} | ${peer.threads} | ${fmt(peer.msPerStepMedian)} | ${fmt(peer.tokensPerSecMedian, 0)} | - |`);
+    lines.push(
+      `| ${peer.system} | ${vocab} | ${peer.threads} | ${fmt(peer.msPerStepMedian)} | ${fmt(peer.tokensPerSecMedian, 0)} | - |`,
+    );
   } else if (peer) {
     lines.push(`| TF.js peer | - | - | - | ${peer.error} | - |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (result.speedup_vs_peer) process.stdout.write(`minnow / TF.js-wasm: ${fmt(result.speedup_vs_peer)}x tokens/s\n`);
+  if (result.speedup_vs_peer)
+    process.stdout.write(`minnow / TF.js-wasm: ${fmt(result.speedup_vs_peer)}x tokens/s\n`);
   if (out) process.stdout.write(`JSON written to ${out}\n`);
 }

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Rng } from '../util/rng.js';
 import { Session } from '../runtime/session.js';
-import { type CheckInput, gradCheck } from './gradcheck.js';
+import { Rng } from '../util/rng.js';
 import { DIFFERENTIABLE_OPS, grad } from './grad.js';
+import { type CheckInput, gradCheck } from './gradcheck.js';
 import { type DType, Graph, type Value } from './graph.js';
 import * as o from './ops.js';
 
@@ -23,7 +23,11 @@ const inp = (name: string, shape: number[], data?: number[], dtype: DType = F): 
   name,
   dtype,
   shape,
-  data: data ? (dtype === 'int64' ? BigInt64Array.from(data.map(BigInt)) : Float64Array.from(data)) : undefined,
+  data: data
+    ? dtype === 'int64'
+      ? BigInt64Array.from(data.map(BigInt))
+      : Float64Array.from(data)
+    : undefined,
 });
 const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 /** Values bounded away from 0 (for kinks and divisions). */
@@ -56,7 +60,13 @@ const CASES: Record<string, Case[]> = {
       inputs: [inp('a', [2, 3], away(6)), inp('b', [3])],
     },
   ],
-  Cast: [{ build: (_, [x]) => o.mul(o.cast(x, F), o.cast(x, F)), inputs: [inp('x', [4], undefined, 'float32')], f32: true }],
+  Cast: [
+    {
+      build: (_, [x]) => o.mul(o.cast(x, F), o.cast(x, F)),
+      inputs: [inp('x', [4], undefined, 'float32')],
+      f32: true,
+    },
+  ],
   MatMul: [
     { build: (_, [a, b]) => o.matmul(a, b), inputs: [inp('a', [2, 3, 4]), inp('b', [4, 5])] },
     { build: (_, [a, b]) => o.matmul(a, b), inputs: [inp('a', [2, 2, 3, 4]), inp('b', [2, 2, 4, 5])] },
@@ -68,7 +78,10 @@ const CASES: Record<string, Case[]> = {
       build: (_, [a, b]) => o.gemm(a, b, null, { transA: true, alpha: 0.5 }),
       inputs: [inp('a', [4, 3]), inp('b', [4, 2])],
     },
-    { build: (_, [a, b]) => o.gemm(a, b, null, { transB: true }), inputs: [inp('a', [3, 4]), inp('b', [2, 4])] },
+    {
+      build: (_, [a, b]) => o.gemm(a, b, null, { transB: true }),
+      inputs: [inp('a', [3, 4]), inp('b', [2, 4])],
+    },
     {
       build: (_, [a, b, c]) => o.gemm(a, b, c, { transA: true, transB: true, beta: 2 }),
       inputs: [inp('a', [4, 3]), inp('b', [2, 4]), inp('c', [3, 2])],
@@ -82,12 +95,23 @@ const CASES: Record<string, Case[]> = {
   Split: [
     {
       build: (g, [x]) => {
-        const [a, b, c] = o.split(x, o.i64(g, [1, 3, 2]), 1, [[2, 1], [2, 3], [2, 2]]);
+        const [a, b, c] = o.split(x, o.i64(g, [1, 3, 2]), 1, [
+          [2, 1],
+          [2, 3],
+          [2, 2],
+        ]);
         return o.concat([o.mul(a, a), b, o.exp(c)], 1);
       },
       inputs: [inp('x', [2, 6])],
     },
-    { build: (g, [x]) => o.split(x, o.i64(g, [2, 4]), 1, [[2, 2], [2, 4]])[1], inputs: [inp('x', [2, 6])] },
+    {
+      build: (g, [x]) =>
+        o.split(x, o.i64(g, [2, 4]), 1, [
+          [2, 2],
+          [2, 4],
+        ])[1],
+      inputs: [inp('x', [2, 6])],
+    },
   ],
   Slice: [{ build: (_, [x]) => o.slice(x, [1, 0], [3, 2], [0, 1]), inputs: [inp('x', [4, 5])] }],
   Gather: [
@@ -107,13 +131,28 @@ const CASES: Record<string, Case[]> = {
     { build: (_, [x]) => o.reduceSum(x, [0, 2], true), inputs: [inp('x', [2, 3, 4])] },
   ],
   ReduceMean: [{ build: (_, [x]) => o.reduceMean(x, [-1], true), inputs: [inp('x', [2, 3, 4])] }],
-  ReduceMax: [{ build: (_, [x]) => o.reduceMax(x, [1]), inputs: [inp('x', [2, 5], range(10, (i) => ((i * 7) % 10) / 3))] }],
+  ReduceMax: [
+    {
+      build: (_, [x]) => o.reduceMax(x, [1]),
+      inputs: [
+        inp(
+          'x',
+          [2, 5],
+          range(10, (i) => ((i * 7) % 10) / 3),
+        ),
+      ],
+    },
+  ],
   Softmax: [{ build: (_, [x]) => o.softmax(x, -1), inputs: [inp('x', [2, 3, 5])] }],
   LogSoftmax: [{ build: (_, [x]) => o.logSoftmax(x, -1), inputs: [inp('x', [3, 6])] }],
   LayerNormalization: [
     {
       build: (_, [x, ga, be]) => o.layerNorm(x, ga, be, 1e-5),
-      inputs: [inp('x', [2, 3, 6], undefined, 'float32'), inp('gamma', [6], undefined, 'float32'), inp('beta', [6], undefined, 'float32')],
+      inputs: [
+        inp('x', [2, 3, 6], undefined, 'float32'),
+        inp('gamma', [6], undefined, 'float32'),
+        inp('beta', [6], undefined, 'float32'),
+      ],
       f32: true,
     },
   ],
@@ -139,7 +178,11 @@ describe('gradient check, every op with a backward rule', () => {
 });
 
 /** float32 production ops against their float64 composites: forward and gradients. */
-async function runBoth(build: (x: Value, params: Value[]) => Value, shape: number[], extra: (g: Graph, d: DType) => Value[] = () => []) {
+async function runBoth(
+  build: (x: Value, params: Value[]) => Value,
+  shape: number[],
+  extra: (g: Graph, d: DType) => Value[] = () => [],
+) {
   const rng = new Rng(3);
   const n = shape.reduce((a, b) => a * b, 1);
   const x64 = Float64Array.from({ length: n }, () => rng.uniform() * 4 - 2);
@@ -153,9 +196,13 @@ async function runBoth(build: (x: Value, params: Value[]) => Value, shape: numbe
     const loss = o.reduceSum(o.mul(o.cast(y, F), r), [...Array(shape.length).keys()]);
     const gs = grad(loss, [x, ...params]);
     g.output(o.cast(y, F), 'y');
-    gs.forEach((gr, i) => g.output(o.cast(gr, F), `g${i}`));
+    gs.forEach((gr, i) => {
+      g.output(o.cast(gr, F), `g${i}`);
+    });
     const s = await Session.create(g, { threads: 1 });
-    const feeds: Record<string, Float32Array | Float64Array> = { x: dtype === 'float32' ? Float32Array.from(x64) : x64 };
+    const feeds: Record<string, Float32Array | Float64Array> = {
+      x: dtype === 'float32' ? Float32Array.from(x64) : x64,
+    };
     const out = await s.run(feeds);
     res[dtype] = Object.keys(out).map((k) => out[k].data as Float64Array);
   }
@@ -173,15 +220,32 @@ function maxRel(a: Float64Array, b: Float64Array): number {
 describe('float32 production graph vs float64 check graph', () => {
   test('GELU (Erf op vs composite erf)', async () => {
     const r = await runBoth((x) => o.gelu(x), [4, 16]);
-    r.float32.forEach((a, i) => assert.ok(maxRel(a, r.float64[i]) < 1e-6, `output ${i}: ${maxRel(a, r.float64[i])}`));
+    r.float32.forEach((a, i) => {
+      assert.ok(maxRel(a, r.float64[i]) < 1e-6, `output ${i}: ${maxRel(a, r.float64[i])}`);
+    });
   });
   test('LayerNormalization (ONNX op vs composite)', async () => {
     const r = await runBoth(
       (x, [gamma, beta]) => o.layerNorm(x, gamma, beta, 1e-5),
       [3, 8],
-      (g, d) => [g.constant(Array.from({ length: 8 }, (_, i) => 1 + i / 10), d, [8], 'gamma'), g.constant(Array.from({ length: 8 }, (_, i) => i / 20), d, [8], 'beta')],
+      (g, d) => [
+        g.constant(
+          Array.from({ length: 8 }, (_, i) => 1 + i / 10),
+          d,
+          [8],
+          'gamma',
+        ),
+        g.constant(
+          Array.from({ length: 8 }, (_, i) => i / 20),
+          d,
+          [8],
+          'beta',
+        ),
+      ],
     );
-    r.float32.forEach((a, i) => assert.ok(maxRel(a, r.float64[i]) < 2e-6, `output ${i}: ${maxRel(a, r.float64[i])}`));
+    r.float32.forEach((a, i) => {
+      assert.ok(maxRel(a, r.float64[i]) < 2e-6, `output ${i}: ${maxRel(a, r.float64[i])}`);
+    });
   });
 });
 

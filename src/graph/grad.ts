@@ -37,7 +37,10 @@ export function sumRows(x: Value): Value {
   const flat = x.rank === 2 ? x : o.reshape(x, [-1, F]);
   const g = x.graph;
   const n = o.slice(o.shapeOf(flat), [0], [1], [0]); // [N]
-  const ones = o.expand(g.constant([1], x.dtype, [1, 1], 'one'), o.concat([o.i64(g, [1]), n], 0), [1, flat.shape[0]]);
+  const ones = o.expand(g.constant([1], x.dtype, [1, 1], 'one'), o.concat([o.i64(g, [1]), n], 0), [
+    1,
+    flat.shape[0],
+  ]);
   return o.reshape(o.matmul(ones, flat), [F]);
 }
 
@@ -47,7 +50,7 @@ const backShape = (dy: Value, x: Value) => o.reshapeTo(dy, o.shapeOf(x), x.shape
 const attrInt = (n: Node, k: string, d = 0) => (n.attrs[k] as { value: number } | undefined)?.value ?? d;
 const attrFloat = attrInt;
 const constInts = (v: Value | null): number[] => {
-  const c = v && v.graph.constants.get(v);
+  const c = v?.graph.constants.get(v);
   if (!c) throw new Error(`grad: expected a constant int vector, got ${v}`);
   return Array.from(c.data as BigInt64Array, Number);
 };
@@ -68,7 +71,10 @@ function matmulGrad(a: Value, b: Value, dy: Value, need: (i: number) => boolean)
 }
 
 const RULES: Record<string, Rule> = {
-  Add: ({ inputs: [a, b] }, [dy], need) => [need(0) ? unbroadcast(dy!, a!) : null, need(1) ? unbroadcast(dy!, b!) : null],
+  Add: ({ inputs: [a, b] }, [dy], need) => [
+    need(0) ? unbroadcast(dy!, a!) : null,
+    need(1) ? unbroadcast(dy!, b!) : null,
+  ],
   Sub: ({ inputs: [a, b] }, [dy], need) => [
     need(0) ? unbroadcast(dy!, a!) : null,
     need(1) ? unbroadcast(o.neg(dy!), b!) : null,
@@ -122,8 +128,14 @@ const RULES: Record<string, Rule> = {
     const beta = attrFloat(n, 'beta', 1);
     let da: Value | null = null;
     let db: Value | null = null;
-    if (need(0)) da = tA ? o.gemm(b, dy!, null, { transA: tB, transB: true, alpha }) : o.gemm(dy!, b, null, { transB: !tB, alpha });
-    if (need(1)) db = tB ? o.gemm(dy!, a, null, { transA: true, transB: tA, alpha }) : o.gemm(a, dy!, null, { transA: !tA, alpha });
+    if (need(0))
+      da = tA
+        ? o.gemm(b, dy!, null, { transA: tB, transB: true, alpha })
+        : o.gemm(dy!, b, null, { transB: !tB, alpha });
+    if (need(1))
+      db = tB
+        ? o.gemm(dy!, a, null, { transA: true, transB: tA, alpha })
+        : o.gemm(a, dy!, null, { transA: !tA, alpha });
     const dc = c && need(2) ? unbroadcast(beta === 1 ? dy! : o.mul(dy!, o.scalarLike(dy!, beta)), c) : null;
     return [da, db, dc];
   },
@@ -147,12 +159,23 @@ const RULES: Record<string, Rule> = {
           xs.map((x) => o.slice(o.shapeOf(x), [axis], [axis + 1], [0])),
           0,
         );
-    const parts = o.split(dy!, sizes, axis, xs.map((x) => x.shape));
+    const parts = o.split(
+      dy!,
+      sizes,
+      axis,
+      xs.map((x) => x.shape),
+    );
     return parts.map((p, i) => (need(i) ? p : null));
   },
   Split: (n, dys) => {
     const axis = attrInt(n, 'axis');
-    return [o.concat(dys.map((dy, i) => dy ?? o.zerosLike(n.outputs[i])), axis), null];
+    return [
+      o.concat(
+        dys.map((dy, i) => dy ?? o.zerosLike(n.outputs[i])),
+        axis,
+      ),
+      null,
+    ];
   },
   Slice: (n, [dy]) => {
     const [x, s, e, a] = n.inputs;
@@ -163,14 +186,18 @@ const RULES: Record<string, Rule> = {
     const begin = new Array<number>(x!.rank).fill(0);
     const endFull = new Array<number>(x!.rank).fill(2 ** 62);
     axes.forEach((ax, i) => {
-      if (starts[i] < 0 || ends[i] < 0) throw new Error(`grad Slice: negative starts/ends unsupported (${n.name})`);
+      if (starts[i] < 0 || ends[i] < 0)
+        throw new Error(`grad Slice: negative starts/ends unsupported (${n.name})`);
       begin[ax] = starts[i];
       endFull[ax] = ends[i];
     });
     let endPads: Value;
     if (isStatic(x!.shape)) {
       const shape = x!.shape as number[];
-      endPads = o.i64(g, shape.map((d, i) => d - Math.min(d, endFull[i])));
+      endPads = o.i64(
+        g,
+        shape.map((d, i) => d - Math.min(d, endFull[i])),
+      );
     } else {
       const sh = o.shapeOf(x!);
       endPads = o.sub(sh, o.min2(o.i64(g, endFull), sh));
@@ -197,7 +224,10 @@ const RULES: Record<string, Rule> = {
     const axes = constInts(n.inputs[1]);
     const dims = axes.map((a) => x.shape[a]);
     const count = dims.every((d) => typeof d === 'number')
-      ? o.scalarLike(x, (dims as number[]).reduce((p, d) => p * d, 1))
+      ? o.scalarLike(
+          x,
+          (dims as number[]).reduce((p, d) => p * d, 1),
+        )
       : o.cast(o.div(size(x), size(y)), x.dtype);
     return [o.div(back, count), null];
   },
@@ -263,7 +293,8 @@ export function grad(loss: Value, wrt: Value[], seed?: Value): Value[] {
   const needs = new Set<Value>(wrt);
   const nodes = [...g.nodes]; // snapshot: backward nodes get appended to g.nodes
   for (const n of nodes) {
-    if (n.inputs.some((x) => x && needs.has(x))) for (const y of n.outputs) if (isFloat(y.dtype)) needs.add(y);
+    if (n.inputs.some((x) => x && needs.has(x)))
+      for (const y of n.outputs) if (isFloat(y.dtype)) needs.add(y);
   }
   const grads = new Map<Value, Value[]>();
   grads.set(loss, [seed ?? g.scalar(1, loss.dtype)]);

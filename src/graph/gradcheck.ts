@@ -3,10 +3,11 @@
  * Builds `loss = sum(f(inputs) * R)` with a fixed random R, runs the analytic backward graph on
  * onnxruntime, and compares with central differences of the same graph's forward.
  */
-import { Rng } from '../util/rng.js';
+
 import { Session } from '../runtime/session.js';
-import { type DType, Graph, type NumericArray, type Value } from './graph.js';
+import { Rng } from '../util/rng.js';
 import { grad } from './grad.js';
+import { type DType, Graph, type NumericArray, type Value } from './graph.js';
 import * as o from './ops.js';
 
 export interface CheckInput {
@@ -43,13 +44,23 @@ export function checkGraph(build: Build, inputs: CheckInput[], seed = 1) {
   const n = y.shape.reduce((a: number, d) => a * (d as number), 1);
   const r = g.constant(uniform(rng, n, y.dtype), y.dtype, y.shape as number[], 'R');
   const loss = o.reduceSum(o.mul(y, r), [...Array(y.rank).keys()]);
-  const wrt = xs.filter((_, k) => inputs[k].wrt ?? (inputs[k].dtype === 'float32' || inputs[k].dtype === 'float64'));
+  const wrt = xs.filter(
+    (_, k) => inputs[k].wrt ?? (inputs[k].dtype === 'float32' || inputs[k].dtype === 'float64'),
+  );
   const grads = grad(loss, wrt);
   g.output(loss, 'loss');
-  grads.forEach((gr, k) => g.output(o.identity(gr), `grad_${wrt[k].name}`));
+  grads.forEach((gr, k) => {
+    g.output(o.identity(gr), `grad_${wrt[k].name}`);
+  });
   const feeds: Record<string, NumericArray> = {};
   inputs.forEach((i) => {
-    feeds[i.name] = i.data ?? uniform(rng, i.shape.reduce((a, b) => a * b, 1), i.dtype);
+    feeds[i.name] =
+      i.data ??
+      uniform(
+        rng,
+        i.shape.reduce((a, b) => a * b, 1),
+        i.dtype,
+      );
   });
   return { g, wrt, feeds };
 }
@@ -66,7 +77,8 @@ export async function gradCheck(
   const { g, wrt, feeds } = checkGraph(build, inputs, opts.seed);
   const session = await Session.create(g, { threads: 1 });
   const shapes = Object.fromEntries(inputs.map((i) => [i.name, i.shape]));
-  const feedT = () => Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { data: v, shape: shapes[k] }]));
+  const feedT = () =>
+    Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { data: v, shape: shapes[k] }]));
   const out = await session.run(feedT());
   const eps = opts.eps ?? 1e-6;
   const floor = opts.floor ?? 1e-6;

@@ -17,7 +17,13 @@ export type Attr =
   | { kind: 'ints'; value: number[] }
   | { kind: 'floats'; value: number[] };
 
-export type NumericArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array;
 
 /** A constant tensor embedded in the graph (an ONNX initializer). */
 export interface ConstTensor {
@@ -84,7 +90,8 @@ export class Graph {
   constant(data: NumericArray | number[], dtype: DType, shape: number[], stem = 'const'): Value {
     const n = shape.reduce((a, b) => a * b, 1);
     const typed = toTyped(data, dtype);
-    if (typed.length !== n) throw new Error(`graph: constant has ${typed.length} values for shape [${shape}]`);
+    if (typed.length !== n)
+      throw new Error(`graph: constant has ${typed.length} values for shape [${shape}]`);
     const v = new Value(this, this.uniqueName(stem), dtype, shape);
     this.constants.set(v, { dtype, shape: [...shape], data: typed });
     return v;

@@ -53,5 +53,8 @@ export function klDivWithTemperature(student: Value, teacher: Value, temperature
   const logp = o.logSoftmax(o.div(teacher, t), -1);
   const p = o.exp(logp);
   const kl = o.reduceSum(o.mul(p, o.sub(logp, logq)), [-1]); // per row
-  return o.mul(o.reduceMean(kl, [...Array(kl.rank).keys()]), o.scalarLike(student, temperature * temperature));
+  return o.mul(
+    o.reduceMean(kl, [...Array(kl.rank).keys()]),
+    o.scalarLike(student, temperature * temperature),
+  );
 }

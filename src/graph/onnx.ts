@@ -3,7 +3,7 @@
  * The schema below is the subset of onnx/onnx.proto that minnow writes, with the official field numbers.
  */
 import protobuf from 'protobufjs';
-import { type ConstTensor, type DType, type Graph, type NumericArray, type Shape, type Value } from './graph.js';
+import type { ConstTensor, DType, Graph, NumericArray, Shape, Value } from './graph.js';
 import { ONNX_DTYPE_CODE } from './ops.js';
 
 export const OPSET = 20;
@@ -60,7 +60,9 @@ function valueInfo(name: string, dtype: DType, shape: Shape) {
     type: {
       tensor_type: {
         elem_type: ONNX_DTYPE_CODE[dtype],
-        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: String(d) })) },
+        shape: {
+          dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: String(d) })),
+        },
       },
     },
   };
@@ -106,7 +108,7 @@ export function toOnnx(g: Graph, opts: SerializeOptions = {}): Uint8Array {
             return { ...base, s: new TextEncoder().encode(a.value) };
           case 'ints':
             return { ...base, ints: a.value };
-          case 'floats':
+          default:
             return { ...base, floats: a.value };
         }
       }),
@@ -122,7 +124,9 @@ export function toOnnx(g: Graph, opts: SerializeOptions = {}): Uint8Array {
       name: g.name,
       node,
       initializer,
-      input: g.inputs.filter((v) => !baked.has(v) && reachable.used.has(v)).map((v) => valueInfo(v.name, v.dtype, v.shape)),
+      input: g.inputs
+        .filter((v) => !baked.has(v) && reachable.used.has(v))
+        .map((v) => valueInfo(v.name, v.dtype, v.shape)),
       output: g.outputs.map((v) => valueInfo(v.name, v.dtype, v.shape)),
     },
   };
@@ -181,4 +185,3 @@ export function readOnnx(bytes: Uint8Array): OnnxSummary {
     metadata: Object.fromEntries(m.metadata_props.map((p: any) => [p.key, p.value])),
   };
 }
-

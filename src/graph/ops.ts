@@ -4,10 +4,10 @@
  */
 import {
   broadcastShapes,
-  type DType,
   type Dim,
-  divDims,
+  type DType,
   dimEq,
+  divDims,
   type Graph,
   isFloat,
   mulDims,
@@ -206,7 +206,8 @@ export function reshape(x: Value, target: Shape): Value {
   if (inferAt >= 0) {
     const known = mulDims(...shape.filter((_, i) => i !== inferAt));
     const inferred = divDims(numel(x.shape), known);
-    if (inferred === undefined) throw new Error(`Reshape: cannot infer dim ${inferAt} of [${target}] from ${x}`);
+    if (inferred === undefined)
+      throw new Error(`Reshape: cannot infer dim ${inferAt} of [${target}] from ${x}`);
     if (typeof target[inferAt] === 'string' && !dimEq(target[inferAt], inferred)) {
       throw new Error(`Reshape: [${target}] does not match ${x}`);
     }
@@ -225,7 +226,9 @@ export function reshapeTo(x: Value, shape: Value, staticShape: Shape): Value {
 export function transpose(x: Value, perm: number[]): Value {
   if (perm.length !== x.rank) throw new Error(`Transpose: perm [${perm}] for ${x}`);
   const shape = perm.map((p) => x.shape[p]);
-  return x.graph.node('Transpose', [x], [{ dtype: x.dtype, shape }], { perm: { kind: 'ints', value: perm } })[0];
+  return x.graph.node('Transpose', [x], [{ dtype: x.dtype, shape }], {
+    perm: { kind: 'ints', value: perm },
+  })[0];
 }
 
 export function unsqueeze(x: Value, axes: number[]): Value {
@@ -258,7 +261,11 @@ export function expand(x: Value, shape: Value, staticShape: Shape): Value {
 export function zerosLike(like: Value): Value {
   const g = like.graph;
   const zero = g.constant([0], like.dtype, [1], 'zero');
-  return expand(g.node('Identity', [zero], [{ dtype: like.dtype, shape: [1] }])[0], shapeOf(like), like.shape);
+  return expand(
+    g.node('Identity', [zero], [{ dtype: like.dtype, shape: [1] }])[0],
+    shapeOf(like),
+    like.shape,
+  );
 }
 
 export function concat(xs: Value[], axis: number): Value {
@@ -312,7 +319,9 @@ export function slice(x: Value, starts: number[], ends: number[], axes: number[]
 
 /** Zero padding: pads = [begin_0, ..., begin_r, end_0, ..., end_r] as a run-time int64 vector. */
 export function pad(x: Value, pads: Value, staticShape: Shape): Value {
-  return x.graph.node('Pad', [x, pads], [{ dtype: x.dtype, shape: staticShape }], { mode: str('constant') })[0];
+  return x.graph.node('Pad', [x, pads], [{ dtype: x.dtype, shape: staticShape }], {
+    mode: str('constant'),
+  })[0];
 }
 
 // ---------------------------------------------------------------- gather / scatter
@@ -333,7 +342,12 @@ export function gatherElements(data: Value, indices: Value, axis: number): Value
   })[0];
 }
 
-export function scatterND(data: Value, indices: Value, updates: Value, reduction: 'none' | 'add' = 'none'): Value {
+export function scatterND(
+  data: Value,
+  indices: Value,
+  updates: Value,
+  reduction: 'none' | 'add' = 'none',
+): Value {
   return data.graph.node('ScatterND', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], {
     reduction: str(reduction),
   })[0];
@@ -346,10 +360,15 @@ export function scatterElements(
   axis: number,
   reduction: 'none' | 'add' = 'none',
 ): Value {
-  return data.graph.node('ScatterElements', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], {
-    axis: int(normAxis(axis, data.rank, 'ScatterElements')),
-    reduction: str(reduction),
-  })[0];
+  return data.graph.node(
+    'ScatterElements',
+    [data, indices, updates],
+    [{ dtype: data.dtype, shape: data.shape }],
+    {
+      axis: int(normAxis(axis, data.rank, 'ScatterElements')),
+      reduction: str(reduction),
+    },
+  )[0];
 }
 
 // ---------------------------------------------------------------- reductions and normalisation
@@ -365,9 +384,12 @@ function reduce(op: string, x: Value, axes: number[], keepdims: boolean): Value 
   return g.node(op, [x, i64(g, norm)], [{ dtype: x.dtype, shape }], { keepdims: int(keepdims ? 1 : 0) })[0];
 }
 
-export const reduceSum = (x: Value, axes: number[], keepdims = false) => reduce('ReduceSum', x, axes, keepdims);
-export const reduceMean = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMean', x, axes, keepdims);
-export const reduceMax = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMax', x, axes, keepdims);
+export const reduceSum = (x: Value, axes: number[], keepdims = false) =>
+  reduce('ReduceSum', x, axes, keepdims);
+export const reduceMean = (x: Value, axes: number[], keepdims = false) =>
+  reduce('ReduceMean', x, axes, keepdims);
+export const reduceMax = (x: Value, axes: number[], keepdims = false) =>
+  reduce('ReduceMax', x, axes, keepdims);
 
 export function softmax(x: Value, axis = -1): Value {
   return unary('Softmax', x, { axis: int(normAxis(axis, x.rank, 'Softmax')) });

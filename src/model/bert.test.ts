@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type DType, Graph } from '../graph/graph.js';
 import { grad } from '../graph/grad.js';
+import { type DType, Graph } from '../graph/graph.js';
 import { softmaxCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { ParamStore } from '../runtime/params.js';
@@ -35,7 +35,13 @@ function batch() {
   const mask = BigInt64Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1].map(BigInt));
   const types = BigInt64Array.from([0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1].map(BigInt));
   const pos = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T));
-  return { input_ids: ids, attention_mask: mask, token_type_ids: types, position_ids: pos, labels: BigInt64Array.from([0n, 1n, 1n]) };
+  return {
+    input_ids: ids,
+    attention_mask: mask,
+    token_type_ids: types,
+    position_ids: pos,
+    labels: BigInt64Array.from([0n, 1n, 1n]),
+  };
 }
 
 /** The classifier's loss and the gradient of every parameter, in the given precision. */
@@ -44,16 +50,25 @@ async function lossAndGrads(store: ParamStore, dtype: DType) {
   const w = new Weights(g, store, dtype);
   const x = bertInputs(g);
   const labels = g.input('labels', 'int64', ['B']);
-  const loss = softmaxCrossEntropy(classifier(w, tiny, encoder(w, tiny, x, new Dropout(false)), 3, new Dropout(false)), labels);
+  const loss = softmaxCrossEntropy(
+    classifier(w, tiny, encoder(w, tiny, x, new Dropout(false)), 3, new Dropout(false)),
+    labels,
+  );
   const entries = w.entries();
-  const grads = grad(loss, entries.map(([, v]) => v));
+  const grads = grad(
+    loss,
+    entries.map(([, v]) => v),
+  );
   g.output(loss, 'loss');
-  grads.forEach((gr, i) => g.output(o.identity(gr), `grad:${entries[i][0]}`));
+  grads.forEach((gr, i) => {
+    g.output(o.identity(gr), `grad:${entries[i][0]}`);
+  });
   const session = await Session.create(g, { threads: 1 });
   const conv = (a: Float32Array) => (dtype === 'float64' ? Float64Array.from(a) : a);
   const run = async () => {
     const feeds: Record<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }> = {};
-    for (const [k, v] of Object.entries(batch())) feeds[k] = { data: v, shape: k === 'labels' ? [B] : [B, T] };
+    for (const [k, v] of Object.entries(batch()))
+      feeds[k] = { data: v, shape: k === 'labels' ? [B] : [B, T] };
     for (const p of store.params) feeds[p.name] = { data: conv(p.data), shape: p.shape };
     return session.run(feeds);
   };
@@ -67,7 +82,8 @@ function initStore(): ParamStore {
   const w = new Weights(g, store);
   classifier(w, tiny, encoder(w, tiny, bertInputs(g), new Dropout(false)), 3, new Dropout(false));
   store.initialize(new Rng(5), 0.3);
-  for (const p of store.params) if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+  for (const p of store.params)
+    if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
   return store;
 }
 
@@ -96,7 +112,8 @@ describe('BERT graph', () => {
         const up = Math.fround(x0 + h) - x0;
         const down = x0 - Math.fround(x0 - h);
         const numeric = (lp - lm) / (up + down);
-        const err = Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
+        const err =
+          Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
         if (err > worst) {
           worst = err;
           where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
@@ -133,7 +150,10 @@ describe('BERT graph', () => {
     const w = new Weights(g, store);
     const cfg = PRESETS['bert-tiny'];
     classifier(w, cfg, encoder(w, cfg, bertInputs(g), new Dropout(false)), 2, new Dropout(false));
-    assert.equal(store.count((p) => !p.name.startsWith('classifier.')), 4_385_920);
+    assert.equal(
+      store.count((p) => !p.name.startsWith('classifier.')),
+      4_385_920,
+    );
     assert.equal(store.get('bert.encoder.layer.1.attention.self.query.weight').shape.join(), '128,128');
     assert.equal(store.get('bert.encoder.layer.0.intermediate.dense.weight').shape.join(), '512,128'); // (out, in)
   });

@@ -91,7 +91,12 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
  */
 function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
   const frozen = c.embedding_type === 'hash';
-  const table = w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.hidden_size], 'normal', frozen);
+  const table = w.get(
+    'bert.embeddings.word_embeddings.weight',
+    [c.vocab_size, c.hidden_size],
+    'normal',
+    frozen,
+  );
   return o.gather(table, ids);
 }
 
@@ -102,7 +107,10 @@ function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Va
   const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
   const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
   const sum = o.add(o.add(words, o.gather(pos, flat(x.positionIds))), o.gather(types, flat(x.tokenTypeIds)));
-  return drop.apply(layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps), c.hidden_dropout_prob);
+  return drop.apply(
+    layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps),
+    c.hidden_dropout_prob,
+  );
 }
 
 /** Additive attention mask (B, 1, T) or (B, T, T): 0 where visible, -10000 where not. */
@@ -131,8 +139,14 @@ function selfAttention(
   const A = c.num_attention_heads;
   const d = headSize(c);
   const parts = ['query', 'key', 'value'];
-  const W = o.concat(parts.map((p) => w.get(`${name}.${p}.weight`, [H, H], 'normal')), 0); // (3H, H)
-  const b = o.concat(parts.map((p) => w.get(`${name}.${p}.bias`, [H], 'zeros')), 0); // (3H)
+  const W = o.concat(
+    parts.map((p) => w.get(`${name}.${p}.weight`, [H, H], 'normal')),
+    0,
+  ); // (3H, H)
+  const b = o.concat(
+    parts.map((p) => w.get(`${name}.${p}.bias`, [H], 'zeros')),
+    0,
+  ); // (3H)
   const qkv = o.gemm(x, W, b, { transB: true }); // (N, 3H)
   const blocks = o.split(qkv, o.i64(w.g, new Array(3 * A).fill(d)), 1, new Array(3 * A).fill(['B*T', d]));
   const head = (i: number) => o.reshapeTo(blocks[i], shapes.btd, ['B', 'T', d]); // (B, T, d)
@@ -150,7 +164,15 @@ function selfAttention(
   return { context: o.concat(contexts, 1), scores: A > 1 ? o.concat(scores, 1) : scores[0] }; // (N, H), (B, A, T, T)
 }
 
-function layer(w: Weights, c: BertConfig, i: number, x: Value, mask: Value, shapes: { btd: Value }, drop: Dropout) {
+function layer(
+  w: Weights,
+  c: BertConfig,
+  i: number,
+  x: Value,
+  mask: Value,
+  shapes: { btd: Value },
+  drop: Dropout,
+) {
   const H = c.hidden_size;
   const p = `bert.encoder.layer.${i}`;
   const { context, scores } = selfAttention(w, c, `${p}.attention.self`, x, mask, shapes, drop);
@@ -187,7 +209,13 @@ export function clsVectors(out: EncoderOutput, c: BertConfig): Value {
 }
 
 /** Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). */
-export function classifier(w: Weights, c: BertConfig, out: EncoderOutput, numLabels: number, drop: Dropout): Value {
+export function classifier(
+  w: Weights,
+  c: BertConfig,
+  out: EncoderOutput,
+  numLabels: number,
+  drop: Dropout,
+): Value {
   const H = c.hidden_size;
   const pooled = o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
   return dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);

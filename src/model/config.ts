@@ -20,7 +20,10 @@ export interface BertConfig {
   embedding_type: 'table' | 'hash';
 }
 
-export const BASE: Omit<BertConfig, 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size'> = {
+export const BASE: Omit<
+  BertConfig,
+  'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size'
+> = {
   model_type: 'bert',
   vocab_size: 30522,
   hidden_act: 'gelu',

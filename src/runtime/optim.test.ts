@@ -8,8 +8,17 @@ const cfg: AdamWConfig = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight
 
 function params(seed: number): Param[] {
   const rng = new Rng(seed);
-  const mk = (name: string, n: number): Param => ({ name, shape: [n], init: 'normal', data: Float32Array.from({ length: n }, () => rng.normal()) });
-  return [mk('bert.encoder.layer.0.output.dense.weight', 37), mk('bert.encoder.layer.0.output.dense.bias', 5), mk('bert.embeddings.LayerNorm.weight', 8)];
+  const mk = (name: string, n: number): Param => ({
+    name,
+    shape: [n],
+    init: 'normal',
+    data: Float32Array.from({ length: n }, () => rng.normal()),
+  });
+  return [
+    mk('bert.encoder.layer.0.output.dense.weight', 37),
+    mk('bert.encoder.layer.0.output.dense.bias', 5),
+    mk('bert.embeddings.LayerNorm.weight', 8),
+  ];
 }
 
 describe('AdamW', () => {
@@ -26,7 +35,8 @@ describe('AdamW', () => {
       assert.ok(Math.abs(n1 - n2) < 1e-9 * n1, `norms ${n1} vs ${n2}`);
     }
     for (let k = 0; k < a.length; k++) {
-      for (let i = 0; i < a[k].data.length; i++) assert.ok(Math.abs(a[k].data[i] - b[k].data[i]) < 1e-6, `${a[k].name}[${i}]`);
+      for (let i = 0; i < a[k].data.length; i++)
+        assert.ok(Math.abs(a[k].data[i] - b[k].data[i]) < 1e-6, `${a[k].name}[${i}]`);
     }
   });
 
@@ -53,7 +63,10 @@ describe('AdamW', () => {
 describe('schedules', () => {
   test('linear warmup then linear / cosine decay', () => {
     const s = { warmupSteps: 4, totalSteps: 14, decay: 'linear' as const };
-    assert.deepEqual([0, 1, 2, 3].map((i) => lrFactor(i, s)), [0.25, 0.5, 0.75, 1]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => lrFactor(i, s)),
+      [0.25, 0.5, 0.75, 1],
+    );
     assert.equal(lrFactor(9, s), 0.5); // halfway through the 10 decay steps
     assert.equal(lrFactor(14, s), 0);
     assert.ok(Math.abs(lrFactor(9, { ...s, decay: 'cosine' }) - 0.5) < 1e-12);

@@ -18,7 +18,14 @@ export interface AdamWConfig {
   clipNorm: number; // global gradient-norm clip; 0 disables
 }
 
-export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, clipNorm: 1.0 };
+export const DEFAULT_ADAMW: AdamWConfig = {
+  lr: 1e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-6,
+  weightDecay: 0.01,
+  clipNorm: 1.0,
+};
 
 /** BERT convention: no weight decay on biases and LayerNorm parameters. */
 export function decays(name: string): boolean {
@@ -69,7 +76,11 @@ export class AdamW {
    */
   static async create(params: Param[], cfg: AdamWConfig): Promise<AdamW> {
     const opt = new AdamW(params, cfg);
-    const arena = WasmArena.create(WasmArena.floatsFor(params.flatMap((p) => [p.data.length, p.data.length, p.data.length, p.data.length])));
+    const arena = WasmArena.create(
+      WasmArena.floatsFor(
+        params.flatMap((p) => [p.data.length, p.data.length, p.data.length, p.data.length]),
+      ),
+    );
     const kernel = await SimdAdamWKernel.create(arena);
     const g: Float32Array[] = [];
     for (const p of params) {
@@ -92,7 +103,8 @@ export class AdamW {
    * steps); returns the global gradient norm before clipping.
    */
   update(grads: Float32Array[], lr: number, scale = 1): number {
-    if (grads.length !== this.params.length) throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} params`);
+    if (grads.length !== this.params.length)
+      throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} params`);
     const { beta1, beta2, eps, weightDecay, clipNorm } = this.cfg;
     let sumsq = 0;
     if (this.simd) {
@@ -115,7 +127,8 @@ export class AdamW {
       const wd = decays(p.name) ? 1 - lr * weightDecay : 1;
       const m = this.m.get(p.name)!;
       const v = this.v.get(p.name)!;
-      if (this.simd) this.simd.kernel.update(p.data, this.simd.g[k], m, v, gs, beta1, beta2, stepSize, invBc2, eps, wd);
+      if (this.simd)
+        this.simd.kernel.update(p.data, this.simd.g[k], m, v, gs, beta1, beta2, stepSize, invBc2, eps, wd);
       else adamwStep(p.data, grads[k], m, v, gs, beta1, beta2, stepSize, invBc2, eps, wd);
     }
     return norm;
@@ -153,11 +166,12 @@ export class GradAccumulator {
 
   add(grads: Float32Array[]): void {
     if (!this.sums) this.sums = grads.map((g) => Float32Array.from(g));
-    else for (let k = 0; k < grads.length; k++) {
-      const s = this.sums[k];
-      const g = grads[k];
-      for (let i = 0; i < g.length; i++) s[i] += g[i];
-    }
+    else
+      for (let k = 0; k < grads.length; k++) {
+        const s = this.sums[k];
+        const g = grads[k];
+        for (let i = 0; i < g.length; i++) s[i] += g[i];
+      }
     this.count++;
   }
 

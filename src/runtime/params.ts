@@ -83,7 +83,10 @@ export class ParamStore {
    * Load values from a safetensors file. Every declared parameter must be present with the same
    * shape (unless `allowMissing` lists it); extra tensors in the file are reported to `onExtra`.
    */
-  load(path: string, opts: { allowMissing?: (name: string) => boolean; onExtra?: (name: string) => void } = {}): void {
+  load(
+    path: string,
+    opts: { allowMissing?: (name: string) => boolean; onExtra?: (name: string) => void } = {},
+  ): void {
     const file = readSafetensors(path);
     for (const p of this.params) {
       const t = file.tensors.get(p.name);
@@ -93,7 +96,9 @@ export class ParamStore {
       }
       if (t.dtype !== 'F32') throw new UserError(`${path}: tensor "${p.name}" is ${t.dtype}, expected F32`);
       if (t.shape.join() !== p.shape.join()) {
-        throw new UserError(`${path}: tensor "${p.name}" has shape [${t.shape}], the model expects [${p.shape}]`);
+        throw new UserError(
+          `${path}: tensor "${p.name}" has shape [${t.shape}], the model expects [${p.shape}]`,
+        );
       }
       p.data.set(t.data as Float32Array);
     }

@@ -47,8 +47,15 @@ export class Session {
   static async create(graph: Graph, opts: SessionOptions = {}, ser: SerializeOptions = {}): Promise<Session> {
     const bytes = toOnnx(graph, ser);
     const baked = ser.initializers ?? new Map();
-    const inputs = graph.inputs.filter((v) => !baked.has(v)).map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
-    return Session.fromBytes(bytes, inputs, graph.outputs.map((v) => v.name), opts);
+    const inputs = graph.inputs
+      .filter((v) => !baked.has(v))
+      .map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
+    return Session.fromBytes(
+      bytes,
+      inputs,
+      graph.outputs.map((v) => v.name),
+      opts,
+    );
   }
 
   static async fromBytes(
@@ -66,19 +73,28 @@ export class Session {
       profileFilePrefix: opts.profile,
     });
     const live = new Set(session.inputNames);
-    return new Session(session, inputs.filter((i) => live.has(i.name)), outputNames);
+    return new Session(
+      session,
+      inputs.filter((i) => live.has(i.name)),
+      outputNames,
+    );
   }
 
   /**
    * Run with named feeds. Feeds for inputs the optimised graph no longer reads are ignored.
    * `sizes` binds symbolic dims (B, T, ...) when a feed is given without an explicit shape.
    */
-  async run(feeds: Record<string, Tensor | NumericArray>, sizes: Record<string, number> = {}): Promise<Record<string, Tensor>> {
+  async run(
+    feeds: Record<string, Tensor | NumericArray>,
+    sizes: Record<string, number> = {},
+  ): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const inp of this.inputs) {
       const f = feeds[inp.name];
       if (f === undefined) throw new Error(`session: missing feed "${inp.name}"`);
-      const t: Tensor = ArrayBuffer.isView(f) ? { data: f as NumericArray, shape: resolveShape(inp.shape, sizes) } : (f as Tensor);
+      const t: Tensor = ArrayBuffer.isView(f)
+        ? { data: f as NumericArray, shape: resolveShape(inp.shape, sizes) }
+        : (f as Tensor);
       ortFeeds[inp.name] = new ort.Tensor(ORT_TYPE[inp.dtype], t.data as never, t.shape);
     }
     const out = await this.session.run(ortFeeds);

@@ -8,7 +8,16 @@
  *                     trainer_state.json     step, seeds, data position, anything the loop needs
  *   <dir>/latest                             "step-000120"
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { AdamW } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
@@ -37,7 +46,13 @@ function fsyncDir(dir: string): void {
 }
 
 /** Write a checkpoint and point `latest` at it; keeps the newest `keep` checkpoints. */
-export function saveCheckpoint(dir: string, params: ParamStore, optim: AdamW, state: TrainerState, keep = 2): string {
+export function saveCheckpoint(
+  dir: string,
+  params: ParamStore,
+  optim: AdamW,
+  state: TrainerState,
+  keep = 2,
+): string {
   ensureDir(dir);
   const name = stepName(state.step);
   const tmp = join(dir, `.${name}.tmp-${process.pid}`);
@@ -60,7 +75,8 @@ export function saveCheckpoint(dir: string, params: ParamStore, optim: AdamW, st
   const old = readdirSync(dir)
     .filter((f) => /^step-\d+$/.test(f) && f !== name)
     .sort();
-  for (const f of old.slice(0, Math.max(0, old.length - (keep - 1)))) rmSync(join(dir, f), { recursive: true, force: true });
+  for (const f of old.slice(0, Math.max(0, old.length - (keep - 1))))
+    rmSync(join(dir, f), { recursive: true, force: true });
   return final;
 }
 
@@ -84,7 +100,8 @@ export function loadCheckpoint(path: string, params: ParamStore, optim: AdamW): 
   for (const p of optim.params) {
     for (const k of ['m', 'v'] as const) {
       const t = opt.tensors.get(`${k}.${p.name}`);
-      if (!t || t.shape.join() !== p.shape.join()) throw new UserError(`${file}: missing or mis-shaped "${k}.${p.name}"`);
+      if (!t || t.shape.join() !== p.shape.join())
+        throw new UserError(`${file}: missing or mis-shaped "${k}.${p.name}"`);
       (k === 'm' ? optim.m : optim.v).get(p.name)!.set(t.data as Float32Array);
     }
   }

@@ -61,7 +61,7 @@ async function makeStep(store: ParamStore, seed: number, c = cfg) {
 /** Train `steps` steps from the given state and return the losses. */
 async function train(store: ParamStore, optim: AdamW | undefined, seed: number, from: number, steps: number) {
   const step = await makeStep(store, seed);
-  const opt = optim ?? await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 });
+  const opt = optim ?? (await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 3e-3 }));
   const losses: number[] = [];
   for (let s = from; s < from + steps; s++) {
     const res = await step.run(toyBatch(new Rng(seed * 1000 + s), 16), { B: 16, T }, s);
@@ -85,7 +85,13 @@ describe('training on the engine', () => {
     }
     await step.release();
     const fwd = await Forward.create((g, w) => {
-      const logits = classifier(w, cfg, encoder(w, cfg, bertInputs(g), new Dropout(false)), 2, new Dropout(false));
+      const logits = classifier(
+        w,
+        cfg,
+        encoder(w, cfg, bertInputs(g), new Dropout(false)),
+        2,
+        new Dropout(false),
+      );
       return { logits };
     }, store);
     const test = toyBatch(new Rng(99), 512);

@@ -3,8 +3,9 @@
  * onnxruntime session that maps (parameters, batch, dropout noise) to (loss, gradients, outputs).
  * Knows nothing about how a gradient is derived or what the model is.
  */
-import { Graph, type NumericArray, resolveShape, type Value } from '../graph/graph.js';
+
 import { grad } from '../graph/grad.js';
+import { Graph, type NumericArray, resolveShape, type Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { Dropout, Weights } from '../model/bert.js';
 import { NoiseSource } from '../runtime/noise.js';
@@ -37,18 +38,27 @@ export class TrainStep {
     readonly graph: Graph,
   ) {}
 
-  static async create(build: BuildStep, store: ParamStore, opts: SessionOptions & { seed: number; training?: boolean }): Promise<TrainStep> {
+  static async create(
+    build: BuildStep,
+    store: ParamStore,
+    opts: SessionOptions & { seed: number; training?: boolean },
+  ): Promise<TrainStep> {
     const g = new Graph('train_step');
     const w = new Weights(g, store);
     const drop = new Dropout(opts.training ?? true);
     const { loss, outputs = {} } = build(g, w, drop);
     const entries = w.entries();
     const trainable = entries.filter(([name]) => !store.get(name).frozen);
-    const grads = grad(loss, trainable.map(([, v]) => v));
+    const grads = grad(
+      loss,
+      trainable.map(([, v]) => v),
+    );
     g.output(loss, 'loss');
     const names = Object.keys(outputs);
     for (const k of names) g.output(o.identity(outputs[k]), k);
-    trainable.forEach(([name], i) => g.output(o.identity(grads[i]), `grad:${name}`));
+    trainable.forEach(([name], i) => {
+      g.output(o.identity(grads[i]), `grad:${name}`);
+    });
     const session = await Session.create(g, opts);
     return new TrainStep(
       session,
@@ -65,12 +75,19 @@ export class TrainStep {
    * Run one step on a batch. `sizes` binds the symbolic dims (B, T); `step` selects the dropout
    * noise, so the same (seed, step) always gives the same masks.
    */
-  async run(batch: Record<string, Tensor | NumericArray>, sizes: Record<string, number>, step: number): Promise<StepResult> {
+  async run(
+    batch: Record<string, Tensor | NumericArray>,
+    sizes: Record<string, number>,
+    step: number,
+  ): Promise<StepResult> {
     const feeds: Record<string, Tensor | NumericArray> = { ...batch };
     for (const p of this.fed) feeds[p.name] = { data: p.data, shape: p.shape };
     if (this.noiseSites.length) {
       const shapes = this.noiseSites.map((v) => resolveShape(v.shape, sizes));
-      const draws = this.noise.draw(step, shapes.map((s) => s.reduce((a, b) => a * b, 1)));
+      const draws = this.noise.draw(
+        step,
+        shapes.map((s) => s.reduce((a, b) => a * b, 1)),
+      );
       this.noiseSites.forEach((v, i) => {
         feeds[v.name] = { data: draws[i], shape: shapes[i] };
       });
@@ -98,16 +115,27 @@ export class Forward {
     readonly graph: Graph,
   ) {}
 
-  static async create(build: (g: Graph, w: Weights) => Record<string, Value>, store: ParamStore, opts: SessionOptions = {}): Promise<Forward> {
+  static async create(
+    build: (g: Graph, w: Weights) => Record<string, Value>,
+    store: ParamStore,
+    opts: SessionOptions = {},
+  ): Promise<Forward> {
     const g = new Graph('forward');
     const w = new Weights(g, store);
     const outputs = build(g, w);
     for (const [k, v] of Object.entries(outputs)) g.output(o.identity(v), k);
     const session = await Session.create(g, opts);
-    return new Forward(session, w.entries().map(([name]) => store.get(name)), g);
+    return new Forward(
+      session,
+      w.entries().map(([name]) => store.get(name)),
+      g,
+    );
   }
 
-  async run(batch: Record<string, Tensor | NumericArray>, sizes: Record<string, number>): Promise<Record<string, Tensor>> {
+  async run(
+    batch: Record<string, Tensor | NumericArray>,
+    sizes: Record<string, number>,
+  ): Promise<Record<string, Tensor>> {
     const feeds: Record<string, Tensor | NumericArray> = { ...batch };
     for (const p of this.fed) feeds[p.name] = { data: p.data, shape: p.shape };
     return this.session.run(feeds, sizes);
