@@ -486,25 +486,29 @@ test('empty file gives no examples', () => {
 
 // Optional: the real shared GLUE files, when present (not on users' machines or CI).
 const shared = '/work/shared/data/glue';
-test('real GLUE files: train/dev row counts match the README', {
-  skip: !existsSync(shared) && 'no shared GLUE data',
-}, () => {
-  const counts: [string, number, number][] = [
-    ['sst2', 67349, 872],
-    ['cola', 8551, 1043],
-    ['mrpc', 3668, 408],
-    ['rte', 2490, 277],
-    ['stsb', 5749, 1500],
-    ['wnli', 635, 71],
-  ];
-  for (const [task, train, dev] of counts) {
-    const t = readGlue(task, shared, { split: 'train' });
-    const d = readGlue(task, shared, { split: 'dev' });
-    assert.deepEqual(
-      [task, t.examples.length, d.examples.length, t.skipped.length + d.skipped.length],
-      [task, train, dev, 0],
-    );
-    const test = readGlue(task, shared, { split: 'test' });
-    assert.ok(test.examples.length > 0 && test.examples.every((e) => Number.isNaN(e.label)));
-  }
-});
+test(
+  'real GLUE files: train/dev row counts match the README',
+  {
+    skip: !existsSync(shared) && 'no shared GLUE data',
+  },
+  () => {
+    const counts: [string, number, number][] = [
+      ['sst2', 67349, 872],
+      ['cola', 8551, 1043],
+      ['mrpc', 3668, 408],
+      ['rte', 2490, 277],
+      ['stsb', 5749, 1500],
+      ['wnli', 635, 71],
+    ];
+    for (const [task, train, dev] of counts) {
+      const t = readGlue(task, shared, { split: 'train' });
+      const d = readGlue(task, shared, { split: 'dev' });
+      assert.deepEqual(
+        [task, t.examples.length, d.examples.length, t.skipped.length + d.skipped.length],
+        [task, train, dev, 0],
+      );
+      const test = readGlue(task, shared, { split: 'test' });
+      assert.ok(test.examples.length > 0 && test.examples.every((e) => Number.isNaN(e.label)));
+    }
+  },
+);

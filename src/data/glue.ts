@@ -30,16 +30,7 @@ import {
 export type { BadRowPolicy, Example, SkippedRow } from './tabular.js';
 
 export type GlueTaskName =
-  | 'cola'
-  | 'sst2'
-  | 'mrpc'
-  | 'stsb'
-  | 'qqp'
-  | 'mnli'
-  | 'mnli-mm'
-  | 'qnli'
-  | 'rte'
-  | 'wnli';
+  'cola' | 'sst2' | 'mrpc' | 'stsb' | 'qqp' | 'mnli' | 'mnli-mm' | 'qnli' | 'rte' | 'wnli';
 export type MetricName = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 export type GlueSplit = 'train' | 'dev' | 'test';
 

@@ -18,12 +18,7 @@ export type Attr =
   | { kind: 'floats'; value: number[] };
 
 export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array;
+  Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
 /** A constant tensor embedded in the graph (an ONNX initializer). */
 export interface ConstTensor {

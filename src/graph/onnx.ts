@@ -159,29 +159,23 @@ export interface OnnxSummary {
 }
 
 export function readOnnx(bytes: Uint8Array): OnnxSummary {
-  // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
   const m = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, defaults: true }) as any;
-  // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
   const vi = (v: any) => ({
     name: v.name,
     dtype: CODE_DTYPE[v.type.tensor_type.elem_type],
-    // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
     shape: (v.type.tensor_type.shape?.dim ?? []).map((d: any) => (d.dim_param ? d.dim_param : d.dim_value)),
   });
   return {
     opset: m.opset_import[0]?.version ?? 0,
-    // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
     ops: m.graph.node.map((n: any) => n.op_type),
     inputs: m.graph.input.map(vi),
     outputs: m.graph.output.map(vi),
-    // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
     initializers: m.graph.initializer.map((t: any) => ({
       name: t.name,
       dtype: CODE_DTYPE[t.data_type],
       dims: t.dims,
       bytes: t.raw_data.length,
     })),
-    // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf object
     metadata: Object.fromEntries(m.metadata_props.map((p: any) => [p.key, p.value])),
   };
 }

@@ -206,7 +206,7 @@ interface FuncDef {
 function encodeLocals(locals: number[]): number[] {
   // Run-length groups of equal types.
   const groups: number[][] = [];
-  for (let i = 0; i < locals.length; ) {
+  for (let i = 0; i < locals.length;) {
     let j = i;
     while (j < locals.length && locals[j] === locals[i]) j++;
     groups.push([...u32leb(j - i), locals[i]]);

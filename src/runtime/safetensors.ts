@@ -12,18 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError, where } from '../util/errors.js';
 
 export type SafeDType =
-  | 'F64'
-  | 'F32'
-  | 'F16'
-  | 'BF16'
-  | 'I64'
-  | 'I32'
-  | 'I16'
-  | 'I8'
-  | 'U8'
-  | 'U16'
-  | 'U32'
-  | 'BOOL';
+  'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'BOOL';
 export type TypedArray =
   | Float32Array
   | Float64Array

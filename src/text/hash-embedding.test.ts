@@ -306,19 +306,23 @@ describe('hashEmbeddingTable', () => {
   });
 
   const vocabFile = new URL('../../../shared/data/vocab/bert-base-uncased-vocab.txt', import.meta.url);
-  it('builds the 30,522 x 128 BERT table quickly', {
-    skip: !existsSync(vocabFile) && 'shared vocab not present',
-  }, () => {
-    const vocab = readFileSync(vocabFile, 'utf8').replace(/\n$/, '').split('\n');
-    assert.equal(vocab.length, 30522);
-    const t0 = performance.now();
-    const table = hashEmbeddingTable(vocab, 128, cfg);
-    const ms = performance.now() - t0;
-    console.log(`hashEmbeddingTable 30522 x 128: ${ms.toFixed(0)} ms`);
-    assert.equal(table.length, 30522 * 128);
-    assert.ok(table.every((v) => Number.isFinite(v) && v >= -1 && v <= 1));
-    assert.ok(ms < 3000, `took ${ms} ms`); // ~80 ms measured; generous for a loaded CI machine
-  });
+  it(
+    'builds the 30,522 x 128 BERT table quickly',
+    {
+      skip: !existsSync(vocabFile) && 'shared vocab not present',
+    },
+    () => {
+      const vocab = readFileSync(vocabFile, 'utf8').replace(/\n$/, '').split('\n');
+      assert.equal(vocab.length, 30522);
+      const t0 = performance.now();
+      const table = hashEmbeddingTable(vocab, 128, cfg);
+      const ms = performance.now() - t0;
+      console.log(`hashEmbeddingTable 30522 x 128: ${ms.toFixed(0)} ms`);
+      assert.equal(table.length, 30522 * 128);
+      assert.ok(table.every((v) => Number.isFinite(v) && v >= -1 && v <= 1));
+      assert.ok(ms < 3000, `took ${ms} ms`); // ~80 ms measured; generous for a loaded CI machine
+    },
+  );
 });
 
 describe('validateHashConfig', () => {
