@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
 import * as bench from './bench.js';
+import * as pretrain from './pretrain.js';
 
 interface Command {
   spec: CommandSpec;
@@ -14,6 +15,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  pretrain,
   bench,
 };
 

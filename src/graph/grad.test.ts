@@ -126,6 +126,16 @@ const CASES: Record<string, Case[]> = {
       inputs: [inp('d', [3, 4]), inp('i', [3, 2], [0, 3, 1, 1, 2, 0], 'int64')],
     },
   ],
+  SoftmaxCrossEntropyLoss: [
+    {
+      build: (_, [x, l]) => o.softmaxCrossEntropyLoss(x, l, -100).loss,
+      inputs: [inp('x', [4, 5]), inp('l', [4], [2, -100, 0, 4], 'int64')],
+    },
+    {
+      build: (_, [x, l]) => o.softmaxCrossEntropyLoss(x, l, 1).loss, // ignore_index 1
+      inputs: [inp('x', [3, 3]), inp('l', [3], [1, 2, 0], 'int64')],
+    },
+  ],
   ReduceSum: [
     { build: (_, [x]) => o.reduceSum(x, [1]), inputs: [inp('x', [2, 3, 4])] },
     { build: (_, [x]) => o.reduceSum(x, [0, 2], true), inputs: [inp('x', [2, 3, 4])] },

@@ -242,6 +242,21 @@ const RULES: Record<string, Rule> = {
     return [o.mul(o.div(mask, ties), dyk), null];
   },
 
+  // d loss / d scores = (softmax - onehot(label)) * valid / count: 3 passes over (N, C), which matters for
+  // the 30,522-way masked-LM decoder.
+  SoftmaxCrossEntropyLoss: (n, [dy]) => {
+    const [scores, labels] = n.inputs as Value[];
+    const logProb = n.outputs[1];
+    const g = scores.graph;
+    const ignored = o.equal(labels, g.scalar(attrInt(n, 'ignore_index', -100), 'int64'));
+    const safe = o.unsqueeze(o.where(ignored, g.scalar(0, 'int64'), labels), [-1]); // (N, 1)
+    const valid = o.cast(o.not(ignored), scores.dtype); // (N)
+    const count = o.max2(o.reduceSum(valid, [0], true), o.scalarLike(scores, 1));
+    const minusOne = o.expand(o.scalarLike(scores, -1), o.shapeOf(safe), safe.shape);
+    const diff = o.scatterElements(o.exp(logProb), safe, minusOne, 1, 'add'); // softmax - onehot
+    const rowScale = o.unsqueeze(o.mul(o.div(valid, count), dy!), [-1]); // (N, 1)
+    return [o.mul(diff, rowScale), null];
+  },
   Softmax: ({ outputs: [y], attrs }, [dy]) => {
     const axis = (attrs.axis as { value: number }).value;
     return [o.mul(y, o.sub(dy!, o.reduceSum(o.mul(dy!, y), [axis], true)))];

@@ -10,14 +10,7 @@ import * as o from './ops.js';
  * `ignoreIndex` are excluded from both the sum and the count (all-ignored batches give 0).
  */
 export function softmaxCrossEntropy(logits: Value, labels: Value, ignoreIndex = -100): Value {
-  const g = logits.graph;
-  const logp = o.logSoftmax(logits, -1); // (N, C)
-  const ignored = o.equal(labels, g.scalar(ignoreIndex, 'int64'));
-  const safe = o.where(ignored, g.scalar(0, 'int64'), labels);
-  const picked = o.squeeze(o.gatherElements(logp, o.unsqueeze(safe, [-1]), -1), [-1]); // (N)
-  const valid = o.cast(o.not(ignored), logits.dtype);
-  const count = o.max2(o.reduceSum(valid, [0]), o.scalarLike(logits, 1));
-  return o.neg(o.div(o.reduceSum(o.mul(picked, valid), [0]), count));
+  return o.softmaxCrossEntropyLoss(logits, labels, ignoreIndex).loss;
 }
 
 /** Mean squared error over all elements (optionally weighted by a broadcastable mask, mean over the mask). */

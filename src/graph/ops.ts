@@ -371,6 +371,24 @@ export function scatterElements(
   )[0];
 }
 
+/**
+ * ONNX SoftmaxCrossEntropyLoss, mean over the rows whose label is not `ignoreIndex`: outputs the scalar
+ * loss and the log-probabilities (the backward rule reuses them). scores (N, C), labels (N) int64.
+ */
+export function softmaxCrossEntropyLoss(scores: Value, labels: Value, ignoreIndex = -100): { loss: Value; logProb: Value } {
+  if (scores.rank !== 2 || labels.rank !== 1) throw new Error(`SoftmaxCrossEntropyLoss: ${scores}, ${labels}`);
+  const [loss, logProb] = scores.graph.node(
+    'SoftmaxCrossEntropyLoss',
+    [scores, labels],
+    [
+      { dtype: scores.dtype, shape: [] },
+      { dtype: scores.dtype, shape: scores.shape },
+    ],
+    { ignore_index: int(ignoreIndex), reduction: str('mean') },
+  );
+  return { loss, logProb };
+}
+
 // ---------------------------------------------------------------- reductions and normalisation
 
 function reduce(op: string, x: Value, axes: number[], keepdims: boolean): Value {
@@ -390,6 +408,13 @@ export const reduceMean = (x: Value, axes: number[], keepdims = false) =>
   reduce('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Value, axes: number[], keepdims = false) =>
   reduce('ReduceMax', x, axes, keepdims);
+
+/** Index of the maximum along an axis (int64, not differentiable). */
+export function argMax(x: Value, axis = -1, keepdims = false): Value {
+  const a = normAxis(axis, x.rank, 'ArgMax');
+  const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
+  return x.graph.node('ArgMax', [x], [{ dtype: 'int64', shape }], { axis: int(a), keepdims: int(keepdims ? 1 : 0) })[0];
+}
 
 export function softmax(x: Value, axis = -1): Value {
   return unary('Softmax', x, { axis: int(normAxis(axis, x.rank, 'Softmax')) });

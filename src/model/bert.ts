@@ -23,10 +23,10 @@ export class Weights {
     readonly dtype: DType = 'float32',
   ) {}
 
-  get(name: string, shape: number[], init: Init, frozen = false): Value {
+  get(name: string, shape: number[], init: Init, frozen = false, derived = false): Value {
     const v = this.bound.get(name);
     if (v) return v;
-    this.store.declare(name, shape, init, frozen);
+    this.store.declare(name, shape, init, frozen, derived);
     const input = this.g.input(name, this.dtype, shape);
     this.bound.set(name, input);
     return input;
@@ -89,15 +89,13 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
  * Word embeddings (N, H): BERT's lookup table. EELBERT's hash embeddings use the same lookup into a
  * table computed from the vocabulary at load time and marked frozen (never stored, never trained).
  */
+export function wordTable(w: Weights, c: BertConfig): Value {
+  const hash = c.embedding_type === 'hash';
+  return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.hidden_size], 'normal', hash, hash);
+}
+
 function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
-  const frozen = c.embedding_type === 'hash';
-  const table = w.get(
-    'bert.embeddings.word_embeddings.weight',
-    [c.vocab_size, c.hidden_size],
-    'normal',
-    frozen,
-  );
-  return o.gather(table, ids);
+  return o.gather(wordTable(w, c), ids);
 }
 
 function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Value {
@@ -219,6 +217,20 @@ export function classifier(
   const H = c.hidden_size;
   const pooled = o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
   return dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);
+}
+
+/**
+ * Masked-LM head at the masked positions only: gather rows (M, H) of the sequence output, transform
+ * (dense + GELU + LayerNorm), then logits (M, V) against the word table (tied). For EELBERT the table is
+ * the frozen hash matrix: only the transform and the output bias train (methods.md 1.3, option 1).
+ */
+export function mlmHead(w: Weights, c: BertConfig, out: EncoderOutput, positions: Value): Value {
+  const H = c.hidden_size;
+  const h = o.gather(out.sequence, positions); // (M, H)
+  const t = o.gelu(dense(w, 'cls.predictions.transform.dense', h, H, H));
+  const n = layerNorm(w, 'cls.predictions.transform.LayerNorm', t, H, c.layer_norm_eps);
+  const bias = w.get('cls.predictions.bias', [c.vocab_size], 'zeros');
+  return o.gemm(n, wordTable(w, c), bias, { transB: true }); // (M, V)
 }
 
 /** Declare the graph inputs of a BERT batch. */

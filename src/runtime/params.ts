@@ -15,6 +15,8 @@ export interface Param {
   init: Init;
   /** Frozen parameters are fed to the graph but never updated (no gradient is computed). */
   frozen?: boolean;
+  /** Derived parameters are computed at load time (EELBERT's hash table) and never saved. */
+  derived?: boolean;
 }
 
 export class ParamStore {
@@ -43,7 +45,7 @@ export class ParamStore {
   }
 
   /** Declare a parameter (zeros until `initialize` or `load`). Declaring twice must agree on the shape. */
-  declare(name: string, shape: number[], init: Init, frozen = false): Param {
+  declare(name: string, shape: number[], init: Init, frozen = false, derived = false): Param {
     const old = this.byName.get(name);
     if (old) {
       if (old.shape.join() !== shape.join()) {
@@ -51,7 +53,7 @@ export class ParamStore {
       }
       return old;
     }
-    const p: Param = { name, shape, init, frozen, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+    const p: Param = { name, shape, init, frozen, derived, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
     this.byName.set(name, p);
     return p;
   }
@@ -59,24 +61,31 @@ export class ParamStore {
   /** BERT initialisation: normal(0, std) weights, zero biases, LayerNorm gamma ones. */
   initialize(rng: Rng, std = 0.02): void {
     for (const p of this.params) {
+      if (p.derived) continue;
       if (p.init === 'ones') p.data.fill(1);
       else if (p.init === 'zeros') p.data.fill(0);
       else for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * std;
     }
   }
 
+  /** Forget the parameters whose names match. */
+  remove(match: (name: string) => boolean): void {
+    for (const name of this.names) if (match(name)) this.byName.delete(name);
+  }
+
   count(filter: (p: Param) => boolean = () => true): number {
     return this.params.filter(filter).reduce((s, p) => s + p.data.length, 0);
   }
 
-  toTensors(): Map<string, SafeTensor> {
+  /** The stored (non-derived) parameters accepted by `filter`, as safetensors tensors. */
+  toTensors(filter: (p: Param) => boolean = () => true): Map<string, SafeTensor> {
     const m = new Map<string, SafeTensor>();
-    for (const p of this.params) m.set(p.name, { dtype: 'F32', shape: p.shape, data: p.data });
+    for (const p of this.params) if (!p.derived && filter(p)) m.set(p.name, { dtype: 'F32', shape: p.shape, data: p.data });
     return m;
   }
 
-  save(path: string, metadata: Record<string, string> = {}): void {
-    writeSafetensors(path, this.toTensors(), metadata);
+  save(path: string, metadata: Record<string, string> = {}, filter?: (p: Param) => boolean): void {
+    writeSafetensors(path, this.toTensors(filter), metadata);
   }
 
   /**
@@ -85,10 +94,16 @@ export class ParamStore {
    */
   load(
     path: string,
-    opts: { allowMissing?: (name: string) => boolean; onExtra?: (name: string) => void } = {},
+    opts: {
+      allowMissing?: (name: string) => boolean;
+      onExtra?: (name: string) => void;
+      /** Only these parameters are read from the file (default: all declared). */
+      only?: (name: string) => boolean;
+    } = {},
   ): void {
     const file = readSafetensors(path);
     for (const p of this.params) {
+      if (p.derived || (opts.only && !opts.only(p.name))) continue;
       const t = file.tensors.get(p.name);
       if (!t) {
         if (opts.allowMissing?.(p.name)) continue;

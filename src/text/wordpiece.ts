@@ -234,6 +234,11 @@ export class BertTokenizer {
   }
 
   /** The id of a token, or undefined if it is not in the vocabulary. */
+  /** The vocabulary, id order (the lines of vocab.txt). */
+  get vocabulary(): readonly string[] {
+    return this.vocab;
+  }
+
   idOf(token: string): number | undefined {
     return this.ids.get(token);
   }

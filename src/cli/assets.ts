@@ -1,0 +1,10 @@
+/** Files shipped with the package (the BERT uncased vocabulary, the tiny pre-trained models). */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root, from dist/cli/ or src/cli/. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function assetPath(name: string): string {
+  return join(PACKAGE_ROOT, 'assets', name);
+}

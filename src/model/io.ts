@@ -1,0 +1,125 @@
+/**
+ * Model directories, as any BERT user knows them:
+ *   config.json          Hugging Face BERT fields + minnow's (embedding_type, hash_embedding, ...)
+ *   model.safetensors    parameters with Hugging Face names (no V x H table for EELBERT models)
+ *   vocab.txt            WordPiece vocabulary
+ *   mlm_head.safetensors optional: the masked-LM head (cls.predictions.*), kept apart so the model
+ *                        that fine-tuning and deployment use stays small
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Graph } from '../graph/graph.js';
+import { ParamStore } from '../runtime/params.js';
+import { hashEmbeddingTable } from '../text/hash-embedding.js';
+import { BertTokenizer } from '../text/wordpiece.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import { bertInputs, classifier, Dropout, encoder, mlmHead, Weights } from './bert.js';
+import { type BertConfig, validateConfig } from './config.js';
+
+export interface Model {
+  config: BertConfig;
+  store: ParamStore;
+  tokenizer: BertTokenizer;
+  /** Whether the store holds a masked-LM head (cls.predictions.*). */
+  hasMlmHead: boolean;
+}
+
+const isHead = (name: string) => name.startsWith('cls.');
+
+/** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
+export function declareParams(store: ParamStore, c: BertConfig, parts: { mlm?: boolean; numLabels?: number }): void {
+  const g = new Graph('declare');
+  const w = new Weights(g, store);
+  const x = bertInputs(g);
+  const out = encoder(w, c, x, new Dropout(false));
+  classifier(w, c, out, parts.numLabels ?? 2, new Dropout(false)); // pooler (+ classifier, dropped below if unused)
+  if (parts.mlm) mlmHead(w, c, out, g.input('mlm_positions', 'int64', ['M']));
+  if (parts.numLabels === undefined) store.remove((n) => n.startsWith('classifier.'));
+}
+
+/** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */
+export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTokenizer): void {
+  if (c.embedding_type !== 'hash') return;
+  const p = store.get('bert.embeddings.word_embeddings.weight');
+  p.data.set(hashEmbeddingTable(tokenizer.vocabulary, c.hidden_size, c.hash_embedding!));
+}
+
+/** A new, randomly initialised model. */
+export function createModel(
+  config: BertConfig,
+  vocabPath: string,
+  rng: Rng,
+  parts: { mlm?: boolean; numLabels?: number } = {},
+): Model {
+  const tokenizer = BertTokenizer.fromFile(vocabPath);
+  if (tokenizer.vocabSize !== config.vocab_size) config.vocab_size = tokenizer.vocabSize;
+  const store = new ParamStore();
+  declareParams(store, config, parts);
+  store.initialize(rng, config.initializer_range);
+  fillDerived(store, config, tokenizer);
+  return { config, store, tokenizer, hasMlmHead: !!parts.mlm };
+}
+
+export function readConfig(dir: string): BertConfig {
+  if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory (a model is a directory with config.json)`);
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) throw new UserError(`${file}: missing (a model directory needs config.json, model.safetensors and vocab.txt)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  return validateConfig(raw, file);
+}
+
+/**
+ * Load a model directory. `mlm` also loads the masked-LM head (a fresh one if the directory has none);
+ * `numLabels` declares a classifier (loaded if the directory has one with that size, else initialised
+ * with `rng`).
+ */
+export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number; rng?: Rng } = {}): Model {
+  const config = readConfig(dir);
+  const tokenizer = BertTokenizer.fromFile(join(dir, 'vocab.txt'));
+  if (tokenizer.vocabSize !== config.vocab_size) {
+    throw new UserError(`${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${tokenizer.vocabSize} entries`);
+  }
+  const store = new ParamStore();
+  declareParams(store, config, { mlm: opts.mlm, numLabels: opts.numLabels });
+  if (opts.rng) store.initialize(opts.rng, config.initializer_range);
+  const keepClassifier = opts.numLabels !== undefined && config.num_labels === opts.numLabels;
+  const weights = join(dir, 'model.safetensors');
+  if (!existsSync(weights)) throw new UserError(`${weights}: missing`);
+  store.load(weights, {
+    allowMissing: (n) => isHead(n) || (n.startsWith('classifier.') && !keepClassifier),
+    onExtra: () => {},
+    only: (n) => !isHead(n) && (keepClassifier || !n.startsWith('classifier.')),
+  });
+  let hasMlmHead = false;
+  const headFile = join(dir, 'mlm_head.safetensors');
+  if (opts.mlm && existsSync(headFile)) {
+    store.load(headFile, { allowMissing: (n) => !isHead(n), only: isHead });
+    hasMlmHead = true;
+  }
+  fillDerived(store, config, tokenizer);
+  return { config, store, tokenizer, hasMlmHead: hasMlmHead || !!opts.mlm };
+}
+
+/** Write a model directory (each file atomically). The MLM head, if present, goes to its own file. */
+export function saveModel(dir: string, m: Model): void {
+  ensureDir(dir);
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(m.config, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
+  m.store.save(join(dir, 'model.safetensors'), { format: 'pt' }, (p) => !isHead(p.name));
+  if (m.store.params.some((p) => isHead(p.name))) m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
+}
+
+/** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */
+export function modelBytes(dir: string): { weights: number; total: number; mlmHead: number } {
+  const size = (f: string) => (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0);
+  const weights = size('model.safetensors');
+  return { weights, total: weights + size('config.json') + size('vocab.txt'), mlmHead: size('mlm_head.safetensors') };
+}

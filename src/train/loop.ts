@@ -1,0 +1,112 @@
+/**
+ * The training loop shared by pre-training, fine-tuning and distillation: micro-batches with gradient
+ * accumulation, AdamW with warmup + decay, progress on stderr, JSON-lines metrics, periodic evaluation,
+ * periodic atomic checkpoints and bit-exact resume. Batches come from a pure function of the step, so a
+ * resumed run sees exactly the batches the uninterrupted run would have seen.
+ */
+import { join } from 'node:path';
+import type { NumericArray } from '../graph/graph.js';
+import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
+import type { ParamStore } from '../runtime/params.js';
+import type { Tensor } from '../runtime/session.js';
+import { formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import type { TrainStep } from './step.js';
+
+export interface Batch {
+  feeds: Record<string, Tensor | NumericArray>;
+  sizes: Record<string, number>;
+  tokens: number; // real (non-padding) tokens, for tokens/s
+}
+
+export interface LoopOptions {
+  label: string;
+  out: string; // run directory: checkpoints/ and log.jsonl go here
+  step: TrainStep;
+  store: ParamStore;
+  optim: AdamWConfig;
+  schedule: Schedule; // totalSteps = optimizer updates
+  accumulation: number; // micro-batches per update
+  /** Micro-batch `micro` (0-based, global) — must be a pure function of its index. */
+  batch: (micro: number) => Batch;
+  evaluate?: (update: number) => Promise<Record<string, number>>;
+  evalEvery?: number; // updates; 0 = only at the end
+  checkpointEvery?: number; // updates; 0 = only at the end
+  resume?: boolean;
+  /** Extra fields for every log line (e.g. the loss terms returned as step outputs). */
+  logOutputs?: string[];
+}
+
+export interface LoopResult {
+  updates: number;
+  tokensPerSecond: number;
+  lastLoss: number;
+  evals: Record<string, number>[];
+}
+
+export async function runTraining(o: LoopOptions): Promise<LoopResult> {
+  const ckptDir = join(o.out, 'checkpoints');
+  const log = new JsonLog(join(o.out, 'log.jsonl'));
+  const optim = await AdamW.create(o.step.params, o.optim);
+  let start = 0;
+  if (o.resume) {
+    const path = latestCheckpoint(ckptDir);
+    if (path) {
+      start = loadCheckpoint(path, o.store, optim).step;
+      info(`${o.label}: resumed from ${path} at update ${start}`);
+    } else {
+      info(`${o.label}: --resume given but no checkpoint in ${ckptDir}; starting from scratch`);
+    }
+  }
+  const total = o.schedule.totalSteps;
+  const progress = new Progress(o.label, total);
+  const evals: Record<string, number>[] = [];
+  const acc = new GradAccumulator();
+  let tokens = 0;
+  let lastLoss = Number.NaN;
+  let emaLoss = Number.NaN;
+  const t0 = performance.now();
+  const save = (update: number) => saveCheckpoint(ckptDir, o.store, optim, { step: update });
+  for (let update = start; update < total; update++) {
+    let lossSum = 0;
+    const extras: Record<string, number> = {};
+    for (let k = 0; k < o.accumulation; k++) {
+      const micro = update * o.accumulation + k;
+      const b = o.batch(micro);
+      const res = await o.step.run(b.feeds, b.sizes, micro);
+      if (!Number.isFinite(res.loss)) {
+        throw new Error(`${o.label}: loss is ${res.loss} at update ${update}; last checkpoint kept in ${ckptDir}`);
+      }
+      acc.add(res.grads);
+      lossSum += res.loss;
+      tokens += b.tokens;
+      for (const name of o.logOutputs ?? []) extras[name] = (extras[name] ?? 0) + Number(res.outputs[name].data[0]) / o.accumulation;
+    }
+    const { grads, count } = acc.take();
+    const lr = o.optim.lr * lrFactor(update, o.schedule);
+    const gradNorm = optim.update(grads, lr, 1 / count);
+    lastLoss = lossSum / count;
+    emaLoss = Number.isNaN(emaLoss) ? lastLoss : 0.98 * emaLoss + 0.02 * lastLoss;
+    const elapsed = (performance.now() - t0) / 1000;
+    const tps = tokens / elapsed;
+    progress.update(update + 1, { loss: emaLoss.toFixed(4), lr: lr.toExponential(2), 'tok/s': `${(tps / 1000).toFixed(1)}k` });
+    const done = update + 1;
+    if (done % 50 === 0 || done === total) {
+      log.write({ event: 'train', update: done, loss: lastLoss, loss_ema: emaLoss, lr, grad_norm: gradNorm, tokens_per_s: tps, ...extras });
+    }
+    const evalNow = o.evaluate && ((o.evalEvery && done % o.evalEvery === 0) || done === total);
+    if (evalNow) {
+      const metrics = await o.evaluate!(done);
+      evals.push({ update: done, ...metrics });
+      log.write({ event: 'eval', update: done, ...metrics });
+      progress.done();
+      info(`${o.label}: update ${done}/${total} ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+    }
+    if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) save(done);
+  }
+  progress.done();
+  const seconds = (performance.now() - t0) / 1000;
+  const tokensPerSecond = tokens / seconds;
+  if (total > start) info(`${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`);
+  return { updates: total, tokensPerSecond, lastLoss, evals };
+}

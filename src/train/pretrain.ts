@@ -1,0 +1,151 @@
+/**
+ * Masked-LM pre-training: a token budget over a streamed, cached corpus packed into fixed windows,
+ * dynamic masking per step (15%, 80/10/10, optional whole-word), MLM logits at the masked positions only,
+ * validation loss and accuracy, periodic atomic checkpoints, bit-exact resume.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusTokens, SequenceSampler } from '../data/corpus.js';
+import type { Graph } from '../graph/graph.js';
+import { softmaxCrossEntropy } from '../graph/losses.js';
+import * as o from '../graph/ops.js';
+import { bertInputs, Dropout, encoder, mlmHead, type Weights } from '../model/bert.js';
+import type { BertConfig } from '../model/config.js';
+import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
+import { writeFileAtomic, ensureDir } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { info } from '../util/progress.js';
+import { Rng } from '../util/rng.js';
+import { type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
+import { runTraining } from './loop.js';
+import { Forward, TrainStep } from './step.js';
+
+export interface PretrainConfig {
+  out: string; // model directory to write (config.json, model.safetensors, vocab.txt, mlm_head.safetensors)
+  corpus: string; // training text, one passage per line
+  valid?: string; // validation text
+  tokens: number; // training token budget (corpus pieces); updates = ceil(tokens / (batch * (seqLen - 2)))
+  seqLen: number; // sequence length incl. [CLS] and [SEP] (128)
+  batchSize: number; // sequences per update
+  accumulation: number; // micro-batches per update (batchSize must divide by it)
+  lr: number; // peak learning rate
+  warmup: number; // fraction of updates spent warming up
+  decay: 'linear' | 'cosine';
+  weightDecay: number;
+  clipNorm: number;
+  masking: MaskingConfig;
+  seed: number;
+  threads: number;
+  evalEvery: number; // updates between validation runs (0: end only)
+  validSequences: number; // how many validation windows to score
+  checkpointEvery: number; // updates between checkpoints
+  resume: boolean;
+  cacheDir: string; // where corpus token caches live
+}
+
+function mlmGraph(cfg: BertConfig) {
+  return (g: Graph, w: Weights, drop: Dropout) => {
+    const x = bertInputs(g);
+    const positions = g.input('mlm_positions', 'int64', ['M']);
+    const labels = g.input('mlm_labels', 'int64', ['M']);
+    const logits = mlmHead(w, cfg, encoder(w, cfg, x, drop), positions); // (M, V)
+    return { loss: softmaxCrossEntropy(logits, labels), logits, labels };
+  };
+}
+
+function feedsOf(b: MlmBatch) {
+  const { B, T, M, ...feeds } = b;
+  return { feeds, sizes: { B, T, M } };
+}
+
+/** Validation: MLM loss (mean over masked positions) and accuracy over fixed, deterministically masked windows. */
+async function makeEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConfig) {
+  const build = mlmGraph(m.config);
+  const fwd = await Forward.create(
+    (g, w) => {
+      const { loss, logits, labels } = build(g, w, new Dropout(false));
+      const correct = o.reduceSum(o.cast(o.equal(o.argMax(logits, -1), labels), 'float32'), [0]);
+      return { loss, correct };
+    },
+    m.store,
+    { threads: c.threads },
+  );
+  const n = Math.min(c.validSequences, sampler.windowsPerEpoch);
+  const batches: MlmBatch[] = [];
+  for (let i = 0; i < n; i += c.batchSize) {
+    const seqs = [];
+    for (let j = i; j < Math.min(n, i + c.batchSize); j++) seqs.push(sampler.sequence(j));
+    batches.push(maskBatch(seqs, c.masking, m.tokenizer, c.seed + 1, i));
+  }
+  return async () => {
+    let lossSum = 0;
+    let correct = 0;
+    let count = 0;
+    for (const b of batches) {
+      const { feeds, sizes } = feedsOf(b);
+      const out = await fwd.run(feeds, sizes);
+      lossSum += Number(out.loss.data[0]) * b.M;
+      correct += Number(out.correct.data[0]);
+      count += b.M;
+    }
+    return { valid_mlm_loss: lossSum / count, valid_mlm_accuracy: correct / count };
+  };
+}
+
+export async function pretrain(model: Model, c: PretrainConfig): Promise<{ tokensPerSecond: number; evals: Record<string, number>[]; updates: number }> {
+  if (c.batchSize % c.accumulation !== 0) throw new UserError(`--batch-size ${c.batchSize} is not divisible by --accumulation ${c.accumulation}`);
+  if (c.seqLen > model.config.max_position_embeddings) {
+    throw new UserError(`--seq-len ${c.seqLen} exceeds the model's max_position_embeddings ${model.config.max_position_embeddings}`);
+  }
+  const tok = model.tokenizer;
+  info(`pretrain: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
+  const train = await corpusTokens(c.corpus, tok, c.cacheDir);
+  const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
+  const micro = c.batchSize / c.accumulation;
+  const updates = Math.max(1, Math.ceil(c.tokens / (c.batchSize * sampler.windowLen)));
+  info(
+    `pretrain: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
+      `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
+  );
+  let evaluate: (() => Promise<Record<string, number>>) | undefined;
+  if (c.valid) {
+    const valid = await corpusTokens(c.valid, tok, c.cacheDir);
+    evaluate = await makeEvaluator(model, new SequenceSampler(valid.tokens, c.seqLen, c.seed, tok), c);
+  }
+  const step = await TrainStep.create(mlmGraph(model.config), model.store, { seed: c.seed, threads: c.threads });
+  ensureDir(c.out);
+  writeFileAtomic(join(c.out, 'pretrain_config.json'), `${JSON.stringify({ ...c, model: model.config }, null, 2)}\n`);
+  const result = await runTraining({
+    label: 'pretrain',
+    out: c.out,
+    step,
+    store: model.store,
+    optim: { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
+    schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
+    accumulation: c.accumulation,
+    batch: (k) => {
+      const b = maskBatch(sampler.batch(k, micro), c.masking, tok, c.seed, k);
+      const { feeds, sizes } = feedsOf(b);
+      let tokens = 0;
+      for (let i = 0; i < b.attention_mask.length; i++) tokens += Number(b.attention_mask[i]);
+      return { feeds, sizes, tokens };
+    },
+    evaluate,
+    evalEvery: c.evalEvery,
+    checkpointEvery: c.checkpointEvery,
+    resume: c.resume,
+  });
+  await step.release();
+  saveModel(c.out, model);
+  info(`pretrain: model written to ${c.out}`);
+  return { tokensPerSecond: result.tokensPerSecond, evals: result.evals, updates };
+}
+
+/** A new model from a preset, or an existing model directory to continue pre-training. */
+export function pretrainModel(source: { preset?: BertConfig; model?: string; vocab: string }, seed: number): Model {
+  if (source.model) {
+    if (!existsSync(source.model)) throw new UserError(`${source.model}: model directory not found`);
+    return loadModel(source.model, { mlm: true, rng: new Rng(seed) });
+  }
+  return createModel(source.preset!, source.vocab, new Rng(seed), { mlm: true });
+}
