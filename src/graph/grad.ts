@@ -242,21 +242,6 @@ const RULES: Record<string, Rule> = {
     return [o.mul(o.div(mask, ties), dyk), null];
   },
 
-  // d loss / d scores = (softmax - onehot(label)) * valid / count: 3 passes over (N, C), which matters for
-  // the 30,522-way masked-LM decoder.
-  SoftmaxCrossEntropyLoss: (n, [dy]) => {
-    const [scores, labels] = n.inputs as Value[];
-    const logProb = n.outputs[1];
-    const g = scores.graph;
-    const ignored = o.equal(labels, g.scalar(attrInt(n, 'ignore_index', -100), 'int64'));
-    const safe = o.unsqueeze(o.where(ignored, g.scalar(0, 'int64'), labels), [-1]); // (N, 1)
-    const valid = o.cast(o.not(ignored), scores.dtype); // (N)
-    const count = o.max2(o.reduceSum(valid, [0], true), o.scalarLike(scores, 1));
-    const minusOne = o.expand(o.scalarLike(scores, -1), o.shapeOf(safe), safe.shape);
-    const diff = o.scatterElements(o.exp(logProb), safe, minusOne, 1, 'add'); // softmax - onehot
-    const rowScale = o.unsqueeze(o.mul(o.div(valid, count), dy!), [-1]); // (N, 1)
-    return [o.mul(diff, rowScale), null];
-  },
   Softmax: ({ outputs: [y], attrs }, [dy]) => {
     const axis = (attrs.axis as { value: number }).value;
     return [o.mul(y, o.sub(dy!, o.reduceSum(o.mul(dy!, y), [axis], true)))];
@@ -325,15 +310,17 @@ export function grad(loss: Value, wrt: Value[], seed?: Value): Value[] {
     const n = nodes[k];
     if (!n.outputs.some((y) => grads.has(y))) continue;
     if (!n.inputs.some((x) => x && needs.has(x))) continue;
+    const custom = n.outputs.length === 1 ? n.outputs[0].customGrad : undefined;
     const rule = RULES[n.op];
-    if (!rule) throw new Error(`grad: no backward rule for op ${n.op} (node ${n.name})`);
+    if (!rule && !custom) throw new Error(`grad: no backward rule for op ${n.op} (node ${n.name})`);
     const dys = n.outputs.map(total);
+    const inputs = custom ? custom.inputs : n.inputs;
     const need = (i: number) => {
-      const x = n.inputs[i];
+      const x = inputs[i];
       return !!x && needs.has(x);
     };
-    const dxs = rule(n, dys, need);
-    n.inputs.forEach((x, i) => {
+    const dxs = custom ? custom.fn(dys[0]!) : rule(n, dys, need);
+    inputs.forEach((x, i) => {
       const dx = dxs[i];
       if (!x || !dx || !need(i)) return;
       if (!sameShape(dx.shape, x.shape)) {

@@ -41,6 +41,11 @@ export class Value {
   readonly id = nextValueId++;
   /** The node that computes this value; undefined for graph inputs and constants. */
   node?: Node;
+  /**
+   * A hand-written gradient for a composite (like tf.custom_gradient): autodiff calls `fn` with this
+   * value's gradient and passes the results straight to `inputs`, skipping the composite's inner ops.
+   */
+  customGrad?: { inputs: Value[]; fn: (dy: Value) => (Value | null)[] };
   constructor(
     readonly graph: Graph,
     public name: string,

@@ -371,24 +371,6 @@ export function scatterElements(
   )[0];
 }
 
-/**
- * ONNX SoftmaxCrossEntropyLoss, mean over the rows whose label is not `ignoreIndex`: outputs the scalar
- * loss and the log-probabilities (the backward rule reuses them). scores (N, C), labels (N) int64.
- */
-export function softmaxCrossEntropyLoss(scores: Value, labels: Value, ignoreIndex = -100): { loss: Value; logProb: Value } {
-  if (scores.rank !== 2 || labels.rank !== 1) throw new Error(`SoftmaxCrossEntropyLoss: ${scores}, ${labels}`);
-  const [loss, logProb] = scores.graph.node(
-    'SoftmaxCrossEntropyLoss',
-    [scores, labels],
-    [
-      { dtype: scores.dtype, shape: [] },
-      { dtype: scores.dtype, shape: scores.shape },
-    ],
-    { ignore_index: int(ignoreIndex), reduction: str('mean') },
-  );
-  return { loss, logProb };
-}
-
 // ---------------------------------------------------------------- reductions and normalisation
 
 function reduce(op: string, x: Value, axes: number[], keepdims: boolean): Value {

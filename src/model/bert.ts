@@ -51,9 +51,10 @@ export class Dropout {
     const threshold = Math.round(p * 65536);
     const noise = x.graph.input(`dropout_noise_${this.sites.length}`, 'uint16', x.shape);
     this.sites.push(noise);
-    const drop = o.less(o.cast(noise, x.dtype), o.scalarLike(x, threshold));
-    const scaled = o.mul(x, o.scalarLike(x, 65536 / (65536 - threshold)));
-    return o.where(drop, o.scalarLike(x, 0), scaled);
+    // One float mask {0, 1/(1-p')} (2 passes), then one Mul forward and one Mul backward.
+    const drop = o.less(noise, x.graph.scalar(threshold, 'uint16'));
+    const mask = o.where(drop, o.scalarLike(x, 0), o.scalarLike(x, 65536 / (65536 - threshold)));
+    return o.mul(x, mask);
   }
 }
 
