@@ -183,7 +183,9 @@ export async function tokenizeCorpus(
   const decoder = new StringDecoder('utf8');
   let pending: string[] = []; // pieces of the current, still unterminated line
   let done = 0;
-  const stream = fs.createReadStream(textPath, { highWaterMark: opts.chunkBytes ?? 4 * 1024 * 1024 });
+  const stream = fs.createReadStream(textPath, {
+    highWaterMark: opts.chunkBytes ?? 4 * 1024 * 1024,
+  });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const text = decoder.write(chunk);
@@ -245,7 +247,10 @@ function corrupt(cachePath: string, why: string): UserError {
 }
 
 /** Reads and checks the header of a token cache; throws a UserError if it is not a valid one. */
-export function readTokenCacheHeader(cachePath: string): { header: TokenCacheHeader; headerBytes: number } {
+export function readTokenCacheHeader(cachePath: string): {
+  header: TokenCacheHeader;
+  headerBytes: number;
+} {
   let fd: number;
   try {
     fd = fs.openSync(cachePath, 'r');
@@ -468,7 +473,10 @@ export class SequenceSampler {
       perm[i] = perm[j];
       perm[j] = t;
     }
-    if (this.orders.size >= 2) this.orders.delete(this.orders.keys().next().value!);
+    if (this.orders.size >= 2) {
+      const oldest = this.orders.keys().next();
+      if (!oldest.done) this.orders.delete(oldest.value);
+    }
     this.orders.set(epoch, perm);
     return perm;
   }
