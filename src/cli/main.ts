@@ -7,6 +7,10 @@ import { UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
 import * as bench from './bench.js';
+import * as evaluate from './eval.js';
+import * as finetune from './finetune.js';
+import * as info from './info.js';
+import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
 
 interface Command {
@@ -16,6 +20,10 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   pretrain,
+  finetune,
+  eval: evaluate,
+  predict,
+  info,
   bench,
 };
 

@@ -233,7 +233,10 @@ describe('hand-written gradients of composites', () => {
     const l = g.input('l', 'int64', [2]);
     g.output(softmaxCrossEntropy(x, l), 'loss');
     const s = await Session.create(g, { threads: 1 });
-    const out = await s.run({ x: Float64Array.from([0, Math.log(3), 0, Math.log(3)]), l: BigInt64Array.from([1n, 0n]) });
+    const out = await s.run({
+      x: Float64Array.from([0, Math.log(3), 0, Math.log(3)]),
+      l: BigInt64Array.from([1n, 0n]),
+    });
     assert.ok(Math.abs(Number(out.loss.data[0]) - -(Math.log(0.75) + Math.log(0.25)) / 2) < 1e-12);
   });
 });

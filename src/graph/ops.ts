@@ -395,7 +395,10 @@ export const reduceMax = (x: Value, axes: number[], keepdims = false) =>
 export function argMax(x: Value, axis = -1, keepdims = false): Value {
   const a = normAxis(axis, x.rank, 'ArgMax');
   const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
-  return x.graph.node('ArgMax', [x], [{ dtype: 'int64', shape }], { axis: int(a), keepdims: int(keepdims ? 1 : 0) })[0];
+  return x.graph.node('ArgMax', [x], [{ dtype: 'int64', shape }], {
+    axis: int(a),
+    keepdims: int(keepdims ? 1 : 0),
+  })[0];
 }
 
 export function softmax(x: Value, axis = -1): Value {

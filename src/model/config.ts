@@ -33,7 +33,10 @@ export interface BertConfig {
   minnow_preset?: string;
 }
 
-export const BASE: Omit<BertConfig, 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size'> = {
+export const BASE: Omit<
+  BertConfig,
+  'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size'
+> = {
   model_type: 'bert',
   vocab_size: 30522,
   hidden_act: 'gelu',
@@ -80,7 +83,8 @@ export function headSize(c: BertConfig): number {
 
 /** Check a parsed config.json; errors name the file and the field. Unknown fields are kept. */
 export function validateConfig(raw: unknown, source: string): BertConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${source}: not a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError(`${source}: not a JSON object`);
   const r = raw as Record<string, unknown>;
   const posInt = (k: string) => {
     const v = r[k];
@@ -91,21 +95,27 @@ export function validateConfig(raw: unknown, source: string): BertConfig {
   };
   const prob = (k: string, d: number) => {
     const v = r[k] ?? d;
-    if (typeof v !== 'number' || v < 0 || v >= 1) throw new UserError(`${source}: field "${k}" must be in [0, 1), got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || v < 0 || v >= 1)
+      throw new UserError(`${source}: field "${k}" must be in [0, 1), got ${JSON.stringify(v)}`);
     return v;
   };
   if (r.model_type !== undefined && r.model_type !== 'bert') {
     throw new UserError(`${source}: field "model_type" is "${r.model_type}"; minnow reads BERT models only`);
   }
   if (r.hidden_act !== undefined && r.hidden_act !== 'gelu') {
-    throw new UserError(`${source}: field "hidden_act" is "${r.hidden_act}"; only "gelu" (exact erf GELU) is supported`);
+    throw new UserError(
+      `${source}: field "hidden_act" is "${r.hidden_act}"; only "gelu" (exact erf GELU) is supported`,
+    );
   }
   const H = posInt('hidden_size');
   const A = posInt('num_attention_heads');
-  if (H % A !== 0) throw new UserError(`${source}: hidden_size ${H} is not divisible by num_attention_heads ${A}`);
+  if (H % A !== 0)
+    throw new UserError(`${source}: hidden_size ${H} is not divisible by num_attention_heads ${A}`);
   const embedding = (r.embedding_type ?? 'table') as string;
   if (embedding !== 'table' && embedding !== 'hash') {
-    throw new UserError(`${source}: field "embedding_type" must be "table" or "hash", got ${JSON.stringify(embedding)}`);
+    throw new UserError(
+      `${source}: field "embedding_type" must be "table" or "hash", got ${JSON.stringify(embedding)}`,
+    );
   }
   const cfg: BertConfig = {
     ...(r as object),
@@ -124,11 +134,14 @@ export function validateConfig(raw: unknown, source: string): BertConfig {
     layer_norm_eps: typeof r.layer_norm_eps === 'number' ? r.layer_norm_eps : 1e-12,
     embedding_type: embedding,
   } as BertConfig;
-  if (embedding === 'hash') cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
+  if (embedding === 'hash')
+    cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
   if (r.num_labels !== undefined) {
     cfg.num_labels = posInt('num_labels');
     if (r.problem_type !== 'regression' && r.problem_type !== 'single_label_classification') {
-      throw new UserError(`${source}: field "problem_type" must be "single_label_classification" or "regression"`);
+      throw new UserError(
+        `${source}: field "problem_type" must be "single_label_classification" or "regression"`,
+      );
     }
   }
   return cfg;

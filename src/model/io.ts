@@ -29,7 +29,11 @@ export interface Model {
 const isHead = (name: string) => name.startsWith('cls.');
 
 /** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
-export function declareParams(store: ParamStore, c: BertConfig, parts: { mlm?: boolean; numLabels?: number }): void {
+export function declareParams(
+  store: ParamStore,
+  c: BertConfig,
+  parts: { mlm?: boolean; numLabels?: number },
+): void {
   const g = new Graph('declare');
   const w = new Weights(g, store);
   const x = bertInputs(g);
@@ -64,9 +68,13 @@ export function createModel(
 
 export function readConfig(dir: string): BertConfig {
   if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory (a model is a directory with config.json)`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`${dir}: not a directory (a model is a directory with config.json)`);
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new UserError(`${file}: missing (a model directory needs config.json, model.safetensors and vocab.txt)`);
+  if (!existsSync(file))
+    throw new UserError(
+      `${file}: missing (a model directory needs config.json, model.safetensors and vocab.txt)`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -85,7 +93,9 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   const config = readConfig(dir);
   const tokenizer = BertTokenizer.fromFile(join(dir, 'vocab.txt'));
   if (tokenizer.vocabSize !== config.vocab_size) {
-    throw new UserError(`${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${tokenizer.vocabSize} entries`);
+    throw new UserError(
+      `${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${tokenizer.vocabSize} entries`,
+    );
   }
   const store = new ParamStore();
   declareParams(store, config, { mlm: opts.mlm, numLabels: opts.numLabels });
@@ -114,12 +124,17 @@ export function saveModel(dir: string, m: Model): void {
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(m.config, null, 2)}\n`);
   writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
   m.store.save(join(dir, 'model.safetensors'), { format: 'pt' }, (p) => !isHead(p.name));
-  if (m.store.params.some((p) => isHead(p.name))) m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
+  if (m.store.params.some((p) => isHead(p.name)))
+    m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
 }
 
 /** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */
 export function modelBytes(dir: string): { weights: number; total: number; mlmHead: number } {
   const size = (f: string) => (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0);
   const weights = size('model.safetensors');
-  return { weights, total: weights + size('config.json') + size('vocab.txt'), mlmHead: size('mlm_head.safetensors') };
+  return {
+    weights,
+    total: weights + size('config.json') + size('vocab.txt'),
+    mlmHead: size('mlm_head.safetensors'),
+  };
 }

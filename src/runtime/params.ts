@@ -53,7 +53,14 @@ export class ParamStore {
       }
       return old;
     }
-    const p: Param = { name, shape, init, frozen, derived, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+    const p: Param = {
+      name,
+      shape,
+      init,
+      frozen,
+      derived,
+      data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
+    };
     this.byName.set(name, p);
     return p;
   }
@@ -80,7 +87,8 @@ export class ParamStore {
   /** The stored (non-derived) parameters accepted by `filter`, as safetensors tensors. */
   toTensors(filter: (p: Param) => boolean = () => true): Map<string, SafeTensor> {
     const m = new Map<string, SafeTensor>();
-    for (const p of this.params) if (!p.derived && filter(p)) m.set(p.name, { dtype: 'F32', shape: p.shape, data: p.data });
+    for (const p of this.params)
+      if (!p.derived && filter(p)) m.set(p.name, { dtype: 'F32', shape: p.shape, data: p.data });
     return m;
   }
 

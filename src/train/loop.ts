@@ -75,12 +75,15 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       const b = o.batch(micro);
       const res = await o.step.run(b.feeds, b.sizes, micro);
       if (!Number.isFinite(res.loss)) {
-        throw new Error(`${o.label}: loss is ${res.loss} at update ${update}; last checkpoint kept in ${ckptDir}`);
+        throw new Error(
+          `${o.label}: loss is ${res.loss} at update ${update}; last checkpoint kept in ${ckptDir}`,
+        );
       }
       acc.add(res.grads);
       lossSum += res.loss;
       tokens += b.tokens;
-      for (const name of o.logOutputs ?? []) extras[name] = (extras[name] ?? 0) + Number(res.outputs[name].data[0]) / o.accumulation;
+      for (const name of o.logOutputs ?? [])
+        extras[name] = (extras[name] ?? 0) + Number(res.outputs[name].data[0]) / o.accumulation;
     }
     const { grads, count } = acc.take();
     const lr = o.optim.lr * lrFactor(update, o.schedule);
@@ -89,10 +92,23 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     emaLoss = Number.isNaN(emaLoss) ? lastLoss : 0.98 * emaLoss + 0.02 * lastLoss;
     const elapsed = (performance.now() - t0) / 1000;
     const tps = tokens / elapsed;
-    progress.update(update + 1, { loss: emaLoss.toFixed(4), lr: lr.toExponential(2), 'tok/s': `${(tps / 1000).toFixed(1)}k` });
+    progress.update(update + 1, {
+      loss: emaLoss.toFixed(4),
+      lr: lr.toExponential(2),
+      'tok/s': `${(tps / 1000).toFixed(1)}k`,
+    });
     const done = update + 1;
     if (done % 50 === 0 || done === total) {
-      log.write({ event: 'train', update: done, loss: lastLoss, loss_ema: emaLoss, lr, grad_norm: gradNorm, tokens_per_s: tps, ...extras });
+      log.write({
+        event: 'train',
+        update: done,
+        loss: lastLoss,
+        loss_ema: emaLoss,
+        lr,
+        grad_norm: gradNorm,
+        tokens_per_s: tps,
+        ...extras,
+      });
     }
     const evalNow = o.evaluate && ((o.evalEvery && done % o.evalEvery === 0) || done === total);
     if (evalNow) {
@@ -100,13 +116,20 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       evals.push({ update: done, ...metrics });
       log.write({ event: 'eval', update: done, ...metrics });
       progress.done();
-      info(`${o.label}: update ${done}/${total} ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+      info(
+        `${o.label}: update ${done}/${total} ${Object.entries(metrics)
+          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .join('  ')}`,
+      );
     }
     if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) save(done);
   }
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSecond = tokens / seconds;
-  if (total > start) info(`${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`);
+  if (total > start)
+    info(
+      `${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`,
+    );
   return { updates: total, tokensPerSecond, lastLoss, evals };
 }

@@ -92,10 +92,16 @@ async function makeEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConf
   };
 }
 
-export async function pretrain(model: Model, c: PretrainConfig): Promise<{ tokensPerSecond: number; evals: Record<string, number>[]; updates: number }> {
-  if (c.batchSize % c.accumulation !== 0) throw new UserError(`--batch-size ${c.batchSize} is not divisible by --accumulation ${c.accumulation}`);
+export async function pretrain(
+  model: Model,
+  c: PretrainConfig,
+): Promise<{ tokensPerSecond: number; evals: Record<string, number>[]; updates: number }> {
+  if (c.batchSize % c.accumulation !== 0)
+    throw new UserError(`--batch-size ${c.batchSize} is not divisible by --accumulation ${c.accumulation}`);
   if (c.seqLen > model.config.max_position_embeddings) {
-    throw new UserError(`--seq-len ${c.seqLen} exceeds the model's max_position_embeddings ${model.config.max_position_embeddings}`);
+    throw new UserError(
+      `--seq-len ${c.seqLen} exceeds the model's max_position_embeddings ${model.config.max_position_embeddings}`,
+    );
   }
   const tok = model.tokenizer;
   info(`pretrain: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
@@ -112,15 +118,28 @@ export async function pretrain(model: Model, c: PretrainConfig): Promise<{ token
     const valid = await corpusTokens(c.valid, tok, c.cacheDir);
     evaluate = await makeEvaluator(model, new SequenceSampler(valid.tokens, c.seqLen, c.seed, tok), c);
   }
-  const step = await TrainStep.create(mlmGraph(model.config), model.store, { seed: c.seed, threads: c.threads });
+  const step = await TrainStep.create(mlmGraph(model.config), model.store, {
+    seed: c.seed,
+    threads: c.threads,
+  });
   ensureDir(c.out);
-  writeFileAtomic(join(c.out, 'pretrain_config.json'), `${JSON.stringify({ ...c, model: model.config }, null, 2)}\n`);
+  writeFileAtomic(
+    join(c.out, 'pretrain_config.json'),
+    `${JSON.stringify({ ...c, model: model.config }, null, 2)}\n`,
+  );
   const result = await runTraining({
     label: 'pretrain',
     out: c.out,
     step,
     store: model.store,
-    optim: { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
+    optim: {
+      lr: c.lr,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-6,
+      weightDecay: c.weightDecay,
+      clipNorm: c.clipNorm,
+    },
     schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
     accumulation: c.accumulation,
     batch: (k) => {
@@ -142,7 +161,10 @@ export async function pretrain(model: Model, c: PretrainConfig): Promise<{ token
 }
 
 /** A new model from a preset, or an existing model directory to continue pre-training. */
-export function pretrainModel(source: { preset?: BertConfig; model?: string; vocab: string }, seed: number): Model {
+export function pretrainModel(
+  source: { preset?: BertConfig; model?: string; vocab: string },
+  seed: number,
+): Model {
   if (source.model) {
     if (!existsSync(source.model)) throw new UserError(`${source.model}: model directory not found`);
     return loadModel(source.model, { mlm: true, rng: new Rng(seed) });

@@ -28,7 +28,9 @@ export class Progress {
       .map(([k, v]) => `${k} ${v}`)
       .join('  ');
     const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total}  ${extra}  ETA ${formatSeconds(eta)}`;
-    process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 120) - 1).padEnd(Math.min(120, (process.stderr.columns ?? 120) - 1))}`);
+    process.stderr.write(
+      `\r${line.slice(0, (process.stderr.columns ?? 120) - 1).padEnd(Math.min(120, (process.stderr.columns ?? 120) - 1))}`,
+    );
   }
 
   done(): void {
@@ -48,7 +50,8 @@ export function formatSeconds(s: number): string {
 export class JsonLog {
   constructor(readonly path?: string) {}
   write(record: Record<string, unknown>): void {
-    if (this.path) appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    if (this.path)
+      appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
 }
 

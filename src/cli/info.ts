@@ -1,0 +1,54 @@
+/** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
+import { loadModel, modelBytes } from '../model/io.js';
+import { UserError } from '../util/errors.js';
+import type { CommandSpec, Parsed } from './args.js';
+
+export const spec: CommandSpec = {
+  name: 'info',
+  summary: 'describe a model directory (parameters, size on disk, embedding kind)',
+  usage: 'minnow info DIR [--json]',
+  positionals: 'DIR: a model directory (config.json, model.safetensors, vocab.txt)',
+  options: { json: { type: 'boolean', help: 'print one JSON object' } },
+};
+
+export async function run(p: Parsed): Promise<void> {
+  const dir = p.positionals[0];
+  if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
+  const m0 = loadModel(dir);
+  const m = m0.config.num_labels ? loadModel(dir, { numLabels: m0.config.num_labels }) : m0;
+  const stored = m.store.params.filter((q) => !q.derived);
+  const params = stored.reduce((s, q) => s + q.data.length, 0);
+  const bytes = modelBytes(dir);
+  const c = m.config;
+  const res = {
+    dir,
+    parameters: params,
+    embedding_type: c.embedding_type,
+    derived_parameters: m.store.params.filter((q) => q.derived).reduce((s, q) => s + q.data.length, 0),
+    bytes_weights: bytes.weights,
+    bytes_total: bytes.total,
+    mb_weights: +(bytes.weights / 1e6).toFixed(3),
+    bytes_mlm_head: bytes.mlmHead,
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    heads: c.num_attention_heads,
+    ffn: c.intermediate_size,
+    vocab: c.vocab_size,
+    task: c.finetuning_task ?? null,
+    num_labels: c.num_labels ?? null,
+    config: c,
+  };
+  if (p.values.json) {
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+    return;
+  }
+  const lines = [
+    `${dir}`,
+    `  architecture   ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
+    `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)` : 'lookup table'}`,
+    `  parameters     ${params.toLocaleString()} stored`,
+    `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json and vocab.txt${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
+    `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
