@@ -1,5 +1,10 @@
 /** `minnow finetune`: train a classification or regression head (and the encoder) on a task. */
+import { join } from 'node:path';
+import { preset } from '../model/config.js';
+import { createModel, saveModel } from '../model/io.js';
 import { finetune } from '../train/finetune.js';
+import { Rng } from '../util/rng.js';
+import { assetPath } from './assets.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
 import { DATA_OPTIONS, dataSource } from './data-options.js';
@@ -10,6 +15,7 @@ export const spec: CommandSpec = {
   usage: 'minnow finetune --model DIR --task T --data PATH --out DIR [--epochs N] [--lr X] ...',
   options: {
     model: { type: 'string', value: 'DIR', help: 'pre-trained model directory (e.g. models/uno-eelbert)' },
+    preset: { type: 'string', value: 'NAME', help: 'or start from a randomly initialised preset (no pre-training)' },
     ...DATA_OPTIONS,
     dev: {
       type: 'string',
@@ -44,13 +50,19 @@ export const spec: CommandSpec = {
 };
 
 export async function run(p: Parsed): Promise<void> {
-  const model = str(p, 'model');
+  let model = str(p, 'model');
   const out = str(p, 'out');
-  if (!model) throw new UserError('finetune: --model DIR is required');
+  const presetName = str(p, 'preset');
+  if (!model === !presetName) throw new UserError('finetune: give exactly one of --model DIR or --preset NAME');
   if (!out) throw new UserError('finetune: --out DIR is required');
+  if (presetName) {
+    // A randomly initialised model directory, so that "no pre-training" runs the same code path.
+    model = join(out, 'init');
+    saveModel(model, createModel(preset(presetName), assetPath('bert-base-uncased-vocab.txt'), new Rng(num(p, 'seed', { int: true }))));
+  }
   const src = dataSource(p);
   const devPath = str(p, 'dev');
-  const res = await finetune(model, src, devPath ? { ...src, data: devPath } : undefined, {
+  const res = await finetune(model!, src, devPath ? { ...src, data: devPath } : undefined, {
     out,
     epochs: num(p, 'epochs', { min: 1, int: true }),
     batchSize: num(p, 'batch-size', { int: true, min: 1 }),
