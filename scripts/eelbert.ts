@@ -32,12 +32,23 @@ const shared = resolve(values.shared!);
 const runs = resolve(values.runs!);
 const corpus = join(shared, 'data', 'corpus', 'gutenberg_train.txt');
 const valid = join(shared, 'data', 'corpus', 'gutenberg_valid.txt');
-const glueDir = { sst2: 'SST-2', cola: 'CoLA', mrpc: 'MRPC', stsb: 'STS-B', rte: 'RTE', wnli: 'WNLI' } as Record<string, string>;
+const glueDir = {
+  sst2: 'SST-2',
+  cola: 'CoLA',
+  mrpc: 'MRPC',
+  stsb: 'STS-B',
+  rte: 'RTE',
+  wnli: 'WNLI',
+} as Record<string, string>;
 const epochs = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 } as Record<string, number>;
 
 function minnow(args: string[]): string {
   process.stderr.write(`$ minnow ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`minnow ${args[0]} failed with status ${r.status}`);
   return r.stdout;
 }
@@ -56,13 +67,36 @@ for (const preset of models) {
   const pre = join(runs, `${preset}-pretrained`);
   if (!existsSync(join(pre, 'pretrain_result.json'))) {
     const out = minnow([
-      'pretrain', '--preset', preset, '--corpus', corpus, '--valid', valid, '--out', pre, '--tokens', values.tokens!,
-      '--batch-size', '64', '--lr', values['pretrain-lr']!, '--eval-every', '1000', '--checkpoint-every', '500',
-      '--cache-dir', join(runs, 'cache'), '--seed', seed, '--resume',
+      'pretrain',
+      '--preset',
+      preset,
+      '--corpus',
+      corpus,
+      '--valid',
+      valid,
+      '--out',
+      pre,
+      '--tokens',
+      values.tokens!,
+      '--batch-size',
+      '64',
+      '--lr',
+      values['pretrain-lr']!,
+      '--eval-every',
+      '1000',
+      '--checkpoint-every',
+      '500',
+      '--cache-dir',
+      join(runs, 'cache'),
+      '--seed',
+      seed,
+      '--resume',
     ]);
     writeFileSync(join(pre, 'pretrain_result.json'), out.trim().split('\n').pop()!);
   }
-  const pretrainResult = json<{ tokens_per_s: number; updates: number; evals: Record<string, number>[] }>(join(pre, 'pretrain_result.json'));
+  const pretrainResult = json<{ tokens_per_s: number; updates: number; evals: Record<string, number>[] }>(
+    join(pre, 'pretrain_result.json'),
+  );
   const info = JSON.parse(minnow(['info', pre, '--json'])) as { parameters: number; bytes_weights: number };
   for (const pretrained of [true, false]) {
     const row: Record<string, unknown> = {
@@ -78,9 +112,22 @@ for (const preset of models) {
       const out = join(runs, `${preset}-${pretrained ? 'pt' : 'scratch'}-${task}`);
       if (!existsSync(join(out, 'eval_results.json'))) {
         minnow([
-          'finetune', ...(pretrained ? ['--model', pre] : ['--preset', preset]), '--task', task,
-          '--data', join(shared, 'data', 'glue', glueDir[task]), '--out', out, '--epochs', String(epochs[task]),
-          '--lr', values['finetune-lr']!, '--batch-size', '32', '--seed', seed,
+          'finetune',
+          ...(pretrained ? ['--model', pre] : ['--preset', preset]),
+          '--task',
+          task,
+          '--data',
+          join(shared, 'data', 'glue', glueDir[task]),
+          '--out',
+          out,
+          '--epochs',
+          String(epochs[task]),
+          '--lr',
+          values['finetune-lr']!,
+          '--batch-size',
+          '32',
+          '--seed',
+          seed,
         ]);
       }
       const r = json<{ metrics: Record<string, number>; score: number }>(join(out, 'eval_results.json'));
@@ -108,7 +155,16 @@ const cell = (task: string, r: Record<string, unknown>) => {
   if (task === 'cola') return fmt(100 * m.mcc);
   return fmt(100 * m.accuracy);
 };
-const head = ['model', 'pre-trained', ...tasks.map((t) => glueDir[t]), 'avg', 'avg w/o WNLI', 'params', 'MB', 'pre-train tok/s'];
+const head = [
+  'model',
+  'pre-trained',
+  ...tasks.map((t) => glueDir[t]),
+  'avg',
+  'avg w/o WNLI',
+  'params',
+  'MB',
+  'pre-train tok/s',
+];
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
 for (const r of results) {
   lines.push(

@@ -15,7 +15,11 @@ export const spec: CommandSpec = {
   usage: 'minnow finetune --model DIR --task T --data PATH --out DIR [--epochs N] [--lr X] ...',
   options: {
     model: { type: 'string', value: 'DIR', help: 'pre-trained model directory (e.g. models/uno-eelbert)' },
-    preset: { type: 'string', value: 'NAME', help: 'or start from a randomly initialised preset (no pre-training)' },
+    preset: {
+      type: 'string',
+      value: 'NAME',
+      help: 'or start from a randomly initialised preset (no pre-training)',
+    },
     ...DATA_OPTIONS,
     dev: {
       type: 'string',
@@ -53,12 +57,20 @@ export async function run(p: Parsed): Promise<void> {
   let model = str(p, 'model');
   const out = str(p, 'out');
   const presetName = str(p, 'preset');
-  if (!model === !presetName) throw new UserError('finetune: give exactly one of --model DIR or --preset NAME');
+  if (!model === !presetName)
+    throw new UserError('finetune: give exactly one of --model DIR or --preset NAME');
   if (!out) throw new UserError('finetune: --out DIR is required');
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.
     model = join(out, 'init');
-    saveModel(model, createModel(preset(presetName), assetPath('bert-base-uncased-vocab.txt'), new Rng(num(p, 'seed', { int: true }))));
+    saveModel(
+      model,
+      createModel(
+        preset(presetName),
+        assetPath('bert-base-uncased-vocab.txt'),
+        new Rng(num(p, 'seed', { int: true })),
+      ),
+    );
   }
   const src = dataSource(p);
   const devPath = str(p, 'dev');

@@ -1,0 +1,154 @@
+/**
+ * The command line end to end (built dist/, as a user runs it): help on every command, one-line errors
+ * naming the file and line or field for bad input, and a small fine-tune + eval + predict + info run.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+
+const CLI = join('dist', 'cli', 'main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'minnow-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function minnow(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The error is one line, starts with "minnow:", and matches. */
+function failsWith(r: ReturnType<typeof minnow>, pattern: RegExp) {
+  assert.equal(r.code, 2, `exit code ${r.code}; stderr: ${r.err}`);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got: ${r.err}`);
+  assert.match(lines[0], pattern);
+}
+
+describe('minnow CLI', () => {
+  test('--help on every command', () => {
+    for (const cmd of ['pretrain', 'finetune', 'eval', 'predict', 'info', 'bench']) {
+      const r = minnow(cmd, '--help');
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.out, new RegExp(`^minnow ${cmd}: `));
+    }
+    assert.match(minnow('--help').out, /commands:/);
+  });
+
+  test('bad input gives one-line errors naming the file and line or field', () => {
+    failsWith(minnow('frobnicate'), /unknown command "frobnicate"/);
+    failsWith(
+      minnow('finetune', '--preset', 'uno-eelbert', '--task', 'sst3', '--data', 'x', '--out', tmp),
+      /unknown GLUE task "sst3" \(valid: .*sst2/,
+    );
+    failsWith(minnow('eval', '--model', tmp, '--task', 'sst2', '--data', 'x'), /config\.json: missing/);
+    failsWith(
+      minnow('finetune', '--preset', 'no-such', '--task', 'sst2', '--data', 'x', '--out', tmp),
+      /unknown preset "no-such"/,
+    );
+    const bad = join(tmp, 'bad.tsv');
+    writeFileSync(bad, 'sentence\tlabel\ngood film\t1\nno label here\n');
+    failsWith(
+      minnow(
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        bad,
+        '--out',
+        join(tmp, 'o1'),
+      ),
+      /bad\.tsv:3: .*column/,
+    );
+    const empty = join(tmp, 'empty.tsv');
+    writeFileSync(empty, 'sentence\tlabel\ngood film\t1\n\t0\n');
+    failsWith(
+      minnow(
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        empty,
+        '--out',
+        join(tmp, 'o2'),
+      ),
+      /empty\.tsv:3: .*empty/,
+    );
+    const csv = join(tmp, 'own.csv');
+    writeFileSync(csv, 'review,stars\n"great, really",5\n');
+    failsWith(
+      minnow(
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'mine',
+        '--data',
+        csv,
+        '--text-column',
+        'text',
+        '--label-column',
+        'stars',
+        '--out',
+        join(tmp, 'o3'),
+      ),
+      /own\.csv:1: no column "text" \(available: review, stars\)/,
+    );
+    failsWith(minnow('bench', 'train-step', '--threads', 'two'), /--threads: expected a number/);
+  });
+
+  test('fine-tune, eval, predict and info on a tiny task', () => {
+    const out = join(tmp, 'ft');
+    const data = join('test', 'fixtures', 'glue-mini');
+    const ft = minnow(
+      'finetune',
+      '--preset',
+      'uno-eelbert',
+      '--task',
+      'sst2',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--epochs',
+      '6',
+      '--lr',
+      '1e-3',
+      '--batch-size',
+      '16',
+      '--json',
+    );
+    assert.equal(ft.code, 0, ft.err);
+    const res = JSON.parse(ft.out);
+    assert.ok(res.metrics.accuracy >= 0.9, `dev accuracy ${res.metrics.accuracy}`);
+    const ev = minnow('eval', '--model', out, '--task', 'sst2', '--data', data, '--json');
+    assert.equal(ev.code, 0, ev.err);
+    assert.equal(JSON.parse(ev.out).metrics.accuracy, res.metrics.accuracy);
+    const input = join(tmp, 'in.txt');
+    writeFileSync(input, 'a wonderful , moving delight\na dull and tedious mess\n');
+    const pr = minnow('predict', '--model', out, '--input', input);
+    assert.equal(pr.code, 0, pr.err);
+    const rows = pr.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      ['1', '0'],
+    );
+    for (const r of rows) {
+      assert.equal(r.scores.length, 2);
+      assert.ok(Math.abs(r.scores[0] + r.scores[1] - 1) < 1e-9);
+      assert.equal(r.logits.length, 2);
+    }
+    const info = JSON.parse(minnow('info', out, '--json').out);
+    assert.equal(info.embedding_type, 'hash');
+    assert.equal(info.num_labels, 2);
+    assert.ok(info.bytes_weights < 1.2e6);
+  });
+});
