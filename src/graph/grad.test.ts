@@ -11,7 +11,7 @@ import { DIFFERENTIABLE_OPS, grad } from './grad.js';
 import { type CheckInput, gradCheck } from './gradcheck.js';
 import { type DType, Graph, type Value } from './graph.js';
 import * as o from './ops.js';
-import { softmaxCrossEntropy } from './losses.js';
+import { linearCrossEntropy, softmaxCrossEntropy } from './losses.js';
 
 type Case = {
   build: (g: Graph, xs: Value[]) => Value;
@@ -223,6 +223,13 @@ describe('hand-written gradients of composites', () => {
     const r = await gradCheck(
       (_, [x, l]) => softmaxCrossEntropy(x, l, -100),
       [inp('x', [4, 5]), inp('l', [4], [2, -100, 0, 4], 'int64')],
+    );
+    assert.ok(r.maxRelErr < 1e-6, `max relative error ${r.maxRelErr} at ${r.worst}`);
+  });
+  test('linearCrossEntropy (wide decoder) with ignored rows', async () => {
+    const r = await gradCheck(
+      (_, [h, W, b, l]) => linearCrossEntropy(h, W, b, l, -100).loss,
+      [inp('h', [4, 3]), inp('W', [6, 3]), inp('b', [6]), inp('l', [4], [5, -100, 0, 5], 'int64')],
     );
     assert.ok(r.maxRelErr < 1e-6, `max relative error ${r.maxRelErr} at ${r.worst}`);
   });

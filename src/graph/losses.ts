@@ -36,6 +36,58 @@ export function softmaxCrossEntropy(logits: Value, labels: Value, ignoreIndex = 
   return loss;
 }
 
+/**
+ * Softmax cross-entropy of a linear layer's output, for very wide outputs (the 30,522-way MLM decoder):
+ * logits = h W^T + b with h (M, H), W (V, H), b (V), labels (M) (`ignoreIndex` rows excluded).
+ *
+ * The hand-written backward never writes an (M, V) tensor: with p = softmax(logits), r = valid / count,
+ *   dh = r * (p W - W[label]),  db = r^T p - scatter(r at label),  dW = p^T (r * h) - scatter(r * h at label),
+ * so the only (M, V) work after the forward softmax is reading p inside three products.
+ * Returns the loss and the logits (for accuracy).
+ */
+export function linearCrossEntropy(
+  h: Value,
+  W: Value,
+  b: Value,
+  labels: Value,
+  ignoreIndex = -100,
+): { loss: Value; logits: Value } {
+  const g = h.graph;
+  // The bias rides along as an extra column ([h, 1] [W, b]^T): a Gemm with a C input first broadcasts
+  // C into the (M, V) output and reads it back, which measured slower than copying the table once.
+  const ones = o.expand(
+    o.scalarLike(h, 1),
+    o.concat([o.slice(o.shapeOf(h), [0], [1], [0]), o.i64(g, [1])], 0),
+    [h.shape[0], 1],
+  );
+  const logits = o.gemm(o.concat([h, ones], 1), o.concat([W, o.unsqueeze(b, [-1])], 1), null, {
+    transB: true,
+  }); // (M, V)
+  const p = o.softmax(logits, -1);
+  const ignored = o.equal(labels, g.scalar(ignoreIndex, 'int64'));
+  const safeFlat = o.where(ignored, g.scalar(0, 'int64'), labels); // (M)
+  const safe = o.unsqueeze(safeFlat, [-1]); // (M, 1)
+  const picked = o.squeeze(o.gatherElements(p, safe, -1), [-1]);
+  const logp = o.log(o.max2(picked, o.scalarLike(h, 1e-30)));
+  const valid = o.cast(o.not(ignored), h.dtype);
+  const count = o.max2(o.reduceSum(valid, [0]), o.scalarLike(h, 1));
+  const loss = o.neg(o.div(o.reduceSum(o.mul(logp, valid), [0]), count));
+  loss.customGrad = {
+    inputs: [h, W, b],
+    fn: (dy) => {
+      const r = o.mul(o.div(valid, count), dy); // (M)
+      const rCol = o.unsqueeze(r, [-1]); // (M, 1)
+      const dh = o.mul(o.sub(o.matmul(p, W), o.gather(W, safeFlat)), rCol); // (M, H)
+      const pSum = o.reshape(o.matmul(o.unsqueeze(r, [0]), p), [b.shape[0]]); // r^T p: (V)
+      const db = o.scatterND(pSum, safe, o.neg(r), 'add');
+      const rh = o.mul(h, rCol); // (M, H)
+      const dW = o.scatterND(o.gemm(p, rh, null, { transA: true }), safe, o.neg(rh), 'add'); // (V, H)
+      return [dh, dW, db];
+    },
+  };
+  return { loss, logits };
+}
+
 /** Mean squared error over all elements (optionally weighted by a broadcastable mask, mean over the mask). */
 export function mse(a: Value, b: Value, mask?: Value): Value {
   const d = o.sub(a, b);

@@ -221,17 +221,22 @@ export function classifier(
 }
 
 /**
- * Masked-LM head at the masked positions only: gather rows (M, H) of the sequence output, transform
- * (dense + GELU + LayerNorm), then logits (M, V) against the word table (tied). For EELBERT the table is
- * the frozen hash matrix: only the transform and the output bias train (methods.md 1.3, option 1).
+ * Masked-LM head at the masked positions only: gather rows (M, H) of the sequence output and transform
+ * them (dense + GELU + LayerNorm). The decoder is tied to the word table: logits = h table^T + bias,
+ * computed inside the loss (losses.linearCrossEntropy). For EELBERT the table is the frozen hash matrix,
+ * so only the transform and the output bias train (methods.md 1.3, option 1).
  */
-export function mlmHead(w: Weights, c: BertConfig, out: EncoderOutput, positions: Value): Value {
+export function mlmHead(
+  w: Weights,
+  c: BertConfig,
+  out: EncoderOutput,
+  positions: Value,
+): { h: Value; table: Value; bias: Value } {
   const H = c.hidden_size;
-  const h = o.gather(out.sequence, positions); // (M, H)
-  const t = o.gelu(dense(w, 'cls.predictions.transform.dense', h, H, H));
-  const n = layerNorm(w, 'cls.predictions.transform.LayerNorm', t, H, c.layer_norm_eps);
-  const bias = w.get('cls.predictions.bias', [c.vocab_size], 'zeros');
-  return o.gemm(n, wordTable(w, c), bias, { transB: true }); // (M, V)
+  const rows = o.gather(out.sequence, positions); // (M, H)
+  const t = o.gelu(dense(w, 'cls.predictions.transform.dense', rows, H, H));
+  const h = layerNorm(w, 'cls.predictions.transform.LayerNorm', t, H, c.layer_norm_eps);
+  return { h, table: wordTable(w, c), bias: w.get('cls.predictions.bias', [c.vocab_size], 'zeros') };
 }
 
 /** Declare the graph inputs of a BERT batch. */

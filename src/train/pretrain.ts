@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusTokens, SequenceSampler } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
-import { softmaxCrossEntropy } from '../graph/losses.js';
+import { linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { bertInputs, Dropout, encoder, mlmHead, type Weights } from '../model/bert.js';
 import type { BertConfig } from '../model/config.js';
@@ -48,8 +48,9 @@ function mlmGraph(cfg: BertConfig) {
     const x = bertInputs(g);
     const positions = g.input('mlm_positions', 'int64', ['M']);
     const labels = g.input('mlm_labels', 'int64', ['M']);
-    const logits = mlmHead(w, cfg, encoder(w, cfg, x, drop), positions); // (M, V)
-    return { loss: softmaxCrossEntropy(logits, labels), logits, labels };
+    const head = mlmHead(w, cfg, encoder(w, cfg, x, drop), positions);
+    const { loss, logits } = linearCrossEntropy(head.h, head.table, head.bias, labels); // logits (M, V)
+    return { loss, logits, labels };
   };
 }
 
