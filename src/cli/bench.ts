@@ -6,15 +6,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchMlmStep } from '../bench/mlm-step.js';
 import { benchTrainStep, type TrainStepBenchResult } from '../bench/train-step.js';
+import { assetPath } from './assets.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
 
 export const spec: CommandSpec = {
   name: 'bench',
   summary: 'benchmark the engine (train-step)',
-  usage: 'minnow bench train-step [--threads N] [--json] [--reps N] [--steps N] [--out FILE]',
-  positionals: 'benchmarks: train-step (BERT-tiny-shaped classification training step, B=32, T=128)',
+  usage: 'minnow bench (train-step | mlm-step) [--threads N] [--json] [--reps N] [--steps N] [--out FILE]',
+  positionals:
+    'benchmarks: train-step (BERT-tiny-shaped classification training step, B=32, T=128)\n' +
+    '            mlm-step (masked-LM pre-training step of --preset, B=64, T=128, 30,522-word decoder)',
   options: {
     threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads', default: '2' },
     reps: { type: 'string', value: 'N', help: 'repetitions (each with a fresh session)', default: '5' },
@@ -40,6 +44,7 @@ export const spec: CommandSpec = {
       default: 'bench/out/train-step.json',
     },
     seed: { type: 'string', value: 'N', help: 'random seed', default: '1' },
+    preset: { type: 'string', value: 'NAME', help: 'mlm-step: the model preset', default: 'eelbert-tiny' },
   },
 };
 
@@ -70,14 +75,46 @@ function runPeer(root: string, steps: number, log: (s: string) => void): PeerRow
   }
 }
 
+async function runMlm(p: Parsed, json: boolean, log: (s: string) => void): Promise<void> {
+  const name = str(p, 'preset') ?? 'eelbert-tiny';
+  const threads = num(p, 'threads', { int: true, min: 1 });
+  log(`bench mlm-step: ${name}, B=64 T=128, ${threads} threads`);
+  const r = await benchMlmStep(
+    {
+      preset: name,
+      vocabPath: assetPath('bert-base-uncased-vocab.txt'),
+      batch: 64,
+      seq: 128,
+      threads,
+      steps: num(p, 'steps', { int: true, min: 1 }),
+      warmup: num(p, 'warmup', { int: true, min: 0 }),
+      reps: num(p, 'reps', { int: true, min: 1 }),
+      seed: num(p, 'seed', { int: true }),
+    },
+    log,
+  );
+  const out = str(p, 'out') === spec.options.out.default ? 'bench/out/mlm-step.json' : str(p, 'out');
+  if (out) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
+  }
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else
+    process.stdout.write(
+      `| ${r.preset} MLM step | B=64 T=128 | ${r.threads} threads | ${fmt(r.ms_per_step_median)} ms/step | ${fmt(r.tokens_per_s_median, 0)} tokens/s |\n`,
+    );
+}
+
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 export async function run(p: Parsed): Promise<void> {
   const which = p.positionals[0];
-  if (which !== 'train-step')
-    throw new UserError(`bench: unknown benchmark "${which ?? ''}" (available: train-step)`);
   const json = !!p.values.json;
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (which === 'mlm-step') return runMlm(p, json, log);
+  if (which !== 'train-step') {
+    throw new UserError(`bench: unknown benchmark "${which ?? ''}" (available: train-step, mlm-step)`);
+  }
   const base = {
     batch: 32,
     seq: 128,

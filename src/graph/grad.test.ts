@@ -11,7 +11,13 @@ import { DIFFERENTIABLE_OPS, grad } from './grad.js';
 import { type CheckInput, gradCheck } from './gradcheck.js';
 import { type DType, Graph, type Value } from './graph.js';
 import * as o from './ops.js';
-import { linearCrossEntropy, softmaxCrossEntropy } from './losses.js';
+import {
+  cosineSimilarity,
+  klDivWithTemperature,
+  linearCrossEntropy,
+  mse,
+  softmaxCrossEntropy,
+} from './losses.js';
 
 type Case = {
   build: (g: Graph, xs: Value[]) => Value;
@@ -232,6 +238,39 @@ describe('hand-written gradients of composites', () => {
       [inp('h', [4, 3]), inp('W', [6, 3]), inp('b', [6]), inp('l', [4], [5, -100, 0, 5], 'int64')],
     );
     assert.ok(r.maxRelErr < 1e-6, `max relative error ${r.maxRelErr} at ${r.worst}`);
+  });
+  test('mse (plain and masked), cosineSimilarity, klDivWithTemperature', async () => {
+    const cases: [string, Parameters<typeof gradCheck>[0], CheckInput[]][] = [
+      ['mse', (_, [a, b]) => mse(a, b), [inp('a', [3, 4]), inp('b', [3, 4])]],
+      [
+        'mse masked',
+        (g, [a, b]) => mse(a, b, g.constant([1, 0, 1], F, [3, 1])),
+        [inp('a', [3, 4]), inp('b', [3, 4])],
+      ],
+      ['cosine', (_, [a, b]) => cosineSimilarity(a, b, -1), [inp('a', [3, 5]), inp('b', [3, 5])]],
+      [
+        'kl T=2',
+        (_, [s, t]) => klDivWithTemperature(s, t, 2),
+        [inp('s', [3, 4]), { ...inp('t', [3, 4]), wrt: false }],
+      ],
+    ];
+    for (const [name, build, inputs] of cases) {
+      const r = await gradCheck(build, inputs);
+      assert.ok(r.maxRelErr < 1e-6, `${name}: max relative error ${r.maxRelErr} at ${r.worst}`);
+    }
+  });
+  test('klDivWithTemperature by hand: zero for equal logits, T^2 KL otherwise', async () => {
+    const g = new Graph();
+    const s = g.input('s', F, [1, 2]);
+    const t = g.input('t', F, [1, 2]);
+    g.output(klDivWithTemperature(s, t, 2), 'kl');
+    const sess = await Session.create(g, { threads: 1 });
+    const run = async (a: number[], b: number[]) =>
+      Number((await sess.run({ s: Float64Array.from(a), t: Float64Array.from(b) })).kl.data[0]);
+    assert.ok(Math.abs(await run([1, 2], [1, 2])) < 1e-15);
+    // T=2: p = softmax([0, 2ln3]/2) = [1/4, 3/4], q = softmax([0, 0]) = [1/2, 1/2]; 4 * KL(p || q)
+    const kl = 0.25 * Math.log(0.25 / 0.5) + 0.75 * Math.log(0.75 / 0.5);
+    assert.ok(Math.abs((await run([0, 0], [0, 2 * Math.log(3)])) - 4 * kl) < 1e-12);
   });
   test('softmaxCrossEntropy value by hand', async () => {
     // logits [0, ln 3] -> p = [1/4, 3/4]; labels [1, 0] -> loss = -(ln 3/4 + ln 1/4) / 2
