@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
 import * as bench from './bench.js';
+import * as distill from './distill.js';
 import * as evaluate from './eval.js';
 import * as finetune from './finetune.js';
 import * as info from './info.js';
@@ -21,6 +22,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   pretrain,
   finetune,
+  distill,
   eval: evaluate,
   predict,
   info,

@@ -9,6 +9,7 @@ import type { NumericArray } from '../graph/graph.js';
 import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
 import type { Tensor } from '../runtime/session.js';
+import { ensureDir } from '../util/atomic.js';
 import { formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainStep } from './step.js';
@@ -28,7 +29,7 @@ export interface LoopOptions {
   schedule: Schedule; // totalSteps = optimizer updates
   accumulation: number; // micro-batches per update
   /** Micro-batch `micro` (0-based, global) — must be a pure function of its index. */
-  batch: (micro: number) => Batch;
+  batch: (micro: number) => Batch | Promise<Batch>;
   evaluate?: (update: number) => Promise<Record<string, number>>;
   evalEvery?: number; // updates; 0 = only at the end
   checkpointEvery?: number; // updates; 0 = only at the end
@@ -45,6 +46,7 @@ export interface LoopResult {
 }
 
 export async function runTraining(o: LoopOptions): Promise<LoopResult> {
+  ensureDir(o.out);
   const ckptDir = join(o.out, 'checkpoints');
   const log = new JsonLog(join(o.out, 'log.jsonl'));
   const optim = await AdamW.create(o.step.params, o.optim);
@@ -72,7 +74,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     const extras: Record<string, number> = {};
     for (let k = 0; k < o.accumulation; k++) {
       const micro = update * o.accumulation + k;
-      const b = o.batch(micro);
+      const b = await o.batch(micro);
       const res = await o.step.run(b.feeds, b.sizes, micro);
       if (!Number.isFinite(res.loss)) {
         throw new Error(

@@ -1,0 +1,328 @@
+/**
+ * Task-specific distillation: a fine-tuned teacher trains a student (any preset or model directory,
+ * table or hash embeddings) on a task's training set.
+ *
+ * - Hinton KD: soft targets at temperature T mixed with the hard labels (one stage).
+ * - TinyBERT: stage 1 matches intermediate layers (embedding output, hidden states through learned
+ *   projections, attention scores) with the mapping given as data (mapping.ts); stage 2 distils the
+ *   prediction layer. Shapes are checked before the first step.
+ *
+ * Teacher logits are computed once, cached on disk (teacher_cache/logits.safetensors) and reused by every
+ * epoch and stage. Intermediate teacher states are recomputed per batch: caching them would take
+ * examples x tokens x width x layers floats (gigabytes for SST-2), more than the teacher forward costs.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph, Value } from '../graph/graph.js';
+import * as o from '../graph/ops.js';
+import { mse } from '../graph/losses.js';
+import { bertInputs, classifier, Dropout, encoder, type EncoderOutput, type Weights } from '../model/bert.js';
+import { preset } from '../model/config.js';
+import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
+import type { Tensor } from '../runtime/session.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { info } from '../util/progress.js';
+import { Rng } from '../util/rng.js';
+import { type Batch, runTraining } from '../train/loop.js';
+import {
+  type DataSource,
+  decide,
+  encodeAll,
+  metricNames,
+  metricsFor,
+  padBatch,
+  predictLogits,
+  readTask,
+} from '../train/finetune.js';
+import { taskScore, type TaskMetrics } from '../eval/glue-score.js';
+import { Forward, TrainStep } from '../train/step.js';
+import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
+import {
+  type DistillConfig,
+  describePlan,
+  type ResolvedMatch,
+  type ResolvedPlan,
+  resolveMapping,
+} from './mapping.js';
+
+export interface DistillOptions {
+  teacher: string; // fine-tuned teacher model directory
+  student: { preset?: string; dir?: string };
+  vocab: string; // vocab.txt for a preset student
+  src: DataSource;
+  dev?: DataSource;
+  out: string;
+  config: DistillConfig;
+  /** Epochs of the intermediate-layer stage (TinyBERT stage 1); 0 skips it. */
+  intermediateEpochs: number;
+  /** Epochs of the prediction-layer stage (Hinton KD, or TinyBERT stage 2). */
+  predictionEpochs: number;
+  batchSize: number;
+  lr: number;
+  warmup: number;
+  maxLength: number;
+  seed: number;
+  threads: number;
+}
+
+export interface DistillResult {
+  task: string;
+  metrics: TaskMetrics;
+  score: number;
+  stages: { stage: string; evals: Record<string, number>[] }[];
+  teacher: TaskMetrics;
+}
+
+const featureInput = (m: ResolvedMatch) => `teacher_${m.feature}_${m.teacherLayer}`;
+
+function studentState(out: EncoderOutput, m: ResolvedMatch): Value {
+  if (m.feature === 'embedding') return out.embeddings;
+  return m.feature === 'hidden' ? out.hidden[m.studentLayer - 1] : out.scores[m.studentLayer - 1];
+}
+
+function teacherState(out: EncoderOutput, m: ResolvedMatch): Value {
+  if (m.feature === 'embedding') return out.embeddings;
+  return m.feature === 'hidden' ? out.hidden[m.teacherLayer - 1] : out.scores[m.teacherLayer - 1];
+}
+
+/** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
+function studentGraph(
+  s: Model,
+  t: Model,
+  plan: ResolvedPlan,
+  numLabels: number,
+  regression: boolean,
+  stage: 'intermediate' | 'prediction',
+  method: 'hinton' | 'tinybert',
+) {
+  return (g: Graph, w: Weights, drop: Dropout) => {
+    const x = bertInputs(g);
+    const out = encoder(w, s.config, x, drop);
+    const terms: Record<string, Value> = {};
+    let total: Value | undefined;
+    const addTerm = (name: string, v: Value, weight: number) => {
+      terms[name] = v;
+      const weighted = weight === 1 ? v : o.mul(v, g.scalar(weight));
+      total = total ? o.add(total, weighted) : weighted;
+    };
+    if (stage === 'intermediate') {
+      const mask = tokenMask(x.attentionMask);
+      const inputs = new Map<string, Value>();
+      for (const m of plan.matches) {
+        const tShape =
+          m.feature === 'attention'
+            ? ['B', t.config.num_attention_heads, 'T', 'T']
+            : ['B*T', t.config.hidden_size];
+        const name = featureInput(m);
+        const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
+        inputs.set(name, tv);
+        const sv = studentState(out, m);
+        const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
+        if (m.feature === 'attention')
+          addTerm(term, attentionMse(sv, tv, x.attentionMask, !!m.headAverage), m.weight);
+        else if (m.loss === 'cosine') addTerm(term, cosineLoss(sv, tv, mask), m.weight);
+        else {
+          const p = m.projection;
+          const proj = p
+            ? { W: w.get(p.name, [p.to, p.from], 'normal'), b: w.get(p.bias, [p.to], 'zeros') }
+            : null;
+          addTerm(term, hiddenMse(sv, tv, mask, proj), m.weight);
+        }
+      }
+    } else {
+      const logits = classifier(w, s.config, out, numLabels, drop);
+      const teacherLogits = g.input('teacher_logits', 'float32', ['B', numLabels]);
+      const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
+      if (method === 'hinton') {
+        const h = hintonLoss(logits, teacherLogits, labels, plan.temperature, plan.alpha, regression);
+        terms.loss_soft = h.soft;
+        terms.loss_hard = h.hard;
+        addTerm('loss_prediction', h.loss, plan.predictionWeight);
+      } else {
+        // TinyBERT: soft cross-entropy on logits; regression distils on the gold scores (its code's choice).
+        addTerm(
+          'loss_prediction',
+          regression
+            ? mse(o.reshape(logits, [-1]), labels)
+            : softCrossEntropy(logits, teacherLogits, plan.temperature),
+          plan.predictionWeight,
+        );
+      }
+    }
+    if (!total)
+      throw new UserError(
+        `distill: stage "${stage}" has no loss terms (check "intermediate" in the distill config)`,
+      );
+    return { loss: total, outputs: terms };
+  };
+}
+
+/** Teacher logits for every training example, computed once and cached in `dir`. */
+async function teacherLogits(
+  t: Model,
+  items: ReturnType<typeof encodeAll>,
+  numLabels: number,
+  dir: string,
+  threads: number,
+): Promise<Float32Array> {
+  const file = join(dir, 'logits.safetensors');
+  if (existsSync(file)) {
+    const cached = readSafetensors(file).tensors.get('logits');
+    if (cached && cached.shape[0] === items.length && cached.shape[1] === numLabels)
+      return cached.data as Float32Array;
+    info(`${file}: cache does not match this data; recomputing`);
+  }
+  info(`distill: computing teacher logits for ${items.length} examples (cached in ${file})`);
+  const rows = await predictLogits(t, items, numLabels, 128, threads);
+  const all = new Float32Array(items.length * numLabels);
+  rows.forEach((r, i) => all.set(r, i * numLabels));
+  ensureDir(dir);
+  writeSafetensors(file, { logits: { dtype: 'F32', shape: [items.length, numLabels], data: all } });
+  return all;
+}
+
+export async function distill(o_: DistillOptions): Promise<DistillResult> {
+  const train = readTask(o_.src, 'train');
+  const devData = o_.dev ? readTask(o_.dev, 'dev') : readTask(o_.src, 'dev');
+  const regression = train.labels === null;
+  const numLabels = regression ? 1 : train.labels!.length;
+  const tConfig = loadModel(o_.teacher).config;
+  if (tConfig.num_labels !== numLabels || (tConfig.problem_type === 'regression') !== regression) {
+    throw new UserError(
+      `${o_.teacher}: teacher head has ${tConfig.num_labels ?? 'no'} ${tConfig.problem_type ?? 'task'} outputs, task ${train.task} needs ${numLabels} (${regression ? 'regression' : 'classification'}); fine-tune the teacher on this task first`,
+    );
+  }
+  const teacher = loadModel(o_.teacher, { numLabels });
+  let student: Model;
+  if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
+  else student = createModel(preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), { numLabels });
+  if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
+    throw new UserError(
+      `distill: teacher ${o_.teacher} and student use different vocabularies; logit and token-level distillation need the same tokenizer`,
+    );
+  }
+  const plan = resolveMapping(o_.config, teacher.config, student.config, 'distill config');
+  info(describePlan(plan));
+  student.config.num_labels = numLabels;
+  student.config.problem_type = regression ? 'regression' : 'single_label_classification';
+  if (train.labels) student.config.id2label = Object.fromEntries(train.labels.map((l, i) => [String(i), l]));
+  student.config.finetuning_task = train.task;
+  const maxLength = Math.min(
+    o_.maxLength,
+    student.config.max_position_embeddings,
+    teacher.config.max_position_embeddings,
+  );
+  const items = encodeAll(student.tokenizer, train.examples, maxLength);
+  const devItems = encodeAll(student.tokenizer, devData.examples, maxLength);
+  ensureDir(o_.out);
+  writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
+  const cached = await teacherLogits(teacher, items, numLabels, join(o_.out, 'teacher_cache'), o_.threads);
+  const teacherDev = await predictLogits(teacher, devItems, numLabels, 128, o_.threads);
+  const teacherMetrics = metricsFor(
+    train.task,
+    train.labels,
+    teacherDev.map((l) => decide(l, regression)),
+    devItems.map((x) => x.label),
+  );
+  info(
+    `distill: teacher dev ${Object.entries(teacherMetrics)
+      .map(([k, v]) => `${k} ${(100 * (v ?? 0)).toFixed(2)}`)
+      .join(', ')}`,
+  );
+  const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
+  const stepsPerEpoch = Math.ceil(items.length / o_.batchSize);
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number) => {
+    let ord = orders.get(epoch);
+    if (!ord)
+      orders.set(epoch, (ord = new Rng((o_.seed * 7919 + epoch) >>> 0).shuffle(items.map((_, i) => i))));
+    return ord;
+  };
+  const indicesOf = (k: number) => {
+    const i = (k % stepsPerEpoch) * o_.batchSize;
+    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + o_.batchSize);
+  };
+  const evaluate = async (): Promise<Record<string, number>> => {
+    const logits = await predictLogits(student, devItems, numLabels, 128, o_.threads);
+    const metrics = metricsFor(
+      train.task,
+      train.labels,
+      logits.map((l) => decide(l, regression)),
+      devItems.map((x) => x.label),
+    );
+    return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
+  };
+  const stages: DistillResult['stages'] = [];
+  const run = async (stage: 'intermediate' | 'prediction', epochs: number) => {
+    if (epochs <= 0) return;
+    const build = studentGraph(student, teacher, plan, numLabels, regression, stage, method);
+    const step = await TrainStep.create(build, student.store, { seed: o_.seed, threads: o_.threads });
+    // The teacher's intermediate states, recomputed per batch (stage 1 only).
+    const needed = stage === 'intermediate' ? plan.matches : [];
+    const tFwd = needed.length
+      ? await Forward.create(
+          (g, w) => {
+            const out = encoder(w, teacher.config, bertInputs(g), new Dropout(false));
+            return Object.fromEntries(needed.map((m) => [featureInput(m), teacherState(out, m)]));
+          },
+          teacher.store,
+          { threads: o_.threads },
+        )
+      : undefined;
+    const terms = step.graph.outputs.map((v) => v.name).filter((n) => n.startsWith('loss_'));
+    const updates = epochs * stepsPerEpoch;
+    const result = await runTraining({
+      label: `distill ${stage}`,
+      out: join(o_.out, stage),
+      step,
+      store: student.store,
+      optim: { lr: o_.lr, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, clipNorm: 1 },
+      schedule: { warmupSteps: Math.round(o_.warmup * updates), totalSteps: updates, decay: 'linear' },
+      accumulation: 1,
+      batch: async (k): Promise<Batch> => {
+        const idx = indicesOf(k);
+        const b = padBatch(
+          idx.map((j) => items[j]),
+          regression,
+          student.tokenizer.padId,
+        );
+        if (stage === 'prediction') {
+          const tl = new Float32Array(idx.length * numLabels);
+          idx.forEach((j, r) => tl.set(cached.subarray(j * numLabels, (j + 1) * numLabels), r * numLabels));
+          b.feeds.teacher_logits = { data: tl, shape: [idx.length, numLabels] } as Tensor;
+        }
+        if (tFwd) {
+          const { labels: _, ...inputs } = b.feeds;
+          Object.assign(b.feeds, await tFwd.run(inputs, b.sizes));
+        }
+        return b;
+      },
+      evaluate: stage === 'prediction' && devItems.length ? evaluate : undefined,
+      evalEvery: stepsPerEpoch,
+      checkpointEvery: 0,
+      logOutputs: terms,
+    });
+    await step.release();
+    await tFwd?.release();
+    stages.push({ stage, evals: result.evals });
+  };
+  await run('intermediate', o_.intermediateEpochs);
+  await run('prediction', o_.predictionEpochs);
+  student.store.remove((n) => n.startsWith('distill.'));
+  saveModel(o_.out, student);
+  const final = await evaluate();
+  const metrics = Object.fromEntries(
+    metricNames(train.task, train.labels).map((k) => [k, final[k]]),
+  ) as TaskMetrics;
+  const res: DistillResult = {
+    task: train.task,
+    metrics,
+    score: final.score,
+    stages,
+    teacher: teacherMetrics,
+  };
+  writeFileAtomic(join(o_.out, 'eval_results.json'), `${JSON.stringify(res, null, 2)}\n`);
+  return res;
+}
