@@ -109,6 +109,14 @@ export async function run(p: Parsed): Promise<void> {
   const res = await distill({
     teacher,
     student: studentSpec,
+    initLayers: str(p, 'init-from-teacher')
+      ?.split(',')
+      .map((x) => {
+        const n = Number(x);
+        if (x.trim() === '' || !Number.isInteger(n))
+          throw new UserError(`--init-from-teacher: "${x}" is not a layer number`);
+        return n;
+      }),
     vocab: assetPath('bert-base-uncased-vocab.txt'),
     src,
     dev: devPath ? { ...src, data: devPath } : undefined,

@@ -38,6 +38,7 @@ import {
 } from '../train/finetune.js';
 import { taskScore, type TaskMetrics } from '../eval/glue-score.js';
 import { Forward, TrainStep } from '../train/step.js';
+import { initFromTeacher } from './init.js';
 import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
 import {
   type DistillConfig,
@@ -50,6 +51,8 @@ import {
 export interface DistillOptions {
   teacher: string; // fine-tuned teacher model directory
   student: { preset?: string; dir?: string };
+  /** DistilBERT-style: copy these 0-based teacher layers (and the embeddings) into the student first. */
+  initLayers?: number[];
   vocab: string; // vocab.txt for a preset student
   src: DataSource;
   dev?: DataSource;
@@ -198,6 +201,10 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   let student: Model;
   if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
   else student = createModel(preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), { numLabels });
+  if (o_.initLayers)
+    info(
+      `distill: initialised ${initFromTeacher(student, teacher, o_.initLayers).length} student tensors from teacher layers ${o_.initLayers.join(', ')}`,
+    );
   if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
     throw new UserError(
       `distill: teacher ${o_.teacher} and student use different vocabularies; logit and token-level distillation need the same tokenizer`,
