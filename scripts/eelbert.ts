@@ -63,6 +63,7 @@ const tasks = values.tasks!.split(',');
 const seed = values.seed!;
 const results: Record<string, unknown>[] = [];
 
+// All pre-training first (so the shipped models are ready early), then all fine-tuning.
 for (const preset of models) {
   const pre = join(runs, `${preset}-pretrained`);
   if (!existsSync(join(pre, 'pretrain_result.json'))) {
@@ -94,6 +95,10 @@ for (const preset of models) {
     ]);
     writeFileSync(join(pre, 'pretrain_result.json'), out.trim().split('\n').pop()!);
   }
+}
+
+for (const preset of models) {
+  const pre = join(runs, `${preset}-pretrained`);
   const pretrainResult = json<{ tokens_per_s: number; updates: number; evals: Record<string, number>[] }>(
     join(pre, 'pretrain_result.json'),
   );
