@@ -28,15 +28,15 @@ import { Rng } from '../util/rng.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import {
   type DataSource,
-  decide,
   encodeAll,
+  epochBatches,
+  evaluateOn,
   metricNames,
-  metricsFor,
   padBatch,
   predictLogits,
   readTask,
 } from '../train/finetune.js';
-import { taskScore, type TaskMetrics } from '../eval/glue-score.js';
+import type { TaskMetrics } from '../eval/glue-score.js';
 import { Forward, TrainStep } from '../train/step.js';
 import { initFromTeacher } from './init.js';
 import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
@@ -75,7 +75,7 @@ export interface DistillResult {
   metrics: TaskMetrics;
   score: number;
   stages: { stage: string; evals: Record<string, number>[] }[];
-  teacher: TaskMetrics;
+  teacher: Record<string, number>;
 }
 
 const featureInput = (m: ResolvedMatch) => `teacher_${m.feature}_${m.teacherLayer}`;
@@ -226,41 +226,11 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   ensureDir(o_.out);
   writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
   const cached = await teacherLogits(teacher, items, numLabels, join(o_.out, 'teacher_cache'), o_.threads);
-  const teacherDev = await predictLogits(teacher, devItems, numLabels, 128, o_.threads);
-  const teacherMetrics = metricsFor(
-    train.task,
-    train.labels,
-    teacherDev.map((l) => decide(l, regression)),
-    devItems.map((x) => x.label),
-  );
-  info(
-    `distill: teacher dev ${Object.entries(teacherMetrics)
-      .map(([k, v]) => `${k} ${(100 * (v ?? 0)).toFixed(2)}`)
-      .join(', ')}`,
-  );
+  const teacherMetrics = await evaluateOn(teacher, train, devItems, numLabels, o_.threads);
+  info(`distill: teacher dev score ${teacherMetrics.score.toFixed(2)}`);
   const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
-  const stepsPerEpoch = Math.ceil(items.length / o_.batchSize);
-  const orders = new Map<number, number[]>();
-  const orderOf = (epoch: number) => {
-    let ord = orders.get(epoch);
-    if (!ord)
-      orders.set(epoch, (ord = new Rng((o_.seed * 7919 + epoch) >>> 0).shuffle(items.map((_, i) => i))));
-    return ord;
-  };
-  const indicesOf = (k: number) => {
-    const i = (k % stepsPerEpoch) * o_.batchSize;
-    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + o_.batchSize);
-  };
-  const evaluate = async (): Promise<Record<string, number>> => {
-    const logits = await predictLogits(student, devItems, numLabels, 128, o_.threads);
-    const metrics = metricsFor(
-      train.task,
-      train.labels,
-      logits.map((l) => decide(l, regression)),
-      devItems.map((x) => x.label),
-    );
-    return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
-  };
+  const { stepsPerEpoch, indicesOf } = epochBatches(items.length, o_.batchSize, o_.seed);
+  const evaluate = () => evaluateOn(student, train, devItems, numLabels, o_.threads);
   const stages: DistillResult['stages'] = [];
   const run = async (stage: 'intermediate' | 'prediction', epochs: number) => {
     if (epochs <= 0) return;

@@ -96,7 +96,7 @@ export function metricNames(task: string, labels: string[] | null): MetricName[]
   return labels === null ? ['pearson', 'spearman'] : labels.length === 2 ? ['accuracy', 'f1'] : ['accuracy'];
 }
 
-interface Encoded {
+export interface Encoded {
   ids: Int32Array;
   types: Int32Array;
   label: number;
@@ -198,6 +198,47 @@ export function decide(logits: Float32Array, regression: boolean): number {
   return best;
 }
 
+/**
+ * Batches of example indices, reshuffled every epoch from (seed, epoch): `indicesOf(k)` is a pure
+ * function of the global step k, which is what makes --resume bit-exact.
+ */
+export function epochBatches(n: number, batchSize: number, seed: number) {
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number) => {
+    let ord = orders.get(epoch);
+    if (!ord) {
+      ord = new Rng((seed * 7919 + epoch) >>> 0).shuffle(Array.from({ length: n }, (_, i) => i));
+      orders.set(epoch, ord);
+    }
+    return ord;
+  };
+  const indicesOf = (k: number) => {
+    const i = (k % stepsPerEpoch) * batchSize;
+    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + batchSize);
+  };
+  return { stepsPerEpoch, indicesOf };
+}
+
+/** Metrics of `model` on encoded dev examples, plus the task score in percent. */
+export async function evaluateOn(
+  model: Model,
+  task: TaskData,
+  items: Encoded[],
+  numLabels: number,
+  threads: number,
+): Promise<Record<string, number>> {
+  const regression = task.labels === null;
+  const logits = await predictLogits(model, items, numLabels, 128, threads);
+  const metrics = metricsFor(
+    task.task,
+    task.labels,
+    logits.map((l) => decide(l, regression)),
+    items.map((x) => x.label),
+  );
+  return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
+}
+
 export interface FinetuneConfig {
   out: string;
   epochs: number;
@@ -248,30 +289,12 @@ export async function finetune(
   const maxLength = Math.min(c.maxLength, m.config.max_position_embeddings);
   const items = encodeAll(m.tokenizer, train.examples, maxLength);
   const devItems = encodeAll(m.tokenizer, devData.examples, maxLength);
-  const stepsPerEpoch = Math.ceil(items.length / c.batchSize);
+  const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
   const updates = stepsPerEpoch * c.epochs;
   info(
     `finetune ${train.task}: ${items.length} train / ${devItems.length} dev examples, ${c.epochs} epochs x ${stepsPerEpoch} steps`,
   );
-  const orders = new Map<number, number[]>();
-  const orderOf = (epoch: number) => {
-    let ord = orders.get(epoch);
-    if (!ord) {
-      ord = new Rng((c.seed * 7919 + epoch) >>> 0).shuffle(items.map((_, i) => i));
-      orders.set(epoch, ord);
-    }
-    return ord;
-  };
-  const evaluate = async (): Promise<Record<string, number>> => {
-    const logits = await predictLogits(m, devItems, numLabels, 128, c.threads);
-    const metrics = metricsFor(
-      train.task,
-      train.labels,
-      logits.map((l) => decide(l, regression)),
-      devItems.map((x) => x.label),
-    );
-    return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
-  };
+  const evaluate = () => evaluateOn(m, train, devItems, numLabels, c.threads);
   const step = await TrainStep.create(headGraph(m, numLabels, regression), m.store, {
     seed: c.seed,
     threads: c.threads,
@@ -296,17 +319,12 @@ export async function finetune(
     },
     schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: 'linear' },
     accumulation: 1,
-    batch: (k) => {
-      const epoch = Math.floor(k / stepsPerEpoch);
-      const i = (k % stepsPerEpoch) * c.batchSize;
-      return padBatch(
-        orderOf(epoch)
-          .slice(i, i + c.batchSize)
-          .map((j) => items[j]),
+    batch: (k) =>
+      padBatch(
+        indicesOf(k).map((j) => items[j]),
         regression,
         m.tokenizer.padId,
-      );
-    },
+      ),
     evaluate: devItems.length ? evaluate : undefined,
     evalEvery: stepsPerEpoch,
     checkpointEvery: c.checkpointEvery,
