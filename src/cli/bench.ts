@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMlmStep } from '../bench/mlm-step.js';
 import { benchTrainStep, type TrainStepBenchResult } from '../bench/train-step.js';
-import { assetPath } from './assets.js';
+import { assetPath } from '../util/assets.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
 

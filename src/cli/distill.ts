@@ -5,7 +5,7 @@ import { DEFAULT_DISTILL, type DistillConfig, parseDistillConfig } from '../dist
 import { PRESETS } from '../model/config.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
-import { assetPath } from './assets.js';
+import { assetPath } from '../util/assets.js';
 import { DATA_OPTIONS, dataSource } from './data-options.js';
 
 export const spec: CommandSpec = {

@@ -4,7 +4,7 @@ import { preset } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { finetune } from '../train/finetune.js';
 import { Rng } from '../util/rng.js';
-import { assetPath } from './assets.js';
+import { assetPath } from '../util/assets.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
 import { DATA_OPTIONS, dataSource } from './data-options.js';

@@ -4,7 +4,7 @@ import { preset } from '../model/config.js';
 import { type PretrainConfig, pretrain, pretrainModel } from '../train/pretrain.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
-import { assetPath } from './assets.js';
+import { assetPath } from '../util/assets.js';
 
 export const spec: CommandSpec = {
   name: 'pretrain',

@@ -31,6 +31,8 @@ export interface BertConfig {
   finetuning_task?: string;
   /** minnow: the preset this model was created from, for the record. */
   minnow_preset?: string;
+  /** minnow: a vocabulary shipped in assets/ used when the directory has no vocab.txt. */
+  minnow_vocab?: string;
 }
 
 export const BASE: Omit<

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -37,6 +37,19 @@ describe('model directories', () => {
     );
     assert.deepEqual(t?.shape, [30522, 128]);
     assert.ok(Math.abs(modelBytes(tiny).weights - 17.6e6) < 0.2e6, `${modelBytes(tiny).weights}`);
+  });
+
+  test('a directory without vocab.txt can name the shipped vocabulary', () => {
+    const dir = join(tmp, 'shipped');
+    const m = createModel(preset('uno-eelbert'), VOCAB, new Rng(3));
+    saveModel(dir, m, { shippedVocab: 'bert-base-uncased', mlmHead: false });
+    assert.equal(modelBytes(dir).total, modelBytes(dir).weights + statSync(join(dir, 'config.json')).size);
+    const back = loadModel(dir);
+    assert.equal(back.tokenizer.vocabSize, 30522);
+    assert.deepEqual(
+      back.store.get('bert.encoder.layer.0.output.dense.weight').data,
+      m.store.get('bert.encoder.layer.0.output.dense.weight').data,
+    );
   });
 
   test('clear errors: missing directory, missing config.json, bad JSON, bad field', () => {

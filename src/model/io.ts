@@ -15,6 +15,7 @@ import { BertTokenizer } from '../text/wordpiece.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
+import { assetPath } from '../util/assets.js';
 import { bertInputs, classifier, Dropout, encoder, mlmHead, Weights } from './bert.js';
 import { type BertConfig, validateConfig } from './config.js';
 
@@ -84,6 +85,24 @@ export function readConfig(dir: string): BertConfig {
   return validateConfig(raw, file);
 }
 
+/** The shipped vocabularies a model directory may name instead of carrying its own vocab.txt. */
+const SHIPPED_VOCABS: Record<string, string> = { 'bert-base-uncased': 'bert-base-uncased-vocab.txt' };
+
+/**
+ * The directory's vocab.txt, or, when it has none and config.json names a shipped vocabulary
+ * ("minnow_vocab": "bert-base-uncased"), the copy in assets/ (this keeps the shipped models small).
+ */
+function tokenizerFor(dir: string, config: BertConfig): BertTokenizer {
+  const own = join(dir, 'vocab.txt');
+  if (existsSync(own) || !config.minnow_vocab) return BertTokenizer.fromFile(own);
+  const shipped = SHIPPED_VOCABS[config.minnow_vocab];
+  if (!shipped)
+    throw new UserError(
+      `${join(dir, 'config.json')}: unknown minnow_vocab "${config.minnow_vocab}" and no vocab.txt`,
+    );
+  return BertTokenizer.fromFile(assetPath(shipped));
+}
+
 /**
  * Load a model directory. `mlm` also loads the masked-LM head (a fresh one if the directory has none);
  * `numLabels` declares a classifier (loaded if the directory has one with that size, else initialised
@@ -91,7 +110,7 @@ export function readConfig(dir: string): BertConfig {
  */
 export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number; rng?: Rng } = {}): Model {
   const config = readConfig(dir);
-  const tokenizer = BertTokenizer.fromFile(join(dir, 'vocab.txt'));
+  const tokenizer = tokenizerFor(dir, config);
   if (tokenizer.vocabSize !== config.vocab_size) {
     throw new UserError(
       `${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${tokenizer.vocabSize} entries`,
@@ -118,13 +137,21 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   return { config, store, tokenizer, hasMlmHead: hasMlmHead || !!opts.mlm };
 }
 
-/** Write a model directory (each file atomically). The MLM head, if present, goes to its own file. */
-export function saveModel(dir: string, m: Model): void {
+/**
+ * Write a model directory (each file atomically). The MLM head, if present, goes to its own file.
+ * `shippedVocab` names a vocabulary in assets/ instead of writing vocab.txt (for models/ in this repo).
+ */
+export function saveModel(
+  dir: string,
+  m: Model,
+  opts: { shippedVocab?: string; mlmHead?: boolean } = {},
+): void {
   ensureDir(dir);
-  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(m.config, null, 2)}\n`);
-  writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
+  const config = opts.shippedVocab ? { ...m.config, minnow_vocab: opts.shippedVocab } : m.config;
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
   m.store.save(join(dir, 'model.safetensors'), { format: 'pt' }, (p) => !isHead(p.name));
-  if (m.store.params.some((p) => isHead(p.name)))
+  if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
     m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
 }
 
