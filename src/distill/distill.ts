@@ -19,6 +19,7 @@ import { mse } from '../graph/losses.js';
 import { bertInputs, classifier, Dropout, encoder, type EncoderOutput, type Weights } from '../model/bert.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
+import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
 import type { Tensor } from '../runtime/session.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -255,7 +256,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       out: join(o_.out, stage),
       step,
       store: student.store,
-      optim: { lr: o_.lr, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, clipNorm: 1 },
+      optim: { ...DEFAULT_ADAMW, lr: o_.lr, weightDecay: 0.01, clipNorm: 1 },
       schedule: { warmupSteps: Math.round(o_.warmup * updates), totalSteps: updates, decay: 'linear' },
       accumulation: 1,
       batch: async (k): Promise<Batch> => {

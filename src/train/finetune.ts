@@ -15,6 +15,7 @@ import { bertInputs, classifier, Dropout, encoder, type Weights } from '../model
 import { loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
+import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
@@ -309,14 +310,7 @@ export async function finetune(
     out: c.out,
     step,
     store: m.store,
-    optim: {
-      lr: c.lr,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-6,
-      weightDecay: c.weightDecay,
-      clipNorm: c.clipNorm,
-    },
+    optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
     schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: 'linear' },
     accumulation: 1,
     batch: (k) =>

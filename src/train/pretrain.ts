@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { corpusTokens, SequenceSampler } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
@@ -133,14 +134,7 @@ export async function pretrain(
     out: c.out,
     step,
     store: model.store,
-    optim: {
-      lr: c.lr,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-6,
-      weightDecay: c.weightDecay,
-      clipNorm: c.clipNorm,
-    },
+    optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
     schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
     accumulation: c.accumulation,
     batch: (k) => {
