@@ -4,7 +4,19 @@ import { describe, test } from 'node:test';
 import { type CheckInput, gradCheck } from '../graph/gradcheck.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Session } from '../runtime/session.js';
-import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
+import { klDivWithTemperature, linearCrossEntropy } from '../graph/losses.js';
+import * as o from '../graph/ops.js';
+import { Rng } from '../util/rng.js';
+import {
+  attentionMse,
+  cosineLoss,
+  distilMlmLoss,
+  hiddenMse,
+  hintonLoss,
+  softCrossEntropy,
+  teacherSoftTargets,
+  tokenMask,
+} from './losses.js';
 
 const F = 'float64' as const;
 const inp = (
@@ -138,5 +150,88 @@ describe('distillation losses: values by hand', () => {
       ),
     );
     assert.ok(Math.abs(v - 0.5) < 1e-7); // token 1: cos 1 -> 0, token 2: cos 0 -> 1, token 3 padded
+  });
+});
+
+/** Teacher probabilities softmax(z / T) and their sum p log p per row, computed here in float64. */
+function softTargets(z: number[][], T: number): { probs: number[]; negEntropy: number[] } {
+  const probs: number[] = [];
+  const negEntropy: number[] = [];
+  for (const row of z) {
+    const m = Math.max(...row.map((v) => v / T));
+    const e = row.map((v) => Math.exp(v / T - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    const p = e.map((v) => v / s);
+    probs.push(...p);
+    negEntropy.push(p.reduce((a, v) => a + v * Math.log(v), 0));
+  }
+  return { probs, negEntropy };
+}
+
+describe('DistilBERT vocabulary soft cross-entropy + MLM (distilMlmLoss)', () => {
+  const K = 4;
+  const H = 3;
+  const V = 7;
+  const rng = new Rng(11);
+  const teacherZ = Array.from({ length: K }, () => Array.from({ length: V }, () => 3 * rng.normal()));
+  const labels = [2, -100, 6, 2]; // row 1 is a distillation row without an MLM target; label 2 twice
+  for (const T of [2, 1]) {
+    test(`gradient check (T = ${T}, weights 5 / 2, an ignored row, a repeated label)`, async () => {
+      const t = softTargets(teacherZ, T);
+      const r = await gradCheck(
+        (_, [h, W, b, l, p, ne]) =>
+          distilMlmLoss(h, W, b, l, p, ne, { temperature: T, ceWeight: 5, mlmWeight: 2 }).loss,
+        [
+          inp('h', [K, H]),
+          inp('W', [V, H]),
+          inp('b', [V]),
+          inp('l', [K], false, labels, 'int64'),
+          inp('p', [K, V], false, t.probs),
+          inp('ne', [K], false, t.negEntropy),
+        ],
+        { floor: 1e-4 },
+      );
+      assert.equal(r.checked, K * H + V * H + V);
+      assert.ok(r.maxRelErr < 1e-6, `max relative error ${r.maxRelErr} at ${r.worst}`);
+      assert.ok(r.maxAbsErr < 1e-8, `max abs error ${r.maxAbsErr}`);
+    });
+  }
+
+  test('terms equal T^2 KL (klDivWithTemperature) and linearCrossEntropy; teacher side matches', async () => {
+    const T = 2;
+    const data = (n: number) => Array.from({ length: n }, () => rng.normal());
+    const [hD, WD, bD, thD, tWD, tbD] = [
+      data(K * H),
+      data(V * H),
+      data(V),
+      data(K * 5),
+      data(V * 5),
+      data(V),
+    ];
+    const g = new Graph();
+    const h = g.constant(hD, F, [K, H]);
+    const W = g.constant(WD, F, [V, H]);
+    const b = g.constant(bD, F, [V]);
+    const l = g.constant(labels, 'int64', [K]);
+    const th = g.constant(thD, F, [K, 5]);
+    const tW = g.constant(tWD, F, [V, 5]);
+    const tb = g.constant(tbD, F, [V]);
+    const t = teacherSoftTargets(th, tW, tb, T);
+    const r = distilMlmLoss(h, W, b, l, t.probs, t.negEntropy, { temperature: T, ceWeight: 5, mlmWeight: 2 });
+    const sLogits = o.gemm(h, W, b, { transB: true });
+    const tLogits = o.gemm(th, tW, tb, { transB: true });
+    g.output(r.loss, 'loss');
+    g.output(r.ce, 'ce');
+    g.output(r.mlm, 'mlm');
+    g.output(klDivWithTemperature(sLogits, tLogits, T), 'kl');
+    g.output(linearCrossEntropy(h, W, b, l).loss, 'ce_hard');
+    const s = await Session.create(g, { threads: 1 });
+    const out = await s.run({});
+    await s.release();
+    const v = (k: string) => Number(out[k].data[0]);
+    assert.ok(Math.abs(v('ce') - v('kl')) < 1e-12, `${v('ce')} vs ${v('kl')}`);
+    assert.ok(Math.abs(v('mlm') - v('ce_hard')) < 1e-12, `${v('mlm')} vs ${v('ce_hard')}`);
+    assert.ok(Math.abs(v('loss') - (5 * v('ce') + 2 * v('mlm'))) < 1e-12);
+    assert.ok(v('ce') > 0.1, 'student and teacher disagree here');
   });
 });
