@@ -8,10 +8,10 @@
  * Every step runs the `minnow` CLI in a child process and is skipped when its output already exists, so
  * an interrupted run continues where it stopped (pre-training itself resumes from its checkpoints).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GLUE_DIR as glueDir, metricCell, readJson as json, ROOT as root, runMinnow } from './lib/minnow.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,36 +26,13 @@ const { values } = parseArgs({
   },
 });
 
-const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
 const shared = resolve(values.shared!);
 const runs = resolve(values.runs!);
 const corpus = join(shared, 'data', 'corpus', 'gutenberg_train.txt');
 const valid = join(shared, 'data', 'corpus', 'gutenberg_valid.txt');
-const glueDir = {
-  sst2: 'SST-2',
-  cola: 'CoLA',
-  mrpc: 'MRPC',
-  stsb: 'STS-B',
-  rte: 'RTE',
-  wnli: 'WNLI',
-} as Record<string, string>;
 const epochs = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 } as Record<string, number>;
 
-function minnow(args: string[]): string {
-  process.stderr.write(`$ minnow ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) throw new Error(`minnow ${args[0]} failed with status ${r.status}`);
-  return r.stdout;
-}
-
-function json<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
+const minnow = (args: string[]) => runMinnow(args);
 
 mkdirSync(runs, { recursive: true });
 const models = values.models!.split(',');
@@ -153,13 +130,8 @@ writeFileSync(
   `${JSON.stringify({ command: `npx tsx scripts/eelbert.ts --tokens ${values.tokens}`, date: new Date().toISOString(), tasks, results }, null, 2)}\n`,
 );
 const fmt = (v: unknown) => (typeof v === 'number' ? v.toFixed(1) : '-');
-const cell = (task: string, r: Record<string, unknown>) => {
-  const m = r[task] as Record<string, number>;
-  if (task === 'mrpc') return `${fmt(100 * m.f1)}/${fmt(100 * m.accuracy)}`;
-  if (task === 'stsb') return `${fmt(100 * m.pearson)}/${fmt(100 * m.spearman)}`;
-  if (task === 'cola') return fmt(100 * m.mcc);
-  return fmt(100 * m.accuracy);
-};
+const cell = (task: string, r: Record<string, unknown>) =>
+  metricCell(task, r[task] as Record<string, number>);
 const head = [
   'model',
   'pre-trained',

@@ -1,0 +1,326 @@
+/**
+ * Distillation results: a bert-mini teacher (pre-trained on the corpus here, then fine-tuned per task)
+ * and three students (bert-tiny, eelbert-tiny, uno-eelbert; each pre-trained by scripts/eelbert.ts) trained
+ * three ways on SST-2, CoLA, MRPC, STS-B, RTE and WNLI:
+ *   - no KD:    plain fine-tuning (the `pt` runs of scripts/eelbert.ts, same settings as below)
+ *   - Hinton:   soft targets at T = 2 mixed 50/50 with the hard labels (minnow distill --method hinton)
+ *   - TinyBERT: intermediate layers (embeddings, hidden states through a learned projection, head-averaged
+ *               attention scores; uniform mapping), then the prediction layer (minnow distill --method tinybert)
+ * Writes results/distill.json and results/distill.md (dev metrics, averages, size, inference speed).
+ *
+ *   npm run build && npx tsx scripts/distill.ts [--shared ../shared] [--runs runs/distill]
+ *       [--students-from runs/eelbert] [--teacher-tokens 3000000] [--cli dist/cli/main.js]
+ *
+ * Every step runs the `minnow` CLI in a child process and is skipped when its output already exists, so an
+ * interrupted run continues where it stopped. `--cli` lets a long run use a frozen copy of the build while
+ * the source tree changes. Students that are missing are pre-trained (and fine-tuned without KD) by running
+ * scripts/eelbert.ts first.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bertInputs, classifier, Dropout, encoder } from '../src/model/bert.js';
+import { loadModel } from '../src/model/io.js';
+import { encodeAll, padBatch, readTask } from '../src/train/finetune.js';
+import { Forward } from '../src/train/step.js';
+import { GLUE_DIR, mean, median, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
+
+const { values } = parseArgs({
+  options: {
+    shared: { type: 'string', default: '../shared' },
+    runs: { type: 'string', default: 'runs/distill' },
+    'students-from': { type: 'string', default: 'runs/eelbert' },
+    students: { type: 'string', default: 'bert-tiny,eelbert-tiny,uno-eelbert' },
+    tasks: { type: 'string', default: 'sst2,cola,mrpc,stsb,rte,wnli' },
+    teacher: { type: 'string', default: 'bert-mini' },
+    'teacher-tokens': { type: 'string', default: '3000000' },
+    'teacher-lr': { type: 'string', default: '1e-4' },
+    lr: { type: 'string', default: '2e-4' },
+    cli: { type: 'string' },
+    'speed-reps': { type: 'string', default: '5' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+
+const shared = resolve(values.shared!);
+const runs = resolve(values.runs!);
+const studentsFrom = resolve(values['students-from']!);
+const cli = values.cli ? resolve(values.cli) : undefined;
+const minnow = (args: string[]) => runMinnow(args, cli);
+const tasks = values.tasks!.split(',');
+const students = values.students!.split(',');
+const seed = values.seed!;
+const data = (task: string) => join(shared, 'data', 'glue', GLUE_DIR[task]);
+// Epochs: students as scripts/eelbert.ts fine-tunes them (SST-2 is 67k sentences, the rest are small);
+// the teacher is ~8x slower per example, so it gets one epoch of SST-2.
+const studentEpochs: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
+const teacherEpochs: Record<string, number> = { sst2: 1, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
+const intermediateEpochs: Record<string, number> = { sst2: 1, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
+mkdirSync(runs, { recursive: true });
+
+// 1. Teacher: pre-train on the corpus, then fine-tune per task.
+const teacherPre = join(runs, 'teacher-pretrained');
+if (!existsSync(join(teacherPre, 'pretrain_result.json'))) {
+  const out = minnow([
+    'pretrain',
+    '--preset',
+    values.teacher!,
+    '--corpus',
+    join(shared, 'data', 'corpus', 'gutenberg_train.txt'),
+    '--valid',
+    join(shared, 'data', 'corpus', 'gutenberg_valid.txt'),
+    '--out',
+    teacherPre,
+    '--tokens',
+    values['teacher-tokens']!,
+    '--batch-size',
+    '64',
+    '--lr',
+    '1e-3',
+    '--eval-every',
+    '200',
+    '--checkpoint-every',
+    '100',
+    '--cache-dir',
+    join(studentsFrom, 'cache'),
+    '--seed',
+    seed,
+    '--resume',
+  ]);
+  writeFileSync(join(teacherPre, 'pretrain_result.json'), out.trim().split('\n').pop()!);
+}
+const teacherDir = (task: string) => join(runs, `teacher-${task}`);
+for (const task of tasks) {
+  if (existsSync(join(teacherDir(task), 'eval_results.json'))) continue;
+  minnow([
+    'finetune',
+    '--model',
+    teacherPre,
+    '--task',
+    task,
+    '--data',
+    data(task),
+    '--out',
+    teacherDir(task),
+    '--epochs',
+    String(teacherEpochs[task]),
+    '--lr',
+    values['teacher-lr']!,
+    '--batch-size',
+    '32',
+    '--seed',
+    seed,
+  ]);
+}
+
+// 2. Students without KD: pre-trained and fine-tuned by scripts/eelbert.ts (identical settings).
+const twinDir = (s: string, task: string) => join(studentsFrom, `${s}-pt-${task}`);
+if (students.some((s) => tasks.some((t) => !existsSync(join(twinDir(s, t), 'eval_results.json'))))) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts', 'eelbert.ts'), '--runs', studentsFrom, '--shared', shared],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (r.status !== 0) throw new Error('scripts/eelbert.ts failed');
+}
+
+// 3. Distilled students.
+const methods = ['hinton', 'tinybert'] as const;
+const kdDir = (s: string, m: string, task: string) => join(runs, `${s}-${m}-${task}`);
+for (const method of methods) {
+  for (const s of students) {
+    for (const task of tasks) {
+      const out = kdDir(s, method, task);
+      if (existsSync(join(out, 'eval_results.json'))) continue;
+      minnow([
+        'distill',
+        '--teacher',
+        teacherDir(task),
+        '--student',
+        join(studentsFrom, `${s}-pretrained`),
+        '--task',
+        task,
+        '--data',
+        data(task),
+        '--out',
+        out,
+        '--method',
+        method,
+        '--epochs',
+        String(studentEpochs[task]),
+        ...(method === 'tinybert' ? ['--intermediate-epochs', String(intermediateEpochs[task])] : []),
+        '--lr',
+        values.lr!,
+        '--batch-size',
+        '32',
+        '--seed',
+        seed,
+      ]);
+    }
+  }
+}
+
+// 4. Inference speed on SST-2 dev (872 sentences), 1 thread, models interleaved within each repetition.
+const speedTask = tasks.includes('sst2') ? 'sst2' : tasks[0];
+interface Speed {
+  batch32_sentences_per_s: number;
+  batch1_ms_per_sentence: number;
+}
+async function speeds(dirs: Record<string, string>): Promise<Record<string, Speed>> {
+  const src = { task: speedTask, data: data(speedTask) };
+  const dev = readTask(src, 'dev');
+  const fwds: Record<string, { fwd: Forward; items: ReturnType<typeof encodeAll> }> = {};
+  for (const [name, dir] of Object.entries(dirs)) {
+    const labels = readJson<{ num_labels: number }>(join(dir, 'config.json')).num_labels;
+    const m = loadModel(dir, { numLabels: labels });
+    const fwd = await Forward.create(
+      (g, w) => ({
+        logits: classifier(
+          w,
+          m.config,
+          encoder(w, m.config, bertInputs(g), new Dropout(false)),
+          labels,
+          new Dropout(false),
+        ),
+      }),
+      m.store,
+      { threads: 1 },
+    );
+    fwds[name] = { fwd, items: encodeAll(m.tokenizer, dev.examples, 128) };
+  }
+  const run = async (name: string, batch: number, count: number) => {
+    const { fwd, items } = fwds[name];
+    count = Math.min(count, items.length);
+    const t0 = performance.now();
+    for (let i = 0; i < count; i += batch) {
+      const b = padBatch(items.slice(i, Math.min(i + batch, count)), true, 0);
+      const { labels: _, ...feeds } = b.feeds;
+      await fwd.run(feeds, b.sizes);
+    }
+    return performance.now() - t0;
+  };
+  const n = fwds[Object.keys(fwds)[0]].items.length;
+  const n1 = Math.min(200, n); // batch-1 latency on the first 200 sentences
+  const samples: Record<string, { b32: number[]; b1: number[] }> = {};
+  const reps = Number(values['speed-reps']);
+  for (let rep = -1; rep < reps; rep++) {
+    for (const name of Object.keys(fwds)) {
+      const b32 = await run(name, 32, n);
+      const b1 = await run(name, 1, n1);
+      if (rep < 0) continue; // warm-up
+      samples[name] ??= { b32: [], b1: [] };
+      samples[name].b32.push(n / (b32 / 1000));
+      samples[name].b1.push(b1 / n1);
+    }
+    process.stderr.write(`speed: repetition ${rep + 1}/${reps}\n`);
+  }
+  for (const { fwd } of Object.values(fwds)) await fwd.release();
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [
+      k,
+      { batch32_sentences_per_s: median(v.b32), batch1_ms_per_sentence: median(v.b1) },
+    ]),
+  );
+}
+
+// 5. Results.
+type Row = Record<string, unknown> & { scores: Record<string, number> };
+const info = (dir: string) =>
+  JSON.parse(minnow(['info', dir, '--json'])) as { parameters: number; bytes_weights: number };
+function row(model: string, method: string, dirOf: (task: string) => string): Row {
+  const r: Row = { model, method, scores: {} };
+  for (const task of tasks) {
+    const e = readJson<{ metrics: Record<string, number>; score: number }>(
+      join(dirOf(task), 'eval_results.json'),
+    );
+    r[task] = e.metrics;
+    r.scores[task] = e.score;
+  }
+  r.average = mean(tasks.map((t) => r.scores[t]));
+  r.average_without_wnli = mean(tasks.filter((t) => t !== 'wnli').map((t) => r.scores[t]));
+  const i = info(dirOf(tasks[0]));
+  r.parameters = i.parameters;
+  r.bytes_on_disk = i.bytes_weights;
+  return r;
+}
+const rows: Row[] = [row(values.teacher!, 'teacher', teacherDir)];
+for (const s of students) {
+  rows.push(row(s, 'none', (t) => twinDir(s, t)));
+  for (const m of methods) rows.push(row(s, m, (t) => kdDir(s, m, t)));
+}
+const speedDirs: Record<string, string> = { [values.teacher!]: teacherDir(speedTask) };
+for (const s of students) speedDirs[s] = kdDir(s, 'hinton', speedTask);
+const speed = await speeds(speedDirs);
+for (const r of rows) r.inference = speed[r.model as string];
+
+const avg = (model: string, method: string) =>
+  rows.find((r) => r.model === model && r.method === method)!.average as number;
+const checks: Record<string, unknown> = {};
+for (const s of students)
+  for (const m of methods)
+    checks[`${s} ${m} beats ${s} without KD`] = {
+      holds: avg(s, m) > avg(s, 'none'),
+      kd: avg(s, m),
+      none: avg(s, 'none'),
+    };
+if (students.includes('uno-eelbert') && students.includes('bert-tiny'))
+  for (const m of methods)
+    checks[`uno-eelbert ${m} >= bert-tiny without KD`] = {
+      holds: avg('uno-eelbert', m) >= avg('bert-tiny', 'none'),
+      kd: avg('uno-eelbert', m),
+      bert_tiny_none: avg('bert-tiny', 'none'),
+    };
+
+const teacherPretrain = JSON.parse(readFileSync(join(teacherPre, 'pretrain_result.json'), 'utf8'));
+mkdirSync(join(ROOT, 'results'), { recursive: true });
+writeFileSync(
+  join(ROOT, 'results', 'distill.json'),
+  `${JSON.stringify(
+    {
+      command: ['npx tsx scripts/distill.ts', ...process.argv.slice(2)].join(' '),
+      date: new Date().toISOString(),
+      tasks,
+      settings: {
+        teacher_pretrain_tokens: Number(values['teacher-tokens']),
+        teacher_pretrain_valid: teacherPretrain.evals?.at(-1) ?? null,
+        teacher_epochs: teacherEpochs,
+        teacher_lr: Number(values['teacher-lr']),
+        student_epochs: studentEpochs,
+        tinybert_intermediate_epochs: intermediateEpochs,
+        student_lr: Number(values.lr),
+        batch_size: 32,
+        seed: Number(seed),
+        inference: `${speedTask} dev, 1 onnxruntime thread, median of ${values['speed-reps']} repetitions with the models interleaved`,
+      },
+      results: rows,
+      checks,
+    },
+    null,
+    2,
+  )}\n`,
+);
+
+const fmt = (v: number) => v.toFixed(1);
+const head = [
+  'model',
+  'KD',
+  ...tasks.map((t) => GLUE_DIR[t]),
+  'avg',
+  'avg w/o WNLI',
+  'MB',
+  'sent/s (B=32)',
+  'ms/sent (B=1)',
+];
+const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+for (const r of rows) {
+  const sp = r.inference as Speed;
+  lines.push(
+    `| ${r.model} | ${r.method} | ${tasks.map((t) => metricCell(t, r[t] as Record<string, number>)).join(' | ')} | ${fmt(r.average as number)} | ${fmt(r.average_without_wnli as number)} | ${((r.bytes_on_disk as number) / 1e6).toFixed(2)} | ${Math.round(sp.batch32_sentences_per_s).toLocaleString('en-US')} | ${sp.batch1_ms_per_sentence.toFixed(2)} |`,
+  );
+}
+lines.push('');
+for (const [k, v] of Object.entries(checks))
+  lines.push(`- ${k}: ${(v as { holds: boolean }).holds ? 'yes' : 'NO'} (${JSON.stringify(v)})`);
+writeFileSync(join(ROOT, 'results', 'distill.md'), `${lines.join('\n')}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);

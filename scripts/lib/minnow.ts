@@ -1,0 +1,50 @@
+/** Helpers shared by the experiment scripts: run the `minnow` CLI as a child process, read JSON. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** GLUE task name -> folder under ../shared/data/glue. */
+export const GLUE_DIR: Record<string, string> = {
+  sst2: 'SST-2',
+  cola: 'CoLA',
+  mrpc: 'MRPC',
+  stsb: 'STS-B',
+  rte: 'RTE',
+  wnli: 'WNLI',
+};
+
+/** Runs `node CLI args...`, streaming its stderr (progress), and returns its stdout. Throws on failure. */
+export function runMinnow(args: string[], cli = join(ROOT, 'dist', 'cli', 'main.js')): string {
+  process.stderr.write(`$ minnow ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`minnow ${args[0]} failed with status ${r.status}`);
+  return r.stdout;
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** One table cell for a task's metrics, as the GLUE leaderboard shows them (percent). */
+export function metricCell(task: string, m: Record<string, number>): string {
+  const f = (v: number | undefined) => (typeof v === 'number' ? (100 * v).toFixed(1) : '-');
+  if (task === 'mrpc') return `${f(m.f1)}/${f(m.accuracy)}`;
+  if (task === 'stsb') return `${f(m.pearson)}/${f(m.spearman)}`;
+  if (task === 'cola') return f(m.mcc);
+  return f(m.accuracy);
+}
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
