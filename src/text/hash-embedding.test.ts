@@ -366,3 +366,36 @@ describe('validateHashConfig', () => {
     }
   });
 });
+
+describe('hashEmbedding outside Node (browser-like sandbox)', () => {
+  it('gives bit-identical vectors in a V8 context with no Node globals (no process, Buffer, require)', async () => {
+    // The module is transpiled as-is and run in a fresh vm context that has only ECMAScript built-ins,
+    // as a browser page would. Any use of a Node API would throw here; any engine-dependent arithmetic
+    // (floating-point hashing, Math.random, locale) would show as a bit difference.
+    const ts = await import('typescript');
+    const vm = await import('node:vm');
+    const here = new URL('.', import.meta.url);
+    const strip = (file: URL) =>
+      ts
+        .transpileModule(readFileSync(file, 'utf8'), {
+          compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+        })
+        .outputText.replace(/^import .*$/gm, '')
+        .replace(/^export /gm, '');
+    const source = `${strip(new URL('../util/errors.ts', here))}\n${strip(new URL('hash-embedding.ts', here))}
+      globalThis.result = tokens.map((t) => Array.from(hashEmbedding(t, 128, DEFAULT_HASH_CONFIG)));`;
+    const tokens = ['[CLS]', 'the', '##ing', 'naïve', '東京', '😀x', 'a', '', 'antidisestablishment'];
+    const sandbox: Record<string, unknown> = { tokens };
+    vm.createContext(sandbox);
+    assert.equal(
+      vm.runInContext('typeof process + typeof Buffer + typeof require', sandbox),
+      'undefinedundefinedundefined',
+    );
+    vm.runInContext(source, sandbox);
+    const got = sandbox.result as number[][];
+    tokens.forEach((t, i) => {
+      const want = hashEmbedding(t, 128, cfg);
+      assert.deepEqual(Float32Array.from(got[i]), want, `token ${JSON.stringify(t)}`);
+    });
+  });
+});
