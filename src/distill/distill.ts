@@ -16,7 +16,16 @@ import { join } from 'node:path';
 import type { Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { mse } from '../graph/losses.js';
-import { bertInputs, classifier, Dropout, encoder, type EncoderOutput, type Weights } from '../model/bert.js';
+import {
+  type BertInputs,
+  bertInputs,
+  classifier,
+  Dropout,
+  encoder,
+  type EncoderOutput,
+  type Weights,
+} from '../model/bert.js';
+import type { BertConfig } from '../model/config.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
@@ -79,7 +88,8 @@ export interface DistillResult {
   teacher: Record<string, number>;
 }
 
-const featureInput = (m: ResolvedMatch) => `teacher_${m.feature}_${m.teacherLayer}`;
+/** Name of the graph input that feeds the teacher state a match needs into the student graph. */
+export const featureInput = (m: ResolvedMatch) => `teacher_${m.feature}_${m.teacherLayer}`;
 
 function studentState(out: EncoderOutput, m: ResolvedMatch): Value {
   if (m.feature === 'embedding') return out.embeddings;
@@ -89,6 +99,86 @@ function studentState(out: EncoderOutput, m: ResolvedMatch): Value {
 function teacherState(out: EncoderOutput, m: ResolvedMatch): Value {
   if (m.feature === 'embedding') return out.embeddings;
   return m.feature === 'hidden' ? out.hidden[m.teacherLayer - 1] : out.scores[m.teacherLayer - 1];
+}
+
+/** Named loss terms and their weighted sum, built up term by term. */
+export function lossTerms(g: Graph) {
+  const terms: Record<string, Value> = {};
+  let total: Value | undefined;
+  return {
+    terms,
+    /** Record `v` as term `name` (logged unweighted) and add `weight * v` to the total. */
+    add(name: string, v: Value, weight: number) {
+      terms[name] = v;
+      const weighted = weight === 1 ? v : o.mul(v, g.scalar(weight));
+      total = total ? o.add(total, weighted) : weighted;
+    },
+    total: () => total,
+  };
+}
+
+/**
+ * TinyBERT's intermediate-layer terms (methods.md 4.2) of a student encoder output, one per match of the
+ * plan: embedding and hidden MSE (through the learned projection where widths differ), cosine where the
+ * match says so, attention-score MSE (head-averaged where head counts differ). The teacher states are
+ * graph inputs named by featureInput, fed per batch from teacherStates. Terms are named
+ * `loss_<feature>_s<student layer>_t<teacher layer>`.
+ */
+export function intermediateTerms(
+  g: Graph,
+  w: Weights,
+  out: EncoderOutput,
+  x: BertInputs,
+  teacher: BertConfig,
+  plan: ResolvedPlan,
+  addTerm: (name: string, v: Value, weight: number) => void,
+): void {
+  const mask = tokenMask(x.attentionMask);
+  const inputs = new Map<string, Value>();
+  for (const m of plan.matches) {
+    const tShape =
+      m.feature === 'attention' ? ['B', teacher.num_attention_heads, 'T', 'T'] : ['B*T', teacher.hidden_size];
+    const name = featureInput(m);
+    const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
+    inputs.set(name, tv);
+    const sv = studentState(out, m);
+    const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
+    if (m.feature === 'attention')
+      addTerm(term, attentionMse(sv, tv, x.attentionMask, !!m.headAverage), m.weight);
+    else if (m.loss === 'cosine') addTerm(term, cosineLoss(sv, tv, mask), m.weight);
+    else {
+      const p = m.projection;
+      const proj = p
+        ? { W: w.get(p.name, [p.to, p.from], 'normal'), b: w.get(p.bias, [p.to], 'zeros') }
+        : null;
+      addTerm(term, hiddenMse(sv, tv, mask, proj), m.weight);
+    }
+  }
+}
+
+/**
+ * A forward session of the teacher (no dropout) that returns the states the matches need, keyed by
+ * featureInput, for the batch's BERT inputs, plus whatever `extra` builds on the same teacher pass
+ * (general distillation's soft targets); undefined when there is nothing to compute.
+ */
+export async function teacherStates(
+  teacher: Model,
+  matches: ResolvedMatch[],
+  threads: number,
+  extra?: (g: Graph, w: Weights, out: EncoderOutput) => Record<string, Value>,
+): Promise<Forward | undefined> {
+  if (!matches.length && !extra) return undefined;
+  return Forward.create(
+    (g, w) => {
+      const out = encoder(w, teacher.config, bertInputs(g), new Dropout(false));
+      return {
+        ...Object.fromEntries(matches.map((m) => [featureInput(m), teacherState(out, m)])),
+        ...extra?.(g, w, out),
+      };
+    },
+    teacher.store,
+    { threads },
+  );
 }
 
 /** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
@@ -104,37 +194,11 @@ function studentGraph(
   return (g: Graph, w: Weights, drop: Dropout) => {
     const x = bertInputs(g);
     const out = encoder(w, s.config, x, drop);
-    const terms: Record<string, Value> = {};
-    let total: Value | undefined;
-    const addTerm = (name: string, v: Value, weight: number) => {
-      terms[name] = v;
-      const weighted = weight === 1 ? v : o.mul(v, g.scalar(weight));
-      total = total ? o.add(total, weighted) : weighted;
-    };
+    const acc = lossTerms(g);
+    const { terms } = acc;
+    const addTerm = acc.add;
     if (stage === 'intermediate') {
-      const mask = tokenMask(x.attentionMask);
-      const inputs = new Map<string, Value>();
-      for (const m of plan.matches) {
-        const tShape =
-          m.feature === 'attention'
-            ? ['B', t.config.num_attention_heads, 'T', 'T']
-            : ['B*T', t.config.hidden_size];
-        const name = featureInput(m);
-        const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
-        inputs.set(name, tv);
-        const sv = studentState(out, m);
-        const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
-        if (m.feature === 'attention')
-          addTerm(term, attentionMse(sv, tv, x.attentionMask, !!m.headAverage), m.weight);
-        else if (m.loss === 'cosine') addTerm(term, cosineLoss(sv, tv, mask), m.weight);
-        else {
-          const p = m.projection;
-          const proj = p
-            ? { W: w.get(p.name, [p.to, p.from], 'normal'), b: w.get(p.bias, [p.to], 'zeros') }
-            : null;
-          addTerm(term, hiddenMse(sv, tv, mask, proj), m.weight);
-        }
-      }
+      intermediateTerms(g, w, out, x, t.config, plan, addTerm);
     } else {
       const logits = classifier(w, s.config, out, numLabels, drop);
       const teacherLogits = g.input('teacher_logits', 'float32', ['B', numLabels]);
@@ -155,6 +219,7 @@ function studentGraph(
         );
       }
     }
+    const total = acc.total();
     if (!total)
       throw new UserError(
         `distill: stage "${stage}" has no loss terms (check "intermediate" in the distill config)`,
@@ -238,17 +303,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     const build = studentGraph(student, teacher, plan, numLabels, regression, stage, method);
     const step = await TrainStep.create(build, student.store, { seed: o_.seed, threads: o_.threads });
     // The teacher's intermediate states, recomputed per batch (stage 1 only).
-    const needed = stage === 'intermediate' ? plan.matches : [];
-    const tFwd = needed.length
-      ? await Forward.create(
-          (g, w) => {
-            const out = encoder(w, teacher.config, bertInputs(g), new Dropout(false));
-            return Object.fromEntries(needed.map((m) => [featureInput(m), teacherState(out, m)]));
-          },
-          teacher.store,
-          { threads: o_.threads },
-        )
-      : undefined;
+    const tFwd = await teacherStates(teacher, stage === 'intermediate' ? plan.matches : [], o_.threads);
     const terms = step.graph.outputs.map((v) => v.name).filter((n) => n.startsWith('loss_'));
     const updates = epochs * stepsPerEpoch;
     const result = await runTraining({

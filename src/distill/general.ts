@@ -1,0 +1,550 @@
+/**
+ * General (task-agnostic) distillation on a text corpus: a pre-trained teacher trains a student on
+ * unlabelled text, with the pre-training machinery (token cache, SequenceSampler windows, dynamic
+ * masking, runTraining with checkpoints and bit-exact --resume, log.jsonl with every loss term).
+ *
+ * - DistilBERT (methods.md 3.2): L = a_ce * L_ce + a_mlm * L_mlm + a_cos * L_cos on masked windows.
+ *   L_ce is T^2 * KL(teacher || student) between the two MLM distributions over the whole vocabulary at
+ *   temperature T; L_mlm the student's MLM loss on the masked tokens; L_cos the mean over non-padding
+ *   tokens of 1 - cos(last hidden states), which needs equal widths. Defaults 5 / 2 / 1, T = 2.
+ *   Where L_ce is taken: DistilBERT's code uses every non-padding position (`--restrict_ce_to_mask` off).
+ *   minnow's default is the MASKED positions only (`positions: "masked"`, its `--restrict_ce_to_mask`):
+ *   the teacher and the student then share one (K, V) problem with K = the masked count (about 15% of
+ *   the tokens), which costs about what the MLM decoder already costs, where every position would cost
+ *   ~7x that in time and memory (a (B*T, V) float tensor is 500 MB at B = 32, T = 128, V = 30,522, and
+ *   the loss keeps about five alive). `positions: "all"` follows DistilBERT's default; bound its memory
+ *   with a smaller micro-batch (--batch-size / --accumulation).
+ * - TinyBERT general distillation (methods.md 4.3): the intermediate-layer losses only (embedding,
+ *   hidden states through learned projections, attention scores; mapping from the distill config,
+ *   default uniform with attention, heads averaged where the counts differ), no prediction layer, on
+ *   unmasked windows. The graph code is task distillation's (distill.ts intermediateTerms).
+ *
+ * In both modes the teacher runs without dropout on the same inputs as the student (DistilBERT's
+ * teacher sees the masked input too) and its states are recomputed per batch. Extra intermediate matches
+ * given in the config's "intermediate" are added to DistilBERT's loss as well.
+ *
+ * The output is a student model directory (config.json, model.safetensors, vocab.txt, and
+ * mlm_head.safetensors when the student has an MLM head: always after DistilBERT, after TinyBERT when
+ * the student directory came with one); the learned projections (distill.*) are dropped.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusTokens, type Sequence, SequenceSampler } from '../data/corpus.js';
+import type { Graph, Value } from '../graph/graph.js';
+import * as o from '../graph/ops.js';
+import { bertInputs, Dropout, encoder, mlmHead, type Weights } from '../model/bert.js';
+import { preset } from '../model/config.js';
+import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
+import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import { readSafetensors } from '../runtime/safetensors.js';
+import type { Tensor } from '../runtime/session.js';
+import { latestCheckpoint } from '../train/checkpoint.js';
+import { type Batch, runTraining } from '../train/loop.js';
+import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
+import { Forward, TrainStep } from '../train/step.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { info, JsonLog } from '../util/progress.js';
+import { Rng } from '../util/rng.js';
+import { intermediateTerms, lossTerms, teacherStates } from './distill.js';
+import { initFromTeacher } from './init.js';
+import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './losses.js';
+import {
+  closest,
+  DEFAULT_DISTILL,
+  type DistillConfig,
+  describePlan,
+  parseDistillConfig,
+  type ResolvedPlan,
+  resolveMapping,
+} from './mapping.js';
+
+export type GeneralMethod = 'distilbert' | 'tinybert';
+export type CePositions = 'masked' | 'all';
+
+/** DistilBERT's triple loss (methods.md 3.2): weights, temperature, and where L_ce is computed. */
+export interface DistilbertSettings {
+  alphaCe: number;
+  alphaMlm: number;
+  alphaCos: number;
+  temperature: number;
+  /** 'masked': L_ce at the masked positions (default); 'all': at every non-padding position. */
+  positions: CePositions;
+}
+
+export const DEFAULT_DISTILBERT: Readonly<DistilbertSettings> = Object.freeze({
+  alphaCe: 5,
+  alphaMlm: 2,
+  alphaCos: 1,
+  temperature: 2,
+  positions: 'masked',
+});
+
+/** The default mapping of each corpus method: none for DistilBERT, TinyBERT's uniform one with attention. */
+export function defaultGeneralConfig(method: GeneralMethod): DistillConfig {
+  return method === 'distilbert'
+    ? { ...DEFAULT_DISTILL, intermediate: [], predictionWeight: 0 }
+    : {
+        ...DEFAULT_DISTILL,
+        intermediate: { uniform: { attention: true } },
+        averageHeads: true,
+        predictionWeight: 0,
+      };
+}
+
+const DISTILBERT_KEYS = ['alphaCe', 'alphaMlm', 'alphaCos', 'temperature', 'positions'] as const;
+const PREDICTION_KEYS = ['temperature', 'alpha', 'predictionWeight'] as const;
+
+/**
+ * A distill config JSON for corpus mode: the mapping keys of parseDistillConfig ("intermediate",
+ * "averageHeads", "projectionSharing", ...) plus a "distilbert" section
+ *   { "alphaCe": 5, "alphaMlm": 2, "alphaCos": 1, "temperature": 2, "positions": "masked" | "all" }.
+ * The prediction-layer keys (temperature, alpha, predictionWeight) belong to task distillation and are
+ * refused here. Without "intermediate", DistilBERT adds no intermediate terms and TinyBERT uses the
+ * uniform mapping (embeddings + hidden states; set {"uniform": {"attention": true}} for attention).
+ */
+export function parseGeneralConfig(
+  raw: unknown,
+  source: string,
+  method: GeneralMethod,
+): { config: DistillConfig; distilbert: DistilbertSettings } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError(`${source}: expected a JSON object`);
+  const { distilbert: section, ...rest } = raw as Record<string, unknown>;
+  for (const k of PREDICTION_KEYS) {
+    if (k in rest)
+      throw new UserError(
+        `${source}: "${k}" is a prediction-layer (task distillation) setting; general distillation with --corpus has no prediction layer` +
+          (k === 'temperature'
+            ? ' (DistilBERT\'s temperature goes in "distilbert": {"temperature": T})'
+            : ''),
+      );
+  }
+  const config = { ...parseDistillConfig(rest, source), predictionWeight: 0 };
+  if (!('intermediate' in rest) && method === 'distilbert') config.intermediate = [];
+  const distilbert: DistilbertSettings = { ...DEFAULT_DISTILBERT };
+  if (section !== undefined) {
+    if (typeof section !== 'object' || section === null || Array.isArray(section))
+      throw new UserError(`${source}: distilbert: expected an object {${DISTILBERT_KEYS.join(', ')}}`);
+    for (const [k, v] of Object.entries(section)) {
+      if (!(DISTILBERT_KEYS as readonly string[]).includes(k)) {
+        const guess = closest(k, DISTILBERT_KEYS);
+        throw new UserError(
+          `${source}: distilbert: unknown key "${k}"` +
+            (guess ? ` (did you mean "${guess}"?)` : ` (valid keys: ${DISTILBERT_KEYS.join(', ')})`),
+        );
+      }
+      if (k === 'positions') {
+        if (v !== 'masked' && v !== 'all')
+          throw new UserError(
+            `${source}: distilbert.positions: expected "masked" or "all", got ${JSON.stringify(v)}`,
+          );
+        distilbert.positions = v;
+      } else {
+        const positive = k === 'temperature';
+        if (typeof v !== 'number' || !Number.isFinite(v) || (positive ? v <= 0 : v < 0))
+          throw new UserError(
+            `${source}: distilbert.${k}: expected a number ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(v)}`,
+          );
+        (distilbert as unknown as Record<string, number>)[k] = v;
+      }
+    }
+  }
+  return { config, distilbert };
+}
+
+export interface GeneralDistillOptions {
+  /** Pre-trained teacher model directory (minnow, or a Hugging Face BERT directory in that layout). */
+  teacher: string;
+  student: { preset?: string; dir?: string };
+  /** DistilBERT-style: copy these 0-based teacher layers (and the embeddings) into the student first. */
+  initLayers?: number[];
+  /** vocab.txt for a preset student when the teacher directory has none (it names a shipped one). */
+  vocab: string;
+  method: GeneralMethod;
+  /** Intermediate-layer mapping (TinyBERT; extra terms for DistilBERT). Prediction keys are ignored. */
+  config: DistillConfig;
+  distilbert: DistilbertSettings;
+  corpus: string;
+  valid?: string;
+  out: string;
+  tokens: number; // training token budget (corpus pieces)
+  seqLen: number;
+  batchSize: number;
+  accumulation: number;
+  lr: number;
+  warmup: number;
+  decay: 'linear' | 'cosine';
+  weightDecay: number;
+  clipNorm: number;
+  /** DistilBERT's masking (TinyBERT's windows are not masked). */
+  masking: MaskingConfig;
+  seed: number;
+  threads: number;
+  evalEvery: number;
+  validSequences: number;
+  checkpointEvery: number;
+  resume: boolean;
+  cacheDir: string;
+}
+
+export interface GeneralDistillResult {
+  method: GeneralMethod;
+  out: string;
+  updates: number;
+  tokensPerSecond: number;
+  /** Validation results: update 0 (before training, unless resumed), each --eval-every, the end. */
+  evals: Record<string, number>[];
+}
+
+const isHead = (n: string) => n.startsWith('cls.');
+
+/**
+ * The teacher, with its masked-LM head when `mlm`: from mlm_head.safetensors, or from model.safetensors
+ * when that holds `cls.predictions.*` (a Hugging Face BertForPreTraining / BertForMaskedLM checkpoint).
+ */
+function loadTeacher(dir: string, mlm: boolean): Model {
+  if (!mlm) return loadModel(dir);
+  const t = loadModel(dir, { mlm: true }); // checks the directory first
+  if (existsSync(join(dir, 'mlm_head.safetensors'))) return t;
+  const weights = join(dir, 'model.safetensors');
+  if (readSafetensors(weights).tensors.has('cls.predictions.bias')) {
+    t.store.load(weights, { only: isHead, allowMissing: (n) => !isHead(n) });
+    return t;
+  }
+  throw new UserError(
+    `${dir}: the teacher has no masked-LM head (no mlm_head.safetensors); --method distilbert distils its MLM distribution (use a teacher from minnow pretrain, or --method tinybert)`,
+  );
+}
+
+/** Random replacements for masking: BERT's range, or after the leading [..] tokens of a small vocabulary. */
+function randomRangeFor(m: Model, cfg: MaskingConfig): MaskingConfig {
+  const vocab = m.tokenizer.vocabulary;
+  if (cfg.randomRange || vocab.length > BERT_FIRST_ORDINARY_ID) return cfg;
+  let lo = 0;
+  while (lo < vocab.length - 1 && /^\[.+\]$/.test(vocab[lo])) lo++;
+  return { ...cfg, randomRange: [lo, vocab.length] };
+}
+
+/** The BERT inputs of plain (unmasked) windows, padded to the longest. */
+function plainBatch(seqs: readonly Sequence[], padId: number) {
+  const B = seqs.length;
+  const T = Math.max(...seqs.map((s) => s.ids.length));
+  const input_ids = new BigInt64Array(B * T).fill(BigInt(padId));
+  const attention_mask = new BigInt64Array(B * T);
+  const position_ids = new BigInt64Array(B * T);
+  seqs.forEach((s, b) => {
+    for (let t = 0; t < T; t++) position_ids[b * T + t] = BigInt(t);
+    s.ids.forEach((id, t) => {
+      input_ids[b * T + t] = BigInt(id);
+      attention_mask[b * T + t] = 1n;
+    });
+  });
+  const feeds = { input_ids, token_type_ids: new BigInt64Array(B * T), position_ids, attention_mask };
+  return { feeds, sizes: { B, T } };
+}
+
+interface Prepared {
+  feeds: Record<string, Tensor | BigInt64Array>;
+  sizes: Record<string, number>;
+  tokens: number;
+  /** MLM targets in the batch (accuracy denominator). */
+  masked: number;
+}
+
+export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralDistillResult> {
+  if (c.batchSize % c.accumulation !== 0)
+    throw new UserError(`--batch-size ${c.batchSize} is not divisible by --accumulation ${c.accumulation}`);
+  const distilbert = c.method === 'distilbert' ? c.distilbert : undefined;
+  const teacher = loadTeacher(c.teacher, !!distilbert);
+  const ownVocab = join(c.teacher, 'vocab.txt');
+  let student: Model;
+  if (c.student.dir) {
+    const head = !!distilbert || existsSync(join(c.student.dir, 'mlm_head.safetensors'));
+    student = loadModel(c.student.dir, { mlm: head, rng: new Rng(c.seed) });
+  } else {
+    // A preset student takes the teacher's vocabulary: both models must read the same token ids.
+    const vocab = existsSync(ownVocab) ? ownVocab : c.vocab;
+    student = createModel(preset(c.student.preset!), vocab, new Rng(c.seed), { mlm: !!distilbert });
+  }
+  if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
+    throw new UserError(
+      `distill: teacher ${c.teacher} and student ${c.student.dir ?? c.student.preset} use different vocabularies; token-level distillation needs the same tokenizer`,
+    );
+  }
+  const tc = teacher.config;
+  const sc = student.config;
+  const maxPositions = Math.min(tc.max_position_embeddings, sc.max_position_embeddings);
+  if (c.seqLen > maxPositions)
+    throw new UserError(
+      `--seq-len ${c.seqLen} exceeds max_position_embeddings ${maxPositions} of the teacher or the student`,
+    );
+  if (c.initLayers) {
+    const copied = initFromTeacher(student, teacher, c.initLayers);
+    // DistilBERT also starts from the teacher's MLM head (its vocab projector and transform).
+    let head = 0;
+    if (distilbert && teacher.config.embedding_type === sc.embedding_type) {
+      for (const p of student.store.params) {
+        if (!isHead(p.name) || p.derived || !teacher.store.has(p.name)) continue;
+        const t = teacher.store.get(p.name);
+        if (t.shape.join() === p.shape.join()) {
+          p.data.set(t.data);
+          head++;
+        }
+      }
+    }
+    info(
+      `distill: initialised ${copied.length + head} student tensors from teacher layers ${c.initLayers.join(', ')}` +
+        (head ? ` (MLM head included)` : ''),
+    );
+  }
+
+  // The plan: intermediate matches (TinyBERT's losses; extra terms for DistilBERT).
+  const hasMatches = !(Array.isArray(c.config.intermediate) && c.config.intermediate.length === 0);
+  let plan: ResolvedPlan | undefined;
+  if (!distilbert || hasMatches) {
+    plan = resolveMapping({ ...c.config, predictionWeight: 0 }, tc, sc, 'distill config');
+    info(
+      describePlan(plan).replace(
+        /\nprediction layer: .*$/,
+        '\nprediction layer: none (general distillation)',
+      ),
+    );
+  }
+  const useCos = !!distilbert && distilbert.alphaCos > 0;
+  if (distilbert) {
+    if (useCos && tc.hidden_size !== sc.hidden_size)
+      throw new UserError(
+        `--method distilbert: the cosine loss on the last hidden states needs equal widths (teacher ${tc.hidden_size}, student ${sc.hidden_size}); set --alpha-cos 0 or use --method tinybert, which learns a projection`,
+      );
+    const d = distilbert;
+    if (d.alphaCe + d.alphaMlm + d.alphaCos === 0 && !plan)
+      throw new UserError(
+        '--method distilbert: nothing to distil (alpha-ce, alpha-mlm and alpha-cos are all 0)',
+      );
+    info(
+      `distilbert: L = ${d.alphaCe} * L_ce (T = ${d.temperature}, ${d.positions === 'masked' ? 'masked positions' : 'all non-padding positions'}) + ` +
+        `${d.alphaMlm} * L_mlm + ${d.alphaCos} * L_cos (last hidden states)`,
+    );
+  }
+
+  // Data.
+  const tok = student.tokenizer;
+  info(`distill: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
+  const train = await corpusTokens(c.corpus, tok, c.cacheDir);
+  const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
+  const micro = c.batchSize / c.accumulation;
+  const updates = Math.max(1, Math.ceil(c.tokens / (c.batchSize * sampler.windowLen)));
+  info(
+    `distill: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
+      `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
+  );
+  const masking = randomRangeFor(student, c.masking);
+  if (distilbert) {
+    const rows =
+      distilbert.positions === 'all' ? micro * c.seqLen : Math.ceil(micro * c.seqLen * masking.probability);
+    const gb = (5 * rows * sc.vocab_size * 4) / 2 ** 30;
+    info(
+      `distilbert: L_ce over about ${rows.toLocaleString()} rows x ${sc.vocab_size.toLocaleString()} words per micro-batch (~${gb.toFixed(2)} GiB of (rows, V) buffers)`,
+    );
+  }
+
+  // Batches: the student's and the teacher's inputs, then the teacher's outputs for the student.
+  const tFwd = (await teacherStates(
+    teacher,
+    plan?.matches ?? [],
+    c.threads,
+    distilbert
+      ? (g, w, out) => {
+          const res: Record<string, Value> = {};
+          const positions = g.input('distil_positions', 'int64', ['K']);
+          const head = mlmHead(w, tc, out, positions);
+          const t = teacherSoftTargets(head.h, head.table, head.bias, distilbert.temperature);
+          res.teacher_probs = t.probs;
+          res.teacher_neg_entropy = t.negEntropy;
+          if (useCos) res.teacher_sequence = out.sequence;
+          return res;
+        }
+      : undefined,
+  ))!;
+  const prepare = async (seqs: readonly Sequence[], seed: number, k: number): Promise<Prepared> => {
+    let feeds: Record<string, Tensor | BigInt64Array>;
+    let sizes: Record<string, number>;
+    let masked = 0;
+    if (distilbert) {
+      const b = maskBatch(seqs, masking, tok, seed, k);
+      let positions = b.mlm_positions;
+      let labels = b.mlm_labels;
+      if (distilbert.positions === 'all') {
+        const target = new Map<bigint, bigint>();
+        b.mlm_positions.forEach((p, i) => target.set(p, b.mlm_labels[i]));
+        const all: bigint[] = [];
+        b.attention_mask.forEach((m, i) => {
+          if (m) all.push(BigInt(i));
+        });
+        positions = BigInt64Array.from(all);
+        labels = BigInt64Array.from(all, (p) => target.get(p) ?? -100n);
+      }
+      const { input_ids, token_type_ids, position_ids, attention_mask } = b;
+      feeds = {
+        input_ids,
+        token_type_ids,
+        position_ids,
+        attention_mask,
+        distil_positions: positions,
+        distil_labels: labels,
+      };
+      sizes = { B: b.B, T: b.T, K: positions.length };
+      masked = b.M;
+    } else {
+      ({ feeds, sizes } = plainBatch(seqs, tok.padId));
+    }
+    Object.assign(feeds, await tFwd.run(feeds, sizes));
+    let tokens = 0;
+    const mask = feeds.attention_mask as BigInt64Array;
+    for (let i = 0; i < mask.length; i++) tokens += Number(mask[i]);
+    return { feeds, sizes, tokens, masked };
+  };
+
+  // The student's graph: every loss term named and logged, their weighted sum the loss.
+  const build = (g: Graph, w: Weights, drop: Dropout) => {
+    const x = bertInputs(g);
+    const out = encoder(w, sc, x, drop);
+    const acc = lossTerms(g);
+    let mlmPart: Value | undefined;
+    const extra: Record<string, Value> = {};
+    if (distilbert) {
+      const positions = g.input('distil_positions', 'int64', ['K']);
+      const labels = g.input('distil_labels', 'int64', ['K']);
+      const probs = g.input('teacher_probs', 'float32', ['K', sc.vocab_size]);
+      const negEntropy = g.input('teacher_neg_entropy', 'float32', ['K']);
+      const head = mlmHead(w, sc, out, positions);
+      const r = distilMlmLoss(head.h, head.table, head.bias, labels, probs, negEntropy, {
+        temperature: distilbert.temperature,
+        ceWeight: distilbert.alphaCe,
+        mlmWeight: distilbert.alphaMlm,
+      });
+      acc.terms.loss_ce = r.ce;
+      acc.terms.loss_mlm = r.mlm;
+      mlmPart = r.loss;
+      extra.mlm_correct = o.reduceSum(o.cast(o.equal(o.argMax(r.logits, -1), labels), 'float32'), [0]); // ignored rows (label -100) never match
+      if (useCos) {
+        const tSeq = g.input('teacher_sequence', 'float32', ['B*T', tc.hidden_size]);
+        acc.add('loss_cos', cosineLoss(out.sequence, tSeq, tokenMask(x.attentionMask)), distilbert.alphaCos);
+      }
+    }
+    if (plan) intermediateTerms(g, w, out, x, tc, plan, acc.add);
+    const rest = acc.total();
+    const loss = mlmPart && rest ? o.add(mlmPart, rest) : (mlmPart ?? rest);
+    if (!loss) throw new UserError('distill: no loss terms (check "intermediate" in the distill config)');
+    return { loss, terms: acc.terms, extra };
+  };
+
+  // Projections start as BERT initialises linear layers (normal(0, initializer_range), zero bias).
+  if (plan?.projections.length) {
+    const rng = new Rng(c.seed ^ 0x70726f6a);
+    for (const p of plan.projections) {
+      const W = student.store.declare(p.name, [p.to, p.from], 'normal');
+      for (let i = 0; i < W.data.length; i++) W.data[i] = rng.normal() * sc.initializer_range;
+      student.store.declare(p.bias, [p.to], 'zeros');
+    }
+  }
+  const step = await TrainStep.create(
+    (g, w, drop) => {
+      const b = build(g, w, drop);
+      return { loss: b.loss, outputs: b.terms };
+    },
+    student.store,
+    { seed: c.seed, threads: c.threads },
+  );
+  const termNames = step.graph.outputs.map((v) => v.name).filter((n) => n.startsWith('loss_'));
+
+  // Validation: the same loss terms (no dropout) on fixed, deterministically masked validation windows.
+  let evaluate: (() => Promise<Record<string, number>>) | undefined;
+  let evalFwd: Forward | undefined;
+  if (c.valid) {
+    const valid = await corpusTokens(c.valid, tok, c.cacheDir);
+    const vs = new SequenceSampler(valid.tokens, c.seqLen, c.seed, tok);
+    evalFwd = await Forward.create(
+      (g, w) => {
+        const b = build(g, w, new Dropout(false));
+        return { loss: b.loss, ...b.terms, ...b.extra };
+      },
+      student.store,
+      { threads: c.threads },
+    );
+    const n = Math.min(c.validSequences, vs.windowsPerEpoch);
+    const fwd = evalFwd;
+    evaluate = async () => {
+      const sums: Record<string, number> = {};
+      let seqCount = 0;
+      let correct = 0;
+      let masked = 0;
+      for (let i = 0; i < n; i += micro) {
+        const seqs: Sequence[] = [];
+        for (let j = i; j < Math.min(n, i + micro); j++) seqs.push(vs.sequence(j));
+        const b = await prepare(seqs, c.seed + 1, i);
+        const out = await fwd.run(b.feeds, b.sizes);
+        for (const k of ['loss', ...termNames])
+          sums[`valid_${k}`] = (sums[`valid_${k}`] ?? 0) + Number(out[k].data[0]) * seqs.length;
+        seqCount += seqs.length;
+        if (distilbert) {
+          correct += Number(out.mlm_correct.data[0]);
+          masked += b.masked;
+        }
+      }
+      const res = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / seqCount]));
+      if (distilbert) res.valid_mlm_accuracy = correct / Math.max(1, masked);
+      return res;
+    };
+  }
+
+  ensureDir(c.out);
+  writeFileAtomic(
+    join(c.out, 'distill_config.json'),
+    `${JSON.stringify({ mode: 'general', ...c, plan, teacherConfig: tc, studentConfig: sc }, null, 2)}\n`,
+  );
+  const evals: Record<string, number>[] = [];
+  const fresh = !c.resume || !latestCheckpoint(join(c.out, 'checkpoints'));
+  if (evaluate && fresh) {
+    const before = await evaluate();
+    evals.push({ update: 0, ...before });
+    new JsonLog(join(c.out, 'log.jsonl')).write({ event: 'eval', update: 0, ...before });
+    info(
+      `distill ${c.method}: before training ${Object.entries(before)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join('  ')}`,
+    );
+  }
+  const result = await runTraining({
+    label: `distill ${c.method}`,
+    out: c.out,
+    step,
+    store: student.store,
+    optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
+    schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
+    accumulation: c.accumulation,
+    batch: async (k): Promise<Batch> => {
+      const b = await prepare(sampler.batch(k, micro), c.seed, k);
+      return { feeds: b.feeds, sizes: b.sizes, tokens: b.tokens };
+    },
+    evaluate,
+    evalEvery: c.evalEvery,
+    checkpointEvery: c.checkpointEvery,
+    resume: c.resume,
+    logOutputs: termNames,
+  });
+  await step.release();
+  await tFwd.release();
+  await evalFwd?.release();
+  student.store.remove((n) => n.startsWith('distill.'));
+  saveModel(c.out, student);
+  info(`distill: student written to ${c.out}`);
+  return {
+    method: c.method,
+    out: c.out,
+    updates,
+    tokensPerSecond: result.tokensPerSecond,
+    evals: [...evals, ...result.evals],
+  };
+}
