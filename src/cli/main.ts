@@ -6,6 +6,7 @@
 import { UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
+import * as augment from './augment.js';
 import * as bench from './bench.js';
 import * as distill from './distill.js';
 import * as evaluate from './eval.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   pretrain,
   finetune,
   distill,
+  augment,
   eval: evaluate,
   predict,
   info,

@@ -1,0 +1,386 @@
+/**
+ * `minnow augment`: TinyBERT's data augmentation (src/distill/augment.ts) of a training set with a
+ * pre-trained teacher's masked-LM head. The output directory is read by `--data` of finetune and distill:
+ * GLUE tasks get `train.tsv` in the task's own layout (every column kept, only the texts changed) and the
+ * task's dev file(s) copied beside it; own data gets the same format and columns as the input file.
+ * Each original row is followed by its N copies.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  augmentExamples,
+  type AugmentStats,
+  type MlmContext,
+  teacherCandidates,
+} from '../distill/augment.js';
+import { GLUE_TASKS, glueFile, glueTask } from '../data/glue.js';
+import { type Example, parseDelimited, readText, splitLines, tabularFormat } from '../data/tabular.js';
+import { loadModel, readConfig } from '../model/io.js';
+import { type DataSource, readTask } from '../train/finetune.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { info, Progress } from '../util/progress.js';
+import { type CommandSpec, num, type Parsed, str } from './args.js';
+import { DATA_OPTIONS, dataSource } from './data-options.js';
+
+export const spec: CommandSpec = {
+  name: 'augment',
+  summary: "TinyBERT data augmentation of a training set with a teacher's masked LM",
+  usage: `minnow augment --teacher DIR --task T --data PATH --out DIR [--k 15] [--p 0.4] [--n 20] ...
+
+Writes each training example and N copies of it in which every word that is a single WordPiece is, with
+probability P, replaced by one of the teacher's top-K masked-LM predictions for it (TinyBERT, Jiao et
+al. 2020, Algorithm 1). Words of several WordPieces are left unchanged: TinyBERT replaces them with
+GloVe nearest neighbours, which minnow does not have. Punctuation, numbers, special tokens and [UNK]
+words are kept too; replacements are never special tokens or ## pieces. Pairs: both texts change.
+Labels and other columns are kept. OUT is usable as --data for finetune and distill.`,
+  options: {
+    teacher: {
+      type: 'string',
+      value: 'DIR',
+      help: 'pre-trained model directory with a masked-LM head (mlm_head.safetensors)',
+    },
+    ...DATA_OPTIONS,
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: 'output directory (train file, dev file copies, augment.json)',
+    },
+    k: { type: 'string', value: 'K', help: "candidates per word: the teacher's top K", default: '15' },
+    p: { type: 'string', value: 'P', help: 'probability of replacing each word in a copy', default: '0.4' },
+    n: { type: 'string', value: 'N', help: 'augmented copies per example', default: '20' },
+    'max-examples': { type: 'string', value: 'N', help: 'augment only the first N examples' },
+    context: {
+      type: 'string',
+      value: 'C',
+      help: "teacher input: tinybert ([CLS] masked text [SEP] text [SEP], as TinyBERT's script) or example ([CLS] a [SEP] b [SEP], one word masked)",
+      default: 'tinybert',
+    },
+    'max-length': {
+      type: 'string',
+      value: 'N',
+      help: "longest teacher input in tokens (capped by the teacher's positions); words beyond it are kept",
+      default: '512',
+    },
+    'batch-size': { type: 'string', value: 'N', help: 'masked inputs per teacher forward', default: '64' },
+    seed: { type: 'string', value: 'N', help: 'random seed', default: '0' },
+    threads: { type: 'string', value: 'N', help: 'onnxruntime threads', default: '2' },
+    json: { type: 'boolean', help: 'print the counts as one JSON object' },
+  },
+};
+
+export interface AugmentResult extends AugmentStats {
+  task: string;
+  /** Input training file. */
+  input: string;
+  /** Written training file (originals and copies). */
+  file: string;
+  /** Rows written (examples x (n + 1)). */
+  rows: number;
+  /** Dev files copied beside it (GLUE). */
+  devFiles: string[];
+  /** Wall time of the whole command, loading included. */
+  seconds: number;
+  /** Teacher inputs per second while augmenting (model loading and session creation excluded). */
+  forwardsPerSecond: number;
+}
+
+// ------------------------------------------------------------------------------------------- output
+
+/**
+ * A file written in pieces under a temporary name, fsynced and renamed into place on `commit` (the
+ * protocol of util/atomic.ts, streamed: an augmented MNLI does not fit in one string).
+ */
+class AtomicStream {
+  private readonly tmp: string;
+  private fd: number | undefined;
+  private buf: string[] = [];
+  private size = 0;
+
+  constructor(readonly file: string) {
+    this.tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    this.fd = fs.openSync(this.tmp, 'wx');
+  }
+
+  write(s: string): void {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buf.length === 0) return;
+    const bytes = Buffer.from(this.buf.join(''), 'utf8');
+    let written = 0;
+    while (written < bytes.byteLength) written += fs.writeSync(this.fd!, bytes, written);
+    this.buf = [];
+    this.size = 0;
+  }
+
+  commit(): void {
+    this.flush();
+    fs.fsyncSync(this.fd!);
+    fs.closeSync(this.fd!);
+    this.fd = undefined;
+    fs.renameSync(this.tmp, this.file);
+    try {
+      const d = fs.openSync(dirname(this.file), 'r');
+      try {
+        fs.fsyncSync(d);
+      } finally {
+        fs.closeSync(d);
+      }
+    } catch {
+      // directory fsync is unsupported on some file systems; the rename is done either way
+    }
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already failing
+      }
+      this.fd = undefined;
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+/** How rows of the input file are written back: a header line and a row for given texts. */
+interface RowWriter {
+  /** Output file name (in OUT). */
+  name: string;
+  header: string | null;
+  row(ex: Example, text: string, pair: string | undefined): string;
+}
+
+/** GLUE TSV: the original row (found by its line) with the text columns replaced. */
+function glueWriter(task: string, file: string): RowWriter {
+  const spec = glueTask(task);
+  const lines = splitLines(readText(file));
+  const first = (lines[0]?.text ?? '').split('\t');
+  // The same column rule as parseGlue: by header name, or CoLA's fixed positions without a header.
+  const hasHeader = spec.header || first.includes(spec.text.name);
+  const width = hasHeader ? first.length : (spec.columns ?? 0);
+  const at = (c: { name: string; index: number }) =>
+    hasHeader ? first.indexOf(c.name) : c.index < 0 ? width + c.index : c.index;
+  const textAt = at(spec.text);
+  const pairAt = spec.pair ? at(spec.pair) : -1;
+  const rows = new Map(lines.map((l) => [l.line, l.text]));
+  return {
+    name: spec.files.train,
+    header: hasHeader ? lines[0].text : null,
+    row(ex, text, pair) {
+      const f = rows.get(ex.line)!.split('\t');
+      f[textAt] = text;
+      if (pairAt >= 0 && pair !== undefined) f[pairAt] = pair;
+      return f.join('\t');
+    },
+  };
+}
+
+const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Own CSV/TSV/JSONL: the same format and columns, the text (and pair) fields replaced. */
+function tabularWriter(src: DataSource, file: string): RowWriter {
+  const format = tabularFormat(file);
+  const content = readText(file);
+  const name = basename(file);
+  if (format === 'jsonl') {
+    const rows = new Map(splitLines(content).map((l) => [l.line, l.text]));
+    return {
+      name,
+      header: null,
+      row(ex, text, pair) {
+        const obj = JSON.parse(rows.get(ex.line)!) as Record<string, unknown>;
+        obj[src.textColumn!] = text;
+        if (src.textPairColumn !== undefined && pair !== undefined) obj[src.textPairColumn] = pair;
+        return JSON.stringify(obj);
+      },
+    };
+  }
+  const csv = format === 'csv';
+  const records = parseDelimited(content, csv ? ',' : '\t', csv);
+  const header = records[0].fields;
+  const names = header.map((h) => h.trim());
+  const textAt = names.indexOf(src.textColumn!);
+  const pairAt = src.textPairColumn === undefined ? -1 : names.indexOf(src.textPairColumn);
+  const rows = new Map(records.map((r) => [r.line, r.fields]));
+  const joinRow = (f: string[]) => (csv ? f.map(csvField).join(',') : f.join('\t'));
+  return {
+    name,
+    header: joinRow(header),
+    row(ex, text, pair) {
+      const f = [...rows.get(ex.line)!];
+      f[textAt] = text;
+      if (pairAt >= 0 && pair !== undefined) f[pairAt] = pair;
+      return joinRow(f);
+    },
+  };
+}
+
+/** Copy the task's dev file(s) (both MNLI dev sets) from beside the training data into OUT. */
+function copyDevFiles(task: string, data: string, out: string): string[] {
+  const spec = glueTask(task);
+  const dir = fs.statSync(data).isDirectory() ? data : dirname(data);
+  const copied: string[] = [];
+  for (const t of Object.values(GLUE_TASKS).filter((t) => t.dir === spec.dir)) {
+    let from: string;
+    try {
+      from = glueFile(t, dir, 'dev');
+    } catch {
+      continue;
+    }
+    const to = join(out, t.files.dev);
+    if (copied.includes(to)) continue;
+    writeFileAtomic(to, fs.readFileSync(from));
+    copied.push(to);
+  }
+  return copied;
+}
+
+// ------------------------------------------------------------------------------------------- run
+
+function checkTeacher(dir: string): void {
+  readConfig(dir); // a one-line error if it is not a model directory
+  const head = join(dir, 'mlm_head.safetensors');
+  if (!fs.existsSync(head))
+    throw new UserError(
+      `${head}: missing; --teacher needs a masked-LM head (a pre-trained model directory, e.g. from minnow pretrain)`,
+    );
+}
+
+export async function augment(
+  teacher: string,
+  src: DataSource,
+  out: string,
+  o: {
+    k: number;
+    p: number;
+    n: number;
+    maxExamples?: number;
+    maxLength: number;
+    context: MlmContext;
+    batchSize: number;
+    seed: number;
+    threads: number;
+  },
+): Promise<AugmentResult> {
+  checkTeacher(teacher);
+  const t0 = performance.now();
+  const data = readTask(src, 'train');
+  const glue = !src.textColumn;
+  const writer = glue ? glueWriter(data.task, data.file) : tabularWriter(src, data.file);
+  const target = join(out, writer.name);
+  if (resolve(target) === resolve(data.file))
+    throw new UserError(`--out ${out}: would overwrite the input ${data.file}; choose another directory`);
+  const examples = o.maxExamples !== undefined ? data.examples.slice(0, o.maxExamples) : data.examples;
+  if (examples.length === 0) throw new UserError(`${data.file}: no examples to augment`);
+
+  const m = loadModel(teacher, { mlm: true });
+  const maxLength = Math.min(o.maxLength, m.config.max_position_embeddings);
+  const progress = new Progress(`augment ${data.task}`, examples.length);
+  let forwards = 0;
+  const teacherFn = await teacherCandidates(m, {
+    k: o.k,
+    batchSize: o.batchSize,
+    threads: o.threads,
+    onBatch: (b) => {
+      forwards += b;
+    },
+  });
+  info(
+    `augment ${data.task}: ${examples.length} examples x ${o.n} copies, K ${o.k}, p ${o.p}, teacher ${teacher} (${o.context} context, max ${maxLength} tokens)`,
+  );
+  ensureDir(out);
+  const stream = new AtomicStream(target);
+  let rows = 0;
+  let stats: AugmentStats;
+  let loopSeconds = 0;
+  try {
+    if (writer.header !== null) stream.write(`${writer.header}\n`);
+    const tStart = performance.now();
+    stats = await augmentExamples(
+      m.tokenizer,
+      examples,
+      teacherFn.candidates,
+      { k: o.k, p: o.p, n: o.n, seed: o.seed, maxLength, context: o.context, chunkForwards: 8 * o.batchSize },
+      (_, ex, copies) => {
+        stream.write(`${writer.row(ex, ex.text, ex.pair)}\n`);
+        for (const c of copies) stream.write(`${writer.row(ex, c.text, c.pair)}\n`);
+        rows += 1 + copies.length;
+      },
+      (done) => {
+        const s = (performance.now() - tStart) / 1000;
+        progress.update(done, { 'fwd/s': (forwards / Math.max(s, 1e-9)).toFixed(0) });
+      },
+    );
+    loopSeconds = (performance.now() - tStart) / 1000;
+    progress.done();
+    stream.commit();
+  } catch (e) {
+    stream.abort();
+    throw e;
+  } finally {
+    await teacherFn.release();
+  }
+  const devFiles = glue ? copyDevFiles(data.task, src.data, out) : [];
+  if (glue && devFiles.length === 0)
+    info(`augment: no dev file found beside ${data.file}; give finetune/distill --dev PATH`);
+  const seconds = (performance.now() - t0) / 1000;
+  const res: AugmentResult = {
+    task: data.task,
+    input: data.file,
+    file: target,
+    rows,
+    devFiles,
+    ...stats,
+    seconds,
+    forwardsPerSecond: stats.forwards / Math.max(loopSeconds, 1e-9),
+  };
+  writeFileAtomic(
+    join(out, 'augment.json'),
+    `${JSON.stringify({ teacher, src, options: { ...o, maxLength }, result: res }, null, 2)}\n`,
+  );
+  return res;
+}
+
+export async function run(p: Parsed): Promise<void> {
+  const teacher = str(p, 'teacher');
+  const out = str(p, 'out');
+  if (!teacher) throw new UserError('augment: --teacher DIR is required (a model with a masked-LM head)');
+  if (!out) throw new UserError('augment: --out DIR is required');
+  const context = str(p, 'context');
+  if (context !== 'tinybert' && context !== 'example')
+    throw new UserError(`--context: expected tinybert or example, got "${context}"`);
+  const prob = num(p, 'p', { min: 0 });
+  if (prob > 1) throw new UserError(`--p: must be <= 1, got ${prob}`);
+  const opts = {
+    k: num(p, 'k', { int: true, min: 1 }),
+    p: prob,
+    n: num(p, 'n', { int: true, min: 1 }),
+    maxExamples:
+      str(p, 'max-examples') === undefined ? undefined : num(p, 'max-examples', { int: true, min: 1 }),
+    maxLength: num(p, 'max-length', { int: true, min: 3 }),
+    context: context as MlmContext,
+    batchSize: num(p, 'batch-size', { int: true, min: 1 }),
+    seed: num(p, 'seed', { int: true }),
+    threads: num(p, 'threads', { int: true, min: 1 }),
+  };
+  checkTeacher(teacher); // before reading any data
+  const src = dataSource(p);
+  const r = await augment(teacher, src, out, opts);
+  const fmt = (x: number) => x.toLocaleString('en-US');
+  info(
+    `augment ${r.task}: ${fmt(r.examples)} examples in, ${fmt(r.copies)} copies out (${fmt(r.rows)} rows in ${r.file}); ` +
+      `${fmt(r.wordsReplaced)} words replaced; ${fmt(r.predictedWords)} single-piece words predicted ` +
+      `(${fmt(r.forwards)} teacher inputs, ${r.forwardsPerSecond.toFixed(0)}/s); left alone: ` +
+      `${fmt(r.multiPieceWords)} multi-piece, ${fmt(r.unknownWords)} [UNK], ${fmt(r.truncatedWords)} beyond --max-length; ` +
+      `${r.seconds.toFixed(1)} s` +
+      (r.devFiles.length ? `; dev copied: ${r.devFiles.map((f) => basename(f)).join(', ')}` : ''),
+  );
+  if (p.values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+}
