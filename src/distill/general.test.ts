@@ -50,6 +50,7 @@ const teacher = join(tmp, 'teacher');
 const headless = join(tmp, 'teacher-no-head');
 const hashDir = join(tmp, 'student-hash');
 const narrowDir = join(tmp, 'student-narrow');
+const tableDir = join(tmp, 'student-table');
 const MASKING = { probability: 0.15, maskFraction: 0.8, randomFraction: 0.1, wholeWord: false };
 
 function options(out: string, over: Partial<GeneralDistillOptions> = {}): GeneralDistillOptions {
@@ -131,6 +132,8 @@ describe('general distillation on a corpus', () => {
     saveModel(headless, loadModel(teacher), { mlmHead: false });
     saveModel(hashDir, createModel(structuredClone(hashStudent), VOCAB, new Rng(2)));
     saveModel(narrowDir, createModel(structuredClone(narrowStudent), VOCAB, new Rng(2)));
+    const table = { ...teacherConfig, num_hidden_layers: 1 };
+    saveModel(tableDir, createModel(table, VOCAB, new Rng(2)));
   });
 
   test('DistilBERT triple loss into a hash-embedding student initialised from the teacher: losses fall, all terms logged, the directory loads and fine-tunes', async () => {
@@ -177,7 +180,7 @@ describe('general distillation on a corpus', () => {
   test('DistilBERT with L_ce at every position: a resumed run ends bit-exactly like an uninterrupted one', async () => {
     const cfg = (out: string, over: Partial<GeneralDistillOptions> = {}) =>
       options(out, {
-        student: { preset: 'bert-tiny' },
+        student: { dir: tableDir },
         distilbert: { ...DEFAULT_DISTILBERT, alphaCos: 0, positions: 'all' },
         valid: undefined,
         tokens: 20 * 16 * 30,
@@ -227,7 +230,7 @@ describe('general distillation on a corpus', () => {
     assert.equal(loadModel(out).config.hidden_size, 16);
   });
 
-  test('the CLI: --help describes the corpus mode; a short DistilBERT run writes a model', async () => {
+  test('the CLI: --help describes the corpus mode; a short DistilBERT run into a preset writes a model', async () => {
     const help = helpText(spec);
     for (const s of ['--corpus FILE', 'distilbert', '--alpha-ce', '--ce-positions', '--tokens', '--resume'])
       assert.ok(help.includes(s), s);
@@ -238,11 +241,13 @@ describe('general distillation on a corpus', () => {
       '--teacher',
       teacher,
       '--student',
-      hashDir,
+      'uno-eelbert', // a preset student takes the teacher's vocabulary
       '--out',
       out,
       '--tokens',
       '1500',
+      '--alpha-cos',
+      '0',
       '--seq-len',
       '32',
       '--batch-size',
@@ -258,7 +263,8 @@ describe('general distillation on a corpus', () => {
     );
     const cfg = JSON.parse(readFileSync(join(out, 'distill_config.json'), 'utf8'));
     assert.equal(cfg.method, 'distilbert');
-    assert.deepEqual(cfg.distilbert, { ...DEFAULT_DISTILBERT, alphaCe: 1, temperature: 1 });
+    assert.deepEqual(cfg.distilbert, { ...DEFAULT_DISTILBERT, alphaCe: 1, alphaCos: 0, temperature: 1 });
+    assert.equal(loadModel(out).tokenizer.vocabSize, 62);
     assert.ok(existsSync(join(out, 'model.safetensors')) && existsSync(join(out, 'mlm_head.safetensors')));
   });
 
@@ -322,6 +328,36 @@ describe('general distillation on a corpus', () => {
       /cosine loss .* equal widths \(teacher 32, student 16\)/,
     );
     assert.ok(!existsSync(join(tmp, 'x', 'log.jsonl')), 'nothing trained');
+  });
+
+  test('a Hugging Face-layout teacher (MLM head inside model.safetensors); --init-from-teacher copies the head', async () => {
+    const hf = join(tmp, 'teacher-hf');
+    const t = loadModel(teacher, { mlm: true });
+    saveModel(hf, t, { mlmHead: false });
+    t.store.save(join(hf, 'model.safetensors'), { format: 'pt' }); // every tensor, cls.predictions.* included
+    const twin = join(tmp, 'student-twin');
+    saveModel(twin, createModel(structuredClone(teacherConfig), VOCAB, new Rng(5)));
+    const out = join(tmp, 'from-hf');
+    // lr 0: the student keeps exactly what it was initialised with.
+    await generalDistill(
+      options(out, {
+        teacher: hf,
+        student: { dir: twin },
+        initLayers: [0, 1],
+        lr: 0,
+        tokens: 2 * 16 * 30,
+        valid: undefined,
+      }),
+    );
+    const head = readSafetensors(join(out, 'mlm_head.safetensors')).tensors;
+    const want = readSafetensors(join(teacher, 'mlm_head.safetensors')).tensors;
+    assert.deepEqual([...head.keys()].sort(), [...want.keys()].sort());
+    for (const [k, v] of want) assert.deepEqual(head.get(k)!.data, v.data, k);
+    const layer = 'bert.encoder.layer.1.output.dense.weight';
+    assert.deepEqual(
+      readSafetensors(join(out, 'model.safetensors')).tensors.get(layer)!.data,
+      readSafetensors(join(teacher, 'model.safetensors')).tensors.get(layer)!.data,
+    );
   });
 
   test('parseGeneralConfig: the distilbert section, and the mapping keys pass through', () => {
