@@ -17,7 +17,7 @@
  * scripts/eelbert.ts first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bertInputs, classifier, Dropout, encoder } from '../src/model/bert.js';
@@ -133,6 +133,15 @@ for (const method of methods) {
     for (const task of tasks) {
       const out = kdDir(s, method, task);
       if (existsSync(join(out, 'eval_results.json'))) continue;
+      // Same teacher, data, tokenizer and length limit for every student: reuse the teacher's logits.
+      const cache = join('teacher_cache', 'logits.safetensors');
+      const donor = methods
+        .flatMap((m) => students.map((x) => kdDir(x, m, task)))
+        .find((d) => existsSync(join(d, cache)));
+      if (donor && !existsSync(join(out, cache))) {
+        mkdirSync(join(out, 'teacher_cache'), { recursive: true });
+        copyFileSync(join(donor, cache), join(out, cache));
+      }
       minnow([
         'distill',
         '--teacher',
