@@ -22,7 +22,7 @@ import { DATA_OPTIONS, dataSource } from './data-options.js';
 
 /** Flags of task distillation only. */
 const TASK_OPTIONS: Record<string, OptionSpec> = {
-  ...DATA_OPTIONS,
+  ...Object.fromEntries(Object.entries(DATA_OPTIONS).map(([k, o]) => [k, { ...o, help: `task: ${o.help}` }])),
   dev: {
     type: 'string',
     value: 'PATH',
@@ -87,8 +87,8 @@ const CORPUS_OPTIONS: Record<string, OptionSpec> = {
   'alpha-cos': withDefault('alpha-cos', 'X', 'distilbert: weight of the cosine loss on last hidden states'),
   'ce-positions': withDefault(
     'ce-positions',
-    'WHERE',
-    "distilbert: soft cross-entropy at the masked positions or at all non-padding ones (DistilBERT's default; ~7x the cost)",
+    'masked|all',
+    "distilbert: where the soft cross-entropy is taken: the masked positions, or all non-padding ones (DistilBERT's default; ~4x slower, more memory)",
   ),
   'eval-every': withDefault('eval-every', 'N', 'updates between validation runs (0: only at the end)'),
   'valid-sequences': withDefault('valid-sequences', 'N', 'validation windows scored'),
