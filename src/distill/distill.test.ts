@@ -9,6 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { preset } from '../model/config.js';
+import { ParamStore } from '../runtime/params.js';
+import { initProjections } from './distill.js';
+import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
 
 const CLI = join('dist', 'cli', 'main.js');
 const DATA = join('test', 'fixtures', 'glue-mini');
@@ -180,5 +184,26 @@ describe('minnow distill', () => {
       ),
       /cosine.*256.*128|128.*256/,
     );
+  });
+});
+
+describe('initProjections', () => {
+  test('width projections start as BERT linears (normal(0, std) weights, zero bias), not zeros', () => {
+    const plan = resolveMapping(
+      { ...DEFAULT_DISTILL, intermediate: 'uniform' },
+      preset('bert-mini'),
+      preset('bert-tiny'),
+      'test',
+    );
+    assert.ok(plan.projections.length > 0);
+    const store = new ParamStore();
+    initProjections(store, plan, 0, 0.02);
+    for (const p of plan.projections) {
+      const W = store.get(p.name).data;
+      assert.deepEqual(store.get(p.name).shape, [p.to, p.from]);
+      const std = Math.sqrt(W.reduce((s, x) => s + x * x, 0) / W.length);
+      assert.ok(Math.abs(std - 0.02) < 0.002, `${p.name} std ${std}`);
+      assert.ok(store.get(p.bias).data.every((x) => x === 0));
+    }
   });
 });

@@ -29,6 +29,7 @@ import type { BertConfig } from '../model/config.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import type { ParamStore } from '../runtime/params.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
 import type { Tensor } from '../runtime/session.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -252,6 +253,20 @@ async function teacherLogits(
   return all;
 }
 
+/**
+ * The learned width projections (distill.fit_dense*) start as BERT initialises a linear layer: normal(0,
+ * std) weights, zero bias. Declared here, before the graph is built, because parameters first declared
+ * while building a graph over a loaded store would stay at zero.
+ */
+export function initProjections(store: ParamStore, plan: ResolvedPlan, seed: number, std: number): void {
+  const rng = new Rng(seed ^ 0x70726f6a);
+  for (const p of plan.projections) {
+    const W = store.declare(p.name, [p.to, p.from], 'normal');
+    for (let i = 0; i < W.data.length; i++) W.data[i] = rng.normal() * std;
+    store.declare(p.bias, [p.to], 'zeros');
+  }
+}
+
 export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const train = readTask(o_.src, 'train');
   const devData = o_.dev ? readTask(o_.dev, 'dev') : readTask(o_.src, 'dev');
@@ -298,6 +313,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, o_.batchSize, o_.seed);
   const evaluate = () => evaluateOn(student, train, devItems, numLabels, o_.threads);
   const stages: DistillResult['stages'] = [];
+  initProjections(student.store, plan, o_.seed, student.config.initializer_range);
   const run = async (stage: 'intermediate' | 'prediction', epochs: number) => {
     if (epochs <= 0) return;
     const build = studentGraph(student, teacher, plan, numLabels, regression, stage, method);

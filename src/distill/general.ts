@@ -47,7 +47,7 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, JsonLog } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { intermediateTerms, lossTerms, teacherStates } from './distill.js';
+import { initProjections, intermediateTerms, lossTerms, teacherStates } from './distill.js';
 import { initFromTeacher } from './init.js';
 import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './losses.js';
 import {
@@ -441,15 +441,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     return { loss, terms: acc.terms, extra };
   };
 
-  // Projections start as BERT initialises linear layers (normal(0, initializer_range), zero bias).
-  if (plan?.projections.length) {
-    const rng = new Rng(c.seed ^ 0x70726f6a);
-    for (const p of plan.projections) {
-      const W = student.store.declare(p.name, [p.to, p.from], 'normal');
-      for (let i = 0; i < W.data.length; i++) W.data[i] = rng.normal() * sc.initializer_range;
-      student.store.declare(p.bias, [p.to], 'zeros');
-    }
-  }
+  if (plan) initProjections(student.store, plan, c.seed, sc.initializer_range);
   const step = await TrainStep.create(
     (g, w, drop) => {
       const b = build(g, w, drop);
