@@ -5,7 +5,6 @@
  * task's dev file(s) copied beside it; own data gets the same format and columns as the input file.
  * Each original row is followed by its N copies.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
@@ -18,7 +17,7 @@ import { GLUE_TASKS, glueFile, glueTask } from '../data/glue.js';
 import { type Example, parseDelimited, readText, splitLines, tabularFormat } from '../data/tabular.js';
 import { loadModel, readConfig } from '../model/io.js';
 import { type DataSource, readTask } from '../train/finetune.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { AtomicStream, ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, Progress } from '../util/progress.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
@@ -87,67 +86,6 @@ export interface AugmentResult extends AugmentStats {
 }
 
 // ------------------------------------------------------------------------------------------- output
-
-/**
- * A file written in pieces under a temporary name, fsynced and renamed into place on `commit` (the
- * protocol of util/atomic.ts, streamed: an augmented MNLI does not fit in one string).
- */
-class AtomicStream {
-  private readonly tmp: string;
-  private fd: number | undefined;
-  private buf: string[] = [];
-  private size = 0;
-
-  constructor(readonly file: string) {
-    this.tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    this.fd = fs.openSync(this.tmp, 'wx');
-  }
-
-  write(s: string): void {
-    this.buf.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 20) this.flush();
-  }
-
-  private flush(): void {
-    if (this.buf.length === 0) return;
-    const bytes = Buffer.from(this.buf.join(''), 'utf8');
-    let written = 0;
-    while (written < bytes.byteLength) written += fs.writeSync(this.fd!, bytes, written);
-    this.buf = [];
-    this.size = 0;
-  }
-
-  commit(): void {
-    this.flush();
-    fs.fsyncSync(this.fd!);
-    fs.closeSync(this.fd!);
-    this.fd = undefined;
-    fs.renameSync(this.tmp, this.file);
-    try {
-      const d = fs.openSync(dirname(this.file), 'r');
-      try {
-        fs.fsyncSync(d);
-      } finally {
-        fs.closeSync(d);
-      }
-    } catch {
-      // directory fsync is unsupported on some file systems; the rename is done either way
-    }
-  }
-
-  abort(): void {
-    if (this.fd !== undefined) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // already failing
-      }
-      this.fd = undefined;
-    }
-    fs.rmSync(this.tmp, { force: true });
-  }
-}
 
 /** How rows of the input file are written back: a header line and a row for given texts. */
 interface RowWriter {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { ensureDir, writeFileAtomic } from './atomic.js';
+import { AtomicStream, ensureDir, writeFileAtomic } from './atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -85,5 +85,29 @@ describe('ensureDir', () => {
     ensureDir(d);
     ensureDir(d);
     assert.ok(fs.statSync(d).isDirectory());
+  });
+});
+
+describe('AtomicStream', () => {
+  test('the target keeps its old contents until commit, then has every piece; no temp file left', () => {
+    const f = path.join(dir, 'big.tsv');
+    fs.writeFileSync(f, 'old\n');
+    const s = new AtomicStream(f);
+    const line = `${'x'.repeat(1000)}\n`;
+    for (let i = 0; i < 2000; i++) s.write(line); // > 1 MiB: flushed in pieces
+    assert.equal(fs.readFileSync(f, 'utf8'), 'old\n');
+    s.commit();
+    assert.equal(fs.readFileSync(f, 'utf8'), line.repeat(2000));
+    assert.deepEqual(fs.readdirSync(dir), ['big.tsv']);
+  });
+
+  test('abort removes the temp file and leaves the target untouched', () => {
+    const f = path.join(dir, 'c.tsv');
+    fs.writeFileSync(f, 'keep me\n');
+    const s = new AtomicStream(f);
+    s.write('partial');
+    s.abort();
+    assert.equal(fs.readFileSync(f, 'utf8'), 'keep me\n');
+    assert.deepEqual(fs.readdirSync(dir), ['c.tsv']);
   });
 });

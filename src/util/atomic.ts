@@ -49,6 +49,59 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   fsyncDir(path.dirname(file));
 }
 
+/**
+ * A file written in pieces under a temporary name, fsynced and renamed into place on `commit` (the
+ * protocol of writeFileAtomic, streamed: an augmented MNLI does not fit in one string). Call `abort` on
+ * failure to remove the temporary file; the previous contents of `file` are untouched until `commit`).
+ */
+export class AtomicStream {
+  private readonly tmp: string;
+  private fd: number | undefined;
+  private buf: string[] = [];
+  private size = 0;
+
+  constructor(readonly file: string) {
+    this.tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    this.fd = fs.openSync(this.tmp, 'wx');
+  }
+
+  write(s: string): void {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buf.length === 0) return;
+    const bytes = Buffer.from(this.buf.join(''), 'utf8');
+    let written = 0;
+    while (written < bytes.byteLength) written += fs.writeSync(this.fd!, bytes, written);
+    this.buf = [];
+    this.size = 0;
+  }
+
+  commit(): void {
+    this.flush();
+    fs.fsyncSync(this.fd!);
+    fs.closeSync(this.fd!);
+    this.fd = undefined;
+    fs.renameSync(this.tmp, this.file);
+    fsyncDir(path.dirname(this.file));
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already failing
+      }
+      this.fd = undefined;
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
 /** Keep the permission bits of a file being replaced; new files get the default 0o666 & ~umask. */
 function existingMode(file: string): number {
   try {
