@@ -3,8 +3,8 @@
  * layer, encoder, pooler, heads. One definition serves training (with autodiff), evaluation and
  * export. Parameters use Hugging Face names and layouts (Linear weights are (out, in)).
  *
- * Activations are kept flat as (N, H) with N = B*T, so every dense layer is one Gemm with its bias
- * fused; attention reshapes to (B, heads, T, head) and back.
+ * Activations are kept flat as (N, H) with N = B*T, so every dense layer is one Gemm plus a bias Add;
+ * attention reshapes to (B, heads, T, head) and back.
  */
 import type { DType, Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
@@ -73,11 +73,20 @@ export interface EncoderOutput {
   shapeBTH: Value; // run-time [B, T, H]
 }
 
+/**
+ * The bias of a dense layer as a separate Add after a bias-free Gemm. onnxruntime's Gemm with a C input
+ * first broadcasts C into the whole output on one thread and then reads it back in the kernel; the Add
+ * runs in place on both threads (the bias-carrying Gemm nodes measured ~20% faster on their own).
+ */
+function addBias(y: Value, b: Value): Value {
+  return o.add(y, b);
+}
+
 /** y = x W^T + b for flat x (N, in); W is (out, in) as in Hugging Face. */
 export function dense(w: Weights, name: string, x: Value, inDim: number, outDim: number): Value {
   const W = w.get(`${name}.weight`, [outDim, inDim], 'normal');
   const b = w.get(`${name}.bias`, [outDim], 'zeros');
-  return o.gemm(x, W, b, { transB: true });
+  return addBias(o.gemm(x, W, null, { transB: true }), b);
 }
 
 export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: number): Value {
@@ -146,7 +155,7 @@ function selfAttention(
     parts.map((p) => w.get(`${name}.${p}.bias`, [H], 'zeros')),
     0,
   ); // (3H)
-  const qkv = o.gemm(x, W, b, { transB: true }); // (N, 3H)
+  const qkv = addBias(o.gemm(x, W, null, { transB: true }), b); // (N, 3H)
   const blocks = o.split(qkv, o.i64(w.g, new Array(3 * A).fill(d)), 1, new Array(3 * A).fill(['B*T', d]));
   const head = (i: number) => o.reshapeTo(blocks[i], shapes.btd, ['B', 'T', d]); // (B, T, d)
   const scores: Value[] = [];
