@@ -164,9 +164,9 @@ export function distilMlmLoss(
       const D = o.add(o.mul(q1, rmCol), o.mul(o.sub(qT, teacherProbs), rc)); // (K, V)
       const dh = o.sub(o.matmul(D, W), o.mul(o.gather(W, safeFlat), rmCol)); // (K, H)
       const colSum = sumRows(D); // 1^T D: (V)
-      const db = o.scatterND(colSum, safe, o.neg(rm), 'add');
+      const db = o.scatterAddRows(colSum, safeFlat, o.neg(rm));
       const rh = o.mul(h, rmCol);
-      const dW = o.scatterND(o.gemm(D, h, null, { transA: true }), safe, o.neg(rh), 'add'); // (V, H)
+      const dW = o.scatterAddRows(o.gemm(D, h, null, { transA: true }), safeFlat, o.neg(rh)); // (V, H)
       return [dh, dW, db];
     },
   };

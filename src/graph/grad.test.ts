@@ -123,8 +123,14 @@ const CASES: Record<string, Case[]> = {
   Slice: [{ build: (_, [x]) => o.slice(x, [1, 0], [3, 2], [0, 1]), inputs: [inp('x', [4, 5])] }],
   Gather: [
     {
+      // a small table: the one-hot path of scatterAddRows
       build: (_, [d, i]) => o.gather(d, i),
       inputs: [inp('d', [5, 3]), inp('i', [2, 3], [0, 4, 4, 1, 0, 2], 'int64')],
+    },
+    {
+      // a larger table: the sorted running-sum path (repeated, unsorted ids; unused rows)
+      build: (_, [d, i]) => o.gather(d, i),
+      inputs: [inp('d', [70, 2]), inp('i', [3, 4], [69, 3, 3, 0, 69, 12, 3, 40, 0, 68, 69, 5], 'int64')],
     },
   ],
   GatherElements: [
@@ -362,4 +368,43 @@ describe('symbolic dims', () => {
       for (let i = 0; i < 12; i++) assert.ok(Math.abs(Number(out.gw.data[i]) - gwRef[i]) < 1e-4, `gw[${i}]`);
     }
   });
+});
+
+describe('row-gather gradient on 2 threads (scatterAddRows)', () => {
+  // onnxruntime's ScatterND with reduction 'add' loses updates when threads hit the same row; the
+  // gradient must equal a plain sum, and be the same every run.
+  for (const V of [2, 512, 30522]) {
+    test(`${V}-row table, 16,384 gathered rows with many repeats: exact sums, identical over runs`, async () => {
+      const N = 16384;
+      const H = 64;
+      const rng = new Rng(V);
+      const ids = BigInt64Array.from({ length: N }, () => BigInt(Math.floor(rng.uniform() ** 3 * V)));
+      const dy = Float32Array.from({ length: N * H }, () => rng.normal());
+      const g = new Graph();
+      const table = g.input('table', 'float32', [V, H]);
+      const idx = g.input('ids', 'int64', [N]);
+      const up = g.input('dy', 'float32', [N, H]);
+      const y = o.gather(table, idx);
+      const [dTable] = grad(o.reduceSum(o.mul(y, up), [0, 1]), [table]);
+      g.output(dTable, 'dTable');
+      const s = await Session.create(g, { threads: 2 });
+      const want = new Float64Array(V * H);
+      for (let n = 0; n < N; n++) {
+        const r = Number(ids[n]);
+        for (let h = 0; h < H; h++) want[r * H + h] += dy[n * H + h];
+      }
+      let first: Float32Array | undefined;
+      for (let run = 0; run < 4; run++) {
+        const got = (await s.run({ table: new Float32Array(V * H), ids, dy })).dTable.data as Float32Array;
+        if (first) assert.deepEqual(got, first, `run ${run} differs from run 0`);
+        else first = got;
+      }
+      for (let i = 0; i < V * H; i++)
+        assert.ok(
+          Math.abs(first![i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+          `row ${Math.floor(i / H)}: ${first![i]} vs ${want[i]}`,
+        );
+      await s.release();
+    });
+  }
 });

@@ -208,8 +208,10 @@ const RULES: Record<string, Rule> = {
   Gather: (n, [dy]) => {
     const [data, idx] = n.inputs as Value[];
     if (attrInt(n, 'axis') !== 0) throw new Error(`grad Gather: only axis 0 is differentiable (${n.name})`);
-    const i = o.unsqueeze(o.cast(idx, 'int64'), [-1]);
-    return [o.scatterND(o.zerosLike(data), i, dy!, 'add'), null];
+    // dy rows are (indices..., rest); flatten the index dims to one.
+    const ids = o.reshape(o.cast(idx, 'int64'), [-1]);
+    const rows = idx.rank === 1 ? dy! : o.reshape(dy!, [-1, ...data.shape.slice(1)]);
+    return [o.scatterAddRows(o.zerosLike(data), ids, rows), null];
   },
   GatherElements: (n, [dy]) => {
     const [data, idx] = n.inputs as Value[];

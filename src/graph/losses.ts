@@ -41,7 +41,8 @@ export function softmaxCrossEntropy(logits: Value, labels: Value, ignoreIndex = 
  * logits = h W^T + b with h (M, H), W (V, H), b (V), labels (M) (`ignoreIndex` rows excluded).
  *
  * The hand-written backward never writes an (M, V) tensor: with p = softmax(logits), r = valid / count,
- *   dh = r * (p W - W[label]),  db = r^T p - scatter(r at label),  dW = p^T (r * h) - scatter(r * h at label),
+ *   dh = r * (p W - W[label]),  db = r^T p - scatter(r at label),  dW = p^T (r * h) - scatter(r * h at label)
+ * (the scatters are race-free sums, ops.scatterAddRows),
  * so the only (M, V) work after the forward softmax is reading p inside three products.
  * Returns the loss and the logits (for accuracy).
  */
@@ -79,9 +80,9 @@ export function linearCrossEntropy(
       const rCol = o.unsqueeze(r, [-1]); // (M, 1)
       const dh = o.mul(o.sub(o.matmul(p, W), o.gather(W, safeFlat)), rCol); // (M, H)
       const pSum = o.reshape(o.matmul(o.unsqueeze(r, [0]), p), [b.shape[0]]); // r^T p: (V)
-      const db = o.scatterND(pSum, safe, o.neg(r), 'add');
+      const db = o.scatterAddRows(pSum, safeFlat, o.neg(r));
       const rh = o.mul(h, rCol); // (M, H)
-      const dW = o.scatterND(o.gemm(p, rh, null, { transA: true }), safe, o.neg(rh), 'add'); // (V, H)
+      const dW = o.scatterAddRows(o.gemm(p, rh, null, { transA: true }), safeFlat, o.neg(rh)); // (V, H)
       return [dh, dW, db];
     },
   };
