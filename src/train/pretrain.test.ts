@@ -71,24 +71,24 @@ describe('pretrain', () => {
     assert.ok(last.valid_mlm_accuracy > 0.15, `valid accuracy ${last.valid_mlm_accuracy}`);
   });
 
-  test('an interrupted run resumed from its checkpoint ends with identical weights', async () => {
+  test('an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)', async () => {
     const full = join(tmp, 'full');
     await pretrain(
       createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-      config(full, { valid: undefined }),
+      config(full, { valid: undefined, threads: 2 }),
     );
     // The "interrupted" twin: same run, but its last checkpoint and final model are lost (crash after update 20).
     const cut = join(tmp, 'cut');
     await pretrain(
       createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-      config(cut, { valid: undefined }),
+      config(cut, { valid: undefined, threads: 2 }),
     );
     rmSync(join(cut, 'checkpoints', 'step-000040'), { recursive: true });
     rmSync(join(cut, 'model.safetensors'));
     writeFileAtomic(join(cut, 'checkpoints', 'latest'), 'step-000020\n');
     await pretrain(
       createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(99), { mlm: true }),
-      config(cut, { valid: undefined, resume: true }),
+      config(cut, { valid: undefined, resume: true, threads: 2 }),
     );
     assert.ok(
       readFileSync(join(full, 'model.safetensors')).equals(readFileSync(join(cut, 'model.safetensors'))),
