@@ -42,6 +42,7 @@ import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
+import { openCorpus } from '../train/pretrain.js';
 import { Forward, TrainStep } from '../train/step.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -331,15 +332,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
 
   // Data.
   const tok = student.tokenizer;
-  info(`distill: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
-  const train = await corpusTokens(c.corpus, tok, c.cacheDir);
-  const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
-  const micro = c.batchSize / c.accumulation;
-  const updates = Math.max(1, Math.ceil(c.tokens / (c.batchSize * sampler.windowLen)));
-  info(
-    `distill: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
-      `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
-  );
+  const { sampler, micro, updates } = await openCorpus('distill', c, tok);
   const masking = randomRangeFor(student, c.masking);
   if (distilbert) {
     const rows =

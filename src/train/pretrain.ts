@@ -20,6 +20,7 @@ import { Rng } from '../util/rng.js';
 import { type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
 import { runTraining } from './loop.js';
 import { Forward, TrainStep } from './step.js';
+import type { BertTokenizer } from '../text/wordpiece.js';
 
 export interface PretrainConfig {
   out: string; // model directory to write (config.json, model.safetensors, vocab.txt, mlm_head.safetensors)
@@ -58,6 +59,30 @@ function mlmGraph(cfg: BertConfig) {
 function feedsOf(b: MlmBatch) {
   const { B, T, M, ...feeds } = b;
   return { feeds, sizes: { B, T, M } };
+}
+
+/**
+ * The training corpus as token windows, and the update count its token budget buys (logged): shared by
+ * pre-training and general distillation.
+ */
+export async function openCorpus(
+  label: string,
+  c: Pick<
+    PretrainConfig,
+    'corpus' | 'cacheDir' | 'seqLen' | 'seed' | 'tokens' | 'batchSize' | 'accumulation'
+  >,
+  tok: BertTokenizer,
+): Promise<{ sampler: SequenceSampler; micro: number; updates: number }> {
+  info(`${label}: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
+  const train = await corpusTokens(c.corpus, tok, c.cacheDir);
+  const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
+  const micro = c.batchSize / c.accumulation;
+  const updates = Math.max(1, Math.ceil(c.tokens / (c.batchSize * sampler.windowLen)));
+  info(
+    `${label}: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
+      `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
+  );
+  return { sampler, micro, updates };
 }
 
 /** Validation: MLM loss (mean over masked positions) and accuracy over fixed, deterministically masked windows. */
@@ -106,15 +131,7 @@ export async function pretrain(
     );
   }
   const tok = model.tokenizer;
-  info(`pretrain: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
-  const train = await corpusTokens(c.corpus, tok, c.cacheDir);
-  const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
-  const micro = c.batchSize / c.accumulation;
-  const updates = Math.max(1, Math.ceil(c.tokens / (c.batchSize * sampler.windowLen)));
-  info(
-    `pretrain: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
-      `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
-  );
+  const { sampler, micro, updates } = await openCorpus('pretrain', c, tok);
   let evaluate: (() => Promise<Record<string, number>>) | undefined;
   if (c.valid) {
     const valid = await corpusTokens(c.valid, tok, c.cacheDir);
