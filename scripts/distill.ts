@@ -13,7 +13,8 @@
  *
  * Every step runs the `minnow` CLI in a child process and is skipped when its output already exists, so an
  * interrupted run continues where it stopped. `--cli` lets a long run use a frozen copy of the build while
- * the source tree changes. Students that are missing are pre-trained by running scripts/eelbert.ts first.
+ * the source tree changes (`mkdir -p runs/frozen && cp -r dist runs/frozen/dist && ln -s ../../assets
+ * runs/frozen/assets`, then `--cli runs/frozen/dist/cli/main.js`). Students that are missing are pre-trained by running scripts/eelbert.ts first.
  * `--report-only` trains nothing and writes the tables from the runs that exist (missing cells shown as -).
  */
 import { spawnSync } from 'node:child_process';
