@@ -21,10 +21,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bertInputs, classifier, Dropout, encoder } from '../src/model/bert.js';
-import { loadModel } from '../src/model/io.js';
-import { encodeAll, padBatch, readTask } from '../src/train/finetune.js';
-import { Forward } from '../src/train/step.js';
+import { loadModel, readConfig } from '../src/model/io.js';
+import { classifierForward, encodeAll, padBatch, readTask } from '../src/train/finetune.js';
+import type { Forward } from '../src/train/step.js';
 import { GLUE_DIR, mean, median, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
 const { values } = parseArgs({
@@ -213,21 +212,9 @@ async function speeds(dirs: Record<string, string>): Promise<Record<string, Spee
   const dev = readTask(src, 'dev');
   const fwds: Record<string, { fwd: Forward; items: ReturnType<typeof encodeAll> }> = {};
   for (const [name, dir] of Object.entries(dirs)) {
-    const labels = readJson<{ num_labels: number }>(join(dir, 'config.json')).num_labels;
+    const labels = readConfig(dir).num_labels ?? 2;
     const m = loadModel(dir, { numLabels: labels });
-    const fwd = await Forward.create(
-      (g, w) => ({
-        logits: classifier(
-          w,
-          m.config,
-          encoder(w, m.config, bertInputs(g), new Dropout(false)),
-          labels,
-          new Dropout(false),
-        ),
-      }),
-      m.store,
-      { threads: 1 },
-    );
+    const fwd = await classifierForward(m, labels, 1);
     fwds[name] = { fwd, items: encodeAll(m.tokenizer, dev.examples, 128) };
   }
   const run = async (name: string, batch: number, count: number) => {

@@ -42,7 +42,7 @@ import {
   encodeAll,
   epochBatches,
   evaluateOn,
-  metricNames,
+  reportedMetrics,
   padBatch,
   predictLogits,
   readTask,
@@ -361,14 +361,14 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   await run('prediction', o_.predictionEpochs);
   student.store.remove((n) => n.startsWith('distill.'));
   saveModel(o_.out, student);
-  const final = await evaluate();
-  const metrics = Object.fromEntries(
-    metricNames(train.task, train.labels).map((k) => [k, final[k]]),
-  ) as TaskMetrics;
+  // The prediction stage already evaluated the final weights at its last update.
+  const final = stages.at(-1)?.stage === 'prediction' ? stages.at(-1)!.evals.at(-1) : undefined;
+  const finalValues = final ?? (await evaluate());
+  const metrics = reportedMetrics(train, finalValues);
   const res: DistillResult = {
     task: train.task,
     metrics,
-    score: final.score,
+    score: finalValues.score,
     stages,
     teacher: teacherMetrics,
   };

@@ -42,7 +42,7 @@ import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
-import { openCorpus } from '../train/pretrain.js';
+import { openCorpus, type PretrainConfig } from '../train/pretrain.js';
 import { Forward, TrainStep } from '../train/step.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -155,7 +155,8 @@ export function parseGeneralConfig(
   return { config, distilbert };
 }
 
-export interface GeneralDistillOptions {
+/** The corpus, optimiser and checkpoint settings are pre-training's (PretrainConfig); masking is DistilBERT's only. */
+export interface GeneralDistillOptions extends PretrainConfig {
   /** Pre-trained teacher model directory (minnow, or a Hugging Face BERT directory in that layout). */
   teacher: string;
   student: { preset?: string; dir?: string };
@@ -167,27 +168,6 @@ export interface GeneralDistillOptions {
   /** Intermediate-layer mapping (TinyBERT; extra terms for DistilBERT). Prediction keys are ignored. */
   config: DistillConfig;
   distilbert: DistilbertSettings;
-  corpus: string;
-  valid?: string;
-  out: string;
-  tokens: number; // training token budget (corpus pieces)
-  seqLen: number;
-  batchSize: number;
-  accumulation: number;
-  lr: number;
-  warmup: number;
-  decay: 'linear' | 'cosine';
-  weightDecay: number;
-  clipNorm: number;
-  /** DistilBERT's masking (TinyBERT's windows are not masked). */
-  masking: MaskingConfig;
-  seed: number;
-  threads: number;
-  evalEvery: number;
-  validSequences: number;
-  checkpointEvery: number;
-  resume: boolean;
-  cacheDir: string;
 }
 
 export interface GeneralDistillResult {

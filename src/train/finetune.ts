@@ -148,15 +148,9 @@ function headGraph(m: Model, numLabels: number, regression: boolean) {
   };
 }
 
-/** Predictions over encoded examples: logits per example. */
-export async function predictLogits(
-  m: Model,
-  items: Encoded[],
-  numLabels: number,
-  batchSize: number,
-  threads: number,
-): Promise<Float32Array[]> {
-  const fwd = await Forward.create(
+/** The inference graph of a classifier or regressor: `logits` (B, numLabels), no dropout. */
+export function classifierForward(m: Model, numLabels: number, threads: number): Promise<Forward> {
+  return Forward.create(
     (g, w) => ({
       logits: classifier(
         w,
@@ -169,6 +163,22 @@ export async function predictLogits(
     m.store,
     { threads },
   );
+}
+
+/** The task's reported metrics (see metricNames) picked from an evaluation's values. */
+export function reportedMetrics(train: TaskData, values: Record<string, number>): TaskMetrics {
+  return Object.fromEntries(metricNames(train.task, train.labels).map((k) => [k, values[k]])) as TaskMetrics;
+}
+
+/** Predictions over encoded examples: logits per example. */
+export async function predictLogits(
+  m: Model,
+  items: Encoded[],
+  numLabels: number,
+  batchSize: number,
+  threads: number,
+): Promise<Float32Array[]> {
+  const fwd = await classifierForward(m, numLabels, threads);
   const out: Float32Array[] = [];
   // Sort by length so padding is small; restore the order at the end.
   const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length);
@@ -327,9 +337,7 @@ export async function finetune(
   await step.release();
   saveModel(c.out, m);
   const last = result.evals[result.evals.length - 1] ?? {};
-  const metrics = Object.fromEntries(
-    metricNames(train.task, train.labels).map((k) => [k, last[k]]),
-  ) as TaskMetrics;
+  const metrics = reportedMetrics(train, last);
   const res: FinetuneResult = {
     task: train.task,
     metrics,
