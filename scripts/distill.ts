@@ -18,7 +18,7 @@
  * `--report-only` trains nothing and writes the tables from the runs that exist (missing cells shown as -).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, readConfig } from '../src/model/io.js';
@@ -163,15 +163,6 @@ for (const method of train ? methods : []) {
     for (const task of tasks) {
       const out = kdDir(s, method, task);
       if (existsSync(join(out, 'eval_results.json'))) continue;
-      // Same teacher, data, tokenizer and length limit for every student: reuse the teacher's logits.
-      const cache = join('teacher_cache', 'logits.safetensors');
-      const donor = methods
-        .flatMap((m) => students.map((x) => kdDir(x, m, task)))
-        .find((d) => existsSync(join(d, cache)));
-      if (donor && !existsSync(join(out, cache))) {
-        mkdirSync(join(out, 'teacher_cache'), { recursive: true });
-        copyFileSync(join(donor, cache), join(out, cache));
-      }
       minnow([
         'distill',
         '--teacher',
@@ -195,6 +186,9 @@ for (const method of train ? methods : []) {
         '32',
         '--seed',
         seed,
+        // One cache for every student: the logits of a teacher on a task are computed once.
+        '--teacher-cache',
+        join(runs, 'teacher-cache'),
       ]);
     }
   }

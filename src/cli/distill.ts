@@ -40,6 +40,11 @@ const TASK_OPTIONS: Record<string, OptionSpec> = {
     help: 'task, tinybert: epochs of intermediate-layer distillation first (default: 3)',
   },
   'max-length': { type: 'string', value: 'N', help: 'task: maximum tokens per example (default: 128)' },
+  'teacher-cache': {
+    type: 'string',
+    value: 'DIR',
+    help: 'task: cache of the teacher logits, keyed by teacher and data; share it between students (default: OUT/teacher_cache)',
+  },
 };
 
 /** Flags of general (corpus) distillation only, with their defaults (applied in code, so that a flag given in the wrong mode can be told). */
@@ -246,6 +251,7 @@ export async function run(p: Parsed): Promise<void> {
     maxLength: numOr(p, 'max-length', '128', { int: true, min: 3 }),
     seed: num(p, 'seed', { int: true }),
     threads: num(p, 'threads', { int: true, min: 1 }),
+    teacherCache: str(p, 'teacher-cache'),
   });
   if (p.values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {

@@ -5,19 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { preset } from '../model/config.js';
 import { ParamStore } from '../runtime/params.js';
-import { initProjections } from './distill.js';
+import { loadModel, saveModel } from '../model/io.js';
+import { writeSafetensors } from '../runtime/safetensors.js';
+import { encodeAll, readTask } from '../train/finetune.js';
+import { initProjections, teacherCacheKey, teacherLogits } from './distill.js';
 import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
 
 const CLI = join('dist', 'cli', 'main.js');
 const DATA = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-distill-'));
 const teacher = join(tmp, 'teacher');
+const sharedCache = join(tmp, 'teacher-cache');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function minnow(...args: string[]) {
@@ -44,12 +48,18 @@ describe('minnow distill', () => {
       out,
       '--epochs',
       '6',
+      '--teacher-cache',
+      sharedCache,
       ...common,
     );
     assert.equal(r.code, 0, r.err);
     const res = JSON.parse(r.out);
     assert.ok(res.metrics.accuracy >= 0.9, `student accuracy ${res.metrics.accuracy}`);
-    assert.ok(existsSync(join(out, 'teacher_cache', 'logits.safetensors')));
+    assert.match(r.err, /computing teacher logits/);
+    assert.equal(
+      readdirSync(sharedCache).filter((f) => /^logits-[0-9a-f]{16}\.safetensors$/.test(f)).length,
+      1,
+    );
     const log = readFileSync(join(out, 'prediction', 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -74,10 +84,15 @@ describe('minnow distill', () => {
       '4',
       '--intermediate-epochs',
       '2',
+      '--teacher-cache',
+      sharedCache,
       ...common,
     );
     assert.equal(r.code, 0, r.err);
     assert.ok(JSON.parse(r.out).metrics.accuracy >= 0.9);
+    // Same teacher, data and tokenizer as the Hinton student: its cached logits are reused.
+    assert.match(r.err, /teacher logits from .*logits-/);
+    assert.doesNotMatch(r.err, /computing teacher logits/);
     const inter = readFileSync(join(out, 'intermediate', 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -93,6 +108,40 @@ describe('minnow distill', () => {
       assert.ok(k in inter, k);
     const info = JSON.parse(minnow('info', out, '--json').out);
     assert.equal(info.embedding_type, 'hash');
+  });
+
+  test('teacher logits cache: reused for the same teacher and data, never for another', async () => {
+    const m = loadModel(teacher);
+    const items = encodeAll(m.tokenizer, readTask({ task: 'sst2', data: DATA }, 'train').examples, 128);
+    const dir = join(tmp, 'key-cache');
+    const first = await teacherLogits(m, teacher, items, 2, dir, 1);
+    assert.equal(first.reused, false);
+    const again = await teacherLogits(m, teacher, items, 2, dir, 1);
+    assert.equal(again.reused, true);
+    assert.deepEqual(again.logits, first.logits);
+    // Other data (one example fewer) or a shorter length limit: another key and file.
+    const fewer = await teacherLogits(m, teacher, items.slice(1), 2, dir, 1);
+    assert.equal(fewer.reused, false);
+    assert.notEqual(fewer.file, first.file);
+    assert.deepEqual(fewer.logits, first.logits.subarray(2));
+    const short = encodeAll(m.tokenizer, readTask({ task: 'sst2', data: DATA }, 'train').examples, 5);
+    assert.notEqual(teacherCacheKey(teacher, short, 2), teacherCacheKey(teacher, items, 2));
+    // A re-trained teacher (one weight changed) gets a new key.
+    const other = join(tmp, 'teacher-edited');
+    cpSync(teacher, other, { recursive: true });
+    const edited = loadModel(other);
+    edited.store.params.find((p) => !p.derived)!.data[0] += 1e-3;
+    saveModel(other, edited);
+    assert.notEqual(teacherCacheKey(other, items, 2), teacherCacheKey(teacher, items, 2));
+    // A file under the right name whose recorded key differs is recomputed, not trusted.
+    writeSafetensors(
+      first.file,
+      { logits: { dtype: 'F32', shape: [items.length, 2], data: first.logits.map(() => 7) } },
+      { key: 'x' },
+    );
+    const redo = await teacherLogits(m, teacher, items, 2, dir, 1);
+    assert.equal(redo.reused, false);
+    assert.deepEqual(redo.logits, first.logits);
   });
 
   test('clear errors before training: missing teacher, config typo, impossible mapping', () => {

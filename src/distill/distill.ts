@@ -7,11 +7,12 @@
  *   projections, attention scores) with the mapping given as data (mapping.ts); stage 2 distils the
  *   prediction layer. Shapes are checked before the first step.
  *
- * Teacher logits are computed once, cached on disk (teacher_cache/logits.safetensors) and reused by every
- * epoch and stage. Intermediate teacher states are recomputed per batch: caching them would take
+ * Teacher logits are computed once, cached on disk (OUT/teacher_cache or --teacher-cache, keyed by teacher
+ * and data) and reused by every epoch, stage and student. Intermediate teacher states are recomputed per batch: caching them would take
  * examples x tokens x width x layers floats (gigabytes for SST-2), more than the teacher forward costs.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
@@ -40,6 +41,7 @@ import { type Batch, runTraining } from '../train/loop.js';
 import {
   type DataSource,
   encodeAll,
+  type Encoded,
   epochBatches,
   evaluateOn,
   reportedMetrics,
@@ -79,6 +81,8 @@ export interface DistillOptions {
   maxLength: number;
   seed: number;
   threads: number;
+  /** Where the teacher's logits are cached (default OUT/teacher_cache); students of one teacher can share it. */
+  teacherCache?: string;
 }
 
 export interface DistillResult {
@@ -229,28 +233,63 @@ function studentGraph(
   };
 }
 
-/** Teacher logits for every training example, computed once and cached in `dir`. */
-async function teacherLogits(
+/**
+ * The cache key of a teacher's logits: sha256 over the teacher's config.json and model.safetensors bytes,
+ * the label count and every encoded example (ids and token types). Two students distilled from the same
+ * teacher on the same data share it; a re-trained teacher, edited data or another tokenizer or length
+ * limit changes it, so stale logits are never reused.
+ */
+export function teacherCacheKey(teacherDir: string, items: Encoded[], numLabels: number): string {
+  const h = createHash('sha256');
+  h.update(`minnow-teacher-logits/1 labels=${numLabels} examples=${items.length}\n`);
+  for (const f of ['config.json', 'model.safetensors']) {
+    const path = join(teacherDir, f);
+    if (existsSync(path)) h.update(readFileSync(path));
+    h.update(`\n${f}\n`);
+  }
+  for (const x of items) {
+    h.update(new Uint8Array(Int32Array.from([x.ids.length]).buffer));
+    h.update(new Uint8Array(x.ids.buffer, x.ids.byteOffset, x.ids.byteLength));
+    h.update(new Uint8Array(x.types.buffer, x.types.byteOffset, x.types.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Teacher logits for every training example, computed once and cached in `dir` as
+ * logits-KEY.safetensors (KEY: teacherCacheKey, also stored in the file's metadata and checked on read).
+ */
+export async function teacherLogits(
   t: Model,
-  items: ReturnType<typeof encodeAll>,
+  teacherDir: string,
+  items: Encoded[],
   numLabels: number,
   dir: string,
   threads: number,
-): Promise<Float32Array> {
-  const file = join(dir, 'logits.safetensors');
+): Promise<{ logits: Float32Array; file: string; reused: boolean }> {
+  const key = teacherCacheKey(teacherDir, items, numLabels);
+  const file = join(dir, `logits-${key.slice(0, 16)}.safetensors`);
   if (existsSync(file)) {
-    const cached = readSafetensors(file).tensors.get('logits');
-    if (cached && cached.shape[0] === items.length && cached.shape[1] === numLabels)
-      return cached.data as Float32Array;
-    info(`${file}: cache does not match this data; recomputing`);
+    const f = readSafetensors(file);
+    const cached = f.tensors.get('logits');
+    if (
+      f.metadata.key === key &&
+      cached &&
+      cached.shape[0] === items.length &&
+      cached.shape[1] === numLabels
+    ) {
+      info(`distill: teacher logits from ${file}`);
+      return { logits: cached.data as Float32Array, file, reused: true };
+    }
+    info(`${file}: cache does not match this teacher and data; recomputing`);
   }
   info(`distill: computing teacher logits for ${items.length} examples (cached in ${file})`);
   const rows = await predictLogits(t, items, numLabels, 128, threads);
   const all = new Float32Array(items.length * numLabels);
   rows.forEach((r, i) => all.set(r, i * numLabels));
   ensureDir(dir);
-  writeSafetensors(file, { logits: { dtype: 'F32', shape: [items.length, numLabels], data: all } });
-  return all;
+  writeSafetensors(file, { logits: { dtype: 'F32', shape: [items.length, numLabels], data: all } }, { key });
+  return { logits: all, file, reused: false };
 }
 
 /**
@@ -306,7 +345,14 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const devItems = encodeAll(student.tokenizer, devData.examples, maxLength);
   ensureDir(o_.out);
   writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
-  const cached = await teacherLogits(teacher, items, numLabels, join(o_.out, 'teacher_cache'), o_.threads);
+  const { logits: cached } = await teacherLogits(
+    teacher,
+    o_.teacher,
+    items,
+    numLabels,
+    o_.teacherCache ?? join(o_.out, 'teacher_cache'),
+    o_.threads,
+  );
   const teacherMetrics = await evaluateOn(teacher, train, devItems, numLabels, o_.threads);
   info(`distill: teacher dev score ${teacherMetrics.score.toFixed(2)}`);
   const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
