@@ -1,0 +1,53 @@
+/**
+ * Context for masked-LM losses: the unigram baseline of the pre-training corpus. A model that ignores the
+ * context can do no better than predict every masked piece from the training set's piece frequencies, so
+ * its validation MLM loss is the cross-entropy of the validation pieces under those frequencies, and its
+ * accuracy the validation frequency of the most common training piece. Masked positions are drawn
+ * uniformly from the non-special pieces, so these are the baselines for `valid_mlm_loss` / `_accuracy`.
+ *
+ *   npx tsx scripts/corpus-stats.ts [--shared ../shared] [--cache-dir runs/eelbert2/cache]
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { corpusTokens, ID_MASK } from '../src/data/corpus.js';
+import { BertTokenizer } from '../src/text/wordpiece.js';
+import { assetPath } from '../src/util/assets.js';
+
+const { values } = parseArgs({
+  options: {
+    shared: { type: 'string', default: '../shared' },
+    'cache-dir': { type: 'string', default: '.minnow-cache' },
+  },
+});
+const dir = join(resolve(values.shared!), 'data', 'corpus');
+const tok = BertTokenizer.fromFile(assetPath('bert-base-uncased-vocab.txt'));
+
+function counts(tokens: Uint16Array): Float64Array {
+  const c = new Float64Array(tok.vocabSize);
+  for (const t of tokens) c[t & ID_MASK]++;
+  return c;
+}
+
+const train = await corpusTokens(join(dir, 'gutenberg_train.txt'), tok, values['cache-dir']!);
+const valid = await corpusTokens(join(dir, 'gutenberg_valid.txt'), tok, values['cache-dir']!);
+const ct = counts(train.tokens);
+const cv = counts(valid.tokens);
+// Add-one smoothing, so that pieces unseen in training have a finite cost.
+const total = train.count + tok.vocabSize;
+let entropy = 0;
+let cross = 0;
+let top = 0;
+for (let i = 0; i < tok.vocabSize; i++) {
+  if (ct[i] > 0) entropy -= (ct[i] / train.count) * Math.log(ct[i] / train.count);
+  if (cv[i] > 0) cross -= (cv[i] / valid.count) * Math.log((ct[i] + 1) / total);
+  if (ct[i] > ct[top]) top = i;
+}
+const result = {
+  train_pieces: train.count,
+  valid_pieces: valid.count,
+  train_unigram_entropy_nats: entropy,
+  valid_unigram_cross_entropy_nats: cross,
+  most_common_piece: tok.vocabulary[top],
+  valid_unigram_accuracy: cv[top] / valid.count,
+};
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
