@@ -48,6 +48,13 @@ export async function run(p: Parsed): Promise<void> {
     `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)` : 'lookup table'}`,
     `  parameters     ${params.toLocaleString()} stored`,
     `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
+    ...(c.minnow_pretraining ?? []).map(
+      (r) =>
+        `  pre-trained    ${r.tokens.toLocaleString('en-US')} tokens of ${r.corpus} (${r.updates.toLocaleString('en-US')} updates of ${r.batch_size} x ${r.seq_len}, lr ${r.lr})` +
+        (r.valid_mlm_loss !== undefined
+          ? `: valid MLM loss ${r.valid_mlm_loss.toFixed(2)}, accuracy ${(100 * (r.valid_mlm_accuracy ?? 0)).toFixed(1)}%`
+          : ''),
+    ),
     `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

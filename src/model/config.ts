@@ -33,6 +33,21 @@ export interface BertConfig {
   minnow_preset?: string;
   /** minnow: a vocabulary shipped in assets/ used when the directory has no vocab.txt. */
   minnow_vocab?: string;
+  /** minnow: what pre-trained this model, one entry per `minnow pretrain` run (oldest first). */
+  minnow_pretraining?: PretrainingRecord[];
+}
+
+/** One masked-LM pre-training run, as recorded in config.json (carried on into fine-tuned models). */
+export interface PretrainingRecord {
+  corpus: string; // file name of the training text
+  tokens: number; // token budget of the run
+  updates: number;
+  batch_size: number;
+  seq_len: number;
+  lr: number;
+  valid_mlm_loss?: number; // last validation, when --valid was given
+  valid_mlm_accuracy?: number;
+  date: string; // ISO time the run ended
 }
 
 export const BASE: Omit<

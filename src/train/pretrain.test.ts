@@ -1,5 +1,6 @@
 /** Masked-LM pre-training end to end on a small text: it learns, and a resumed run is bit-exact. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,30 @@ describe('pretrain', () => {
     const last = r.evals[r.evals.length - 1];
     assert.ok(last.valid_mlm_loss < 8, `valid loss ${last.valid_mlm_loss} (chance: ln 30522 = 10.3)`);
     assert.ok(last.valid_mlm_accuracy > 0.15, `valid accuracy ${last.valid_mlm_accuracy}`);
+    // The model records how it was pre-trained, and `minnow info` shows it.
+    const cfg = JSON.parse(readFileSync(join(tmp, 'a', 'config.json'), 'utf8'));
+    assert.equal(cfg.minnow_pretraining.length, 1);
+    assert.deepEqual(
+      { ...cfg.minnow_pretraining[0], date: undefined },
+      {
+        corpus: 'corpus.txt',
+        tokens: 40 * 16 * 30,
+        updates: r.updates,
+        batch_size: 16,
+        seq_len: 32,
+        lr: 3e-3,
+        valid_mlm_loss: last.valid_mlm_loss,
+        valid_mlm_accuracy: last.valid_mlm_accuracy,
+        date: undefined,
+      },
+    );
+    const info = spawnSync(process.execPath, [join('dist', 'cli', 'main.js'), 'info', join(tmp, 'a')], {
+      encoding: 'utf8',
+    });
+    assert.match(
+      info.stdout,
+      /pre-trained +19,200 tokens of corpus\.txt \(\d+ updates of 16 x 32, lr 0\.003\): valid MLM loss \d/,
+    );
   });
 
   test('an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)', async () => {

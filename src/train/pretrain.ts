@@ -4,7 +4,7 @@
  * validation loss and accuracy, periodic atomic checkpoints, bit-exact resume.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { corpusTokens, SequenceSampler } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
@@ -167,6 +167,20 @@ export async function pretrain(
     resume: c.resume,
   });
   await step.release();
+  const last = result.evals[result.evals.length - 1];
+  model.config.minnow_pretraining = [
+    ...(model.config.minnow_pretraining ?? []),
+    {
+      corpus: basename(c.corpus),
+      tokens: c.tokens,
+      updates,
+      batch_size: c.batchSize,
+      seq_len: c.seqLen,
+      lr: c.lr,
+      ...(last ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy } : {}),
+      date: new Date().toISOString(),
+    },
+  ];
   saveModel(c.out, model);
   info(`pretrain: model written to ${c.out}`);
   return { tokensPerSecond: result.tokensPerSecond, evals: result.evals, updates };
