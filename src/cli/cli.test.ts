@@ -43,6 +43,15 @@ describe('minnow CLI', () => {
       /unknown GLUE task "sst3" \(valid: .*sst2/,
     );
     failsWith(minnow('eval', '--model', tmp, '--task', 'sst2', '--data', 'x'), /config\.json: missing/);
+    const pt = ['pretrain', '--corpus', 'x.txt', '--out', tmp];
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--decoder-bias', 'ones'),
+      /--decoder-bias: expected zeros or unigram, got "ones"/,
+    );
+    failsWith(
+      minnow(...pt, '--model', 'models/uno-eelbert', '--decoder-bias', 'unigram'),
+      /--decoder-bias unigram initialises a new model: use it with --preset/,
+    );
     failsWith(
       minnow('finetune', '--preset', 'no-such', '--task', 'sst2', '--data', 'x', '--out', tmp),
       /unknown preset "no-such"/,

@@ -70,6 +70,12 @@ export const spec: CommandSpec = {
       help: 'token caches of the corpora',
       default: '.minnow-cache',
     },
+    'decoder-bias': {
+      type: 'string',
+      value: 'KIND',
+      help: 'initial MLM output bias of a new model: zeros (BERT) or unigram (log piece frequencies of the corpus)',
+      default: 'zeros',
+    },
     seed: { type: 'string', value: 'N', help: 'random seed', default: '0' },
     threads: { type: 'string', value: 'N', help: 'onnxruntime threads', default: '2' },
   },
@@ -87,6 +93,11 @@ export async function run(p: Parsed): Promise<void> {
   const decay = str(p, 'decay');
   if (decay !== 'linear' && decay !== 'cosine')
     throw new UserError(`--decay: expected linear or cosine, got "${decay}"`);
+  const decoderBias = str(p, 'decoder-bias');
+  if (decoderBias !== 'zeros' && decoderBias !== 'unigram')
+    throw new UserError(`--decoder-bias: expected zeros or unigram, got "${decoderBias}"`);
+  if (decoderBias === 'unigram' && modelDir)
+    throw new UserError('--decoder-bias unigram initialises a new model: use it with --preset, not --model');
   const seed = num(p, 'seed', { int: true });
   const resume = !!p.values.resume;
   // On resume the model is rebuilt the same way and the checkpoint overwrites it.
@@ -124,6 +135,7 @@ export async function run(p: Parsed): Promise<void> {
     checkpointEvery: num(p, 'checkpoint-every', { int: true, min: 0 }),
     resume,
     cacheDir: str(p, 'cache-dir') ?? join(out, 'cache'),
+    decoderBias,
   };
   const r = await pretrain(model, cfg);
   process.stdout.write(

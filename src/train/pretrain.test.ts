@@ -9,7 +9,7 @@ import { type BertConfig, preset } from '../model/config.js';
 import { createModel } from '../model/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
-import { type PretrainConfig, pretrain } from './pretrain.js';
+import { type PretrainConfig, pretrain, unigramLogPrior } from './pretrain.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-pt-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -94,6 +94,31 @@ describe('pretrain', () => {
       info.stdout,
       /pre-trained +19,200 tokens of corpus\.txt \(\d+ updates of 16 x 32, lr 0\.003\): valid MLM loss \d/,
     );
+  });
+
+  test('--decoder-bias unigram: the untrained model already predicts piece frequencies', async () => {
+    const pieces = Uint16Array.from([5, 5, 5, 7 | 0x8000, 9]); // the word-start bit is ignored
+    const prior = unigramLogPrior(pieces, 10);
+    assert.ok(Math.abs(prior[5] - Math.log(4 / 15)) < 1e-6);
+    assert.ok(Math.abs(prior[7] - Math.log(2 / 15)) < 1e-6);
+    assert.ok(Math.abs(prior[0] - Math.log(1 / 15)) < 1e-6);
+    // One update at lr 0: the validation loss is the initial model's. Zero bias: about ln 30522 = 10.3
+    // (uniform); unigram bias: far lower, though add-one smoothing still gives most of the mass to the
+    // 30,000 pieces this 20-word, 12k-piece corpus never uses.
+    const first = async (decoderBias: 'zeros' | 'unigram') => {
+      const m = createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), {
+        mlm: true,
+      });
+      const r = await pretrain(
+        m,
+        config(join(tmp, `bias-${decoderBias}`), { tokens: 1, lr: 0, decoderBias }),
+      );
+      return r.evals[r.evals.length - 1].valid_mlm_loss;
+    };
+    const zeros = await first('zeros');
+    const unigram = await first('unigram');
+    assert.ok(zeros > 9.5, `zero bias: ${zeros}`);
+    assert.ok(unigram < zeros - 3, `unigram bias: ${unigram}, zero bias: ${zeros}`);
   });
 
   test('an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)', async () => {

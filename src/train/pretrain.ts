@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import { corpusTokens, SequenceSampler } from '../data/corpus.js';
+import { corpusTokens, ID_MASK, SequenceSampler } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
@@ -43,6 +43,23 @@ export interface PretrainConfig {
   checkpointEvery: number; // updates between checkpoints
   resume: boolean;
   cacheDir: string; // where corpus token caches live
+  /**
+   * Initial MLM output bias: 'zeros' (BERT) or 'unigram', the log of the corpus' add-one-smoothed piece
+   * frequencies (unigramLogPrior), so that the untrained model already predicts word frequencies. For hash
+   * models the decoder table is frozen and the bias must learn those frequencies alone, which takes Adam
+   * about (log-frequency range) / lr updates.
+   */
+  decoderBias?: 'zeros' | 'unigram';
+}
+
+/** log((count + 1) / (N + V)) of each vocabulary id over corpus pieces (ids in the low 15 bits). */
+export function unigramLogPrior(tokens: Uint16Array, vocabSize: number): Float32Array {
+  const counts = new Float64Array(vocabSize);
+  for (const t of tokens) counts[t & ID_MASK]++;
+  const out = new Float32Array(vocabSize);
+  const denom = tokens.length + vocabSize;
+  for (let i = 0; i < vocabSize; i++) out[i] = Math.log((counts[i] + 1) / denom);
+  return out;
 }
 
 function mlmGraph(cfg: BertConfig) {
@@ -72,7 +89,7 @@ export async function openCorpus(
     'corpus' | 'cacheDir' | 'seqLen' | 'seed' | 'tokens' | 'batchSize' | 'accumulation'
   >,
   tok: BertTokenizer,
-): Promise<{ sampler: SequenceSampler; micro: number; updates: number }> {
+): Promise<{ sampler: SequenceSampler; micro: number; updates: number; tokens: Uint16Array }> {
   info(`${label}: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
   const train = await corpusTokens(c.corpus, tok, c.cacheDir);
   const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
@@ -82,7 +99,7 @@ export async function openCorpus(
     `${label}: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
       `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
   );
-  return { sampler, micro, updates };
+  return { sampler, micro, updates, tokens: train.tokens };
 }
 
 /** Validation: MLM loss (mean over masked positions) and accuracy over fixed, deterministically masked windows. */
@@ -131,7 +148,10 @@ export async function pretrain(
     );
   }
   const tok = model.tokenizer;
-  const { sampler, micro, updates } = await openCorpus('pretrain', c, tok);
+  const { sampler, micro, updates, tokens: corpusPieces } = await openCorpus('pretrain', c, tok);
+  // Before the session and the optimiser see the parameters; a resumed run's checkpoint overwrites it.
+  if (c.decoderBias === 'unigram')
+    model.store.get('cls.predictions.bias').data.set(unigramLogPrior(corpusPieces, tok.vocabSize));
   let evaluate: (() => Promise<Record<string, number>>) | undefined;
   if (c.valid) {
     const valid = await corpusTokens(c.valid, tok, c.cacheDir);
