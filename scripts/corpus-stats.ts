@@ -9,7 +9,8 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { corpusTokens, ID_MASK } from '../src/data/corpus.js';
+import { corpusTokens } from '../src/data/corpus.js';
+import { pieceCounts, unigramLogPrior } from '../src/train/pretrain.js';
 import { BertTokenizer } from '../src/text/wordpiece.js';
 import { assetPath } from '../src/util/assets.js';
 
@@ -22,24 +23,18 @@ const { values } = parseArgs({
 const dir = join(resolve(values.shared!), 'data', 'corpus');
 const tok = BertTokenizer.fromFile(assetPath('bert-base-uncased-vocab.txt'));
 
-function counts(tokens: Uint16Array): Float64Array {
-  const c = new Float64Array(tok.vocabSize);
-  for (const t of tokens) c[t & ID_MASK]++;
-  return c;
-}
-
 const train = await corpusTokens(join(dir, 'gutenberg_train.txt'), tok, values['cache-dir']!);
 const valid = await corpusTokens(join(dir, 'gutenberg_valid.txt'), tok, values['cache-dir']!);
-const ct = counts(train.tokens);
-const cv = counts(valid.tokens);
-// Add-one smoothing, so that pieces unseen in training have a finite cost.
-const total = train.count + tok.vocabSize;
+const ct = pieceCounts(train.tokens, tok.vocabSize);
+const cv = pieceCounts(valid.tokens, tok.vocabSize);
+// Add-one smoothed (unseen pieces get a finite cost): the prior --decoder-bias unigram starts from.
+const prior = unigramLogPrior(train.tokens, tok.vocabSize);
 let entropy = 0;
 let cross = 0;
 let top = 0;
 for (let i = 0; i < tok.vocabSize; i++) {
   if (ct[i] > 0) entropy -= (ct[i] / train.count) * Math.log(ct[i] / train.count);
-  if (cv[i] > 0) cross -= (cv[i] / valid.count) * Math.log((ct[i] + 1) / total);
+  if (cv[i] > 0) cross -= (cv[i] / valid.count) * prior[i];
   if (ct[i] > ct[top]) top = i;
 }
 const result = {

@@ -7,20 +7,9 @@
  *   npx tsx scripts/ship-models.ts runs/eelbert2/eelbert-tiny-pretrained:models/eelbert-tiny ...
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { loadModel, modelBytes, saveModel } from '../src/model/io.js';
-
-interface RunConfig {
-  corpus: string;
-  tokens: number;
-  batchSize: number;
-  seqLen: number;
-  lr: number;
-}
-interface RunResult {
-  updates: number;
-  evals: { valid_mlm_loss?: number; valid_mlm_accuracy?: number }[];
-}
+import { type PretrainConfig, pretrainingRecord } from '../src/train/pretrain.js';
 
 for (const arg of process.argv.slice(2)) {
   const [from, to] = arg.split(':');
@@ -28,21 +17,12 @@ for (const arg of process.argv.slice(2)) {
   const cfgPath = join(from, 'pretrain_config.json');
   const resPath = join(from, 'pretrain_result.json');
   if (!m.config.minnow_pretraining && existsSync(cfgPath) && existsSync(resPath)) {
-    const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig;
-    const r = JSON.parse(readFileSync(resPath, 'utf8')) as RunResult;
-    const last = r.evals[r.evals.length - 1];
-    m.config.minnow_pretraining = [
-      {
-        corpus: basename(c.corpus),
-        tokens: c.tokens,
-        updates: r.updates,
-        batch_size: c.batchSize,
-        seq_len: c.seqLen,
-        lr: c.lr,
-        ...(last ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy } : {}),
-        date: statSync(resPath).mtime.toISOString(),
-      },
-    ];
+    const r = JSON.parse(readFileSync(resPath, 'utf8')) as {
+      updates: number;
+      evals: Record<string, number>[];
+    };
+    const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as PretrainConfig;
+    m.config.minnow_pretraining = [pretrainingRecord(c, r.updates, r.evals, statSync(resPath).mtime)];
   }
   saveModel(to, m, { shippedVocab: 'bert-base-uncased', mlmHead: false });
   const b = modelBytes(to);

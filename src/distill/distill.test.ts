@@ -111,35 +111,38 @@ describe('minnow distill', () => {
   });
 
   test('teacher logits cache: reused for the same teacher and data, never for another', async () => {
-    const m = loadModel(teacher);
+    const m = loadModel(teacher, { numLabels: 2 }); // as distill() loads it
     const items = encodeAll(m.tokenizer, readTask({ task: 'sst2', data: DATA }, 'train').examples, 128);
     const dir = join(tmp, 'key-cache');
-    const first = await teacherLogits(m, teacher, items, 2, dir, 1);
+    const first = await teacherLogits(m, items, 2, dir, 1);
     assert.equal(first.reused, false);
-    const again = await teacherLogits(m, teacher, items, 2, dir, 1);
+    const again = await teacherLogits(m, items, 2, dir, 1);
     assert.equal(again.reused, true);
     assert.deepEqual(again.logits, first.logits);
     // Other data (one example fewer) or a shorter length limit: another key and file.
-    const fewer = await teacherLogits(m, teacher, items.slice(1), 2, dir, 1);
+    const fewer = await teacherLogits(m, items.slice(1), 2, dir, 1);
     assert.equal(fewer.reused, false);
     assert.notEqual(fewer.file, first.file);
     assert.deepEqual(fewer.logits, first.logits.subarray(2));
     const short = encodeAll(m.tokenizer, readTask({ task: 'sst2', data: DATA }, 'train').examples, 5);
-    assert.notEqual(teacherCacheKey(teacher, short, 2), teacherCacheKey(teacher, items, 2));
+    assert.notEqual(teacherCacheKey(m, short, 2), teacherCacheKey(m, items, 2));
     // A re-trained teacher (one weight changed) gets a new key.
     const other = join(tmp, 'teacher-edited');
     cpSync(teacher, other, { recursive: true });
-    const edited = loadModel(other);
+    const edited = loadModel(other, { numLabels: 2 });
     edited.store.params.find((p) => !p.derived)!.data[0] += 1e-3;
     saveModel(other, edited);
-    assert.notEqual(teacherCacheKey(other, items, 2), teacherCacheKey(teacher, items, 2));
+    assert.notEqual(
+      teacherCacheKey(loadModel(other, { numLabels: 2 }), items, 2),
+      teacherCacheKey(m, items, 2),
+    );
     // A file under the right name whose recorded key differs is recomputed, not trusted.
     writeSafetensors(
       first.file,
       { logits: { dtype: 'F32', shape: [items.length, 2], data: first.logits.map(() => 7) } },
       { key: 'x' },
     );
-    const redo = await teacherLogits(m, teacher, items, 2, dir, 1);
+    const redo = await teacherLogits(m, items, 2, dir, 1);
     assert.equal(redo.reused, false);
     assert.deepEqual(redo.logits, first.logits);
   });

@@ -12,7 +12,7 @@
  * examples x tokens x width x layers floats (gigabytes for SST-2), more than the teacher forward costs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
@@ -234,18 +234,19 @@ function studentGraph(
 }
 
 /**
- * The cache key of a teacher's logits: sha256 over the teacher's config.json and model.safetensors bytes,
- * the label count and every encoded example (ids and token types). Two students distilled from the same
- * teacher on the same data share it; a re-trained teacher, edited data or another tokenizer or length
- * limit changes it, so stale logits are never reused.
+ * The cache key of a teacher's logits: sha256 over the loaded teacher (config and every stored parameter, by
+ * name), the label count and every encoded example (ids and token types). Two students distilled from the
+ * same teacher on the same data share it; a re-trained teacher, edited data or another tokenizer or length
+ * limit changes it, so stale logits are never reused. The weights are hashed from memory: no second read.
  */
-export function teacherCacheKey(teacherDir: string, items: Encoded[], numLabels: number): string {
+export function teacherCacheKey(t: Model, items: Encoded[], numLabels: number): string {
   const h = createHash('sha256');
-  h.update(`minnow-teacher-logits/1 labels=${numLabels} examples=${items.length}\n`);
-  for (const f of ['config.json', 'model.safetensors']) {
-    const path = join(teacherDir, f);
-    if (existsSync(path)) h.update(readFileSync(path));
-    h.update(`\n${f}\n`);
+  h.update(`minnow-teacher-logits/2 labels=${numLabels} examples=${items.length}\n`);
+  h.update(`${JSON.stringify(t.config)}\n`);
+  for (const p of t.store.params) {
+    if (p.derived) continue;
+    h.update(`${p.name} ${p.shape.join('x')}\n`);
+    h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
   }
   for (const x of items) {
     h.update(new Uint8Array(Int32Array.from([x.ids.length]).buffer));
@@ -261,13 +262,12 @@ export function teacherCacheKey(teacherDir: string, items: Encoded[], numLabels:
  */
 export async function teacherLogits(
   t: Model,
-  teacherDir: string,
   items: Encoded[],
   numLabels: number,
   dir: string,
   threads: number,
 ): Promise<{ logits: Float32Array; file: string; reused: boolean }> {
-  const key = teacherCacheKey(teacherDir, items, numLabels);
+  const key = teacherCacheKey(t, items, numLabels);
   const file = join(dir, `logits-${key.slice(0, 16)}.safetensors`);
   if (existsSync(file)) {
     const f = readSafetensors(file);
@@ -347,7 +347,6 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
   const { logits: cached } = await teacherLogits(
     teacher,
-    o_.teacher,
     items,
     numLabels,
     o_.teacherCache ?? join(o_.out, 'teacher_cache'),

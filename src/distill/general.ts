@@ -155,8 +155,11 @@ export function parseGeneralConfig(
   return { config, distilbert };
 }
 
-/** The corpus, optimiser and checkpoint settings are pre-training's (PretrainConfig); masking is DistilBERT's only. */
-export interface GeneralDistillOptions extends PretrainConfig {
+/**
+ * The corpus, optimiser and checkpoint settings are pre-training's (PretrainConfig); masking is DistilBERT's
+ * only. --decoder-bias is a pre-training option only.
+ */
+export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias'> {
   /** Pre-trained teacher model directory (minnow, or a Hugging Face BERT directory in that layout). */
   teacher: string;
   student: { preset?: string; dir?: string };

@@ -11,7 +11,7 @@ import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { bertInputs, Dropout, encoder, mlmHead, type Weights } from '../model/bert.js';
-import type { BertConfig } from '../model/config.js';
+import type { BertConfig, PretrainingRecord } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { writeFileAtomic, ensureDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -52,10 +52,16 @@ export interface PretrainConfig {
   decoderBias?: 'zeros' | 'unigram';
 }
 
-/** log((count + 1) / (N + V)) of each vocabulary id over corpus pieces (ids in the low 15 bits). */
-export function unigramLogPrior(tokens: Uint16Array, vocabSize: number): Float32Array {
+/** How often each vocabulary id occurs among corpus pieces (ids in the low 15 bits). */
+export function pieceCounts(tokens: Uint16Array, vocabSize: number): Float64Array {
   const counts = new Float64Array(vocabSize);
   for (const t of tokens) counts[t & ID_MASK]++;
+  return counts;
+}
+
+/** log((count + 1) / (N + V)) of each vocabulary id over corpus pieces. */
+export function unigramLogPrior(tokens: Uint16Array, vocabSize: number): Float32Array {
+  const counts = pieceCounts(tokens, vocabSize);
   const out = new Float32Array(vocabSize);
   const denom = tokens.length + vocabSize;
   for (let i = 0; i < vocabSize; i++) out[i] = Math.log((counts[i] + 1) / denom);
@@ -187,23 +193,33 @@ export async function pretrain(
     resume: c.resume,
   });
   await step.release();
-  const last = result.evals[result.evals.length - 1];
   model.config.minnow_pretraining = [
     ...(model.config.minnow_pretraining ?? []),
-    {
-      corpus: basename(c.corpus),
-      tokens: c.tokens,
-      updates,
-      batch_size: c.batchSize,
-      seq_len: c.seqLen,
-      lr: c.lr,
-      ...(last ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy } : {}),
-      date: new Date().toISOString(),
-    },
+    pretrainingRecord(c, updates, result.evals, new Date()),
   ];
   saveModel(c.out, model);
   info(`pretrain: model written to ${c.out}`);
   return { tokensPerSecond: result.tokensPerSecond, evals: result.evals, updates };
+}
+
+/** The config.json record of a finished run (also rebuilt from a run's files by scripts/ship-models.ts). */
+export function pretrainingRecord(
+  c: Pick<PretrainConfig, 'corpus' | 'tokens' | 'batchSize' | 'seqLen' | 'lr'>,
+  updates: number,
+  evals: Partial<Record<string, number>>[],
+  ended: Date,
+): PretrainingRecord {
+  const last = evals[evals.length - 1];
+  return {
+    corpus: basename(c.corpus),
+    tokens: c.tokens,
+    updates,
+    batch_size: c.batchSize,
+    seq_len: c.seqLen,
+    lr: c.lr,
+    ...(last ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy } : {}),
+    date: ended.toISOString(),
+  };
 }
 
 /** A new model from a preset, or an existing model directory to continue pre-training. */
