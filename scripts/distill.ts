@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, readConfig } from '../src/model/io.js';
 import { classifierForward, encodeAll, padBatch, readTask } from '../src/train/finetune.js';
-import type { Forward } from '../src/train/step.js';
+import type { Forward } from '../src/runtime/forward.js';
 import { GLUE_DIR, mean, median, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
 const { values } = parseArgs({

@@ -12,13 +12,14 @@ import { after, before, describe, test } from 'node:test';
 import { augment } from '../cli/augment.js';
 import type { Example } from '../data/tabular.js';
 import * as o from '../graph/ops.js';
-import { bertInputs, Dropout, encoder, mlmHead } from '../model/bert.js';
+import { bertInputs, encoder, mlmHead } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
 import { type BertConfig, preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { readTask } from '../train/finetune.js';
-import { Forward } from '../train/step.js';
+import { Forward } from '../runtime/forward.js';
 import { Rng } from '../util/rng.js';
 import {
   type AugmentOptions,

@@ -36,10 +36,11 @@
 import type { Example } from '../data/tabular.js';
 import type { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
-import { bertInputs, Dropout, encoder, mlmHead } from '../model/bert.js';
+import { bertInputs, encoder, mlmHead } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
 import type { Model } from '../model/io.js';
 import { type BertTokenizer, isCjkCodePoint, isPunctuation, truncateLengths } from '../text/wordpiece.js';
-import { Forward } from '../train/step.js';
+import { Forward } from '../runtime/forward.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 

@@ -17,15 +17,9 @@ import { join } from 'node:path';
 import type { Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { mse } from '../graph/losses.js';
-import {
-  type BertInputs,
-  bertInputs,
-  classifier,
-  Dropout,
-  encoder,
-  type EncoderOutput,
-  type Weights,
-} from '../model/bert.js';
+import { type BertInputs, bertInputs, classifier, encoder, type EncoderOutput } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
+import { type Weights } from '../runtime/weights.js';
 import type { BertConfig } from '../model/config.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
@@ -50,7 +44,8 @@ import {
   readTask,
 } from '../train/finetune.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
-import { Forward, TrainStep } from '../train/step.js';
+import { TrainStep } from '../train/step.js';
+import { Forward } from '../runtime/forward.js';
 import { initFromTeacher } from './init.js';
 import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
 import {

@@ -1,7 +1,7 @@
 /** Every distillation loss against finite differences (float64) and against values computed by hand. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CheckInput, gradCheck } from '../graph/gradcheck.js';
+import { type CheckInput, gradCheck } from '../runtime/gradcheck.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Session } from '../runtime/session.js';
 import { klDivWithTemperature, linearCrossEntropy } from '../graph/losses.js';

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
 import { DIFFERENTIABLE_OPS, grad } from './grad.js';
-import { type CheckInput, gradCheck } from './gradcheck.js';
+import { type CheckInput, gradCheck } from '../runtime/gradcheck.js';
 import { type DType, Graph, type Value } from './graph.js';
 import * as o from './ops.js';
 import {

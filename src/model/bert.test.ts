@@ -11,7 +11,9 @@ import * as o from '../graph/ops.js';
 import { ParamStore } from '../runtime/params.js';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
-import { bertInputs, classifier, Dropout, encoder, Weights } from './bert.js';
+import { bertInputs, classifier, encoder } from './bert.js';
+import { Dropout } from '../runtime/dropout.js';
+import { Weights } from '../runtime/weights.js';
 import { type BertConfig, PRESETS } from './config.js';
 
 const tiny: BertConfig = {

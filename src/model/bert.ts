@@ -8,55 +8,9 @@
  */
 import type { DType, Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
-import type { Init, ParamStore } from '../runtime/params.js';
+import type { Dropout } from '../runtime/dropout.js';
+import type { Weights } from '../runtime/weights.js';
 import { type BertConfig, headSize } from './config.js';
-
-/**
- * Binds parameters of the store to graph inputs of the same name. `dtype` float64 builds the
- * gradient-check twin of a model (the store still holds float32 values).
- */
-export class Weights {
-  private readonly bound = new Map<string, Value>();
-  constructor(
-    readonly g: Graph,
-    readonly store: ParamStore,
-    readonly dtype: DType = 'float32',
-  ) {}
-
-  get(name: string, shape: number[], init: Init, frozen = false, derived = false): Value {
-    const v = this.bound.get(name);
-    if (v) return v;
-    this.store.declare(name, shape, init, frozen, derived);
-    const input = this.g.input(name, this.dtype, shape);
-    this.bound.set(name, input);
-    return input;
-  }
-
-  /** The (param name, graph value) pairs used by this graph. */
-  entries(): [string, Value][] {
-    return [...this.bound.entries()];
-  }
-}
-
-/**
- * Dropout driven by an input: each site reads uniform uint16 noise (fed per step from NoiseSource),
- * drops where noise < p * 65536 and scales the rest by 1 / (1 - p'), p' = that threshold / 65536.
- */
-export class Dropout {
-  readonly sites: Value[] = [];
-  constructor(readonly training: boolean) {}
-
-  apply(x: Value, p: number): Value {
-    if (!this.training || p <= 0) return x;
-    const threshold = Math.round(p * 65536);
-    const noise = x.graph.input(`dropout_noise_${this.sites.length}`, 'uint16', x.shape);
-    this.sites.push(noise);
-    // One float mask {0, 1/(1-p')} (2 passes), then one Mul forward and one Mul backward.
-    const drop = o.less(noise, x.graph.scalar(threshold, 'uint16'));
-    const mask = o.where(drop, o.scalarLike(x, 0), o.scalarLike(x, 65536 / (65536 - threshold)));
-    return o.mul(x, mask);
-  }
-}
 
 export interface BertInputs {
   inputIds: Value; // (B, T) int64

@@ -16,7 +16,9 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { assetPath } from '../util/assets.js';
-import { bertInputs, classifier, Dropout, encoder, mlmHead, Weights } from './bert.js';
+import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
+import { Dropout } from '../runtime/dropout.js';
+import { Weights } from '../runtime/weights.js';
 import { type BertConfig, validateConfig } from './config.js';
 
 export interface Model {

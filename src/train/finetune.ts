@@ -11,7 +11,9 @@ import { accuracy, f1, pearson, spearman } from '../eval/metrics.js';
 import type { Graph } from '../graph/graph.js';
 import { mse, softmaxCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
-import { bertInputs, classifier, Dropout, encoder, type Weights } from '../model/bert.js';
+import { bertInputs, classifier, encoder } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
+import { type Weights } from '../runtime/weights.js';
 import { loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
@@ -21,7 +23,8 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { type Batch, runTraining } from './loop.js';
-import { Forward, TrainStep } from './step.js';
+import { TrainStep } from './step.js';
+import { Forward } from '../runtime/forward.js';
 
 /** Where examples come from: a GLUE task folder/file, or the user's table with named columns. */
 export interface DataSource {

@@ -10,7 +10,9 @@ import { corpusTokens, ID_MASK, SequenceSampler } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
-import { bertInputs, Dropout, encoder, mlmHead, type Weights } from '../model/bert.js';
+import { bertInputs, encoder, mlmHead } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
+import { type Weights } from '../runtime/weights.js';
 import type { BertConfig, PretrainingRecord } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { writeFileAtomic, ensureDir } from '../util/atomic.js';
@@ -19,7 +21,8 @@ import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
 import { runTraining } from './loop.js';
-import { Forward, TrainStep } from './step.js';
+import { TrainStep } from './step.js';
+import { Forward } from '../runtime/forward.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
 
 export interface PretrainConfig {

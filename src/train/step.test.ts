@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { softmaxCrossEntropy } from '../graph/losses.js';
-import { bertInputs, classifier, Dropout, encoder } from '../model/bert.js';
+import { bertInputs, classifier, encoder } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
 import { type BertConfig, PRESETS } from '../model/config.js';
 import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ParamStore } from '../runtime/params.js';
 import { Rng } from '../util/rng.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { Forward, TrainStep } from './step.js';
+import { TrainStep } from './step.js';
+import { Forward } from '../runtime/forward.js';
 
 const cfg: BertConfig = {
   ...PRESETS['bert-tiny'],

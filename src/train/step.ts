@@ -7,10 +7,11 @@
 import { grad } from '../graph/grad.js';
 import { Graph, type NumericArray, resolveShape, type Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
-import { Dropout, Weights } from '../model/bert.js';
+import { Dropout } from '../runtime/dropout.js';
 import { NoiseSource } from '../runtime/noise.js';
 import type { Param, ParamStore } from '../runtime/params.js';
 import { Session, type SessionOptions, type Tensor } from '../runtime/session.js';
+import { Weights } from '../runtime/weights.js';
 
 export interface StepGraph {
   loss: Value;
@@ -100,45 +101,6 @@ export class TrainStep {
       grads: this.params.map((p) => out[`grad:${p.name}`].data as Float32Array),
       outputs,
     };
-  }
-
-  async release(): Promise<void> {
-    await this.session.release();
-  }
-}
-
-/** A forward-only session of a model (evaluation, prediction): parameters are fed, nothing is derived. */
-export class Forward {
-  private constructor(
-    private readonly session: Session,
-    private readonly fed: Param[],
-    readonly graph: Graph,
-  ) {}
-
-  static async create(
-    build: (g: Graph, w: Weights) => Record<string, Value>,
-    store: ParamStore,
-    opts: SessionOptions = {},
-  ): Promise<Forward> {
-    const g = new Graph('forward');
-    const w = new Weights(g, store);
-    const outputs = build(g, w);
-    for (const [k, v] of Object.entries(outputs)) g.output(o.identity(v), k);
-    const session = await Session.create(g, opts);
-    return new Forward(
-      session,
-      w.entries().map(([name]) => store.get(name)),
-      g,
-    );
-  }
-
-  async run(
-    batch: Record<string, Tensor | NumericArray>,
-    sizes: Record<string, number>,
-  ): Promise<Record<string, Tensor>> {
-    const feeds: Record<string, Tensor | NumericArray> = { ...batch };
-    for (const p of this.fed) feeds[p.name] = { data: p.data, shape: p.shape };
-    return this.session.run(feeds, sizes);
   }
 
   async release(): Promise<void> {

@@ -4,11 +4,11 @@
  * onnxruntime, and compares with central differences of the same graph's forward.
  */
 
-import { Session } from '../runtime/session.js';
+import { Session } from './session.js';
 import { Rng } from '../util/rng.js';
-import { grad } from './grad.js';
-import { type DType, Graph, type NumericArray, type Value } from './graph.js';
-import * as o from './ops.js';
+import { grad } from '../graph/grad.js';
+import { type DType, Graph, type NumericArray, type Value } from '../graph/graph.js';
+import * as o from '../graph/ops.js';
 
 export interface CheckInput {
   name: string;
