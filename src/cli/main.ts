@@ -31,13 +31,32 @@ const COMMANDS: Record<string, Command> = {
   bench,
 };
 
+/**
+ * Subcommands named in a usage line of the form `minnow bench (train-step | mlm-step) ...` (bare words:
+ * `minnow pretrain (--preset NAME | --model DIR)` lists alternative options, not subcommands).
+ */
+function subcommands(spec: CommandSpec): string[] {
+  const m = /^minnow \S+ \(([^)]*\|[^)]*)\)/.exec(spec.usage);
+  const alternatives = m ? m[1].split('|').map((s) => s.trim()) : [];
+  return alternatives.every((a) => /^[a-z][a-z0-9-]*$/.test(a)) ? alternatives : [];
+}
+
+/** One line per command; a command with subcommands lists them on the line below. */
+function commandLine(spec: CommandSpec): string {
+  const subs = subcommands(spec);
+  if (subs.length === 0) return `  ${spec.name.padEnd(12)} ${spec.summary}`;
+  // The summary's own parenthesised example gives way to the full list.
+  const summary = spec.summary.replace(/\s*\([^)]*\)$/, '');
+  return `  ${spec.name.padEnd(12)} ${summary}\n  ${''.padEnd(12)} subcommands: ${subs.join(', ')}`;
+}
+
 const USAGE = `minnow: tiny language models in TypeScript
 
 usage: minnow <command> [options]     (minnow <command> --help for its options)
 
 commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`)
+  .map((c) => commandLine(c.spec))
   .join('\n')}
 `;
 
@@ -61,6 +80,14 @@ async function main(argv: string[]): Promise<number> {
   await cmd.run(parsed);
   return 0;
 }
+
+// `minnow predict ... | head -1`: once the reader has gone, stop quietly, as Unix filters do (Node
+// ignores SIGPIPE, so the write fails with EPIPE instead; unhandled, that is a stack trace).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`minnow: cannot write to stdout: ${e.message}\n`);
+  process.exit(1);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

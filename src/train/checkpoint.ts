@@ -7,6 +7,9 @@
  *                     optimizer.safetensors  AdamW moments m.<name>, v.<name>
  *                     trainer_state.json     step, seeds, data position, anything the loop needs
  *   <dir>/latest                             "step-000120"
+ *
+ * A process killed mid-save leaves `.step-<n>.tmp-<pid>/` or `latest.<pid>.<hex>.tmp` behind;
+ * cleanCheckpointDir, called when a run opens the directory, removes those of dead processes.
  */
 import {
   closeSync,
@@ -22,7 +25,13 @@ import { join } from 'node:path';
 import type { AdamW } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
 import { readSafetensors, type SafeTensor, writeSafetensors } from '../runtime/safetensors.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import {
+  atomicTempOwner,
+  type Cleanup,
+  ensureDir,
+  removeStaleTemporaries,
+  writeFileAtomic,
+} from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 export interface TrainerState {
@@ -31,6 +40,20 @@ export interface TrainerState {
 }
 
 const stepName = (step: number) => `step-${String(step).padStart(6, '0')}`;
+const stepTemp = (name: string, pid: number) => `.${name}.tmp-${pid}`;
+const STEP_TEMP = /^\.step-\d+\.tmp-(\d{1,10})$/;
+
+/**
+ * Remove the temporaries that killed saves left in checkpoint directory `dir`: half-built
+ * `.step-<n>.tmp-<pid>/` directories and atomic-write temps (`latest.<pid>.<hex>.tmp`) whose process
+ * is no longer running. Complete checkpoints, `latest` and the temporaries of live processes stay.
+ */
+export function cleanCheckpointDir(dir: string): Cleanup {
+  return removeStaleTemporaries(dir, (name) => {
+    const m = STEP_TEMP.exec(name);
+    return m ? Number(m[1]) : atomicTempOwner(name);
+  });
+}
 
 function fsyncDir(dir: string): void {
   try {
@@ -55,7 +78,7 @@ export function saveCheckpoint(
 ): string {
   ensureDir(dir);
   const name = stepName(state.step);
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+  const tmp = join(dir, stepTemp(name, process.pid));
   rmSync(tmp, { recursive: true, force: true });
   ensureDir(tmp);
   params.save(join(tmp, 'model.safetensors'), { format: 'pt' });

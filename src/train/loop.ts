@@ -9,9 +9,9 @@ import type { NumericArray } from '../graph/graph.js';
 import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
 import type { Tensor } from '../runtime/session.js';
-import { ensureDir } from '../util/atomic.js';
-import { formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { ensureDir, removeStaleTemporaries } from '../util/atomic.js';
+import { formatBytes, formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
+import { cleanCheckpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainStep } from './step.js';
 
 export interface Batch {
@@ -49,6 +49,15 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   ensureDir(o.out);
   const ckptDir = join(o.out, 'checkpoints');
   const log = new JsonLog(join(o.out, 'log.jsonl'));
+  // Killed runs leave half-written checkpoints and atomic-write temps behind; drop those of dead processes.
+  const stale = [cleanCheckpointDir(ckptDir), removeStaleTemporaries(o.out)];
+  const staleCount = stale.reduce((n, c) => n + c.removed.length, 0);
+  if (staleCount > 0) {
+    const bytes = stale.reduce((n, c) => n + c.bytes, 0);
+    info(
+      `${o.label}: removed ${staleCount} stale ${staleCount === 1 ? 'temporary' : 'temporaries'} left by killed runs in ${o.out} (${formatBytes(bytes)})`,
+    );
+  }
   const optim = await AdamW.create(o.step.params, o.optim);
   let start = 0;
   if (o.resume) {

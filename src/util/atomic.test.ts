@@ -1,10 +1,21 @@
-/** Tests for writeFileAtomic and ensureDir: replacement, no leftover temp files, failure safety. */
+/**
+ * Tests for writeFileAtomic and ensureDir: replacement, no leftover temp files, failure safety; temp
+ * names carry the writer's PID, and removeStaleTemporaries removes those of dead writers only.
+ */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { AtomicStream, ensureDir, writeFileAtomic } from './atomic.js';
+import {
+  AtomicStream,
+  atomicTempOwner,
+  ensureDir,
+  processAlive,
+  removeStaleTemporaries,
+  writeFileAtomic,
+} from './atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -109,5 +120,51 @@ describe('AtomicStream', () => {
     s.abort();
     assert.equal(fs.readFileSync(f, 'utf8'), 'keep me\n');
     assert.deepEqual(fs.readdirSync(dir), ['c.tsv']);
+  });
+});
+
+describe('stale temporaries', () => {
+  /** The PID of a process that has exited (spawned, waited for and reaped). */
+  const deadPid = () => spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' }).pid!;
+
+  test('an in-progress atomic write is named <file>.<pid>.<hex>.tmp, and its owner is this process', () => {
+    const f = path.join(dir, 'big.tsv');
+    const s = new AtomicStream(f);
+    const [tmp] = fs.readdirSync(dir);
+    assert.match(tmp, new RegExp(`^big\\.tsv\\.${process.pid}\\.[0-9a-f]{12}\\.tmp$`));
+    assert.equal(atomicTempOwner(tmp), process.pid);
+    s.abort();
+    assert.equal(atomicTempOwner('big.tsv'), undefined);
+    assert.equal(atomicTempOwner('notes.tmp'), undefined);
+  });
+
+  test('processAlive: ESRCH is dead, this process and EPERM are alive, nonsense counts as alive', () => {
+    assert.equal(processAlive(process.pid), true);
+    assert.equal(processAlive(process.ppid), true);
+    assert.equal(processAlive(1), true); // EPERM unless root; alive either way
+    assert.equal(processAlive(deadPid()), false);
+    assert.equal(processAlive(0), true);
+    assert.equal(processAlive(-1), true);
+  });
+
+  test("removeStaleTemporaries removes dead writers' temps only and counts their bytes", () => {
+    const dead = deadPid();
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), 'complete');
+    fs.writeFileSync(path.join(dir, `model.safetensors.${dead}.0123456789ab.tmp`), new Uint8Array(123));
+    fs.writeFileSync(path.join(dir, `latest.${dead}.abcdefabcdef.tmp`), 'st');
+    fs.writeFileSync(path.join(dir, `latest.${process.pid}.abcdefabcdef.tmp`), 'live');
+    fs.writeFileSync(path.join(dir, 'other.tmp'), 'no pid');
+    const r = removeStaleTemporaries(dir);
+    assert.equal(r.bytes, 125);
+    assert.deepEqual(r.removed.map((p) => path.basename(p)).sort(), [
+      `latest.${dead}.abcdefabcdef.tmp`,
+      `model.safetensors.${dead}.0123456789ab.tmp`,
+    ]);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [
+      `latest.${process.pid}.abcdefabcdef.tmp`,
+      'model.safetensors',
+      'other.tmp',
+    ]);
+    assert.deepEqual(removeStaleTemporaries(path.join(dir, 'missing')), { removed: [], bytes: 0 });
   });
 });

@@ -2,6 +2,9 @@
  * Crash-safe file writes: data goes to a temp file in the target's directory, is fsynced, then
  * renamed over the target, and the directory is fsynced so the rename itself is durable. A reader
  * sees either the old file or the complete new one, never a partial write.
+ *
+ * Temp files are named `<file>.<pid>.<12 hex digits>.tmp`: a process killed mid-write leaves one
+ * behind, and the PID lets removeStaleTemporaries tell a dead writer's leftovers from a live one's.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -20,7 +23,7 @@ export function ensureDir(dir: string): void {
  * file is removed, the error rethrown, and the previous contents of `file` are left intact.
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tempPath(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', existingMode(file));
@@ -61,7 +64,7 @@ export class AtomicStream {
   private size = 0;
 
   constructor(readonly file: string) {
-    this.tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    this.tmp = tempPath(file);
     this.fd = fs.openSync(this.tmp, 'wx');
   }
 
@@ -100,6 +103,81 @@ export class AtomicStream {
     }
     fs.rmSync(this.tmp, { force: true });
   }
+}
+
+/** The temp file an atomic write of `file` goes through: `<file>.<pid>.<12 hex digits>.tmp`. */
+function tempPath(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+const ATOMIC_TEMP = /^.+\.(\d{1,10})\.[0-9a-f]{12}\.tmp$/;
+
+/** The PID of the process that made `name` (a base name) if it is a writeFileAtomic/AtomicStream temp. */
+export function atomicTempOwner(name: string): number | undefined {
+  const m = ATOMIC_TEMP.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Whether process `pid` is (or may be) alive: signal 0 checks without sending anything; ESRCH means no
+ * such process, EPERM means it exists under another user. Anything doubtful counts as alive.
+ */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // 0 and negatives name process groups
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+export interface Cleanup {
+  removed: string[]; // paths removed
+  bytes: number; // their size on disk (apparent size of the files in them)
+}
+
+/**
+ * Remove the entries of `dir` (not recursing) that `ownerOf` attributes to a process that is no longer
+ * running: temporaries left by killed writers. Entries it gives no PID for, and those of live
+ * processes, are kept. A missing `dir` is empty; an entry that cannot be removed is skipped.
+ */
+export function removeStaleTemporaries(
+  dir: string,
+  ownerOf: (name: string) => number | undefined = atomicTempOwner,
+): Cleanup {
+  const out: Cleanup = { removed: [], bytes: 0 };
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw err;
+  }
+  for (const name of names.sort()) {
+    const pid = ownerOf(name);
+    if (pid === undefined || processAlive(pid)) continue;
+    const p = path.join(dir, name);
+    try {
+      const bytes = diskBytes(p);
+      fs.rmSync(p, { recursive: true, force: true });
+      out.removed.push(p);
+      out.bytes += bytes;
+    } catch {
+      // best effort: a leftover we cannot remove is no reason to stop the caller
+    }
+  }
+  return out;
+}
+
+/** Total size of the regular files at or under `p` (symbolic links are not followed). */
+function diskBytes(p: string): number {
+  const st = fs.lstatSync(p);
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  let total = 0;
+  for (const name of fs.readdirSync(p)) total += diskBytes(path.join(p, name));
+  return total;
 }
 
 /** Keep the permission bits of a file being replaced; new files get the default 0o666 & ~umask. */

@@ -1,40 +1,85 @@
 /**
- * Boring logging: a one-line progress bar on stderr (only when it is a TTY, redrawn at most 10 times a
- * second) and machine-readable metrics as JSON lines appended to a file.
+ * Boring logging: progress on stderr and machine-readable metrics as JSON lines appended to a file.
+ * On a TTY (and not under CI) progress is a one-line bar redrawn at most 10 times a second; otherwise
+ * (a pipe, a log file, CI) it is a plain line at most every 10 s, so a long run shows it is alive.
  */
 import { appendFileSync } from 'node:fs';
 
+export interface ProgressOptions {
+  /** Plain-line mode: minimum milliseconds between lines (default: env MINNOW_PROGRESS_INTERVAL_MS or 10,000). */
+  intervalMs?: number;
+  /** Clock in milliseconds (default performance.now). */
+  now?: () => number;
+  /** Where output goes (default process.stderr.write). */
+  write?: (s: string) => void;
+  /** Draw the bar (default: stderr is a TTY and env CI is unset); otherwise print plain lines. */
+  tty?: boolean;
+  /** Width of the bar line (default stderr's columns, or 120). */
+  columns?: number;
+}
+
+const DEFAULT_INTERVAL_MS = 10_000;
+
+function envInterval(): number {
+  const v = process.env.MINNOW_PROGRESS_INTERVAL_MS;
+  if (v === undefined || v.trim() === '') return DEFAULT_INTERVAL_MS;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_INTERVAL_MS;
+}
+
 export class Progress {
-  private last = 0;
-  private readonly start = performance.now();
-  private readonly tty = !!process.stderr.isTTY && !process.env.CI;
+  private last = Number.NEGATIVE_INFINITY;
+  private readonly start: number;
+  private readonly tty: boolean;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly write: (s: string) => void;
+  private readonly columns: number | undefined;
 
   constructor(
     readonly label: string,
     readonly total: number,
-  ) {}
+    opts: ProgressOptions = {},
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+    this.write = opts.write ?? ((s) => void process.stderr.write(s));
+    this.tty = opts.tty ?? (!!process.stderr.isTTY && !process.env.CI);
+    this.intervalMs = opts.intervalMs ?? envInterval();
+    this.columns = opts.columns;
+    this.start = this.now();
+    if (!this.tty) this.last = this.start; // the first plain line comes one interval in
+  }
 
-  /** Redraw with `done` units finished and extra fields, e.g. { loss: '2.31', 'tok/s': '35k' }. */
+  /** Report `done` units finished and extra fields, e.g. { loss: '2.31', 'tok/s': '35k' }. */
   update(done: number, fields: Record<string, string> = {}): void {
-    const now = performance.now();
-    if (!this.tty || (now - this.last < 100 && done < this.total)) return;
-    this.last = now;
+    const now = this.now();
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 0;
-    const width = 24;
-    const filled = Math.round(frac * width);
     const elapsed = (now - this.start) / 1000;
     const eta = frac > 0 ? elapsed / frac - elapsed : Number.NaN;
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k} ${v}`)
       .join('  ');
+    if (!this.tty) {
+      if (now - this.last < this.intervalMs) return;
+      this.last = now;
+      const pct = `${Math.floor(frac * 100)}%`;
+      this.write(
+        `${this.label} ${done}/${this.total} (${pct})${extra ? `  ${extra}` : ''}  elapsed ${formatSeconds(elapsed)}  ETA ${formatSeconds(eta)}\n`,
+      );
+      return;
+    }
+    if (now - this.last < 100 && done < this.total) return;
+    this.last = now;
+    const width = 24;
+    const filled = Math.round(frac * width);
     const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total}  ${extra}  ETA ${formatSeconds(eta)}`;
-    process.stderr.write(
-      `\r${line.slice(0, (process.stderr.columns ?? 120) - 1).padEnd(Math.min(120, (process.stderr.columns ?? 120) - 1))}`,
-    );
+    const columns = this.columns ?? process.stderr.columns ?? 120;
+    this.write(`\r${line.slice(0, columns - 1).padEnd(Math.min(120, columns - 1))}`);
   }
 
+  /** End the bar's line (TTY), so that what is printed next starts on a line of its own. */
   done(): void {
-    if (this.tty) process.stderr.write('\n');
+    if (this.tty) this.write('\n');
   }
 }
 
@@ -46,6 +91,19 @@ export function formatSeconds(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
+/** Decimal units, as `ls -h --si`: 950 B, 4.2 kB, 9.6 MB, 1.3 GB. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 999.95 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
 /** Appends one JSON object per line; undefined path means no file. */
 export class JsonLog {
   constructor(readonly path?: string) {}
@@ -55,7 +113,7 @@ export class JsonLog {
   }
 }
 
-/** A plain status line on stderr (always; progress bars are TTY-only). */
+/** A plain status line on stderr (always). */
 export function info(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
