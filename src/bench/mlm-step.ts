@@ -10,7 +10,7 @@ import { createModel } from '../model/io.js';
 import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import { BERT_MASKING, maskBatch } from '../train/masking.js';
 import { TrainStep } from '../train/step.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 import { median } from './train-step.js';
 
 export interface MlmBenchOptions {
@@ -48,7 +48,7 @@ export async function benchMlmStep(o: MlmBenchOptions, log: (s: string) => void 
     );
     const optim = await AdamW.create(step.params, DEFAULT_ADAMW);
     params = m.store.count((p) => !p.derived);
-    const rng = new Rng(o.seed + 1);
+    const rng = new Rng(deriveSeed(o.seed, 'DATA'));
     const seqs = Array.from({ length: o.batch }, () => {
       const ids = new Int32Array(o.seq);
       for (let t = 0; t < o.seq; t++)

@@ -9,7 +9,7 @@ import { type BertConfig, PRESETS } from '../model/config.js';
 import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ParamStore } from '../runtime/params.js';
 import { TrainStep } from '../train/step.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 export interface TrainStepBenchOptions {
   vocab: number;
@@ -106,7 +106,7 @@ export async function benchTrainStep(
     store.initialize(new Rng(opts.seed));
     nParams = store.count();
     const optim = await AdamW.create(step.params, { ...DEFAULT_ADAMW, lr: 1e-4 });
-    const batch = syntheticBatch(new Rng(opts.seed + 1), B, T, opts.vocab);
+    const batch = syntheticBatch(new Rng(deriveSeed(opts.seed, 'DATA')), B, T, opts.vocab);
     for (let s = 0; s < opts.warmup + opts.steps; s++) {
       const t = performance.now();
       const c = process.cpuUsage();

@@ -1,5 +1,5 @@
 /** The data flags shared by finetune, eval and predict. */
-import type { DataSource } from '../train/finetune.js';
+import type { DataSource } from '../data/task.js';
 import { UserError } from '../util/errors.js';
 import type { OptionSpec, Parsed } from './args.js';
 import { str } from './args.js';

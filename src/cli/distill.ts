@@ -4,7 +4,7 @@
  * triple loss or TinyBERT's intermediate layers), into a student preset or directory.
  */
 import { readFileSync } from 'node:fs';
-import { distill } from '../distill/distill.js';
+import { distill } from '../distill/task-distill.js';
 import {
   type CePositions,
   DEFAULT_DISTILBERT,

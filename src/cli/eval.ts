@@ -1,6 +1,8 @@
 /** `minnow eval`: metrics of a fine-tuned model on a labelled file. */
 import { loadModel } from '../model/io.js';
-import { decide, encodeAll, metricsFor, predictLogits, readTask } from '../train/finetune.js';
+import { decide, predictLogits } from '../infer/predict.js';
+import { metricsFor } from '../eval/task-metrics.js';
+import { encodeAll, readTask } from '../data/task.js';
 import { taskScore } from '../eval/glue-score.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../model/io.js';
-import { decide, encodeAll, predictLogits } from '../train/finetune.js';
+import { decide, predictLogits } from '../infer/predict.js';
+import { encodeAll } from '../data/task.js';
 import { UserError } from '../util/errors.js';
 import { type CommandSpec, num, type Parsed, str } from './args.js';
 

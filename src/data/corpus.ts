@@ -21,7 +21,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { BertTokenizer } from '../text/wordpiece.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 export const TOKEN_CACHE_MAGIC = 'minnow-tokens/1';
 /** Bit of a cached token that marks the first piece of a word. */
@@ -391,19 +391,6 @@ export interface SampledSequence extends Sequence {
 /** [CLS] and [SEP] ids of the shipped bert-base-uncased vocabulary. */
 const BERT = { clsId: 101, sepId: 102 } as const;
 
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** A 32-bit seed for the shuffle of one epoch: (seed, epoch) mixed, under a tag of its own. */
-function epochSeed(seed: number, epoch: number): number {
-  let h = fmix32((seed >>> 0) ^ 0x53514e43); // "SQNC"
-  h = fmix32(h ^ Math.imul(epoch >>> 0, 0x9e3779b1));
-  return fmix32(h ^ Math.floor(epoch / 4294967296));
-}
-
 /**
  * Fixed-length sequences over a token stream. Window `i` covers tokens `[i*(seqLen-2), (i+1)*(seqLen-2))`
  * and is framed as `[CLS] window [SEP]`; a last partial window is dropped. Epoch `e` visits every window
@@ -466,7 +453,7 @@ export class SequenceSampler {
     const n = this.windowsPerEpoch;
     const perm = new Int32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;
-    const rng = new Rng(epochSeed(this.seed, epoch));
+    const rng = new Rng(deriveSeed(this.seed, 'SQNC', epoch));
     for (let i = n - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       const t = perm[i];

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { augment } from '../cli/augment.js';
+import { augment } from './augment-task.js';
 import type { Example } from '../data/tabular.js';
 import * as o from '../graph/ops.js';
 import { bertInputs, encoder, mlmHead } from '../model/bert.js';
@@ -18,7 +18,7 @@ import { type BertConfig, preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
 import { BertTokenizer } from '../text/wordpiece.js';
-import { readTask } from '../train/finetune.js';
+import { readTask } from '../data/task.js';
 import { Forward } from '../runtime/forward.js';
 import { Rng } from '../util/rng.js';
 import {

@@ -42,7 +42,7 @@ import type { Model } from '../model/io.js';
 import { type BertTokenizer, isCjkCodePoint, isPunctuation, truncateLengths } from '../text/wordpiece.js';
 import { Forward } from '../runtime/forward.js';
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 /** How a masked word is shown to the teacher (see the file comment). */
 export type MlmContext = 'tinybert' | 'example';
@@ -373,8 +373,7 @@ export function makeCopies(
 
 /** The random stream of example `index` for a seed: independent of chunking and batching. */
 export function exampleRng(seed: number, index: number): Rng {
-  const base = new Rng(seed).u32();
-  return new Rng((base ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+  return new Rng(deriveSeed(seed, 'AUGM', index));
 }
 
 /** The first k allowed, distinct ids of a candidate list. */

@@ -30,6 +30,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { bertFeeds } from '../data/batch.js';
 import { corpusTokens, type Sequence, SequenceSampler } from '../data/corpus.js';
 import type { Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
@@ -51,9 +52,9 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, JsonLog } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { initProjections, intermediateTerms, lossTerms, teacherStates } from './distill.js';
+import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { initFromTeacher } from './init.js';
-import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './losses.js';
+import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './kd-losses.js';
 import {
   closest,
   DEFAULT_DISTILL,
@@ -214,24 +215,6 @@ function randomRangeFor(m: Model, cfg: MaskingConfig): MaskingConfig {
   return { ...cfg, randomRange: [lo, vocab.length] };
 }
 
-/** The BERT inputs of plain (unmasked) windows, padded to the longest. */
-function plainBatch(seqs: readonly Sequence[], padId: number) {
-  const B = seqs.length;
-  const T = Math.max(...seqs.map((s) => s.ids.length));
-  const input_ids = new BigInt64Array(B * T).fill(BigInt(padId));
-  const attention_mask = new BigInt64Array(B * T);
-  const position_ids = new BigInt64Array(B * T);
-  seqs.forEach((s, b) => {
-    for (let t = 0; t < T; t++) position_ids[b * T + t] = BigInt(t);
-    s.ids.forEach((id, t) => {
-      input_ids[b * T + t] = BigInt(id);
-      attention_mask[b * T + t] = 1n;
-    });
-  });
-  const feeds = { input_ids, token_type_ids: new BigInt64Array(B * T), position_ids, attention_mask };
-  return { feeds, sizes: { B, T } };
-}
-
 interface Prepared {
   feeds: Record<string, Tensor | BigInt64Array>;
   sizes: Record<string, number>;
@@ -377,7 +360,8 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
       sizes = { B: b.B, T: b.T, K: positions.length };
       masked = b.M;
     } else {
-      ({ feeds, sizes } = plainBatch(seqs, tok.padId));
+      const { B, T, tokens: _, ...plain } = bertFeeds(seqs, tok.padId);
+      ({ feeds, sizes } = { feeds: plain, sizes: { B, T } });
     }
     Object.assign(feeds, await tFwd.run(feeds, sizes));
     let tokens = 0;

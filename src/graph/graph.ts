@@ -20,6 +20,12 @@ export type Attr =
 export type NumericArray =
   Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
+/** A run-time tensor: values and their concrete shape (what sessions take and return). */
+export interface Tensor {
+  data: NumericArray;
+  shape: number[];
+}
+
 /** A constant tensor embedded in the graph (an ONNX initializer). */
 export interface ConstTensor {
   dtype: DType;

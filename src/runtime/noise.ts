@@ -5,14 +5,14 @@
  * implementation (WebCrypto in a browser). Measured cost: a few ms for BERT-tiny's ~5M draws.
  */
 import { createCipheriv } from 'node:crypto';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 export class NoiseSource {
   private readonly key: Buffer;
   private zeros = Buffer.alloc(0);
 
   constructor(seed: number) {
-    const rng = new Rng(seed ^ 0x6e6f6973);
+    const rng = new Rng(deriveSeed(seed, 'DROP'));
     this.key = Buffer.alloc(16);
     for (let i = 0; i < 4; i++) this.key.writeUInt32LE(rng.u32(), i * 4);
   }

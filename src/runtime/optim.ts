@@ -4,7 +4,7 @@
  *
  * Two backends with the same arithmetic: `AdamW.create` moves the parameters, moments and a gradient
  * buffer into one WebAssembly memory and updates them with a SIMD kernel (adamw-simd.ts, ~5x faster than
- * the JS loop, bench/adamw-simd.ts); `new AdamW` is the plain JS loop, kept as the readable reference.
+ * the JS loop, bench/adamw-kernel.ts); `new AdamW` is the plain JS loop, kept as the readable reference.
  */
 import { SimdAdamWKernel, WasmArena } from './adamw-simd.js';
 import type { Param } from './params.js';

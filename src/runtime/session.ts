@@ -3,7 +3,7 @@
  * Feeds wrap existing typed arrays (no copy); outputs come back as new typed arrays.
  */
 import * as ort from 'onnxruntime-node';
-import type { DType, Graph, NumericArray, Shape } from '../graph/graph.js';
+import type { DType, Graph, NumericArray, Shape, Tensor } from '../graph/graph.js';
 import { resolveShape } from '../graph/graph.js';
 import { type SerializeOptions, toOnnx } from '../graph/onnx.js';
 
@@ -16,10 +16,7 @@ export interface SessionOptions {
   profile?: string;
 }
 
-export interface Tensor {
-  data: NumericArray;
-  shape: number[];
-}
+export type { Tensor } from '../graph/graph.js';
 
 export function defaultThreads(): number {
   const env = Number(process.env.MINNOW_THREADS);

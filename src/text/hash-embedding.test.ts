@@ -382,7 +382,7 @@ describe('hashEmbedding outside Node (browser-like sandbox)', () => {
         })
         .outputText.replace(/^import .*$/gm, '')
         .replace(/^export /gm, '');
-    const source = `${strip(new URL('../util/errors.ts', here))}\n${strip(new URL('hash-embedding.ts', here))}
+    const source = `${strip(new URL('../util/errors.ts', here))}\n${strip(new URL('../util/rng.ts', here))}\n${strip(new URL('hash-embedding.ts', here))}
       globalThis.result = tokens.map((t) => Array.from(hashEmbedding(t, 128, DEFAULT_HASH_CONFIG)));`;
     const tokens = ['[CLS]', 'the', '##ing', 'naïve', '東京', '😀x', 'a', '', 'antidisestablishment'];
     const sandbox: Record<string, unknown> = { tokens };

@@ -38,6 +38,7 @@
  * (that table is the per-id cache; it is recomputed at load and never stored on disk).
  */
 import { UserError } from '../util/errors.js';
+import { fmix32 } from '../util/rng.js';
 
 export interface HashEmbeddingConfig {
   /** Smallest character n-gram (default 1). */
@@ -65,14 +66,6 @@ export const DEFAULT_HASH_CONFIG: HashEmbeddingConfig = Object.freeze({
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
 
 /** The murmur3 block pre-mix of one 32-bit word k: k*c1, rotl 15, *c2. */
 function mixK(k: number): number {
@@ -124,9 +117,7 @@ function dimSeeds(seed: number, dim: number): Int32Array {
   let s = seed >>> 0;
   for (let j = 0; j < dim; j++) {
     s = (s + 0x9e3779b9) >>> 0;
-    let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    out[j] = z ^ (z >>> 16);
+    out[j] = fmix32(s);
   }
   return out;
 }

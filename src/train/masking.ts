@@ -15,7 +15,8 @@
  *   `randomRange` with probability `randomFraction`, and is left unchanged otherwise.
  */
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { bertFeeds } from '../data/batch.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 export interface MaskingConfig {
   /** Fraction of candidate tokens to predict (BERT: 0.15). */
@@ -73,19 +74,6 @@ export interface MaskTokens {
   vocabSize: number;
 }
 
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** The 32-bit RNG seed of one step's masking: (seed, step) mixed, under a tag of its own. */
-export function maskingSeed(seed: number, step: number): number {
-  let h = fmix32((seed >>> 0) ^ 0x4d4c4d4d); // "MLMM"
-  h = fmix32(h ^ Math.imul(step >>> 0, 0x9e3779b1));
-  return fmix32(h ^ Math.floor(step / 4294967296));
-}
-
 function checkConfig(cfg: MaskingConfig, tok: MaskTokens): [number, number] {
   const frac = (name: string, v: number) => {
     if (!(typeof v === 'number' && v >= 0 && v <= 1)) {
@@ -130,15 +118,17 @@ export function maskBatch(
     if (s.wordStart.length !== s.ids.length) {
       throw new RangeError(`sequence ${b}: ${s.ids.length} ids but ${s.wordStart.length} word-start flags`);
     }
+    for (let t = 0; t < s.ids.length; t++) {
+      const id = s.ids[t];
+      if (!Number.isInteger(id) || id < 0 || id >= tok.vocabSize) {
+        throw new RangeError(`sequence ${b}, position ${t}: id ${id} is outside the vocabulary`);
+      }
+    }
     T = Math.max(T, s.ids.length);
   }
-  const input_ids = new BigInt64Array(B * T).fill(BigInt(tok.padId));
-  const attention_mask = new BigInt64Array(B * T);
-  const token_type_ids = new BigInt64Array(B * T);
-  const position_ids = new BigInt64Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) position_ids[b * T + t] = BigInt(t);
+  const { input_ids, token_type_ids, position_ids, attention_mask } = bertFeeds(sequences, tok.padId);
 
-  const rng = new Rng(maskingSeed(seed, step));
+  const rng = new Rng(deriveSeed(seed, 'MLMM', step));
   const positions: number[] = [];
   const labels: number[] = [];
   const cand: number[] = []; // candidate positions of the current sequence
@@ -155,11 +145,6 @@ export function maskBatch(
     let prevCand = -2;
     for (let t = 0; t < n; t++) {
       const id = ids[t];
-      if (!Number.isInteger(id) || id < 0 || id >= tok.vocabSize) {
-        throw new RangeError(`sequence ${b}, position ${t}: id ${id} is outside the vocabulary`);
-      }
-      input_ids[row + t] = BigInt(id);
-      attention_mask[row + t] = 1n;
       if (id === tok.clsId || id === tok.sepId || id === tok.padId || id === tok.maskId) continue;
       if (wordStart[t] !== 0 || prevCand !== t - 1) groupStart.push(cand.length);
       cand.push(t);

@@ -1,3 +1,35 @@
+/** MurmurHash3's 32-bit finaliser (an avalanche mix of one word), unsigned. */
+export function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A four-letter tag as one 32-bit word (big-endian ASCII): 'MLMM' -> 0x4d4c4d4d. */
+function tagWord(tag: string): number {
+  if (!/^[\x20-\x7e]{4}$/.test(tag))
+    throw new RangeError(`seed tag must be 4 ASCII characters, got "${tag}"`);
+  return (
+    ((tag.charCodeAt(0) << 24) | (tag.charCodeAt(1) << 16) | (tag.charCodeAt(2) << 8) | tag.charCodeAt(3)) >>>
+    0
+  );
+}
+
+/**
+ * The one way minnow derives a stream's seed from the run's seed: the run seed, a four-letter tag naming
+ * the stream ('MLMM' masking, 'SQNC' corpus order, 'EPCH' fine-tuning order, ...) and counters (a step,
+ * an epoch, an example index; each up to 2^53) are mixed with fmix32. Streams with different tags or
+ * counters are unrelated; the same inputs always give the same seed.
+ */
+export function deriveSeed(seed: number, tag: string, ...counters: number[]): number {
+  let h = fmix32((seed >>> 0) ^ tagWord(tag));
+  for (const c of counters) {
+    h = fmix32(h ^ Math.imul(c >>> 0, 0x9e3779b1));
+    h = fmix32(h ^ Math.floor(c / 4294967296));
+  }
+  return h;
+}
+
 /**
  * Seeded pseudo-random numbers. Every entry point takes a seed; nothing in minnow calls Math.random.
  * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 128-bit state, passes PractRand,
@@ -14,10 +46,7 @@ export class Rng {
     let s = seed >>> 0;
     const next = () => {
       s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      return fmix32(s);
     };
     this.a = next();
     this.b = next();

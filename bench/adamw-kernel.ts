@@ -4,7 +4,7 @@
  * Interleaved repetitions after a warm-up (so V8 has tiered both up), medians printed and written to
  * bench/out/adamw-simd.json. Timings are printed, not asserted.
  *
- * Run: npx tsx bench/adamw-simd.ts [--n 1500000] [--reps 30]
+ * Run: npx tsx bench/adamw-kernel.ts [--n 1500000] [--reps 30]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -112,7 +112,7 @@ const result = {
   simd_warmup_ms: simdWarmupMs,
   js_ms: jsMs,
   simd_ms: simdMs,
-  command: 'npx tsx bench/adamw-simd.ts',
+  command: 'npx tsx bench/adamw-kernel.ts',
 };
 
 console.log(`AdamW step over ${n} floats, ${reps} interleaved reps (+${warmup} warm-up), medians:`);

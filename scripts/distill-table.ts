@@ -8,7 +8,7 @@
  *               attention scores; uniform mapping), then the prediction layer (minnow distill --method tinybert)
  * Writes results/distill.json and results/distill.md (dev metrics, averages, size, inference speed).
  *
- *   npm run build && npx tsx scripts/distill.ts [--shared ../shared] [--runs runs/distill]
+ *   npm run build && npx tsx scripts/distill-table.ts [--shared ../shared] [--runs runs/distill]
  *       [--students-from runs/eelbert] [--teacher-tokens 3000000] [--cli dist/cli/main.js]
  *
  * Every step runs the `minnow` CLI in a child process and is skipped when its output already exists, so an
@@ -22,7 +22,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, readConfig } from '../src/model/io.js';
-import { classifierForward, encodeAll, padBatch, readTask } from '../src/train/finetune.js';
+import { classifierForward } from '../src/infer/predict.js';
+import { encodeAll, padBatch, readTask } from '../src/data/task.js';
 import type { Forward } from '../src/runtime/forward.js';
 import { GLUE_DIR, mean, median, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
@@ -305,7 +306,7 @@ writeFileSync(
   join(ROOT, 'results', 'distill.json'),
   `${JSON.stringify(
     {
-      command: ['npx tsx scripts/distill.ts', ...process.argv.slice(2)].join(' '),
+      command: ['npx tsx scripts/distill-table.ts', ...process.argv.slice(2)].join(' '),
       date: new Date().toISOString(),
       tasks,
       settings: {

@@ -14,17 +14,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph, Value } from '../graph/graph.js';
+import type { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { mse } from '../graph/losses.js';
-import { type BertInputs, bertInputs, classifier, encoder, type EncoderOutput } from '../model/bert.js';
+import { bertInputs, classifier, encoder } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
-import type { BertConfig } from '../model/config.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import type { ParamStore } from '../runtime/params.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
 import type { Tensor } from '../runtime/session.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -32,29 +30,16 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { type Batch, runTraining } from '../train/loop.js';
-import {
-  type DataSource,
-  encodeAll,
-  type Encoded,
-  epochBatches,
-  evaluateOn,
-  reportedMetrics,
-  padBatch,
-  predictLogits,
-  readTask,
-} from '../train/finetune.js';
+import { evaluateOn } from '../infer/evaluate.js';
+import { predictLogits } from '../infer/predict.js';
+import { reportedMetrics } from '../eval/task-metrics.js';
+import { type DataSource, encodeAll, type Encoded, epochBatches, padBatch, readTask } from '../data/task.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
-import { Forward } from '../runtime/forward.js';
 import { initFromTeacher } from './init.js';
-import { attentionMse, cosineLoss, hiddenMse, hintonLoss, softCrossEntropy, tokenMask } from './losses.js';
-import {
-  type DistillConfig,
-  describePlan,
-  type ResolvedMatch,
-  type ResolvedPlan,
-  resolveMapping,
-} from './mapping.js';
+import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
+import { hintonLoss, softCrossEntropy } from './kd-losses.js';
+import { type DistillConfig, describePlan, type ResolvedPlan, resolveMapping } from './mapping.js';
 
 export interface DistillOptions {
   teacher: string; // fine-tuned teacher model directory
@@ -86,99 +71,6 @@ export interface DistillResult {
   score: number;
   stages: { stage: string; evals: Record<string, number>[] }[];
   teacher: Record<string, number>;
-}
-
-/** Name of the graph input that feeds the teacher state a match needs into the student graph. */
-export const featureInput = (m: ResolvedMatch) => `teacher_${m.feature}_${m.teacherLayer}`;
-
-function studentState(out: EncoderOutput, m: ResolvedMatch): Value {
-  if (m.feature === 'embedding') return out.embeddings;
-  return m.feature === 'hidden' ? out.hidden[m.studentLayer - 1] : out.scores[m.studentLayer - 1];
-}
-
-function teacherState(out: EncoderOutput, m: ResolvedMatch): Value {
-  if (m.feature === 'embedding') return out.embeddings;
-  return m.feature === 'hidden' ? out.hidden[m.teacherLayer - 1] : out.scores[m.teacherLayer - 1];
-}
-
-/** Named loss terms and their weighted sum, built up term by term. */
-export function lossTerms(g: Graph) {
-  const terms: Record<string, Value> = {};
-  let total: Value | undefined;
-  return {
-    terms,
-    /** Record `v` as term `name` (logged unweighted) and add `weight * v` to the total. */
-    add(name: string, v: Value, weight: number) {
-      terms[name] = v;
-      const weighted = weight === 1 ? v : o.mul(v, g.scalar(weight));
-      total = total ? o.add(total, weighted) : weighted;
-    },
-    total: () => total,
-  };
-}
-
-/**
- * TinyBERT's intermediate-layer terms (methods.md 4.2) of a student encoder output, one per match of the
- * plan: embedding and hidden MSE (through the learned projection where widths differ), cosine where the
- * match says so, attention-score MSE (head-averaged where head counts differ). The teacher states are
- * graph inputs named by featureInput, fed per batch from teacherStates. Terms are named
- * `loss_<feature>_s<student layer>_t<teacher layer>`.
- */
-export function intermediateTerms(
-  g: Graph,
-  w: Weights,
-  out: EncoderOutput,
-  x: BertInputs,
-  teacher: BertConfig,
-  plan: ResolvedPlan,
-  addTerm: (name: string, v: Value, weight: number) => void,
-): void {
-  const mask = tokenMask(x.attentionMask);
-  const inputs = new Map<string, Value>();
-  for (const m of plan.matches) {
-    const tShape =
-      m.feature === 'attention' ? ['B', teacher.num_attention_heads, 'T', 'T'] : ['B*T', teacher.hidden_size];
-    const name = featureInput(m);
-    const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
-    inputs.set(name, tv);
-    const sv = studentState(out, m);
-    const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
-    if (m.feature === 'attention')
-      addTerm(term, attentionMse(sv, tv, x.attentionMask, !!m.headAverage), m.weight);
-    else if (m.loss === 'cosine') addTerm(term, cosineLoss(sv, tv, mask), m.weight);
-    else {
-      const p = m.projection;
-      const proj = p
-        ? { W: w.get(p.name, [p.to, p.from], 'normal'), b: w.get(p.bias, [p.to], 'zeros') }
-        : null;
-      addTerm(term, hiddenMse(sv, tv, mask, proj), m.weight);
-    }
-  }
-}
-
-/**
- * A forward session of the teacher (no dropout) that returns the states the matches need, keyed by
- * featureInput, for the batch's BERT inputs, plus whatever `extra` builds on the same teacher pass
- * (general distillation's soft targets); undefined when there is nothing to compute.
- */
-export async function teacherStates(
-  teacher: Model,
-  matches: ResolvedMatch[],
-  threads: number,
-  extra?: (g: Graph, w: Weights, out: EncoderOutput) => Record<string, Value>,
-): Promise<Forward | undefined> {
-  if (!matches.length && !extra) return undefined;
-  return Forward.create(
-    (g, w) => {
-      const out = encoder(w, teacher.config, bertInputs(g), new Dropout(false));
-      return {
-        ...Object.fromEntries(matches.map((m) => [featureInput(m), teacherState(out, m)])),
-        ...extra?.(g, w, out),
-      };
-    },
-    teacher.store,
-    { threads },
-  );
 }
 
 /** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
@@ -285,20 +177,6 @@ export async function teacherLogits(
   ensureDir(dir);
   writeSafetensors(file, { logits: { dtype: 'F32', shape: [items.length, numLabels], data: all } }, { key });
   return { logits: all, file, reused: false };
-}
-
-/**
- * The learned width projections (distill.fit_dense*) start as BERT initialises a linear layer: normal(0,
- * std) weights, zero bias. Declared here, before the graph is built, because parameters first declared
- * while building a graph over a loaded store would stay at zero.
- */
-export function initProjections(store: ParamStore, plan: ResolvedPlan, seed: number, std: number): void {
-  const rng = new Rng(seed ^ 0x70726f6a);
-  for (const p of plan.projections) {
-    const W = store.declare(p.name, [p.to, p.from], 'normal');
-    for (let i = 0; i < W.data.length; i++) W.data[i] = rng.normal() * std;
-    store.declare(p.bias, [p.to], 'zeros');
-  }
 }
 
 export async function distill(o_: DistillOptions): Promise<DistillResult> {

@@ -16,7 +16,7 @@ import {
   softCrossEntropy,
   teacherSoftTargets,
   tokenMask,
-} from './losses.js';
+} from './kd-losses.js';
 
 const F = 'float64' as const;
 const inp = (

@@ -13,8 +13,9 @@ import { preset } from '../model/config.js';
 import { ParamStore } from '../runtime/params.js';
 import { loadModel, saveModel } from '../model/io.js';
 import { writeSafetensors } from '../runtime/safetensors.js';
-import { encodeAll, readTask } from '../train/finetune.js';
-import { initProjections, teacherCacheKey, teacherLogits } from './distill.js';
+import { encodeAll, readTask } from '../data/task.js';
+import { teacherCacheKey, teacherLogits } from './task-distill.js';
+import { initProjections } from './intermediate.js';
 import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
 
 const CLI = join('dist', 'cli', 'main.js');

@@ -1,0 +1,54 @@
+/**
+ * The one builder of BERT input tensors: token rows padded to the longest with [PAD], attention mask 1
+ * on real tokens, token types (0 where a row has none), position ids 0..T-1. Fine-tuning, evaluation,
+ * pre-training (masking.ts) and distillation all build their feeds here.
+ */
+import type { NumericArray, Tensor } from '../graph/graph.js';
+
+/** A batch ready for a session: named feeds, the sizes of the symbolic dims, real tokens in it. */
+export interface Batch {
+  feeds: Record<string, Tensor | NumericArray>;
+  sizes: Record<string, number>;
+  tokens: number;
+}
+
+export interface TokenRow {
+  ids: ArrayLike<number>;
+  /** Token type (segment) ids, as long as `ids`; all 0 when absent. */
+  types?: ArrayLike<number>;
+}
+
+export interface BertFeeds {
+  /** (B, T) row-major. */
+  input_ids: BigInt64Array;
+  token_type_ids: BigInt64Array;
+  position_ids: BigInt64Array;
+  attention_mask: BigInt64Array;
+}
+
+/** BERT inputs of `rows`, padded to the longest row. */
+export function bertFeeds(
+  rows: readonly TokenRow[],
+  padId: number,
+): BertFeeds & { B: number; T: number; tokens: number } {
+  const B = rows.length;
+  let T = 0;
+  for (const r of rows) T = Math.max(T, r.ids.length);
+  const input_ids = new BigInt64Array(B * T).fill(BigInt(padId));
+  const token_type_ids = new BigInt64Array(B * T);
+  const position_ids = new BigInt64Array(B * T);
+  const attention_mask = new BigInt64Array(B * T);
+  let tokens = 0;
+  for (let b = 0; b < B; b++) {
+    const { ids, types } = rows[b];
+    const row = b * T;
+    for (let t = 0; t < T; t++) position_ids[row + t] = BigInt(t);
+    for (let t = 0; t < ids.length; t++) {
+      input_ids[row + t] = BigInt(ids[t]);
+      if (types) token_type_ids[row + t] = BigInt(types[t]);
+      attention_mask[row + t] = 1n;
+    }
+    tokens += ids.length;
+  }
+  return { input_ids, token_type_ids, position_ids, attention_mask, B, T, tokens };
+}

@@ -1,0 +1,109 @@
+/**
+ * A task's examples as the models see them: read from a GLUE folder or the user's CSV/TSV/JSONL file,
+ * tokenised (pairs truncated longest-first), padded into batches, and shuffled per epoch from the seed.
+ */
+import type { BertTokenizer } from '../text/wordpiece.js';
+import { info } from '../util/progress.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { type Batch, bertFeeds } from './batch.js';
+import { glueTask, readGlue } from './glue.js';
+import { type Example, readTabular } from './tabular.js';
+
+/** Where examples come from: a GLUE task folder/file, or the user's table with named columns. */
+export interface DataSource {
+  task: string; // a GLUE task name, or any name for custom data
+  data: string; // GLUE: task folder or file; custom: a CSV/TSV/JSONL file
+  textColumn?: string; // custom data
+  textPairColumn?: string;
+  labelColumn?: string;
+  regression?: boolean; // custom data with float labels
+  labels?: string[]; // custom class names in index order (default: sorted distinct labels of train)
+  skipBadRows?: boolean;
+}
+
+export interface TaskData {
+  task: string;
+  examples: Example[];
+  labels: string[] | null; // class names; null = regression
+  file: string;
+}
+
+export function isGlue(task: string): boolean {
+  try {
+    glueTask(task);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Read one split. For custom data `split` picks nothing: `data` is the file. */
+export function readTask(src: DataSource, split: 'train' | 'dev' | 'test' = 'train'): TaskData {
+  const onBadRow = src.skipBadRows ? 'skip' : 'throw';
+  if (!src.textColumn) {
+    const spec = glueTask(src.task); // unknown task names fail here, listing the valid ones
+    const d = readGlue(spec.name, src.data, { split, onBadRow });
+    if (d.skipped.length)
+      info(
+        `${d.file}: skipped ${d.skipped.length} bad rows (first: line ${d.skipped[0].line}: ${d.skipped[0].reason})`,
+      );
+    return { task: spec.name, examples: d.examples, labels: d.labels ? [...d.labels] : null, file: d.file };
+  }
+  const d = readTabular(src.data, {
+    textColumn: src.textColumn,
+    textPairColumn: src.textPairColumn,
+    labelColumn: src.labelColumn,
+    regression: src.regression,
+    labels: src.labels,
+    onBadRow,
+  });
+  if (d.skipped.length)
+    info(
+      `${d.file}: skipped ${d.skipped.length} bad rows (first: line ${d.skipped[0].line}: ${d.skipped[0].reason})`,
+    );
+  return { task: src.task, examples: d.examples, labels: d.labels, file: d.file };
+}
+
+export interface Encoded {
+  ids: Int32Array;
+  types: Int32Array;
+  label: number;
+}
+
+export function encodeAll(tok: BertTokenizer, examples: Example[], maxLength: number): Encoded[] {
+  return examples.map((e) => {
+    const enc = tok.encode(e.text, e.pair, { maxLength });
+    return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label };
+  });
+}
+
+/** A padded batch of the given examples (padded to the longest one), with their labels. */
+export function padBatch(items: Encoded[], regression: boolean, padId: number): Batch {
+  const { B, T, tokens, ...feeds } = bertFeeds(items, padId);
+  const labels = regression
+    ? Float32Array.from(items.map((x) => x.label))
+    : BigInt64Array.from(items.map((x) => BigInt(x.label)));
+  return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
+}
+
+/**
+ * Batches of example indices, reshuffled every epoch from (seed, epoch): `indicesOf(k)` is a pure
+ * function of the global step k, which is what makes --resume bit-exact.
+ */
+export function epochBatches(n: number, batchSize: number, seed: number) {
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number) => {
+    let ord = orders.get(epoch);
+    if (!ord) {
+      ord = new Rng(deriveSeed(seed, 'EPCH', epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+      orders.set(epoch, ord);
+    }
+    return ord;
+  };
+  const indicesOf = (k: number) => {
+    const i = (k % stepsPerEpoch) * batchSize;
+    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + batchSize);
+  };
+  return { stepsPerEpoch, indicesOf };
+}

@@ -1,0 +1,76 @@
+/**
+ * Inference: the forward graph of a classifier or regressor (no dropout, no autodiff) and predictions
+ * over encoded examples. No training code lives here; the deployable runtime grows from it.
+ */
+import type { Encoded } from '../data/task.js';
+import { padBatch } from '../data/task.js';
+import { bertInputs, classifier, encoder } from '../model/bert.js';
+import type { Model } from '../model/io.js';
+import { Dropout } from '../runtime/dropout.js';
+import { Forward } from '../runtime/forward.js';
+import type { Tensor } from '../runtime/session.js';
+
+/** The inference graph of a classifier or regressor: `logits` (B, numLabels), no dropout. */
+export function classifierForward(m: Model, numLabels: number, threads: number): Promise<Forward> {
+  return Forward.create(
+    (g, w) => ({
+      logits: classifier(
+        w,
+        m.config,
+        encoder(w, m.config, bertInputs(g), new Dropout(false)),
+        numLabels,
+        new Dropout(false),
+      ),
+    }),
+    m.store,
+    { threads },
+  );
+}
+
+/** Predictions over encoded examples: logits per example. */
+export async function predictLogits(
+  m: Model,
+  items: Encoded[],
+  numLabels: number,
+  batchSize: number,
+  threads: number,
+): Promise<Float32Array[]> {
+  const fwd = await classifierForward(m, numLabels, threads);
+  const out: Float32Array[] = [];
+  // Sort by length so padding is small; restore the order at the end.
+  const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length);
+  const byIndex = new Array<Float32Array>(items.length);
+  for (let i = 0; i < order.length; i += batchSize) {
+    const idx = order.slice(i, i + batchSize);
+    const b = padBatch(
+      idx.map((k) => items[k]),
+      true,
+      0,
+    );
+    const { labels: _, ...feeds } = b.feeds;
+    const r = await fwd.run(feeds, b.sizes);
+    const data = (r.logits as Tensor).data as Float32Array;
+    idx.forEach((k, j) => {
+      byIndex[k] = data.slice(j * numLabels, (j + 1) * numLabels);
+    });
+  }
+  await fwd.release();
+  out.push(...byIndex);
+  return out;
+}
+
+export function decide(logits: Float32Array, regression: boolean): number {
+  if (regression) return logits[0];
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
+/** Class probabilities from logits (a numerically stable softmax). */
+export function softmax(logits: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const exps = Array.from(logits, (x) => Math.exp(x - max));
+  const z = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / z);
+}
