@@ -93,6 +93,7 @@ if (train && !existsSync(join(teacherPre, 'pretrain_result.json'))) {
     '--seed',
     seed,
     '--resume',
+    '--json',
   ]);
   writeFileSync(join(teacherPre, 'pretrain_result.json'), out.trim().split('\n').pop()!);
 }

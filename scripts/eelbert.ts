@@ -78,6 +78,7 @@ for (const preset of models) {
       '--seed',
       seed,
       '--resume',
+      '--json',
     ]);
     writeFileSync(join(pre, 'pretrain_result.json'), out.trim().split('\n').pop()!);
   }

@@ -1,9 +1,20 @@
 /**
- * Command-line parsing shared by every command: node:util parseArgs with typed options, `--help`
- * generated from the same table, and one-line UserErrors for unknown flags or bad numbers.
+ * Command-line parsing shared by every command: node:util parseArgs driven by one typed option table per
+ * command. The table gives `--help`, the defaults, the allowed range of every numeric flag and the choices
+ * of every enumerated one, all checked before a command runs. Option names are types: `str(p, 'lr')` on a
+ * command without --lr does not compile.
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/errors.js';
+
+/** The range of a numeric flag: checked for the default and for every given value. */
+export interface NumberRule {
+  int?: boolean;
+  min?: number; // >= min
+  max?: number; // <= max
+  above?: number; // > above
+  below?: number; // < below
+}
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -12,19 +23,50 @@ export interface OptionSpec {
   short?: string;
   /** Shown in --help as the value placeholder, e.g. N or DIR. */
   value?: string;
+  /** The value is a number in this range. */
+  number?: NumberRule;
+  /** The value is one of these words. */
+  choices?: readonly string[];
 }
 
-export interface CommandSpec {
+export type Options = Record<string, OptionSpec>;
+
+export interface CommandSpec<O extends Options = Options> {
   name: string;
   summary: string;
   usage: string;
-  options: Record<string, OptionSpec>;
-  positionals?: string; // description of positional arguments, if any
+  options: O;
+  positionals?: string; // description of positional arguments; none are accepted without it
+  details?: string; // longer explanation shown in --help
+}
+
+/** A command's spec with its option names kept as types (so `str(p, 'lrr')` fails to compile). */
+export function command<const O extends Options>(c: CommandSpec<O>): CommandSpec<O> {
+  return c;
+}
+
+/** A group of options shared by several commands, names kept as types. */
+export function options<const O extends Options>(o: O): O {
+  return o;
+}
+
+type ValueOf<S> = S extends { type: 'boolean' } ? boolean : string;
+export type StringOption<O> = { [K in keyof O]: O[K] extends { type: 'string' } ? K : never }[keyof O] &
+  string;
+export type BooleanOption<O> = { [K in keyof O]: O[K] extends { type: 'boolean' } ? K : never }[keyof O] &
+  string;
+
+export interface Parsed<O extends Options = Options> {
+  spec: CommandSpec<O>;
+  values: { [K in keyof O]?: ValueOf<O[K]> };
+  positionals: string[];
+  help: boolean;
 }
 
 export function helpText(c: CommandSpec): string {
   const lines = [`minnow ${c.name}: ${c.summary}`, '', `usage: ${c.usage}`, ''];
   if (c.positionals) lines.push(c.positionals, '');
+  if (c.details) lines.push(c.details, '');
   lines.push('options:');
   const entries = Object.entries({
     ...c.options,
@@ -38,44 +80,145 @@ export function helpText(c: CommandSpec): string {
   return lines.join('\n');
 }
 
-export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-  help: boolean;
+/** A flag value that starts with '-' but is a number ("-1", "-.5", "-1e-3", "-Infinity"), not an option. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
+
+/**
+ * `--lr -1` would be refused by parseArgs as "ambiguous" before the range check could say what is wrong:
+ * a negative number after a string option is joined to it (`--lr=-1`).
+ */
+function joinNegativeValues(c: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && c.options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
-export function parse(c: CommandSpec, argv: string[]): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }> =
-    {
-      help: { type: 'boolean', short: 'h' },
-    };
-  for (const [k, o] of Object.entries(c.options)) {
-    options[k] = { type: o.type };
-    if (o.short) options[k].short = o.short;
-    if (o.default !== undefined) options[k].default = o.default;
-  }
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as Parsed['values'], positionals, help: !!values.help };
-  } catch (e) {
-    throw new UserError(`${c.name}: ${(e as Error).message.split('\n')[0]} (see minnow ${c.name} --help)`);
-  }
-}
-
-/** A numeric flag value, with a clear error naming the flag. */
-export function num(p: Parsed, name: string, opts: { int?: boolean; min?: number } = {}): number {
-  const raw = p.values[name];
-  const n = Number(raw);
-  if (raw === undefined || typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) {
-    throw new UserError(`--${name}: expected a number, got "${raw}"`);
-  }
-  if (opts.int && !Number.isInteger(n)) throw new UserError(`--${name}: expected an integer, got ${raw}`);
-  if (opts.min !== undefined && n < opts.min)
-    throw new UserError(`--${name}: must be >= ${opts.min}, got ${raw}`);
+/** The number a flag's text stands for, with a one-line error naming the flag and the allowed range. */
+export function checkNumber(name: string, raw: string, r: NumberRule): number {
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n)) throw new UserError(`--${name}: expected a number, got "${raw}"`);
+  const fail = (what: string) => new UserError(`--${name}: must be ${what}, got ${raw}`);
+  if (r.int && !Number.isInteger(n)) throw fail('an integer');
+  if (r.min !== undefined && n < r.min) throw fail(`>= ${r.min}`);
+  if (r.max !== undefined && n > r.max) throw fail(`<= ${r.max}`);
+  if (r.above !== undefined && n <= r.above) throw fail(`> ${r.above}`);
+  if (r.below !== undefined && n >= r.below) throw fail(`< ${r.below}`);
   return n;
 }
 
-export function str(p: Parsed, name: string): string | undefined {
+function checkChoice(name: string, raw: string, choices: readonly string[]): void {
+  if (!choices.includes(raw))
+    throw new UserError(`--${name}: expected ${choices.join(' or ')}, got "${raw}"`);
+}
+
+export function parse<O extends Options>(c: CommandSpec<O>, argv: string[]): Parsed<O> {
+  const table: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [k, o] of Object.entries(c.options)) {
+    table[k] = { type: o.type };
+    if (o.short) table[k].short = o.short;
+    if (o.default !== undefined) table[k].default = o.default;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: joinNegativeValues(c, argv),
+      options: table,
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UserError(`${c.name}: ${(e as Error).message.split('\n')[0]} (see minnow ${c.name} --help)`);
+  }
+  const help = !!values.help;
+  if (!help) {
+    if (!c.positionals && positionals.length)
+      throw new UserError(
+        `${c.name}: unexpected argument "${positionals[0]}" (options start with --; see minnow ${c.name} --help)`,
+      );
+    for (const [k, o] of Object.entries(c.options)) {
+      const v = values[k];
+      if (typeof v !== 'string') continue;
+      if (o.number) checkNumber(k, v, o.number);
+      if (o.choices) checkChoice(k, v, o.choices);
+    }
+  }
+  return { spec: c, values: values as Parsed<O>['values'], positionals, help };
+}
+
+/** A string flag's value (or its default), undefined when absent. */
+export function str<O extends Options>(p: Parsed<O>, name: StringOption<O>): string | undefined {
   const v = p.values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A string flag that must be given. */
+export function required<O extends Options>(p: Parsed<O>, name: StringOption<O>): string {
+  const v = str(p, name);
+  if (v === undefined) {
+    const o = p.spec.options[name];
+    throw new UserError(`${p.spec.name}: --${name} ${o.value ?? 'VALUE'} is required`);
+  }
+  return v;
+}
+
+export function flag<O extends Options>(p: Parsed<O>, name: BooleanOption<O>): boolean {
+  return p.values[name] === true;
+}
+
+/** Whether the flag is set (given, or defaulted by the table). */
+export function given<O extends Options>(p: Parsed<O>, name: keyof O & string): boolean {
+  const v = p.values[name];
+  return v !== undefined && (v as unknown) !== false;
+}
+
+/**
+ * A numeric flag's value, checked against its rule (the option table's, or `rule`); `fallback` when the
+ * flag is absent and has no default.
+ */
+export function num<O extends Options>(
+  p: Parsed<O>,
+  name: StringOption<O>,
+  fallback?: number,
+  rule?: NumberRule,
+): number {
+  const raw = str(p, name);
+  const r = rule ?? p.spec.options[name].number ?? {};
+  if (raw === undefined) {
+    if (fallback === undefined) throw new UserError(`--${name}: expected a number`);
+    return checkNumber(name, String(fallback), r);
+  }
+  return checkNumber(name, raw, r);
+}
+
+/** An optional numeric flag: undefined when absent. */
+export function optionalNum<O extends Options>(p: Parsed<O>, name: StringOption<O>): number | undefined {
+  return str(p, name) === undefined ? undefined : num(p, name);
+}
+
+/** An enumerated flag's value (checked against the table's choices at parse time). */
+export function choice<O extends Options, C extends string>(
+  p: Parsed<O>,
+  name: StringOption<O>,
+  choices: readonly C[],
+  fallback?: C,
+): C {
+  const v = str(p, name) ?? fallback;
+  if (v === undefined) throw new UserError(`--${name}: expected ${choices.join(' or ')}`);
+  checkChoice(name, v, choices);
+  return v as C;
 }

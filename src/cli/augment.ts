@@ -1,13 +1,13 @@
 /** `minnow augment`: TinyBERT's data augmentation of a training set (src/distill/augment-task.ts). */
 import { basename } from 'node:path';
-import type { MlmContext } from '../distill/augment.js';
-import { UserError } from '../util/errors.js';
-import { info } from '../util/progress.js';
-import { type CommandSpec, num, type Parsed, str } from './args.js';
-import { DATA_OPTIONS, dataSource } from './data-options.js';
-import { augment, checkTeacher } from '../distill/augment-task.js';
 
-export const spec: CommandSpec = {
+import { info } from '../util/progress.js';
+import { choice, command, flag, num, optionalNum, type Parsed, required } from './args.js';
+import { DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
+import { checkOutDir } from '../util/atomic.js';
+import { augment, checkTeacher, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
+
+export const spec = command({
   name: 'augment',
   summary: "TinyBERT data augmentation of a training set with a teacher's masked LM",
   usage: `minnow augment --teacher DIR --task T --data PATH --out DIR [--k 15] [--p 0.4] [--n 20] ...
@@ -30,53 +30,76 @@ Labels and other columns are kept. OUT is usable as --data for finetune and dist
       value: 'DIR',
       help: 'output directory (train file, dev file copies, augment.json)',
     },
-    k: { type: 'string', value: 'K', help: "candidates per word: the teacher's top K", default: '15' },
-    p: { type: 'string', value: 'P', help: 'probability of replacing each word in a copy', default: '0.4' },
-    n: { type: 'string', value: 'N', help: 'augmented copies per example', default: '20' },
-    'max-examples': { type: 'string', value: 'N', help: 'augment only the first N examples' },
+    k: {
+      type: 'string',
+      value: 'K',
+      help: "candidates per word: the teacher's top K",
+      default: String(A.k),
+      number: { int: true, min: 1 },
+    },
+    p: {
+      type: 'string',
+      value: 'P',
+      help: 'probability of replacing each word in a copy',
+      default: String(A.p),
+      number: { min: 0, max: 1 },
+    },
+    n: {
+      type: 'string',
+      value: 'N',
+      help: 'augmented copies per example',
+      default: String(A.n),
+      number: { int: true, min: 1 },
+    },
+    'max-examples': {
+      type: 'string',
+      value: 'N',
+      help: 'augment only the first N examples',
+      number: { int: true, min: 1 },
+    },
     context: {
       type: 'string',
       value: 'C',
       help: "teacher input: tinybert ([CLS] masked text [SEP] text [SEP], as TinyBERT's script) or example ([CLS] a [SEP] b [SEP], one word masked)",
-      default: 'tinybert',
+      default: A.context,
+      choices: ['tinybert', 'example'],
     },
     'max-length': {
       type: 'string',
       value: 'N',
       help: "longest teacher input in tokens (capped by the teacher's positions); words beyond it are kept",
-      default: '512',
+      default: String(A.maxLength),
+      number: { int: true, min: 3 },
     },
-    'batch-size': { type: 'string', value: 'N', help: 'masked inputs per teacher forward', default: '64' },
-    seed: { type: 'string', value: 'N', help: 'random seed', default: '0' },
-    threads: { type: 'string', value: 'N', help: 'onnxruntime threads', default: '2' },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      help: 'masked inputs per teacher forward',
+      default: String(A.batchSize),
+      number: { int: true, min: 1, max: 65536 },
+    },
+    ...seedThreadsOptions(A),
     json: { type: 'boolean', help: 'print the counts as one JSON object' },
   },
-};
+});
 
-export async function run(p: Parsed): Promise<void> {
-  const teacher = str(p, 'teacher');
-  const out = str(p, 'out');
-  if (!teacher) throw new UserError('augment: --teacher DIR is required (a model with a masked-LM head)');
-  if (!out) throw new UserError('augment: --out DIR is required');
-  const context = str(p, 'context');
-  if (context !== 'tinybert' && context !== 'example')
-    throw new UserError(`--context: expected tinybert or example, got "${context}"`);
-  const prob = num(p, 'p', { min: 0 });
-  if (prob > 1) throw new UserError(`--p: must be <= 1, got ${prob}`);
+export async function run(p: Parsed<typeof spec.options>): Promise<void> {
+  const teacher = required(p, 'teacher');
+  const out = required(p, 'out');
   const opts = {
-    k: num(p, 'k', { int: true, min: 1 }),
-    p: prob,
-    n: num(p, 'n', { int: true, min: 1 }),
-    maxExamples:
-      str(p, 'max-examples') === undefined ? undefined : num(p, 'max-examples', { int: true, min: 1 }),
-    maxLength: num(p, 'max-length', { int: true, min: 3 }),
-    context: context as MlmContext,
-    batchSize: num(p, 'batch-size', { int: true, min: 1 }),
-    seed: num(p, 'seed', { int: true }),
-    threads: num(p, 'threads', { int: true, min: 1 }),
+    k: num(p, 'k'),
+    p: num(p, 'p'),
+    n: num(p, 'n'),
+    maxExamples: optionalNum(p, 'max-examples'),
+    maxLength: num(p, 'max-length'),
+    context: choice(p, 'context', ['tinybert', 'example'] as const),
+    batchSize: num(p, 'batch-size'),
+    seed: num(p, 'seed'),
+    threads: num(p, 'threads'),
   };
   checkTeacher(teacher); // before reading any data
   const src = dataSource(p);
+  checkOutDir(out);
   const r = await augment(teacher, src, out, opts);
   const fmt = (x: number) => x.toLocaleString('en-US');
   info(
@@ -87,5 +110,5 @@ export async function run(p: Parsed): Promise<void> {
       `${r.seconds.toFixed(1)} s` +
       (r.devFiles.length ? `; dev copied: ${r.devFiles.map((f) => basename(f)).join(', ')}` : ''),
   );
-  if (p.values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(r)}\n`);
 }

@@ -10,26 +10,57 @@ import { benchMlmStep } from '../bench/mlm-step.js';
 import { benchTrainStep, type TrainStepBenchResult } from '../bench/train-step.js';
 import { assetPath } from '../util/assets.js';
 import { UserError } from '../util/errors.js';
-import { type CommandSpec, num, type Parsed, str } from './args.js';
+import { command, flag, num, type Parsed, str } from './args.js';
 
-export const spec: CommandSpec = {
+export const spec = command({
   name: 'bench',
-  summary: 'benchmark the engine (train-step)',
+  summary: 'benchmark the engine (train-step, mlm-step)',
   usage: 'minnow bench (train-step | mlm-step) [--threads N] [--json] [--reps N] [--steps N] [--out FILE]',
   positionals:
     'benchmarks: train-step (BERT-tiny-shaped classification training step, B=32, T=128)\n' +
     '            mlm-step (masked-LM pre-training step of --preset, B=64, T=128, 30,522-word decoder)',
   options: {
-    threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads', default: '2' },
-    reps: { type: 'string', value: 'N', help: 'repetitions (each with a fresh session)', default: '5' },
-    steps: { type: 'string', value: 'N', help: 'timed steps per repetition', default: '10' },
-    warmup: { type: 'string', value: 'N', help: 'untimed steps per repetition', default: '2' },
-    vocab: { type: 'string', value: 'N', help: 'vocabulary of the main row', default: '8000' },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'onnxruntime intra-op threads',
+      default: '2',
+      number: { int: true, min: 1, max: 256 },
+    },
+    reps: {
+      type: 'string',
+      value: 'N',
+      help: 'repetitions (each with a fresh session)',
+      default: '5',
+      number: { int: true, min: 1 },
+    },
+    steps: {
+      type: 'string',
+      value: 'N',
+      help: 'timed steps per repetition',
+      default: '10',
+      number: { int: true, min: 1 },
+    },
+    warmup: {
+      type: 'string',
+      value: 'N',
+      help: 'untimed steps per repetition',
+      default: '2',
+      number: { int: true, min: 0 },
+    },
+    vocab: {
+      type: 'string',
+      value: 'N',
+      help: 'vocabulary of the main row',
+      default: '8000',
+      number: { int: true, min: 1001 },
+    },
     dropout: {
       type: 'string',
       value: 'P',
       help: 'dropout probability (engine-notes workload: 0)',
       default: '0',
+      number: { min: 0, below: 1 },
     },
     'no-real-vocab': { type: 'boolean', help: 'skip the row with the real BERT vocabulary (30,522)' },
     'no-peer': {
@@ -43,10 +74,18 @@ export const spec: CommandSpec = {
       help: 'also write the JSON here',
       default: 'bench/out/train-step.json',
     },
-    seed: { type: 'string', value: 'N', help: 'random seed', default: '1' },
+    seed: {
+      type: 'string',
+      value: 'N',
+      help: 'random seed',
+      default: '1',
+      number: { int: true, min: 0, max: 2 ** 32 - 1 },
+    },
     preset: { type: 'string', value: 'NAME', help: 'mlm-step: the model preset', default: 'eelbert-tiny' },
   },
-};
+});
+
+type BenchParsed = Parsed<typeof spec.options>;
 
 interface PeerRow {
   system: string;
@@ -75,9 +114,9 @@ function runPeer(root: string, steps: number, log: (s: string) => void): PeerRow
   }
 }
 
-async function runMlm(p: Parsed, json: boolean, log: (s: string) => void): Promise<void> {
+async function runMlm(p: BenchParsed, json: boolean, log: (s: string) => void): Promise<void> {
   const name = str(p, 'preset') ?? 'eelbert-tiny';
-  const threads = num(p, 'threads', { int: true, min: 1 });
+  const threads = num(p, 'threads');
   log(`bench mlm-step: ${name}, B=64 T=128, ${threads} threads`);
   const r = await benchMlmStep(
     {
@@ -86,10 +125,10 @@ async function runMlm(p: Parsed, json: boolean, log: (s: string) => void): Promi
       batch: 64,
       seq: 128,
       threads,
-      steps: num(p, 'steps', { int: true, min: 1 }),
-      warmup: num(p, 'warmup', { int: true, min: 0 }),
-      reps: num(p, 'reps', { int: true, min: 1 }),
-      seed: num(p, 'seed', { int: true }),
+      steps: num(p, 'steps'),
+      warmup: num(p, 'warmup'),
+      reps: num(p, 'reps'),
+      seed: num(p, 'seed'),
     },
     log,
   );
@@ -107,9 +146,11 @@ async function runMlm(p: Parsed, json: boolean, log: (s: string) => void): Promi
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
-export async function run(p: Parsed): Promise<void> {
+export async function run(p: BenchParsed): Promise<void> {
+  if (p.positionals.length > 1)
+    throw new UserError(`bench: one benchmark at a time, got ${p.positionals.join(' ')}`);
   const which = p.positionals[0];
-  const json = !!p.values.json;
+  const json = flag(p, 'json');
   const log = (s: string) => process.stderr.write(`${s}\n`);
   if (which === 'mlm-step') return runMlm(p, json, log);
   if (which !== 'train-step') {
@@ -118,26 +159,26 @@ export async function run(p: Parsed): Promise<void> {
   const base = {
     batch: 32,
     seq: 128,
-    threads: num(p, 'threads', { int: true, min: 1 }),
-    reps: num(p, 'reps', { int: true, min: 1 }),
-    steps: num(p, 'steps', { int: true, min: 1 }),
-    warmup: num(p, 'warmup', { int: true, min: 0 }),
-    dropout: num(p, 'dropout', { min: 0 }),
-    seed: num(p, 'seed', { int: true }),
+    threads: num(p, 'threads'),
+    reps: num(p, 'reps'),
+    steps: num(p, 'steps'),
+    warmup: num(p, 'warmup'),
+    dropout: num(p, 'dropout'),
+    seed: num(p, 'seed'),
   };
-  const vocab = num(p, 'vocab', { int: true, min: 1001 });
+  const vocab = num(p, 'vocab');
   log(
     `bench train-step: B=32 T=128 H=128 L=2 A=2 FFN=512, ${base.threads} threads, ${base.reps} reps x ${base.steps} steps`,
   );
   const rows: TrainStepBenchResult[] = [];
   log(`  vocab ${vocab}`);
   rows.push(await benchTrainStep({ ...base, vocab }, log));
-  if (!p.values['no-real-vocab'] && vocab !== 30522) {
+  if (!flag(p, 'no-real-vocab') && vocab !== 30522) {
     log('  vocab 30522 (real BERT vocabulary)');
     rows.push(await benchTrainStep({ ...base, vocab: 30522 }, log));
   }
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const peer = p.values['no-peer'] ? undefined : runPeer(root, 3, log);
+  const peer = flag(p, 'no-peer') ? undefined : runPeer(root, 3, log);
   const main = rows[0];
   const result = {
     benchmark: 'train-step',

@@ -140,15 +140,25 @@ describe('minnow CLI', () => {
     assert.equal(JSON.parse(ev.out).metrics.accuracy, res.metrics.accuracy);
     const input = join(tmp, 'in.txt');
     writeFileSync(input, 'a wonderful , moving delight\na dull and tedious mess\n');
-    const pr = minnow('predict', '--model', out, '--input', input);
+    const pr = minnow('predict', '--model', out, '--input', input, '--json');
     assert.equal(pr.code, 0, pr.err);
     const rows = pr.out
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    // SST-2's classes are shown by their names, not as "0"/"1".
     assert.deepEqual(
       rows.map((r) => r.label),
-      ['1', '0'],
+      ['positive', 'negative'],
+    );
+    const plain = minnow('predict', '--model', out, '--input', input);
+    assert.equal(plain.code, 0, plain.err);
+    assert.deepEqual(
+      plain.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+      ['positive', 'negative'],
     );
     for (const r of rows) {
       assert.equal(r.scores.length, 2);

@@ -1,115 +1,151 @@
 /**
  * `minnow distill`: task distillation from a fine-tuned teacher (--task/--data: Hinton KD or TinyBERT's
  * two stages), or general distillation from a pre-trained teacher on a text corpus (--corpus: DistilBERT's
- * triple loss or TinyBERT's intermediate layers), into a student preset or directory.
+ * triple loss or TinyBERT's intermediate layers), into a student preset or directory. Each mode's defaults
+ * are DEFAULT_TASK_DISTILL and DEFAULT_GENERAL_DISTILL; a flag of the other mode is an error.
  */
-import { readFileSync } from 'node:fs';
-import { distill } from '../distill/task-distill.js';
+import { existsSync, readFileSync } from 'node:fs';
 import {
-  type CePositions,
   DEFAULT_DISTILBERT,
+  DEFAULT_GENERAL_DISTILL,
   defaultGeneralConfig,
   type GeneralMethod,
   generalDistill,
   parseGeneralConfig,
 } from '../distill/general.js';
 import { DEFAULT_DISTILL, type DistillConfig, parseDistillConfig } from '../distill/mapping.js';
+import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
 import { PRESETS } from '../model/config.js';
-import { UserError } from '../util/errors.js';
-import { type CommandSpec, num, type OptionSpec, type Parsed, str } from './args.js';
 import { assetPath } from '../util/assets.js';
-import { DATA_OPTIONS, dataSource } from './data-options.js';
+import { checkOutDir } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { choice, command, flag, given, num, options, type Parsed, required, str } from './args.js';
+import { corpusOptions, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
 
-/** Flags of task distillation only. */
-const TASK_OPTIONS: Record<string, OptionSpec> = {
-  ...Object.fromEntries(Object.entries(DATA_OPTIONS).map(([k, o]) => [k, { ...o, help: `task: ${o.help}` }])),
+const T = DEFAULT_TASK_DISTILL;
+const G = DEFAULT_GENERAL_DISTILL;
+
+/** Flags of task distillation only (defaults applied in code, so that a flag given in the wrong mode can be told). */
+const TASK_OPTIONS = options({
+  task: { ...DATA_OPTIONS.task, help: `task: ${DATA_OPTIONS.task.help}` },
+  data: { ...DATA_OPTIONS.data, help: `task: ${DATA_OPTIONS.data.help}` },
+  'text-column': { ...DATA_OPTIONS['text-column'], help: `task: ${DATA_OPTIONS['text-column'].help}` },
+  'text-pair-column': {
+    ...DATA_OPTIONS['text-pair-column'],
+    help: `task: ${DATA_OPTIONS['text-pair-column'].help}`,
+  },
+  'label-column': { ...DATA_OPTIONS['label-column'], help: `task: ${DATA_OPTIONS['label-column'].help}` },
+  regression: { ...DATA_OPTIONS.regression, help: `task: ${DATA_OPTIONS.regression.help}` },
+  'skip-bad-rows': { ...DATA_OPTIONS['skip-bad-rows'], help: `task: ${DATA_OPTIONS['skip-bad-rows'].help}` },
   dev: {
     type: 'string',
     value: 'PATH',
-    help: 'task: dev file (default: the dev split next to --data for GLUE)',
+    help: 'task: dev file (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)',
+  },
+  'dev-fraction': {
+    type: 'string',
+    value: 'F',
+    help: `task, own data without --dev: seeded fraction of the training rows held out as dev (default: ${T.devFraction})`,
+    number: { min: 0, below: 1 },
   },
   alpha: {
     type: 'string',
     value: 'A',
-    help: 'task, hinton: weight of the soft loss; hard labels get 1 - A (default: 0.5)',
+    help: `task, hinton: weight of the soft loss; hard labels get 1 - A (default: ${T.alpha})`,
+    number: { min: 0, max: 1 },
   },
-  epochs: { type: 'string', value: 'N', help: 'task: epochs of prediction-layer distillation (default: 3)' },
+  epochs: {
+    type: 'string',
+    value: 'N',
+    help: `task: epochs of prediction-layer distillation (default: ${T.predictionEpochs})`,
+    number: { int: true, min: 0 },
+  },
   'intermediate-epochs': {
     type: 'string',
     value: 'N',
-    help: 'task, tinybert: epochs of intermediate-layer distillation first (default: 3)',
+    help: `task, tinybert: epochs of intermediate-layer distillation first (default: ${T.intermediateEpochs})`,
+    number: { int: true, min: 0 },
   },
-  'max-length': { type: 'string', value: 'N', help: 'task: maximum tokens per example (default: 128)' },
+  'max-length': {
+    type: 'string',
+    value: 'N',
+    help: `task: maximum tokens per example (default: ${T.maxLength})`,
+    number: { int: true, min: 3 },
+  },
   'teacher-cache': {
     type: 'string',
     value: 'DIR',
     help: 'task: cache of the teacher logits, keyed by teacher and data; share it between students (default: OUT/teacher_cache)',
   },
-};
+});
 
-/** Flags of general (corpus) distillation only, with their defaults (applied in code, so that a flag given in the wrong mode can be told). */
-const CORPUS_DEFAULTS: Record<string, string> = {
-  tokens: '1000000',
-  'seq-len': '128',
-  accumulation: '1',
-  decay: 'linear',
-  'weight-decay': '0.01',
-  'clip-norm': '1',
-  'mask-prob': '0.15',
-  'eval-every': '0',
-  'valid-sequences': '512',
-  'checkpoint-every': '500',
-  'cache-dir': '.minnow-cache',
-  'alpha-ce': String(DEFAULT_DISTILBERT.alphaCe),
-  'alpha-mlm': String(DEFAULT_DISTILBERT.alphaMlm),
-  'alpha-cos': String(DEFAULT_DISTILBERT.alphaCos),
-  'ce-positions': DEFAULT_DISTILBERT.positions,
-};
-const corpusOption = (value: string, help: string, type: 'string' | 'boolean' = 'string'): OptionSpec =>
-  type === 'boolean' ? { type, help: `corpus: ${help}` } : { type, value, help: `corpus: ${help}` };
-const withDefault = (name: string, value: string, help: string) =>
-  corpusOption(value, `${help} (default: ${CORPUS_DEFAULTS[name]})`);
-const CORPUS_OPTIONS: Record<string, OptionSpec> = {
-  corpus: corpusOption('FILE', 'training text (UTF-8, one passage per line): general distillation'),
-  valid: corpusOption(
-    'FILE',
-    'validation text (every loss term is reported, before training and at the end)',
-  ),
-  tokens: withDefault('tokens', 'N', 'training token budget'),
-  'seq-len': withDefault('seq-len', 'N', 'sequence length including [CLS] and [SEP]'),
-  accumulation: withDefault('accumulation', 'N', 'micro-batches per update (bounds memory)'),
-  decay: withDefault('decay', 'KIND', 'linear or cosine'),
-  'weight-decay': withDefault('weight-decay', 'X', 'AdamW decoupled weight decay'),
-  'clip-norm': withDefault('clip-norm', 'X', 'global gradient-norm clip (0 = off)'),
-  'mask-prob': withDefault('mask-prob', 'P', 'distilbert: fraction of tokens masked and predicted'),
-  'whole-word': corpusOption('', 'distilbert: mask whole words', 'boolean'),
-  'alpha-ce': withDefault(
-    'alpha-ce',
-    'X',
-    'distilbert: weight of the soft cross-entropy (T^2 KL) with the teacher',
-  ),
-  'alpha-mlm': withDefault('alpha-mlm', 'X', "distilbert: weight of the student's own MLM loss"),
-  'alpha-cos': withDefault('alpha-cos', 'X', 'distilbert: weight of the cosine loss on last hidden states'),
-  'ce-positions': withDefault(
-    'ce-positions',
-    'masked|all',
-    "distilbert: where the soft cross-entropy is taken: the masked positions, or all non-padding ones (DistilBERT's default; ~4x slower, more memory)",
-  ),
-  'eval-every': withDefault('eval-every', 'N', 'updates between validation runs (0: only at the end)'),
-  'valid-sequences': withDefault('valid-sequences', 'N', 'validation windows scored'),
-  'checkpoint-every': withDefault('checkpoint-every', 'N', 'updates between checkpoints'),
-  resume: corpusOption('', 'continue from the latest checkpoint in DIR/checkpoints (bit-exact)', 'boolean'),
-  'cache-dir': withDefault('cache-dir', 'DIR', 'token caches of the corpora'),
-};
+const CORPUS = corpusOptions('corpus: ');
+const def = (v: string | number) => ` (default: ${v})`;
+/** Flags of general (corpus) distillation only. */
+const CORPUS_OPTIONS = options({
+  ...CORPUS,
+  corpus: { ...CORPUS.corpus, help: `${CORPUS.corpus.help}: general distillation` },
+  tokens: { ...CORPUS.tokens, help: CORPUS.tokens.help + def(G.tokens) },
+  'seq-len': { ...CORPUS['seq-len'], help: CORPUS['seq-len'].help + def(G.seqLen) },
+  accumulation: { ...CORPUS.accumulation, help: CORPUS.accumulation.help + def(G.accumulation) },
+  decay: { ...CORPUS.decay, help: CORPUS.decay.help + def(G.decay) },
+  'mask-prob': {
+    ...CORPUS['mask-prob'],
+    help: `corpus, distilbert: fraction of tokens masked and predicted${def(G.masking.probability)}`,
+  },
+  'whole-word': { ...CORPUS['whole-word'], help: 'corpus, distilbert: mask whole words' },
+  'eval-every': { ...CORPUS['eval-every'], help: CORPUS['eval-every'].help + def(G.evalEvery) },
+  'valid-sequences': {
+    ...CORPUS['valid-sequences'],
+    help: CORPUS['valid-sequences'].help + def(G.validSequences),
+  },
+  'cache-dir': { ...CORPUS['cache-dir'], help: CORPUS['cache-dir'].help + def(G.cacheDir) },
+  'weight-decay': {
+    type: 'string',
+    value: 'X',
+    help: `corpus: AdamW decoupled weight decay${def(G.weightDecay)}`,
+    number: { min: 0 },
+  },
+  'clip-norm': {
+    type: 'string',
+    value: 'X',
+    help: `corpus: global gradient-norm clip (0 = off)${def(G.clipNorm)}`,
+    number: { min: 0 },
+  },
+  'alpha-ce': {
+    type: 'string',
+    value: 'X',
+    help: `corpus, distilbert: weight of the soft cross-entropy (T^2 KL) with the teacher${def(DEFAULT_DISTILBERT.alphaCe)}`,
+    number: { min: 0 },
+  },
+  'alpha-mlm': {
+    type: 'string',
+    value: 'X',
+    help: `corpus, distilbert: weight of the student's own MLM loss${def(DEFAULT_DISTILBERT.alphaMlm)}`,
+    number: { min: 0 },
+  },
+  'alpha-cos': {
+    type: 'string',
+    value: 'X',
+    help: `corpus, distilbert: weight of the cosine loss on last hidden states${def(DEFAULT_DISTILBERT.alphaCos)}`,
+    number: { min: 0 },
+  },
+  'ce-positions': {
+    type: 'string',
+    value: 'masked|all',
+    help: `corpus, distilbert: where the soft cross-entropy is taken: the masked positions, or all non-padding ones (DistilBERT's default; ~4x slower, more memory)${def(DEFAULT_DISTILBERT.positions)}`,
+    choices: ['masked', 'all'],
+  },
+});
 
-export const spec: CommandSpec = {
+export const spec = command({
   name: 'distill',
   summary:
     'distil a teacher into a small student: on a task (Hinton KD, TinyBERT) or on a corpus (DistilBERT, TinyBERT general)',
   usage:
     'minnow distill --teacher DIR --student PRESET|DIR --out DIR --task T --data PATH [--method hinton|tinybert] [--config distill.json] ...\n' +
     '       minnow distill --teacher DIR --student PRESET|DIR --out DIR --corpus FILE [--valid FILE] [--method distilbert|tinybert] [--tokens N] [--config distill.json] [--init-from-teacher 0,2] [--resume] ...',
-  positionals:
+  details:
     'Two modes. Task distillation (--task, --data): the teacher is fine-tuned on the task; hinton trains on its\n' +
     'soft targets and the labels, tinybert matches intermediate layers, then the prediction layer.\n' +
     'General distillation (--corpus): the teacher is a pre-trained model (minnow or Hugging Face BERT layout) and\n' +
@@ -130,13 +166,14 @@ export const spec: CommandSpec = {
     student: {
       type: 'string',
       value: 'PRESET|DIR',
-      help: 'student preset (e.g. uno-eelbert) or model directory (e.g. models/uno-eelbert)',
+      help: `student preset (${Object.keys(PRESETS).join(', ')}) or model directory (e.g. models/uno-eelbert)`,
     },
     out: { type: 'string', value: 'DIR', help: 'output student model directory' },
     method: {
       type: 'string',
       value: 'M',
       help: 'task: hinton (default) or tinybert; corpus: distilbert (default) or tinybert',
+      choices: ['hinton', 'tinybert', 'distilbert'],
     },
     config: {
       type: 'string',
@@ -147,6 +184,7 @@ export const spec: CommandSpec = {
       type: 'string',
       value: 'T',
       help: 'softmax temperature (default: hinton 2, tinybert 1, distilbert 2)',
+      number: { above: 0 },
     },
     'init-from-teacher': {
       type: 'string',
@@ -156,18 +194,37 @@ export const spec: CommandSpec = {
     'batch-size': {
       type: 'string',
       value: 'N',
-      help: 'examples (task) or sequences (corpus) per update',
-      default: '32',
+      help: `examples (task) or sequences (corpus) per update (default: task ${T.batchSize}, corpus ${G.batchSize})`,
+      number: { int: true, min: 1, max: 65536 },
     },
-    lr: { type: 'string', value: 'X', help: 'peak learning rate (default: task 2e-4, corpus 5e-4)' },
-    warmup: { type: 'string', value: 'F', help: 'warmup fraction (default: task 0.1, corpus 0.05)' },
-    seed: { type: 'string', value: 'N', help: 'random seed', default: '0' },
-    threads: { type: 'string', value: 'N', help: 'onnxruntime threads', default: '2' },
+    lr: {
+      type: 'string',
+      value: 'X',
+      help: `peak learning rate (default: task ${T.lr}, corpus ${G.lr})`,
+      number: { above: 0 },
+    },
+    warmup: {
+      type: 'string',
+      value: 'F',
+      help: `warmup fraction (default: task ${T.warmup}, corpus ${G.warmup})`,
+      number: { min: 0, max: 1 },
+    },
+    'checkpoint-every': {
+      type: 'string',
+      value: 'N',
+      help: `updates between checkpoints (default: task ${T.checkpointEvery} = end of each stage, corpus ${G.checkpointEvery})`,
+      number: { int: true, min: 0 },
+    },
+    resume: {
+      type: 'boolean',
+      help: 'continue from the latest checkpoint in OUT (task: of each stage; bit-exact)',
+    },
+    ...seedThreadsOptions(T),
     json: { type: 'boolean', help: 'print the result as JSON' },
     ...TASK_OPTIONS,
     ...CORPUS_OPTIONS,
   },
-};
+});
 
 function readJson(path: string): unknown {
   try {
@@ -180,32 +237,34 @@ function readJson(path: string): unknown {
   }
 }
 
-const given = (p: Parsed, name: string) => p.values[name] !== undefined && p.values[name] !== false;
+type DistillParsed = Parsed<typeof spec.options>;
 
-/** A numeric flag, or its default when absent. */
-function numOr(p: Parsed, name: string, def: string, opts: { int?: boolean; min?: number } = {}): number {
-  return num({ ...p, values: { ...p.values, [name]: str(p, name) ?? def } }, name, opts);
-}
-
-function initLayers(p: Parsed): number[] | undefined {
+function initLayers(p: DistillParsed): number[] | undefined {
   return str(p, 'init-from-teacher')
     ?.split(',')
     .map((x) => {
       const n = Number(x);
-      if (x.trim() === '' || !Number.isInteger(n))
+      if (x.trim() === '' || !Number.isInteger(n) || n < 0)
         throw new UserError(`--init-from-teacher: "${x}" is not a layer number`);
       return n;
     });
 }
 
-export async function run(p: Parsed): Promise<void> {
-  const teacher = str(p, 'teacher');
-  const student = str(p, 'student');
-  const out = str(p, 'out');
-  if (!teacher || !student || !out)
-    throw new UserError('distill: --teacher DIR, --student PRESET|DIR and --out DIR are required');
+/** A preset name, or a model directory; a name that is neither gets one error naming both. */
+function studentSpec(student: string): { preset?: string; dir?: string } {
+  if (PRESETS[student]) return { preset: student };
+  if (existsSync(student)) return { dir: student };
+  throw new UserError(
+    `--student ${student}: not a preset (${Object.keys(PRESETS).join(', ')}) and no model directory of that name`,
+  );
+}
+
+export async function run(p: DistillParsed): Promise<void> {
+  const teacher = required(p, 'teacher');
+  const student = studentSpec(required(p, 'student'));
+  const out = required(p, 'out');
   if (str(p, 'corpus') !== undefined) return runGeneral(p, teacher, student, out);
-  const stray = Object.keys(CORPUS_OPTIONS).find((k) => given(p, k));
+  const stray = Object.keys(CORPUS_OPTIONS).find((k) => given(p, k as keyof typeof CORPUS_OPTIONS));
   if (stray)
     throw new UserError(
       `--${stray} belongs to general distillation: give --corpus FILE (or drop --${stray})`,
@@ -228,32 +287,38 @@ export async function run(p: Parsed): Promise<void> {
           averageHeads: true,
         };
   const config = configPath ? parseDistillConfig(readJson(configPath), configPath) : base;
-  if (str(p, 'temperature') !== undefined) config.temperature = num(p, 'temperature', { min: 0 });
-  if (!configPath) config.alpha = method === 'hinton' ? numOr(p, 'alpha', '0.5', { min: 0 }) : 1;
-  const studentSpec = PRESETS[student] ? { preset: student } : { dir: student };
+  if (given(p, 'temperature')) config.temperature = num(p, 'temperature');
+  if (!configPath) config.alpha = method === 'hinton' ? num(p, 'alpha', T.alpha) : 1;
   const src = dataSource(p);
   const devPath = str(p, 'dev');
   const hasIntermediate = Array.isArray(config.intermediate) ? config.intermediate.length > 0 : true;
+  const settings = {
+    intermediateEpochs: hasIntermediate ? num(p, 'intermediate-epochs', T.intermediateEpochs) : 0,
+    predictionEpochs: num(p, 'epochs', T.predictionEpochs),
+    batchSize: num(p, 'batch-size', T.batchSize),
+    lr: num(p, 'lr', T.lr),
+    warmup: num(p, 'warmup', T.warmup),
+    maxLength: num(p, 'max-length', T.maxLength),
+    devFraction: num(p, 'dev-fraction', T.devFraction),
+    seed: num(p, 'seed'),
+    threads: num(p, 'threads'),
+    checkpointEvery: num(p, 'checkpoint-every', T.checkpointEvery),
+    resume: flag(p, 'resume'),
+  };
+  checkOutDir(out);
   const res = await distill({
     teacher,
-    student: studentSpec,
+    student,
     initLayers: initLayers(p),
     vocab: assetPath('bert-base-uncased-vocab.txt'),
     src,
     dev: devPath ? { ...src, data: devPath } : undefined,
     out,
     config,
-    intermediateEpochs: hasIntermediate ? numOr(p, 'intermediate-epochs', '3', { int: true, min: 0 }) : 0,
-    predictionEpochs: numOr(p, 'epochs', '3', { int: true, min: 0 }),
-    batchSize: num(p, 'batch-size', { int: true, min: 1 }),
-    lr: numOr(p, 'lr', '2e-4', { min: 0 }),
-    warmup: numOr(p, 'warmup', '0.1', { min: 0 }),
-    maxLength: numOr(p, 'max-length', '128', { int: true, min: 3 }),
-    seed: num(p, 'seed', { int: true }),
-    threads: num(p, 'threads', { int: true, min: 1 }),
     teacherCache: str(p, 'teacher-cache'),
+    ...settings,
   });
-  if (p.values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+  if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {
     const fmt = (m: Record<string, number | undefined>) =>
       Object.entries(m)
@@ -266,8 +331,13 @@ export async function run(p: Parsed): Promise<void> {
 }
 
 /** General distillation on a corpus (--corpus). */
-async function runGeneral(p: Parsed, teacher: string, student: string, out: string): Promise<void> {
-  const stray = Object.keys(TASK_OPTIONS).find((k) => given(p, k));
+async function runGeneral(
+  p: DistillParsed,
+  teacher: string,
+  student: { preset?: string; dir?: string },
+  out: string,
+): Promise<void> {
+  const stray = Object.keys(TASK_OPTIONS).find((k) => given(p, k as keyof typeof TASK_OPTIONS));
   if (stray)
     throw new UserError(`--${stray} belongs to task distillation, not to general distillation with --corpus`);
   const method = str(p, 'method') ?? 'distilbert';
@@ -278,7 +348,7 @@ async function runGeneral(p: Parsed, teacher: string, student: string, out: stri
     );
   const m = method as GeneralMethod;
   if (m === 'tinybert') {
-    const flag = [
+    const distilbertOnly = [
       'alpha-ce',
       'alpha-mlm',
       'alpha-cos',
@@ -286,10 +356,11 @@ async function runGeneral(p: Parsed, teacher: string, student: string, out: stri
       'mask-prob',
       'whole-word',
       'temperature',
-    ].find((k) => given(p, k));
-    if (flag)
+    ] as const;
+    const f = distilbertOnly.find((k) => given(p, k));
+    if (f)
       throw new UserError(
-        `--${flag} applies to --method distilbert; tinybert general distillation uses unmasked windows and no MLM`,
+        `--${f} applies to --method distilbert; tinybert general distillation uses unmasked windows and no MLM`,
       );
   }
   const configPath = str(p, 'config');
@@ -297,30 +368,47 @@ async function runGeneral(p: Parsed, teacher: string, student: string, out: stri
     ? parseGeneralConfig(readJson(configPath), configPath, m)
     : { config: defaultGeneralConfig(m), distilbert: { ...DEFAULT_DISTILBERT } };
   // Flags override the config file.
-  const override = (flag: string, key: 'alphaCe' | 'alphaMlm' | 'alphaCos') => {
-    if (given(p, flag) || !configPath) distilbert[key] = numOr(p, flag, CORPUS_DEFAULTS[flag], { min: 0 });
+  const override = (f: 'alpha-ce' | 'alpha-mlm' | 'alpha-cos', key: 'alphaCe' | 'alphaMlm' | 'alphaCos') => {
+    if (given(p, f) || !configPath) distilbert[key] = num(p, f, DEFAULT_DISTILBERT[key]);
   };
   override('alpha-ce', 'alphaCe');
   override('alpha-mlm', 'alphaMlm');
   override('alpha-cos', 'alphaCos');
-  if (given(p, 'temperature')) {
-    distilbert.temperature = num(p, 'temperature', { min: 0 });
-    if (distilbert.temperature === 0) throw new UserError('--temperature: must be > 0, got 0');
-  }
-  if (given(p, 'ce-positions') || !configPath) {
-    const where = str(p, 'ce-positions') ?? CORPUS_DEFAULTS['ce-positions'];
-    if (where !== 'masked' && where !== 'all')
-      throw new UserError(`--ce-positions: expected masked or all, got "${where}"`);
-    distilbert.positions = where as CePositions;
-  }
-  const decay = str(p, 'decay') ?? CORPUS_DEFAULTS.decay;
-  if (decay !== 'linear' && decay !== 'cosine')
-    throw new UserError(`--decay: expected linear or cosine, got "${decay}"`);
-  const n = (name: string, opts: { int?: boolean; min?: number } = {}) =>
-    numOr(p, name, CORPUS_DEFAULTS[name], opts);
+  if (given(p, 'temperature')) distilbert.temperature = num(p, 'temperature');
+  if (given(p, 'ce-positions') || !configPath)
+    distilbert.positions = choice(
+      p,
+      'ce-positions',
+      ['masked', 'all'] as const,
+      DEFAULT_DISTILBERT.positions,
+    );
+  const settings = {
+    tokens: num(p, 'tokens', G.tokens),
+    seqLen: num(p, 'seq-len', G.seqLen),
+    batchSize: num(p, 'batch-size', G.batchSize),
+    accumulation: num(p, 'accumulation', G.accumulation),
+    lr: num(p, 'lr', G.lr),
+    warmup: num(p, 'warmup', G.warmup),
+    decay: choice(p, 'decay', ['linear', 'cosine'] as const, G.decay),
+    weightDecay: num(p, 'weight-decay', G.weightDecay),
+    clipNorm: num(p, 'clip-norm', G.clipNorm),
+    masking: {
+      ...G.masking,
+      probability: num(p, 'mask-prob', G.masking.probability),
+      wholeWord: flag(p, 'whole-word'),
+    },
+    seed: num(p, 'seed'),
+    threads: num(p, 'threads'),
+    evalEvery: num(p, 'eval-every', G.evalEvery),
+    validSequences: num(p, 'valid-sequences', G.validSequences),
+    checkpointEvery: num(p, 'checkpoint-every', G.checkpointEvery),
+    resume: flag(p, 'resume'),
+    cacheDir: str(p, 'cache-dir') ?? G.cacheDir,
+  };
+  checkOutDir(out);
   const res = await generalDistill({
     teacher,
-    student: PRESETS[student] ? { preset: student } : { dir: student },
+    student,
     initLayers: initLayers(p),
     vocab: assetPath('bert-base-uncased-vocab.txt'),
     method: m,
@@ -329,28 +417,7 @@ async function runGeneral(p: Parsed, teacher: string, student: string, out: stri
     corpus: str(p, 'corpus')!,
     valid: str(p, 'valid'),
     out,
-    tokens: n('tokens', { int: true, min: 1 }),
-    seqLen: n('seq-len', { int: true, min: 8 }),
-    batchSize: num(p, 'batch-size', { int: true, min: 1 }),
-    accumulation: n('accumulation', { int: true, min: 1 }),
-    lr: numOr(p, 'lr', '5e-4', { min: 0 }),
-    warmup: numOr(p, 'warmup', '0.05', { min: 0 }),
-    decay,
-    weightDecay: n('weight-decay', { min: 0 }),
-    clipNorm: n('clip-norm', { min: 0 }),
-    masking: {
-      probability: n('mask-prob', { min: 0 }),
-      maskFraction: 0.8,
-      randomFraction: 0.1,
-      wholeWord: !!p.values['whole-word'],
-    },
-    seed: num(p, 'seed', { int: true }),
-    threads: num(p, 'threads', { int: true, min: 1 }),
-    evalEvery: n('eval-every', { int: true, min: 0 }),
-    validSequences: n('valid-sequences', { int: true, min: 1 }),
-    checkpointEvery: n('checkpoint-every', { int: true, min: 0 }),
-    resume: !!p.values.resume,
-    cacheDir: str(p, 'cache-dir') ?? CORPUS_DEFAULTS['cache-dir'],
+    ...settings,
   });
   const summary = {
     out,
@@ -359,7 +426,7 @@ async function runGeneral(p: Parsed, teacher: string, student: string, out: stri
     tokens_per_s: Math.round(res.tokensPerSecond),
     evals: res.evals,
   };
-  if (p.values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     const first = res.evals[0];
     const last = res.evals[res.evals.length - 1];

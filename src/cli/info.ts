@@ -1,18 +1,22 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
 import { loadModel, modelBytes } from '../model/io.js';
 import { UserError } from '../util/errors.js';
-import type { CommandSpec, Parsed } from './args.js';
+import { command, type Parsed, str } from './args.js';
 
-export const spec: CommandSpec = {
+export const spec = command({
   name: 'info',
   summary: 'describe a model directory (parameters, size on disk, embedding kind)',
-  usage: 'minnow info DIR [--json]',
+  usage: 'minnow info (DIR | --model DIR) [--json]',
   positionals: 'DIR: a model directory (config.json, model.safetensors, vocab.txt)',
-  options: { json: { type: 'boolean', help: 'print one JSON object' } },
-};
+  options: {
+    model: { type: 'string', value: 'DIR', help: 'the model directory (or give it as DIR)' },
+    json: { type: 'boolean', help: 'print one JSON object' },
+  },
+});
 
-export async function run(p: Parsed): Promise<void> {
-  const dir = p.positionals[0];
+export async function run(p: Parsed<typeof spec.options>): Promise<void> {
+  if (p.positionals.length > 1) throw new UserError(`info: one model directory, got ${p.positionals.length}`);
+  const dir = str(p, 'model') ?? p.positionals[0];
   if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
   const m0 = loadModel(dir);
   const m = m0.config.num_labels ? loadModel(dir, { numLabels: m0.config.num_labels }) : m0;
@@ -38,7 +42,7 @@ export async function run(p: Parsed): Promise<void> {
     num_labels: c.num_labels ?? null,
     config: c,
   };
-  if (p.values.json) {
+  if (p.values.json === true) {
     process.stdout.write(`${JSON.stringify(res)}\n`);
     return;
   }

@@ -16,8 +16,9 @@ import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
 
 interface Command {
-  spec: CommandSpec;
-  run(p: Parsed): Promise<void>;
+  // Each command's run takes its own typed Parsed; the table holds them all.
+  spec: CommandSpec<any>;
+  run(p: Parsed<any>): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {

@@ -1,34 +1,62 @@
 /**
- * `minnow predict`: one JSON object per input line ({label, scores, logits}). Input lines are a text,
- * or a text and its pair separated by a tab. Empty lines give an error naming the line.
+ * `minnow predict`: a label per input line. Each line is one text; for a model fine-tuned on pairs (or
+ * with --pairs) it is a text and its pair separated by one TAB. Empty lines and wrong field counts give an
+ * error naming the line.
  */
 import { readFileSync } from 'node:fs';
-import { loadModel } from '../model/io.js';
-import { decide, predictLogits } from '../infer/predict.js';
-import { encodeAll } from '../data/task.js';
+import { join } from 'node:path';
+import type { Example } from '../data/tabular.js';
+import { predictExamples } from '../infer/predict.js';
+import { taskHead } from '../infer/task-head.js';
+import { loadModel, readConfig } from '../model/io.js';
 import { UserError } from '../util/errors.js';
-import { type CommandSpec, num, type Parsed, str } from './args.js';
+import { command, flag, num, type Parsed, required, str } from './args.js';
+import { INFERENCE_OPTIONS } from './options.js';
 
-export const spec: CommandSpec = {
+export const spec = command({
   name: 'predict',
-  summary: 'predict labels for lines of text (JSON lines out)',
-  usage: 'minnow predict --model DIR [--input FILE] [--json]',
+  summary: 'predict labels for lines of text',
+  usage: 'minnow predict --model DIR [--input FILE] [--pairs] [--json]',
   options: {
     model: { type: 'string', value: 'DIR', help: 'fine-tuned model directory' },
     input: {
       type: 'string',
       value: 'FILE',
-      help: 'input text, one example per line ("text" or "text<TAB>pair"); default stdin',
+      help: 'input text, one example per line ("text", or "text<TAB>pair" for a pair model); default stdin',
     },
-    'max-length': { type: 'string', value: 'N', help: 'maximum tokens per example', default: '128' },
-    threads: { type: 'string', value: 'N', help: 'onnxruntime threads', default: '2' },
-    json: { type: 'boolean', help: 'JSON lines (the default; kept for symmetry with the other commands)' },
+    pairs: {
+      type: 'boolean',
+      help: 'read every line as text<TAB>pair (the default for models fine-tuned on pairs)',
+    },
+    ...INFERENCE_OPTIONS,
+    json: {
+      type: 'boolean',
+      help: 'JSON lines {label, scores, logits} instead of "label<TAB>probability" (regression: the value)',
+    },
   },
-};
+});
 
-export async function run(p: Parsed): Promise<void> {
-  const dir = str(p, 'model');
-  if (!dir) throw new UserError('predict: --model DIR is required');
+/** Lines of the input as examples: whole lines, or exactly two TAB-separated fields for pairs. */
+function readExamples(text: string, name: string, pairs: boolean): Example[] {
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l, i) => {
+    const where = `${name}:${i + 1}`;
+    if (!pairs) {
+      if (l.trim() === '') throw new UserError(`${where}: empty text`);
+      return { text: l, label: Number.NaN, line: i + 1 };
+    }
+    const f = l.split('\t');
+    if (f.length !== 2)
+      throw new UserError(`${where}: expected text<TAB>pair (2 fields) for a pair model, got ${f.length}`);
+    if (f[0].trim() === '' || f[1].trim() === '') throw new UserError(`${where}: empty text or pair`);
+    return { text: f[0], pair: f[1], label: Number.NaN, line: i + 1 };
+  });
+}
+
+export async function run(p: Parsed<typeof spec.options>): Promise<void> {
+  const dir = required(p, 'model');
+  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
   const input = str(p, 'input');
   let text: string;
   try {
@@ -38,37 +66,17 @@ export async function run(p: Parsed): Promise<void> {
       `${input ?? 'stdin'}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  const examples = lines.map((l, i) => {
-    const [a, b] = l.split('\t');
-    if (!a || a.trim() === '') throw new UserError(`${input ?? 'stdin'}:${i + 1}: empty text`);
-    return { text: a, pair: b, label: Number.NaN, line: i + 1 };
+  const examples = readExamples(text, input ?? 'stdin', flag(p, 'pairs') || head.pairs === true);
+  const m = loadModel(dir, { numLabels: head.numLabels });
+  const preds = await predictExamples(m, head, examples, {
+    maxLength: num(p, 'max-length'),
+    batchSize: num(p, 'batch-size'),
+    threads: num(p, 'threads'),
   });
-  const m0 = loadModel(dir);
-  const n = m0.config.num_labels;
-  if (!n) throw new UserError(`${dir}/config.json: no task head (num_labels); fine-tune the model first`);
-  const m = loadModel(dir, { numLabels: n });
-  const regression = m.config.problem_type === 'regression';
-  const id2label = m.config.id2label ?? {};
-  const items = encodeAll(
-    m.tokenizer,
-    examples,
-    Math.min(num(p, 'max-length', { int: true, min: 3 }), m.config.max_position_embeddings),
-  );
-  const logits = await predictLogits(m, items, n, 64, num(p, 'threads', { int: true, min: 1 }));
-  for (const l of logits) {
-    const logitArr = Array.from(l);
-    if (regression) {
-      process.stdout.write(`${JSON.stringify({ label: l[0], scores: [l[0]], logits: logitArr })}\n`);
-      continue;
-    }
-    const max = Math.max(...logitArr);
-    const exps = logitArr.map((x) => Math.exp(x - max));
-    const z = exps.reduce((a, b) => a + b, 0);
-    const k = decide(l, false);
-    process.stdout.write(
-      `${JSON.stringify({ label: id2label[String(k)] ?? String(k), scores: exps.map((e) => e / z), logits: logitArr })}\n`,
-    );
-  }
+  const json = flag(p, 'json');
+  const out = preds.map((r) => {
+    if (json) return JSON.stringify(r);
+    return typeof r.label === 'number' ? String(r.label) : `${r.label}\t${Math.max(...r.scores).toFixed(4)}`;
+  });
+  process.stdout.write(out.length ? `${out.join('\n')}\n` : '');
 }

@@ -107,3 +107,33 @@ export function epochBatches(n: number, batchSize: number, seed: number) {
   };
   return { stepsPerEpoch, indicesOf };
 }
+
+/**
+ * Hold out a seeded fraction of the examples as dev data (for the user's own data when no dev file is
+ * given): at least one example on each side when there are two or more.
+ */
+export function holdOut(data: TaskData, fraction: number, seed: number): { train: TaskData; dev: TaskData } {
+  const n = data.examples.length;
+  const k = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
+  const order = new Rng(deriveSeed(seed, 'HOLD')).shuffle(Array.from({ length: n }, (_, i) => i));
+  const devIdx = new Set(order.slice(0, k));
+  return {
+    train: { ...data, examples: data.examples.filter((_, i) => !devIdx.has(i)) },
+    dev: { ...data, examples: data.examples.filter((_, i) => devIdx.has(i)) },
+  };
+}
+
+/** Readable names of the GLUE classes whose files use 0/1 (in the files' order). */
+const GLUE_CLASS_NAMES: Partial<Record<string, readonly string[]>> = {
+  cola: ['unacceptable', 'acceptable'],
+  sst2: ['negative', 'positive'],
+  mrpc: ['not_equivalent', 'equivalent'],
+  qqp: ['not_duplicate', 'duplicate'],
+  wnli: ['not_entailment', 'entailment'],
+};
+
+/** The names a task's classes are shown by: GLUE's readable names, or the labels as they are in the data. */
+export function classNames(task: string, labels: readonly string[]): string[] {
+  const names = isGlue(task) ? GLUE_CLASS_NAMES[glueTask(task).name] : undefined;
+  return names && names.length === labels.length ? [...names] : [...labels];
+}

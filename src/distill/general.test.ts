@@ -15,7 +15,7 @@ import { run, spec } from '../cli/distill.js';
 import { type BertConfig, preset } from '../model/config.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
 import { readSafetensors } from '../runtime/safetensors.js';
-import { finetune } from '../train/finetune.js';
+import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { pretrain } from '../train/pretrain.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -94,7 +94,7 @@ const lastTrainLog = (dir: string) =>
     .pop();
 
 /** The CLI in-process: resolves, or rejects with a one-line UserError. */
-const cli = (...argv: string[]) => run(parse(spec, argv));
+const cli = async (...argv: string[]) => run(parse(spec, argv));
 async function failsWith(argv: string[], re: RegExp) {
   await assert.rejects(cli(...argv), (e: Error) => {
     assert.ok(e instanceof UserError, `not a UserError: ${e.stack}`);
@@ -161,6 +161,7 @@ describe('general distillation on a corpus', () => {
     assert.equal(m.config.embedding_type, 'hash');
     assert.equal(m.config.num_hidden_layers, 1);
     const ft = await finetune(out, { task: 'sst2', data: join(FIX, 'glue-mini') }, undefined, {
+      ...DEFAULT_FINETUNE,
       out: join(tmp, 'ft'),
       epochs: 1,
       batchSize: 32,

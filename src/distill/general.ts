@@ -45,7 +45,7 @@ import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
-import { openCorpus, type PretrainConfig } from '../train/pretrain.js';
+import { DEFAULT_PRETRAIN, openCorpus, type PretrainConfig } from '../train/pretrain.js';
 import { TrainStep } from '../train/step.js';
 import { Forward } from '../runtime/forward.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -176,6 +176,24 @@ export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias
   config: DistillConfig;
   distilbert: DistilbertSettings;
 }
+
+/**
+ * General distillation defaults: pre-training's corpus and run settings, with DistilBERT's gentler
+ * optimiser (lr 5e-4, 5% warmup) and batch 32.
+ */
+export const DEFAULT_GENERAL_DISTILL: Readonly<
+  Omit<
+    GeneralDistillOptions,
+    'teacher' | 'student' | 'initLayers' | 'vocab' | 'config' | 'out' | 'corpus' | 'valid'
+  >
+> = Object.freeze({
+  ...DEFAULT_PRETRAIN,
+  method: 'distilbert',
+  distilbert: DEFAULT_DISTILBERT,
+  batchSize: 32,
+  lr: 5e-4,
+  warmup: 0.05,
+});
 
 export interface GeneralDistillResult {
   method: GeneralMethod;

@@ -21,7 +21,7 @@ import { bertInputs, classifier, encoder } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
 import { preset } from '../model/config.js';
-import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
+import { createModel, loadModel, type Model, readConfig, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
 import type { Tensor } from '../runtime/session.js';
@@ -33,9 +33,11 @@ import { type Batch, runTraining } from '../train/loop.js';
 import { evaluateOn } from '../infer/evaluate.js';
 import { predictLogits } from '../infer/predict.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
-import { type DataSource, encodeAll, type Encoded, epochBatches, padBatch, readTask } from '../data/task.js';
+import { type DataSource, encodeAll, type Encoded, epochBatches, padBatch } from '../data/task.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
+import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
+import { devSplit } from '../train/finetune.js';
 import { initFromTeacher } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
@@ -63,7 +65,33 @@ export interface DistillOptions {
   threads: number;
   /** Where the teacher's logits are cached (default OUT/teacher_cache); students of one teacher can share it. */
   teacherCache?: string;
+  /** Own data without a dev file: the seeded fraction of the training rows held out as dev. */
+  devFraction: number;
+  /** Continue each stage from its latest checkpoint in OUT/<stage>/checkpoints. */
+  resume: boolean;
+  checkpointEvery: number; // updates between checkpoints (0: end of each stage only)
 }
+
+type TaskDistillSettings = Omit<
+  DistillOptions,
+  'teacher' | 'student' | 'initLayers' | 'vocab' | 'src' | 'dev' | 'out' | 'config' | 'teacherCache'
+>;
+
+/** Task distillation defaults (TinyBERT's stage lengths at minnow's scale; Hinton's alpha 0.5). */
+export const DEFAULT_TASK_DISTILL: Readonly<TaskDistillSettings & { alpha: number }> = Object.freeze({
+  intermediateEpochs: 3,
+  predictionEpochs: 3,
+  batchSize: 32,
+  lr: 2e-4,
+  warmup: 0.1,
+  maxLength: 128,
+  alpha: 0.5,
+  devFraction: 0.1,
+  seed: 0,
+  threads: 2,
+  resume: false,
+  checkpointEvery: 0,
+});
 
 export interface DistillResult {
   task: string;
@@ -180,16 +208,15 @@ export async function teacherLogits(
 }
 
 export async function distill(o_: DistillOptions): Promise<DistillResult> {
-  const train = readTask(o_.src, 'train');
-  const devData = o_.dev ? readTask(o_.dev, 'dev') : readTask(o_.src, 'dev');
-  const regression = train.labels === null;
-  const numLabels = regression ? 1 : train.labels!.length;
-  const tConfig = loadModel(o_.teacher).config;
-  if (tConfig.num_labels !== numLabels || (tConfig.problem_type === 'regression') !== regression) {
-    throw new UserError(
-      `${o_.teacher}: teacher head has ${tConfig.num_labels ?? 'no'} ${tConfig.problem_type ?? 'task'} outputs, task ${train.task} needs ${numLabels} (${regression ? 'regression' : 'classification'}); fine-tune the teacher on this task first`,
-    );
-  }
+  // The teacher's head decides the classes; a task it was not fine-tuned on is refused before any work.
+  const tHead = taskHead(readConfig(o_.teacher), join(o_.teacher, 'config.json'));
+  const all = readTaskFor(tHead, o_.src, 'train', `--teacher ${o_.teacher}`);
+  const head = headFor(all);
+  const { train, devData } = devSplit(all, o_.src, o_.dev, tHead, {
+    devFraction: o_.devFraction,
+    seed: o_.seed,
+  });
+  const { numLabels, regression } = tHead;
   const teacher = loadModel(o_.teacher, { numLabels });
   let student: Model;
   if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
@@ -205,10 +232,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   }
   const plan = resolveMapping(o_.config, teacher.config, student.config, 'distill config');
   info(describePlan(plan));
-  student.config.num_labels = numLabels;
-  student.config.problem_type = regression ? 'regression' : 'single_label_classification';
-  if (train.labels) student.config.id2label = Object.fromEntries(train.labels.map((l, i) => [String(i), l]));
-  student.config.finetuning_task = train.task;
+  setHead(student.config, head);
   const maxLength = Math.min(
     o_.maxLength,
     student.config.max_position_embeddings,
@@ -268,7 +292,8 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       },
       evaluate: stage === 'prediction' && devItems.length ? evaluate : undefined,
       evalEvery: stepsPerEpoch,
-      checkpointEvery: 0,
+      checkpointEvery: o_.checkpointEvery,
+      resume: o_.resume,
       logOutputs: terms,
     });
     await step.release();

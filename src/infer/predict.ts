@@ -2,13 +2,14 @@
  * Inference: the forward graph of a classifier or regressor (no dropout, no autodiff) and predictions
  * over encoded examples. No training code lives here; the deployable runtime grows from it.
  */
-import type { Encoded } from '../data/task.js';
-import { padBatch } from '../data/task.js';
+import type { Example } from '../data/tabular.js';
+import { type Encoded, encodeAll, padBatch } from '../data/task.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Forward } from '../runtime/forward.js';
 import type { Tensor } from '../runtime/session.js';
+import type { TaskHead } from './task-head.js';
 
 /** The inference graph of a classifier or regressor: `logits` (B, numLabels), no dropout. */
 export function classifierForward(m: Model, numLabels: number, threads: number): Promise<Forward> {
@@ -73,4 +74,33 @@ export function softmax(logits: ArrayLike<number>): number[] {
   const exps = Array.from(logits, (x) => Math.exp(x - max));
   const z = exps.reduce((a, b) => a + b, 0);
   return exps.map((e) => e / z);
+}
+
+export interface Prediction {
+  /** The class name (id2label), or the predicted value for regression. */
+  label: string | number;
+  /** Class probabilities, or [value] for regression. */
+  scores: number[];
+  logits: number[];
+}
+
+/** Predictions for examples, in their order, with the head's class names. */
+export async function predictExamples(
+  m: Model,
+  head: TaskHead,
+  examples: readonly Example[],
+  o: { maxLength: number; batchSize: number; threads: number },
+): Promise<Prediction[]> {
+  const items = encodeAll(
+    m.tokenizer,
+    [...examples],
+    Math.min(o.maxLength, m.config.max_position_embeddings),
+  );
+  const logits = await predictLogits(m, items, head.numLabels, o.batchSize, o.threads);
+  return logits.map((l) => {
+    const arr = Array.from(l);
+    if (head.regression) return { label: arr[0], scores: [arr[0]], logits: arr };
+    const k = decide(l, false);
+    return { label: head.names?.[k] ?? String(k), scores: softmax(arr), logits: arr };
+  });
 }

@@ -4,7 +4,16 @@
  * the task's metrics on the dev split after every epoch.
  */
 import { join } from 'node:path';
-import { type DataSource, encodeAll, epochBatches, padBatch, readTask } from '../data/task.js';
+import {
+  type DataSource,
+  encodeAll,
+  epochBatches,
+  holdOut,
+  padBatch,
+  readTask,
+  type TaskData,
+} from '../data/task.js';
+import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
 import type { Graph } from '../graph/graph.js';
@@ -43,11 +52,29 @@ export interface FinetuneConfig {
   clipNorm: number;
   maxLength: number;
   dropout?: number; // override the model's dropout
+  /** Without a dev file for the user's own data: the seeded fraction of the training rows held out as dev. */
+  devFraction: number;
   seed: number;
   threads: number;
   resume: boolean;
   checkpointEvery: number;
 }
+
+/** Fine-tuning defaults: BERT's recipe at the small end (3 epochs, lr 1e-4, 10% warmup, batch 32). */
+export const DEFAULT_FINETUNE: Readonly<Omit<FinetuneConfig, 'out' | 'dropout'>> = Object.freeze({
+  epochs: 3,
+  batchSize: 32,
+  lr: 1e-4,
+  warmup: 0.1,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  maxLength: 128,
+  devFraction: 0.1,
+  seed: 0,
+  threads: 2,
+  resume: false,
+  checkpointEvery: 0,
+});
 
 export interface FinetuneResult {
   task: string;
@@ -57,6 +84,38 @@ export interface FinetuneResult {
   tokensPerSecond: number;
   trainExamples: number;
   devExamples: number;
+  /** Where the dev examples came from: a dev file, held out of the training file, or none at all. */
+  devSource: DevSource;
+}
+
+export type DevSource = 'file' | 'held-out' | 'none';
+
+/**
+ * The dev data of a run: the --dev file (read in the training classes, so a label training never saw is an
+ * error), GLUE's dev split, or, for the user's own data without a dev file, a seeded fraction of the
+ * training rows held out (never scored as dev while also trained on).
+ */
+export function devSplit(
+  all: TaskData,
+  src: DataSource,
+  dev: DataSource | undefined,
+  head: TaskHead,
+  c: { devFraction: number; seed: number },
+): { train: TaskData; devData: TaskData; devSource: DevSource } {
+  if (dev)
+    return { train: all, devData: readTaskFor(head, dev, 'dev', `--dev ${dev.data}`), devSource: 'file' };
+  if (!src.textColumn) return { train: all, devData: readTask(src, 'dev'), devSource: 'file' };
+  if (c.devFraction <= 0 || all.examples.length < 2) {
+    info(
+      `${all.task}: no dev data (no --dev file, --dev-fraction ${c.devFraction}): no dev metrics are reported`,
+    );
+    return { train: all, devData: { ...all, examples: [] }, devSource: 'none' };
+  }
+  const { train, dev: held } = holdOut(all, c.devFraction, c.seed);
+  info(
+    `${all.task}: no --dev file: holding out ${held.examples.length} of ${all.examples.length} rows of ${all.file} as dev (--dev-fraction ${c.devFraction}, seed ${c.seed})`,
+  );
+  return { train, devData: held, devSource: 'held-out' };
 }
 
 /** Fine-tune `modelDir` on `src` (train split) and evaluate on its dev split (or `dev` source). */
@@ -66,27 +125,24 @@ export async function finetune(
   dev: DataSource | undefined,
   c: FinetuneConfig,
 ): Promise<FinetuneResult> {
-  const train = readTask(src, 'train');
-  const devData = dev ? readTask(dev, 'dev') : readTask(src, 'dev');
-  const regression = train.labels === null;
-  const numLabels = regression ? 1 : train.labels!.length;
-  if (train.examples.length === 0) throw new UserError(`${train.file}: no training examples`);
+  const all = readTask(src, 'train');
+  if (all.examples.length === 0) throw new UserError(`${all.file}: no training examples`);
+  const head = headFor(all);
+  const { train, devData, devSource } = devSplit(all, src, dev, head, c);
+  const { numLabels, regression } = head;
   const m = loadModel(modelDir, { numLabels, rng: new Rng(c.seed) });
   if (c.dropout !== undefined) {
     m.config.hidden_dropout_prob = c.dropout;
     m.config.attention_probs_dropout_prob = c.dropout;
   }
-  m.config.num_labels = numLabels;
-  m.config.problem_type = regression ? 'regression' : 'single_label_classification';
-  if (train.labels) m.config.id2label = Object.fromEntries(train.labels.map((l, i) => [String(i), l]));
-  m.config.finetuning_task = train.task;
+  setHead(m.config, head);
   const maxLength = Math.min(c.maxLength, m.config.max_position_embeddings);
   const items = encodeAll(m.tokenizer, train.examples, maxLength);
   const devItems = encodeAll(m.tokenizer, devData.examples, maxLength);
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
   const updates = stepsPerEpoch * c.epochs;
   info(
-    `finetune ${train.task}: ${items.length} train / ${devItems.length} dev examples, ${c.epochs} epochs x ${stepsPerEpoch} steps`,
+    `finetune ${train.task}: ${items.length} train / ${devItems.length} dev (${devSource}) examples, ${c.epochs} epochs x ${stepsPerEpoch} steps`,
   );
   const evaluate = () => evaluateOn(m, train, devItems, numLabels, c.threads);
   const step = await TrainStep.create(headGraph(m, numLabels, regression), m.store, {
@@ -129,6 +185,7 @@ export async function finetune(
     tokensPerSecond: result.tokensPerSecond,
     trainExamples: items.length,
     devExamples: devItems.length,
+    devSource,
   };
   writeFileAtomic(join(c.out, 'eval_results.json'), `${JSON.stringify(res, null, 2)}\n`);
   return res;

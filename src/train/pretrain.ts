@@ -19,7 +19,7 @@ import { writeFileAtomic, ensureDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
+import { BERT_MASKING, type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
 import { runTraining } from './loop.js';
 import { TrainStep } from './step.js';
 import { Forward } from '../runtime/forward.js';
@@ -54,6 +54,28 @@ export interface PretrainConfig {
    */
   decoderBias?: 'zeros' | 'unigram';
 }
+
+/** Pre-training defaults (the README's recipe; the shipped models used batch 16 and two corpus passes). */
+export const DEFAULT_PRETRAIN: Readonly<Omit<PretrainConfig, 'out' | 'corpus' | 'valid'>> = Object.freeze({
+  tokens: 1_000_000,
+  seqLen: 128,
+  batchSize: 64,
+  accumulation: 1,
+  lr: 1e-3,
+  warmup: 0.02,
+  decay: 'linear',
+  weightDecay: 0.01,
+  clipNorm: 1,
+  masking: BERT_MASKING,
+  seed: 0,
+  threads: 2,
+  evalEvery: 0,
+  validSequences: 512,
+  checkpointEvery: 500,
+  resume: false,
+  cacheDir: '.minnow-cache',
+  decoderBias: 'zeros',
+});
 
 /** How often each vocabulary id occurs among corpus pieces (ids in the low 15 bits). */
 export function pieceCounts(tokens: Uint16Array, vocabSize: number): Float64Array {

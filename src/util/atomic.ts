@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { UserError } from './errors.js';
 
 /** Error codes from fsyncing a directory on platforms or file systems that do not support it. */
 const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF']);
@@ -16,6 +17,31 @@ const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'E
 /** Create `dir` and any missing parents; no-op if it already exists. */
 export function ensureDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Make sure an output directory can be written before any long work starts: create it (and its parents)
+ * and write and remove a probe file. A path that is a file, lies under a file or cannot be written gives
+ * one UserError naming the flag and the path.
+ */
+export function checkOutDir(dir: string, flag = '--out'): void {
+  let at = path.resolve(dir);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  if (fs.existsSync(at) && !fs.statSync(at).isDirectory())
+    throw new UserError(
+      at === path.resolve(dir)
+        ? `${flag} ${dir}: is a file, not a directory`
+        : `${flag} ${dir}: ${at} is a file, so no directory can be made under it`,
+    );
+  try {
+    ensureDir(dir);
+    const probe = tempPath(path.join(dir, '.minnow-write-check'));
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UserError(`${flag} ${dir}: cannot write there (${code})`);
+  }
 }
 
 /**

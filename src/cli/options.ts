@@ -1,0 +1,225 @@
+/**
+ * Option groups shared by several commands, declared once: task data, optimiser, run and corpus. Groups
+ * whose defaults differ between commands take them from the library's DEFAULT_* objects.
+ */
+import type { DataSource } from '../data/task.js';
+import type { AdamWConfig } from '../runtime/optim.js';
+import { UserError } from '../util/errors.js';
+import { options } from './args.js';
+
+/** Seeds are 32-bit: the seed-derivation helpers mix them as unsigned words. */
+const SEED = { int: true, min: 0, max: 2 ** 32 - 1 };
+
+export const DATA_OPTIONS = options({
+  task: {
+    type: 'string',
+    value: 'T',
+    help: 'GLUE task (cola, sst2, mrpc, stsb, qqp, mnli, mnli-mm, qnli, rte, wnli), or a name for your own data (default with --text-column: the file name)',
+  },
+  data: {
+    type: 'string',
+    value: 'PATH',
+    help: 'GLUE task folder or file; or your CSV/TSV/JSONL file (with --text-column)',
+  },
+  'text-column': { type: 'string', value: 'NAME', help: 'own data: column (or JSON key) with the text' },
+  'text-pair-column': {
+    type: 'string',
+    value: 'NAME',
+    help: 'own data: column with the second text of a pair',
+  },
+  'label-column': { type: 'string', value: 'NAME', help: 'own data: column with the label (default: label)' },
+  regression: { type: 'boolean', help: 'own data: labels are numbers to regress' },
+  'skip-bad-rows': {
+    type: 'boolean',
+    help: 'skip malformed rows (reported) instead of stopping at the first',
+  },
+});
+
+/** Any command's parsed flags that include DATA_OPTIONS. */
+interface DataParsed {
+  spec: { name: string };
+  values: Partial<Record<keyof typeof DATA_OPTIONS, string | boolean>>;
+}
+
+const text = (p: DataParsed, k: keyof typeof DATA_OPTIONS) => {
+  const v = p.values[k];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** The data source the flags name. `--task` is optional for your own data (the file's base name). */
+export function dataSource(p: DataParsed, path = text(p, 'data')): DataSource {
+  const textColumn = text(p, 'text-column');
+  if (!path) throw new UserError(`${p.spec.name}: --data PATH is required`);
+  const task = text(p, 'task') ?? (textColumn ? ownTaskName(path) : undefined);
+  if (!task)
+    throw new UserError(
+      `${p.spec.name}: --task T is required for GLUE data (or give --text-column for your own CSV/TSV/JSONL file)`,
+    );
+  return {
+    task,
+    data: path,
+    textColumn,
+    textPairColumn: text(p, 'text-pair-column'),
+    labelColumn: text(p, 'label-column') ?? (textColumn ? 'label' : undefined),
+    regression: p.values.regression === true,
+    skipBadRows: p.values['skip-bad-rows'] === true,
+  };
+}
+
+/** "reviews" for data/reviews.csv. */
+function ownTaskName(path: string): string {
+  const base = path.replace(/\\/g, '/').split('/').filter(Boolean).pop() ?? 'data';
+  return base.replace(/\.(csv|tsv|jsonl|json|txt)$/i, '') || 'data';
+}
+
+/** AdamW and its schedule: peak lr, warmup fraction, decoupled weight decay, gradient clip. */
+export function optimiserOptions(
+  d: Pick<AdamWConfig, 'lr' | 'weightDecay' | 'clipNorm'> & { warmup: number },
+) {
+  return options({
+    lr: {
+      type: 'string',
+      value: 'X',
+      help: 'peak learning rate',
+      default: String(d.lr),
+      number: { above: 0 },
+    },
+    warmup: {
+      type: 'string',
+      value: 'F',
+      help: 'fraction of updates used for linear warmup',
+      default: String(d.warmup),
+      number: { min: 0, max: 1 },
+    },
+    'weight-decay': {
+      type: 'string',
+      value: 'X',
+      help: 'AdamW decoupled weight decay',
+      default: String(d.weightDecay),
+      number: { min: 0 },
+    },
+    'clip-norm': {
+      type: 'string',
+      value: 'X',
+      help: 'global gradient-norm clip (0 = off)',
+      default: String(d.clipNorm),
+      number: { min: 0 },
+    },
+  });
+}
+
+/** What every training run has: a seed, threads, checkpoints, --resume. */
+export function runOptions(d: { seed: number; threads: number; checkpointEvery: number }) {
+  return options({
+    'checkpoint-every': {
+      type: 'string',
+      value: 'N',
+      help: 'updates between checkpoints (0: at the end only)',
+      default: String(d.checkpointEvery),
+      number: { int: true, min: 0 },
+    },
+    resume: { type: 'boolean', help: 'continue from the latest checkpoint in OUT (bit-exact)' },
+    ...seedThreadsOptions(d),
+  });
+}
+
+/** --seed and --threads, for every command that runs a model. */
+export function seedThreadsOptions(d: { seed: number; threads: number }) {
+  return options({
+    seed: {
+      type: 'string',
+      value: 'N',
+      help: 'random seed (0 .. 2^32-1)',
+      default: String(d.seed),
+      number: SEED,
+    },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'onnxruntime threads',
+      default: String(d.threads),
+      number: { int: true, min: 1, max: 256 },
+    },
+  });
+}
+
+/** Inference over many examples: eval, predict. */
+export const INFERENCE_OPTIONS = options({
+  'max-length': {
+    type: 'string',
+    value: 'N',
+    help: 'maximum tokens per example (pairs truncated longest-first)',
+    default: '128',
+    number: { int: true, min: 3 },
+  },
+  'batch-size': {
+    type: 'string',
+    value: 'N',
+    help: 'examples per forward pass',
+    default: '64',
+    number: { int: true, min: 1, max: 65536 },
+  },
+  threads: {
+    type: 'string',
+    value: 'N',
+    help: 'onnxruntime threads',
+    default: '2',
+    number: { int: true, min: 1, max: 256 },
+  },
+});
+
+/** The text a masked-LM run reads and how (pre-training, general distillation). Without defaults: see corpusDefaults. */
+export function corpusOptions(prefix = '') {
+  return options({
+    corpus: { type: 'string', value: 'FILE', help: `${prefix}training text (UTF-8, one passage per line)` },
+    valid: {
+      type: 'string',
+      value: 'FILE',
+      help: `${prefix}validation text (loss and accuracy are reported)`,
+    },
+    tokens: {
+      type: 'string',
+      value: 'N',
+      help: `${prefix}training token budget`,
+      number: { int: true, min: 1 },
+    },
+    'seq-len': {
+      type: 'string',
+      value: 'N',
+      help: `${prefix}sequence length including [CLS] and [SEP]`,
+      number: { int: true, min: 8, max: 65536 },
+    },
+    accumulation: {
+      type: 'string',
+      value: 'N',
+      help: `${prefix}micro-batches per update (bounds memory)`,
+      number: { int: true, min: 1 },
+    },
+    decay: {
+      type: 'string',
+      value: 'KIND',
+      help: `${prefix}learning-rate decay: linear or cosine`,
+      choices: ['linear', 'cosine'],
+    },
+    'mask-prob': {
+      type: 'string',
+      value: 'P',
+      help: `${prefix}fraction of tokens masked and predicted`,
+      number: { above: 0, max: 1 },
+    },
+    'whole-word': { type: 'boolean', help: `${prefix}mask whole words (all their pieces together)` },
+    'eval-every': {
+      type: 'string',
+      value: 'N',
+      help: `${prefix}updates between validation runs (0: only at the end)`,
+      number: { int: true, min: 0 },
+    },
+    'valid-sequences': {
+      type: 'string',
+      value: 'N',
+      help: `${prefix}validation windows scored`,
+      number: { int: true, min: 1 },
+    },
+    'cache-dir': { type: 'string', value: 'DIR', help: `${prefix}token caches of the corpora` },
+  });
+}
