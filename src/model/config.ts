@@ -98,42 +98,87 @@ export function headSize(c: BertConfig): number {
   return c.hidden_size / c.num_attention_heads;
 }
 
-/** Check a parsed config.json; errors name the file and the field. Unknown fields are kept. */
-export function validateConfig(raw: unknown, source: string): BertConfig {
+/** A JSON value for an error message, cut short (configs may carry large nested values). */
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // JSON.stringify says null
+  let s: string;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = typeof v; // nested too deep to print
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** A sanity bound on the classifier's size (config.json is read before any weights). */
+const MAX_LABELS = 100_000;
+
+/** transformers heads whose weights minnow would misread as a sequence classifier or an encoder. */
+const UNSUPPORTED_ARCHITECTURES = [
+  'BertForTokenClassification',
+  'BertForQuestionAnswering',
+  'BertForMultipleChoice',
+  'BertLMHeadModel',
+];
+
+/**
+ * Check a parsed config.json; errors name the file and the field. Unknown fields are kept.
+ *
+ * Reads minnow's own configs and those transformers writes (`architectures`, `dtype`, `pad_token_id`,
+ * ... are kept and ignored). The task head is read as transformers reads it: transformers never writes
+ * `num_labels` (it is the size of `id2label`, which it omits for the default 2 labels) and leaves out
+ * `problem_type` until it is set. So a config without `num_labels` has a head when the checkpoint has a
+ * classifier (`hasClassifier`), with id2label's size or else 2 labels; a missing problem_type is
+ * regression for 1 label and single-label classification otherwise (as BertForSequenceClassification
+ * decides). The result has `num_labels`, `problem_type` and `id2label` all set, consistently, or none.
+ */
+export function validateConfig(
+  raw: unknown,
+  source: string,
+  opts: { hasClassifier?: boolean } = {},
+): BertConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UserError(`${source}: not a JSON object`);
   const r = raw as Record<string, unknown>;
-  const posInt = (k: string) => {
-    const v = r[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new UserError(`${source}: field "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
+  const bad = (k: string, want: string): never => {
+    throw new UserError(`${source}: field "${k}" must be ${want}, got ${show(r[k])}`);
   };
-  const prob = (k: string, d: number) => {
+  const posInt = (k: string, d?: number): number => {
     const v = r[k] ?? d;
-    if (typeof v !== 'number' || v < 0 || v >= 1)
-      throw new UserError(`${source}: field "${k}" must be in [0, 1), got ${JSON.stringify(v)}`);
-    return v;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : bad(k, 'a positive integer');
   };
-  if (r.model_type !== undefined && r.model_type !== 'bert') {
-    throw new UserError(`${source}: field "model_type" is "${r.model_type}"; minnow reads BERT models only`);
+  const num = (k: string, d: number, ok: (v: number) => boolean, want: string): number => {
+    const v = r[k] ?? d;
+    return typeof v === 'number' && ok(v) ? v : bad(k, want);
+  };
+  const prob = (k: string, d: number) => num(k, d, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  const oneOf = (k: string, allowed: unknown[], why: string) => {
+    if (r[k] !== undefined && !allowed.includes(r[k])) bad(k, `${allowed.map(show).join(' or ')} (${why})`);
+  };
+  oneOf('model_type', ['bert'], 'minnow reads BERT models only');
+  oneOf('hidden_act', ['gelu'], 'exact erf GELU is the only activation supported');
+  oneOf('embedding_type', ['table', 'hash'], 'minnow embeddings');
+  oneOf('position_embedding_type', ['absolute'], 'learned absolute positions only');
+  oneOf('is_decoder', [false], 'minnow models are encoders');
+  oneOf('add_cross_attention', [false], 'minnow models are encoders');
+  if (r.classifier_dropout !== null) prob('classifier_dropout', 0);
+  for (const k of ['minnow_vocab', 'finetuning_task'])
+    if (r[k] !== undefined && typeof r[k] !== 'string') bad(k, 'a string');
+  if (r.architectures !== undefined) {
+    if (!Array.isArray(r.architectures) || !r.architectures.every((a) => typeof a === 'string'))
+      bad('architectures', 'a list of class names');
+    const head = (r.architectures as string[]).find((a) => UNSUPPORTED_ARCHITECTURES.includes(a));
+    if (head)
+      bad('architectures', 'BertModel, BertForMaskedLM, BertForPreTraining or BertForSequenceClassification');
   }
-  if (r.hidden_act !== undefined && r.hidden_act !== 'gelu') {
-    throw new UserError(
-      `${source}: field "hidden_act" is "${r.hidden_act}"; only "gelu" (exact erf GELU) is supported`,
-    );
-  }
+  if (r.minnow_pretraining !== undefined)
+    pretrainingRecords(r.minnow_pretraining, `${source}: field "minnow_pretraining"`);
   const H = posInt('hidden_size');
   const A = posInt('num_attention_heads');
   if (H % A !== 0)
     throw new UserError(`${source}: hidden_size ${H} is not divisible by num_attention_heads ${A}`);
-  const embedding = (r.embedding_type ?? 'table') as string;
-  if (embedding !== 'table' && embedding !== 'hash') {
-    throw new UserError(
-      `${source}: field "embedding_type" must be "table" or "hash", got ${JSON.stringify(embedding)}`,
-    );
-  }
+  const embedding = (r.embedding_type ?? 'table') as BertConfig['embedding_type'];
   const cfg: BertConfig = {
     ...(r as object),
     model_type: 'bert',
@@ -146,20 +191,74 @@ export function validateConfig(raw: unknown, source: string): BertConfig {
     hidden_dropout_prob: prob('hidden_dropout_prob', 0.1),
     attention_probs_dropout_prob: prob('attention_probs_dropout_prob', 0.1),
     max_position_embeddings: posInt('max_position_embeddings'),
-    type_vocab_size: r.type_vocab_size === undefined ? 2 : posInt('type_vocab_size'),
-    initializer_range: typeof r.initializer_range === 'number' ? r.initializer_range : 0.02,
-    layer_norm_eps: typeof r.layer_norm_eps === 'number' ? r.layer_norm_eps : 1e-12,
+    type_vocab_size: posInt('type_vocab_size', 2),
+    initializer_range: num('initializer_range', 0.02, (v) => v >= 0 && v < Infinity, 'a number >= 0'),
+    layer_norm_eps: num('layer_norm_eps', 1e-12, (v) => v > 0 && v < Infinity, 'a number > 0'),
     embedding_type: embedding,
-  } as BertConfig;
+  };
   if (embedding === 'hash')
     cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
-  if (r.num_labels !== undefined) {
-    cfg.num_labels = posInt('num_labels');
-    if (r.problem_type !== 'regression' && r.problem_type !== 'single_label_classification') {
-      throw new UserError(
-        `${source}: field "problem_type" must be "single_label_classification" or "regression"`,
-      );
-    }
+
+  // The task head.
+  const labels = r.id2label ?? undefined;
+  let n = r.num_labels ?? undefined;
+  if (labels !== undefined) {
+    const names =
+      typeof labels === 'object' && labels !== null && !Array.isArray(labels) ? Object.entries(labels) : [];
+    if (names.length === 0 || names.some(([k, v], i) => k !== String(i) || typeof v !== 'string'))
+      bad('id2label', 'an object {"0": label, "1": label, ...} of label names');
+    if (n !== undefined && posInt('num_labels') !== names.length)
+      bad('num_labels', `the number of "id2label" entries (${names.length})`);
+    if (n === undefined && opts.hasClassifier) n = names.length;
+  } else if (n === undefined && opts.hasClassifier) n = 2;
+  delete cfg.num_labels;
+  delete cfg.problem_type;
+  delete cfg.id2label;
+  if (n === undefined) {
+    delete (cfg as { label2id?: unknown }).label2id;
+    return cfg;
   }
+  cfg.num_labels = posInt('num_labels', n as number);
+  if (cfg.num_labels > MAX_LABELS) bad('num_labels', `at most ${MAX_LABELS}`);
+  const problem = r.problem_type ?? (cfg.num_labels === 1 ? 'regression' : 'single_label_classification');
+  const n1 = cfg.num_labels === 1;
+  if (!(problem === 'regression' ? n1 : problem === 'single_label_classification' && !n1)) {
+    const why = `num_labels is ${cfg.num_labels}; multi-label classification is not supported`;
+    bad('problem_type', `"regression" (1 label) or "single_label_classification" (2 or more) (${why})`);
+  }
+  cfg.problem_type = problem as BertConfig['problem_type'];
+  cfg.id2label = (labels as Record<string, string>) ?? defaultLabels(cfg.num_labels);
   return cfg;
+}
+
+/** transformers' names for unnamed labels: {"0": "LABEL_0", ...}. */
+export function defaultLabels(n: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), `LABEL_${i}`]));
+}
+
+/** Check config.json's pre-training records (minnow info prints them); `?` marks optional fields. */
+const RECORD_FIELDS: Record<string, string> = {
+  corpus: 'string',
+  tokens: 'number',
+  updates: 'number',
+  batch_size: 'number',
+  seq_len: 'number',
+  lr: 'number',
+  valid_mlm_loss: 'number?',
+  valid_mlm_accuracy: 'number?',
+  date: 'string',
+};
+
+function pretrainingRecords(v: unknown, where: string): void {
+  if (!Array.isArray(v)) throw new UserError(`${where} must be a list of records, got ${show(v)}`);
+  v.forEach((rec, i) => {
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
+      throw new UserError(`${where}[${i}] must be an object, got ${show(rec)}`);
+    for (const [k, t] of Object.entries(RECORD_FIELDS)) {
+      const x = (rec as Record<string, unknown>)[k];
+      const ok = typeof x === t.replace('?', '') && (typeof x !== 'number' || Number.isFinite(x));
+      if (!ok && !(t.endsWith('?') && x == null))
+        throw new UserError(`${where}[${i}].${k} must be a ${t.replace('?', '')}, got ${show(x)}`);
+    }
+  });
 }

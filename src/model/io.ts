@@ -6,7 +6,7 @@
  *   mlm_head.safetensors optional: the masked-LM head (cls.predictions.*), kept apart so the model
  *                        that fine-tuning and deployment use stays small
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph } from '../graph/graph.js';
 import { ParamStore } from '../runtime/params.js';
@@ -19,7 +19,7 @@ import { assetPath } from '../util/assets.js';
 import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
-import { type BertConfig, validateConfig } from './config.js';
+import { type BertConfig, defaultLabels, validateConfig } from './config.js';
 
 export interface Model {
   config: BertConfig;
@@ -30,6 +30,19 @@ export interface Model {
 }
 
 const isHead = (name: string) => name.startsWith('cls.');
+const WORD_TABLE = 'bert.embeddings.word_embeddings.weight';
+
+/**
+ * Tensors a model.safetensors may hold that minnow does not read: the MLM/NSP heads (cls.*, read from
+ * mlm_head.safetensors), the position_ids buffer older transformers save, a classifier not loaded
+ * (no task head asked for, or one of another size to be re-initialised) and a hash model's word table
+ * (recomputed from the vocabulary). Anything else means config.json does not describe the weights.
+ */
+const optionalTensor = (c: BertConfig) => (name: string) =>
+  isHead(name) ||
+  name === 'bert.embeddings.position_ids' ||
+  name.startsWith('classifier.') ||
+  (c.embedding_type === 'hash' && name === WORD_TABLE);
 
 /** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
 export function declareParams(
@@ -49,7 +62,7 @@ export function declareParams(
 /** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */
 export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTokenizer): void {
   if (c.embedding_type !== 'hash') return;
-  const p = store.get('bert.embeddings.word_embeddings.weight');
+  const p = store.get(WORD_TABLE);
   p.data.set(hashEmbeddingTable(tokenizer.vocabulary, c.hidden_size, c.hash_embedding!));
 }
 
@@ -80,11 +93,34 @@ export function readConfig(dir: string): BertConfig {
     );
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readFileSync(file, 'utf8').replace(/^\ufeff/, ''));
   } catch (e) {
-    throw new UserError(`${file}: invalid JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: invalid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
-  return validateConfig(raw, file);
+  const weights = join(dir, 'model.safetensors');
+  return validateConfig(raw, file, { hasClassifier: hasTensor(weights, 'classifier.weight') });
+}
+
+/**
+ * Whether a safetensors file names a tensor, from its header alone (false if the file is missing or
+ * unreadable: loading it reports that).
+ */
+function hasTensor(path: string, name: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const len = Buffer.alloc(8);
+    if (readSync(fd, len, 0, 8, 0) !== 8) return false;
+    const n = Number(len.readBigUInt64LE());
+    if (n > 100_000_000) return false;
+    const header = Buffer.alloc(n);
+    if (readSync(fd, header, 0, n, 8) !== n) return false;
+    return Object.hasOwn(JSON.parse(header.toString('utf8')), name);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The shipped vocabularies a model directory may name instead of carrying its own vocab.txt. */
@@ -97,7 +133,7 @@ const SHIPPED_VOCABS: Record<string, string> = { 'bert-base-uncased': 'bert-base
 function tokenizerFor(dir: string, config: BertConfig): BertTokenizer {
   const own = join(dir, 'vocab.txt');
   if (existsSync(own) || !config.minnow_vocab) return BertTokenizer.fromFile(own);
-  const shipped = SHIPPED_VOCABS[config.minnow_vocab];
+  const shipped = Object.hasOwn(SHIPPED_VOCABS, config.minnow_vocab) && SHIPPED_VOCABS[config.minnow_vocab];
   if (!shipped)
     throw new UserError(
       `${join(dir, 'config.json')}: unknown minnow_vocab "${config.minnow_vocab}" and no vocab.txt`,
@@ -126,7 +162,7 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   if (!existsSync(weights)) throw new UserError(`${weights}: missing`);
   store.load(weights, {
     allowMissing: (n) => isHead(n) || (n.startsWith('classifier.') && !keepClassifier),
-    onExtra: () => {},
+    allowExtra: optionalTensor(config),
     only: (n) => !isHead(n) && (keepClassifier || !n.startsWith('classifier.')),
   });
   let hasMlmHead = false;
@@ -149,12 +185,29 @@ export function saveModel(
   opts: { shippedVocab?: string; mlmHead?: boolean } = {},
 ): void {
   ensureDir(dir);
-  const config = opts.shippedVocab ? { ...m.config, minnow_vocab: opts.shippedVocab } : m.config;
+  const config = { ...m.config, ...headFields(m.config) };
+  if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
   m.store.save(join(dir, 'model.safetensors'), { format: 'pt' }, (p) => !isHead(p.name));
   if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
     m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
+}
+
+/**
+ * The task-head fields as config.json must hold them: an id2label of num_labels entries (callers that
+ * change num_labels, e.g. fine-tuning a classifier for regression, may leave the old one behind) and a
+ * label2id, when there is one, that inverts it.
+ */
+function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Record<string, number> } {
+  const n = c.num_labels;
+  if (n === undefined) return {};
+  const names = Object.keys(c.id2label ?? {});
+  const fits = names.length === n && names.every((k, i) => k === String(i));
+  const id2label = fits ? c.id2label! : defaultLabels(n);
+  const label2id =
+    'label2id' in c ? Object.fromEntries(Object.values(id2label).map((l, i) => [l, i])) : undefined;
+  return { id2label, ...(label2id ? { label2id } : {}) };
 }
 
 /** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */

@@ -98,18 +98,22 @@ export class ParamStore {
 
   /**
    * Load values from a safetensors file. Every declared parameter must be present with the same
-   * shape (unless `allowMissing` lists it); extra tensors in the file are reported to `onExtra`.
+   * shape (unless `allowMissing` lists it) and hold finite values only. With `allowExtra`, every tensor
+   * in the file must be read or allowed by it: one the model does not use means the file and the
+   * config disagree (a 2-layer file beside a 1-layer config), so it is an error, not dropped silently.
    */
   load(
     path: string,
     opts: {
       allowMissing?: (name: string) => boolean;
-      onExtra?: (name: string) => void;
+      /** Tensors the file may hold that are not read (optional heads, buffers). */
+      allowExtra?: (name: string) => boolean;
       /** Only these parameters are read from the file (default: all declared). */
       only?: (name: string) => boolean;
     } = {},
   ): void {
     const file = readSafetensors(path);
+    const read = new Set<string>();
     for (const p of this.params) {
       if (p.derived || (opts.only && !opts.only(p.name))) continue;
       const t = file.tensors.get(p.name);
@@ -123,8 +127,22 @@ export class ParamStore {
           `${path}: tensor "${p.name}" has shape [${t.shape}], the model expects [${p.shape}]`,
         );
       }
-      p.data.set(t.data as Float32Array);
+      const data = t.data as Float32Array;
+      let bad = 0;
+      for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) bad++; // NaN and ±Infinity
+      if (bad > 0)
+        throw new UserError(`${path}: tensor "${p.name}" has ${bad} non-finite values (NaN or Infinity)`);
+      p.data.set(data);
+      read.add(p.name);
     }
-    if (opts.onExtra) for (const name of file.tensors.keys()) if (!this.byName.has(name)) opts.onExtra(name);
+    if (!opts.allowExtra) return;
+    const extra = [...file.tensors.keys()].filter((n) => !read.has(n) && !opts.allowExtra!(n));
+    if (extra.length > 0) {
+      const shown = extra.slice(0, 3).map((n) => `"${n}"`);
+      if (extra.length > 3) shown.push(`and ${extra.length - 3} more`);
+      throw new UserError(
+        `${path}: ${extra.length} unexpected tensor${extra.length > 1 ? 's' : ''} (${shown.join(', ')}) the model does not have (does config.json describe these weights?)`,
+      );
+    }
   }
 }
