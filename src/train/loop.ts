@@ -5,20 +5,16 @@
  * resumed run sees exactly the batches the uninterrupted run would have seen.
  */
 import { join } from 'node:path';
-import type { NumericArray } from '../graph/graph.js';
+import type { Batch } from '../data/batch.js';
 import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
-import type { Tensor } from '../runtime/session.js';
 import { ensureDir, removeStaleTemporaries } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
 import { formatBytes, formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
 import { cleanCheckpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainStep } from './step.js';
 
-export interface Batch {
-  feeds: Record<string, Tensor | NumericArray>;
-  sizes: Record<string, number>;
-  tokens: number; // real (non-padding) tokens, for tokens/s
-}
+export type { Batch } from '../data/batch.js';
 
 export interface LoopOptions {
   label: string;
@@ -86,8 +82,10 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       const b = await o.batch(micro);
       const res = await o.step.run(b.feeds, b.sizes, micro);
       if (!Number.isFinite(res.loss)) {
-        throw new Error(
-          `${o.label}: loss is ${res.loss} at update ${update}; last checkpoint kept in ${ckptDir}`,
+        const kept = latestCheckpoint(ckptDir);
+        throw new UserError(
+          `${o.label}: loss is ${res.loss} at update ${update} (diverged: try a lower --lr or check the data); ` +
+            (kept ? `the last good checkpoint is ${kept}` : 'no checkpoint was written'),
         );
       }
       acc.add(res.grads);

@@ -1,0 +1,300 @@
+/**
+ * What a new user hits on the first day, end to end through the built CLI: each test here failed on the
+ * build before its fix (run them against an older build with MINNOW_CLI=path/to/dist/cli/main.js).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');
+const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
+const tmp = mkdtempSync(join(tmpdir(), 'minnow-new-user-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function minnow(args: string[], input = '') {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Exit 2 with one line on stderr, starting with "minnow:", matching `re`. */
+function failsWith(r: ReturnType<typeof minnow>, re: RegExp) {
+  assert.equal(r.code, 2, `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got: ${r.err}`);
+  assert.match(lines[0], /^minnow: /);
+  assert.match(lines[0], re);
+}
+
+function ok(r: ReturnType<typeof minnow>) {
+  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
+  return r;
+}
+
+const POS = [
+  'a wonderful , moving delight',
+  'great fun and warm',
+  'a joy to watch',
+  'brilliant and touching',
+];
+const NEG = ['a dull and tedious mess', 'boring , flat and long', 'an awful waste', 'tired and lifeless'];
+
+function csv(rows: [string, string][]): string {
+  return `text,label\n${rows.map(([t, l]) => `"${t}",${l}`).join('\n')}\n`;
+}
+
+const own = join(tmp, 'reviews.csv');
+const ownModel = join(tmp, 'reviews-model');
+const sst2Model = join(tmp, 'sst2-model');
+
+describe('a new user', () => {
+  before(() => {
+    const rows: [string, string][] = [];
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 4; k++) rows.push([POS[k], 'pos'], [NEG[k], 'neg']);
+    writeFileSync(own, csv(rows));
+    ok(
+      minnow([
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'reviews',
+        '--data',
+        own,
+        '--text-column',
+        'text',
+        '--out',
+        ownModel,
+        '--epochs',
+        '2',
+        '--json',
+      ]),
+    );
+    ok(
+      minnow([
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+        '--out',
+        sst2Model,
+        '--epochs',
+        '1',
+      ]),
+    );
+  });
+
+  test('--task is optional for own data; without --dev a seeded fraction is held out and called so', () => {
+    // No --task: own data is named after its file.
+    const ownResult = JSON.parse(
+      ok(
+        minnow([
+          'finetune',
+          '--preset',
+          'uno-eelbert',
+          '--data',
+          own,
+          '--text-column',
+          'text',
+          '--out',
+          join(tmp, 'no-task'),
+          '--epochs',
+          '1',
+          '--json',
+        ]),
+      ).out,
+    );
+    assert.equal(ownResult.task, 'reviews');
+    assert.equal(ownResult.devSource, 'held-out');
+    assert.equal(ownResult.devExamples, 2); // 10% of 24 rows
+    assert.equal(ownResult.trainExamples, 22);
+    const r = ok(
+      minnow([
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--data',
+        own,
+        '--text-column',
+        'text',
+        '--out',
+        join(tmp, 'held'),
+        '--epochs',
+        '1',
+      ]),
+    );
+    assert.match(r.out, /held-out dev \(2 examples\)/);
+    assert.match(r.err, /holding out 2 of 24 rows/);
+  });
+
+  test('eval numbers the classes as the model does: an unknown label is named, one class is fine', () => {
+    const evalFile = (name: string, labels: string[]) => {
+      const f = join(tmp, name);
+      writeFileSync(f, csv(labels.map((l, i) => [POS[i % 4], l])));
+      return f;
+    };
+    const common = ['eval', '--model', ownModel, '--text-column', 'text', '--json', '--data'];
+    failsWith(minnow([...common, evalFile('zzz.csv', ['pos', 'pos', 'pos', 'zzz'])]), /zzz/);
+    const onlyPos = evalFile('pos.csv', ['pos', 'pos', 'pos', 'pos']);
+    const acc = JSON.parse(ok(minnow([...common, onlyPos])).out).metrics.accuracy;
+    // The same number from the predictions: the share of lines predicted "pos".
+    const texts = POS.join('\n');
+    const preds = ok(minnow(['predict', '--model', ownModel], `${texts}\n`))
+      .out.trim()
+      .split('\n');
+    const share = preds.filter((l) => l.split('\t')[0] === 'pos').length / preds.length;
+    assert.equal(acc, share);
+  });
+
+  test('finetune --dev refuses labels the training data does not have', () => {
+    const dev = join(tmp, 'dev-meh.csv');
+    writeFileSync(
+      dev,
+      csv([
+        [POS[0], 'pos'],
+        [NEG[0], 'meh'],
+      ]),
+    );
+    failsWith(
+      minnow([
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--data',
+        own,
+        '--text-column',
+        'text',
+        '--dev',
+        dev,
+        '--out',
+        join(tmp, 'meh'),
+      ]),
+      /meh/,
+    );
+  });
+
+  test('a model fine-tuned on SST-2 is not evaluated on another task, nor distilled on one', () => {
+    for (const task of ['cola', 'rte'])
+      failsWith(
+        minnow(['eval', '--model', sst2Model, '--task', task, '--data', GLUE_MINI]),
+        new RegExp(`fine-tuned on sst2, not ${task}`),
+      );
+    failsWith(
+      minnow([
+        'distill',
+        '--teacher',
+        sst2Model,
+        '--student',
+        'uno-eelbert',
+        '--out',
+        join(tmp, 'd'),
+        '--task',
+        'cola',
+        '--data',
+        GLUE_MINI,
+      ]),
+      /fine-tuned on sst2, not cola/,
+    );
+  });
+
+  test('predict reads pairs only for pair models; extra fields are an error; labels have names', () => {
+    const line = (text: string, ...args: string[]) =>
+      JSON.parse(ok(minnow(['predict', '--model', sst2Model, '--json', ...args], `${text}\n`)).out);
+    // SST-2 is a single-sentence task: a TAB is part of the text (whitespace), not a pair separator.
+    assert.deepEqual(line('great fun\tand warm').logits, line('great fun and warm').logits);
+    assert.notDeepEqual(line('great fun\tand warm', '--pairs').logits, line('great fun and warm').logits);
+    failsWith(minnow(['predict', '--model', sst2Model, '--pairs'], 'a\tb\tc\n'), /stdin:1: .*3/);
+    assert.match(line('great fun').label, /^(negative|positive)$/);
+    const plain = ok(minnow(['predict', '--model', sst2Model, '--batch-size', '2'], 'great fun\n')).out;
+    assert.match(plain, /^(negative|positive)\t0\.\d{4}\n$/);
+  });
+
+  test('--out that is a file, or lies under one, is one clear line before any data is read', () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    const args = (out: string) => [
+      'finetune',
+      '--preset',
+      'uno-eelbert',
+      '--task',
+      'sst2',
+      '--data',
+      GLUE_MINI,
+      '--out',
+      out,
+    ];
+    failsWith(minnow(args(file)), /--out .*is a file/);
+    failsWith(minnow(args(join(file, 'sub'))), /--out .*is a file/);
+    failsWith(
+      minnow(['pretrain', '--preset', 'bert-tiny', '--corpus', own, '--out', file]),
+      /--out .*is a file/,
+    );
+  });
+
+  test('numeric flags are range-checked, negative numbers too; stray arguments are refused', () => {
+    const ft = (...extra: string[]) =>
+      minnow([
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+        '--out',
+        join(tmp, 'x'),
+        ...extra,
+      ]);
+    failsWith(ft('--dropout', '1'), /--dropout: must be < 1, got 1/);
+    failsWith(ft('--dropout', '1.5'), /--dropout: must be < 1/);
+    failsWith(ft('--warmup', '5'), /--warmup: must be <= 1/);
+    failsWith(ft('--lr', '0'), /--lr: must be > 0/);
+    failsWith(ft('--lr', '-1'), /--lr: must be > 0, got -1/);
+    failsWith(ft('--epochs', '-2'), /--epochs: must be >= 1, got -2/);
+    failsWith(ft('--seed', String(2 ** 32)), /--seed: must be <= 4294967295/);
+    failsWith(ft('--seed', '1.5'), /--seed: must be an integer/);
+    failsWith(ft('stray'), /unexpected argument "stray"/);
+    failsWith(
+      minnow(['eval', '--model', sst2Model, '--task', 'sst2', '--data', GLUE_MINI, '--batch-size', '0']),
+      /--batch-size: must be >= 1/,
+    );
+  });
+
+  test('help and flags that were missing or did nothing', () => {
+    failsWith(
+      minnow([
+        'distill',
+        '--teacher',
+        sst2Model,
+        '--student',
+        'uno-big',
+        '--out',
+        join(tmp, 'y'),
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+      ]),
+      /--student uno-big: not a preset \(.*uno-eelbert.*\)/,
+    );
+    const distillHelp = ok(minnow(['distill', '--help'])).out;
+    assert.match(distillHelp, /--resume/);
+    assert.match(distillHelp, /--checkpoint-every N\s+updates between checkpoints \(default: task/);
+    assert.match(ok(minnow(['pretrain', '--help'])).out, /--json/);
+    for (const cmd of ['eval', 'predict']) assert.match(ok(minnow([cmd, '--help'])).out, /--batch-size N/);
+  });
+
+  test('npm prints no warning about the project config, and onnxruntime-node installs offline', () => {
+    const r = spawnSync('npm', ['exec', '--offline', '--', 'node', '-e', ''], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /npm warn/i);
+    // Its install script would fetch CUDA binaries; the project denies it (npm's allowScripts).
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    assert.equal(pkg.allowScripts?.['onnxruntime-node'], false);
+  });
+});
