@@ -1,6 +1,16 @@
 /** Token cache and sequence sampler, on small texts in a temp dir with the shipped BERT vocabulary. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -195,6 +205,47 @@ test('corrupt or truncated token cache is a UserError naming the file', async ()
 
   writeFileSync(cache, `{"magic":"${TOKEN_CACHE_MAGIC}","count":"many"}\n`);
   throwsUser(() => loadTokenCache(cache, src, tok), /d\.tokens/, /not a count/);
+});
+
+test('a directory where the token cache goes is a UserError, not EISDIR (fuzz regression)', async () => {
+  const src = textFile(SAMPLE);
+  const cache = join(dir, 'is-a-dir.tokens');
+  mkdirSync(cache);
+  throwsUser(() => readTokenCacheHeader(cache), /is-a-dir\.tokens: cannot read token cache \(EISDIR\)/);
+  throwsUser(() => loadTokenCache(cache, src, tok), /is-a-dir\.tokens/);
+  // corpusTokens reports it as a corrupt cache, then cannot write the rebuilt one over it.
+  const cacheDir = join(dir, 'dir-cache');
+  const cachePath = tokenCachePath(src, tok, cacheDir);
+  mkdirSync(cachePath, { recursive: true });
+  const corrupt: UserError[] = [];
+  await assert.rejects(
+    corpusTokens(src, tok, cacheDir, { onCorruptCache: (e) => corrupt.push(e) }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, `expected a UserError, got ${e}`);
+      assert.equal(e.message, `${cachePath}: cannot write token cache (EISDIR)`);
+      return true;
+    },
+  );
+  assert.equal(corrupt.length, 1);
+});
+
+test('a cache with an id beyond the vocabulary is corrupt even when its checksum matches (fuzz regression)', async () => {
+  const src = textFile(SAMPLE);
+  const cache = join(dir, 'big-id.tokens');
+  await tokenizeCorpus(src, tok, cache);
+  const { header } = readTokenCacheHeader(cache);
+  const data = Buffer.alloc(4);
+  data.writeUInt16LE(101 | WORD_START, 0);
+  data.writeUInt16LE(31295, 2); // > 30521, the last id of the vocabulary
+  const sha = createHash('sha256').update(data).digest('hex');
+  writeFileSync(
+    cache,
+    Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, count: 2, dataSha256: sha })}\n`), data]),
+  );
+  throwsUser(
+    () => loadTokenCache(cache, src, tok),
+    /big-id\.tokens: corrupt token cache \(token 1 has id 31295, not below the vocabulary size 30522\)/,
+  );
 });
 
 test('corpusTokens builds, then loads, and rebuilds a corrupt cache', async () => {

@@ -237,8 +237,14 @@ export async function tokenizeCorpus(
   const file = new Uint8Array(head.length + data.length);
   file.set(head, 0);
   file.set(data, head.length);
-  ensureDir(path.dirname(path.resolve(cachePath)));
-  writeFileAtomic(cachePath, file);
+  try {
+    ensureDir(path.dirname(path.resolve(cachePath)));
+    writeFileAtomic(cachePath, file);
+  } catch (e) {
+    // E.g. a directory where the cache goes (EISDIR), or a read-only cache directory.
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${cachePath}: cannot write token cache (${code ?? (e as Error).message})`);
+  }
   return { tokens, count, lines, bytes: total, header };
 }
 
@@ -260,7 +266,14 @@ export function readTokenCacheHeader(cachePath: string): {
   }
   try {
     const probe = Buffer.alloc(HEADER_PROBE);
-    const n = fs.readSync(fd, probe, 0, HEADER_PROBE, 0);
+    let n: number;
+    try {
+      n = fs.readSync(fd, probe, 0, HEADER_PROBE, 0);
+    } catch (e) {
+      // A directory opens fine on Linux and fails here with EISDIR.
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`${cachePath}: cannot read token cache (${code ?? (e as Error).message})`);
+    }
     const nl = probe.subarray(0, n).indexOf(10);
     if (nl < 0) throw corrupt(cachePath, 'no header line');
     let h: Record<string, unknown>;
@@ -335,7 +348,14 @@ export function loadTokenCache(
   if (createHash('sha256').update(data).digest('hex') !== header.dataSha256) {
     throw corrupt(cachePath, 'data checksum mismatch');
   }
-  return { tokens: fromLeBytes(data), count: header.count };
+  const tokens = fromLeBytes(data);
+  for (let i = 0; i < tokens.length; i++) {
+    const id = tokens[i] & ID_MASK;
+    if (id >= header.vocabSize) {
+      throw corrupt(cachePath, `token ${i} has id ${id}, not below the vocabulary size ${header.vocabSize}`);
+    }
+  }
+  return { tokens, count: header.count };
 }
 
 /** Path of the token cache of `textPath` inside `cacheDir`: `<basename>.<vocab hash, 16 hex>.tokens`. */

@@ -20,6 +20,7 @@ import {
   classIndex,
   type Example,
   handleBadRow,
+  oneLine,
   parseScore,
   readText,
   requireText,
@@ -262,7 +263,9 @@ export function parseGlue(
     if (i < 0) {
       const hint = c === spec.label ? '; for a test file without labels, pass { labels: false }' : '';
       throw new UserError(
-        `${where(file, lines[0].line)}: no column "${c.name}" in the header (columns: ${first.join(', ')})${hint}`,
+        oneLine(
+          `${where(file, lines[0].line)}: no column "${c.name}" in the header (columns: ${first.join(', ')})${hint}`,
+        ),
       );
     }
     return i;

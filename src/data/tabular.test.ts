@@ -20,7 +20,7 @@ function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof UserError, `expected a UserError, got ${e}`);
     for (const p of patterns) assert.match(e.message, p);
-    assert.ok(!e.message.includes('\n'), 'message is one line');
+    assert.ok(!/[\r\n]/.test(e.message), 'message is one line');
     return true;
   });
 }
@@ -150,6 +150,34 @@ test('missing column names the file, the column and the available columns', () =
     () => readTabular(j, { textColumn: 'sentence', labelColumn: 'label' }),
     /cols\.jsonl:1: no column "label" \(available: sentence, y\)/,
   );
+});
+
+test('messages quoting file content stay on one line (fuzz regressions)', () => {
+  // A lone CR is data in CSV, so it can end up in a header name and from there in the message.
+  throwsUser(
+    () => readTabular(fixture('cr-header.csv', 'sen\rtence,label\na,1\n'), { textColumn: 'text' }),
+    /cr-header\.csv:1: no column "text" \(available: sen\\rtence, label\)/,
+  );
+  // V8's JSON.parse message quotes the line, CR included; also when the row is skipped.
+  const j = fixture('cr-json.jsonl', '}\r{\n{"text": "ok"}\n');
+  throwsUser(() => readTabular(j, { textColumn: 'text' }), /cr-json\.jsonl:1: invalid JSON .*\\r/);
+  const d = readTabular(j, { textColumn: 'text', onBadRow: 'skip' });
+  assert.equal(d.skipped.length, 1);
+  assert.match(d.skipped[0].reason, /^invalid JSON .*\\r/);
+  assert.doesNotMatch(d.skipped[0].reason, /[\r\n]/);
+});
+
+test('JSONL: inherited properties are not columns (fuzz regression)', () => {
+  const f = fixture('inherited.jsonl', '{"text": "a", "label": 1}\n');
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    throwsUser(
+      () => readTabular(f, { textColumn: 'text', labelColumn: name }),
+      new RegExp(`inherited\\.jsonl:1: no column "${name}"`),
+    );
+  }
+  // An own "__proto__" key (JSON.parse makes one) is a column like any other.
+  const g = fixture('own-proto.jsonl', '{"text": "a", "__proto__": "x"}\n');
+  assert.equal(readTabular(g, { textColumn: '__proto__' }).examples[0].text, 'x');
 });
 
 test('CSV bad rows: wrong column count, empty text, empty label, unterminated quote', () => {

@@ -55,8 +55,22 @@ export function handleBadRow(
   skipped: SkippedRow[],
 ): void {
   if (!(err instanceof BadRowError)) throw err;
-  if (policy === 'skip') skipped.push({ line, reason: err.message });
-  else throw new UserError(`${where(file, line)}: ${err.message}`);
+  const reason = oneLine(err.message);
+  if (policy === 'skip') skipped.push({ line, reason });
+  else throw new UserError(`${where(file, line)}: ${reason}`);
+}
+
+/**
+ * Escape line breaks and other control characters (`\r` → `\\r`, U+0001 → `\\u0001`) so that a message
+ * quoting file content (a header name, a JSON parser's excerpt of the line) stays on one line.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Quote a value for an error message, shortened to keep the message on one short line. */
@@ -288,7 +302,9 @@ export function labelVocabulary(values: readonly string[]): string[] {
 function columnIndex(header: string[], name: string, file: string, headerLine: number): number {
   const i = header.indexOf(name);
   if (i < 0) {
-    throw new UserError(`${where(file, headerLine)}: no column "${name}" (available: ${header.join(', ')})`);
+    throw new UserError(
+      oneLine(`${where(file, headerLine)}: no column "${name}" (available: ${header.join(', ')})`),
+    );
   }
   return i;
 }
@@ -363,8 +379,10 @@ function jsonlRows(
         // A name missing from the first object is a wrong option, not a bad row: fail whatever the policy.
         const keys = Object.keys(rec);
         for (const name of [options.textColumn, options.textPairColumn, options.labelColumn]) {
-          if (name !== undefined && !(name in rec)) {
-            throw new UserError(`${where(file, line)}: no column "${name}" (available: ${keys.join(', ')})`);
+          if (name !== undefined && !Object.hasOwn(rec, name)) {
+            throw new UserError(
+              oneLine(`${where(file, line)}: no column "${name}" (available: ${keys.join(', ')})`),
+            );
           }
         }
         checkedKeys = true;
@@ -383,8 +401,13 @@ function jsonlRows(
   return rows;
 }
 
+/** The value of a key of a parsed JSON object; inherited properties (`constructor`, ...) are not keys. */
+function own(rec: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
+
 function jsonText(rec: Record<string, unknown>, key: string): string {
-  const v = rec[key];
+  const v = own(rec, key);
   if (v === undefined) throw new BadRowError('missing', key);
   if (typeof v !== 'string')
     throw new BadRowError(`expected a string, got ${v === null ? 'null' : typeof v}`, key);
@@ -392,7 +415,7 @@ function jsonText(rec: Record<string, unknown>, key: string): string {
 }
 
 function jsonLabel(rec: Record<string, unknown>, key: string): string {
-  const v = rec[key];
+  const v = own(rec, key);
   if (v === undefined) throw new BadRowError('missing', key);
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   throw new BadRowError(`expected a string or number, got ${v === null ? 'null' : typeof v}`, key);

@@ -67,7 +67,7 @@ function assertBad(bytes: Uint8Array, message: RegExp): void {
       assert.ok(err instanceof UserError, `expected UserError, got ${String(err)}`);
       assert.match(err.message, /^bad\.safetensors: /);
       assert.match(err.message, message);
-      assert.doesNotMatch(err.message, /\n/);
+      assert.doesNotMatch(err.message, /[\r\n]/);
       return true;
     },
   );
@@ -275,6 +275,13 @@ describe('safetensors corruption', () => {
     assertBad(withHeader({ __metadata__: { k: 1 } }, 0), /metadata "k" must be a string/);
     assertBad(withHeader({ __metadata__: ['x'] }, 0), /"__metadata__" must be an object of strings/);
     assertBad(withHeader({ __metadata__: 'x' }, 0), /"__metadata__" must be an object of strings/);
+  });
+
+  test('tensor names and JSON errors with line breaks stay on one line (fuzz regression)', () => {
+    assertBad(withHeader({ 'a\nb': f32(0, 4, [2]) }, 4), /tensor "a\\nb": data_offsets span 4 bytes/);
+    assertBad(withHeader({ w: f32(0, 4), 'x\ry': f32(0, 4) }, 4), /overlaps tensor "(w|x\\ry)"/);
+    assertBad(withHeader({ __metadata__: { 'k\n': 1 } }, 0), /metadata "k\\n" must be a string/);
+    assertBad(assemble('{"a":\n x}'), /not valid UTF-8 JSON: .*\\n/);
   });
 
   test('default source name is <buffer>', () => {

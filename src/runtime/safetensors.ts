@@ -90,7 +90,9 @@ export function encodeSafetensors(
   if (metaEntries.length > 0) {
     for (const [k, v] of metaEntries) {
       if (typeof v !== 'string') {
-        throw new UserError(`safetensors metadata "${k}": value must be a string, got ${typeof v}`);
+        throw new UserError(
+          `safetensors metadata ${JSON.stringify(k)}: value must be a string, got ${typeof v}`,
+        );
       }
     }
     const body = metaEntries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',');
@@ -124,7 +126,7 @@ export function encodeSafetensors(
 
 /** Validate a tensor about to be written and return a byte view of its data. */
 function checkTensorForEncode(name: string, t: SafeTensor): Uint8Array {
-  const what = `safetensors tensor "${name}"`;
+  const what = `safetensors tensor ${JSON.stringify(name)}`;
   if (name === METADATA_KEY) throw new UserError(`${what}: this name is reserved for metadata`);
   if (!isDType(t.dtype)) throw new UserError(`${what}: unknown dtype ${JSON.stringify(t.dtype)}`);
   if (!Array.isArray(t.shape) || !t.shape.every(isCount)) {
@@ -173,7 +175,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
     header = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file}: safetensors header is not valid UTF-8 JSON: ${(err as Error).message}`);
+    // V8's JSON errors quote the text, which may hold line breaks: escape them to keep one line.
+    const why = escapeControls((err as Error).message);
+    throw new UserError(`${file}: safetensors header is not valid UTF-8 JSON: ${why}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new UserError(`${file}: safetensors header must be a JSON object`);
@@ -197,12 +201,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
   for (const s of spans) {
     if (s.begin < covered) {
       throw new UserError(
-        `${file}: tensor "${s.name}" (bytes ${s.begin}..${s.end}) overlaps tensor "${prev}"`,
+        `${file}: tensor ${JSON.stringify(s.name)} (bytes ${s.begin}..${s.end}) overlaps tensor ${JSON.stringify(prev)}`,
       );
     }
     if (s.begin > covered) {
       throw new UserError(
-        `${file}: gap in the data buffer: bytes ${covered}..${s.begin} before tensor "${s.name}" belong to no tensor`,
+        `${file}: gap in the data buffer: bytes ${covered}..${s.begin} before tensor ${JSON.stringify(s.name)} belong to no tensor`,
       );
     }
     covered = s.end;
@@ -224,6 +228,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
   return { tensors, metadata };
 }
 
+/** Control characters and line separators as JSON escapes (`\n` → `\\n`), so a message stays on one line. */
+function escapeControls(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function parseMetadata(file: string, raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -232,7 +245,9 @@ function parseMetadata(file: string, raw: unknown): Record<string, string> {
   const entries = Object.entries(raw);
   for (const [k, v] of entries) {
     if (typeof v !== 'string') {
-      throw new UserError(`${file}: safetensors metadata "${k}" must be a string, got ${JSON.stringify(v)}`);
+      throw new UserError(
+        `${file}: safetensors metadata ${JSON.stringify(k)} must be a string, got ${JSON.stringify(v)}`,
+      );
     }
   }
   return Object.fromEntries(entries) as Record<string, string>;
@@ -244,7 +259,7 @@ function parseTensorInfo(
   raw: unknown,
   dataLen: number,
 ): { dtype: SafeDType; shape: number[]; begin: number; end: number } {
-  const what = `${file}: tensor "${name}"`;
+  const what = `${file}: tensor ${JSON.stringify(name)}`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${what}: header entry must be an object with dtype, shape and data_offsets`);
   }
