@@ -4,10 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { preset } from '../model/config.js';
+import { createModel } from '../model/io.js';
+import { writeSafetensors } from '../runtime/safetensors.js';
+import { Rng } from '../util/rng.js';
 
 const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
@@ -287,6 +291,81 @@ describe('a new user', () => {
     assert.match(distillHelp, /--checkpoint-every N\s+updates between checkpoints \(default: task/);
     assert.match(ok(minnow(['pretrain', '--help'])).out, /--json/);
     for (const cmd of ['eval', 'predict']) assert.match(ok(minnow([cmd, '--help'])).out, /--batch-size N/);
+  });
+
+  test('predict and eval read a classifier saved by Hugging Face transformers 4.x and 5.x', () => {
+    const m = createModel(preset('bert-tiny'), join('test', 'fixtures', 'general-vocab.txt'), new Rng(3), {
+      numLabels: 2,
+    });
+    const data = join(tmp, 'hf-eval.csv');
+    writeFileSync(
+      data,
+      csv([
+        ['a wonderful film', '1'],
+        ['a dull mess', '0'],
+        ['loved it', '1'],
+      ]),
+    );
+    for (const version of [4, 5]) {
+      const dir = join(tmp, `hf${version}`);
+      mkdirSync(dir, { recursive: true });
+      const c = m.config;
+      // As save_pretrained writes it: no num_labels; 5.x leaves out the default id2label; no problem_type.
+      const config = {
+        architectures: ['BertForSequenceClassification'],
+        attention_probs_dropout_prob: 0.1,
+        classifier_dropout: null,
+        hidden_act: 'gelu',
+        hidden_dropout_prob: 0.1,
+        hidden_size: c.hidden_size,
+        initializer_range: 0.02,
+        intermediate_size: c.intermediate_size,
+        layer_norm_eps: 1e-12,
+        max_position_embeddings: c.max_position_embeddings,
+        model_type: 'bert',
+        num_attention_heads: c.num_attention_heads,
+        num_hidden_layers: c.num_hidden_layers,
+        pad_token_id: 0,
+        type_vocab_size: 2,
+        use_cache: true,
+        vocab_size: c.vocab_size,
+        ...(version === 4
+          ? {
+              id2label: { 0: 'LABEL_0', 1: 'LABEL_1' },
+              label2id: { LABEL_0: 0, LABEL_1: 1 },
+              position_embedding_type: 'absolute',
+              torch_dtype: 'float32',
+              transformers_version: '4.46.3',
+            }
+          : { dtype: 'float32', transformers_version: '5.0.0' }),
+      };
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+      writeFileSync(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
+      const tensors = m.store.toTensors();
+      if (version === 4)
+        tensors.set('bert.embeddings.position_ids', {
+          dtype: 'I64',
+          shape: [1, c.max_position_embeddings],
+          data: BigInt64Array.from({ length: c.max_position_embeddings }, (_, i) => BigInt(i)),
+        });
+      writeSafetensors(join(dir, 'model.safetensors'), tensors);
+      const preds = ok(
+        minnow(['predict', '--model', dir, '--json'], 'a wonderful film\na dull mess\nloved it\n'),
+      )
+        .out.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(preds.length, 3);
+      for (const r of preds) assert.match(r.label, /^LABEL_[01]$/);
+      // transformers' class k (LABEL_k) is the label "k" in a data file: eval agrees with predict.
+      const ev = JSON.parse(
+        ok(minnow(['eval', '--model', dir, '--data', data, '--text-column', 'text', '--json'])).out,
+      );
+      const gold = [1, 0, 1];
+      const agree = preds.filter((r, i) => r.label === `LABEL_${gold[i]}`).length / 3;
+      assert.equal(ev.examples, 3);
+      assert.equal(ev.metrics.accuracy, agree);
+    }
   });
 
   test('npm prints no warning about the project config, and onnxruntime-node installs offline', () => {
