@@ -1,6 +1,6 @@
 /**
  * Runs every reader fuzz target (the same ones `npm test` runs with a few cases each) with many cases:
- * CSV/TSV/JSONL, GLUE TSV, safetensors, WordPiece and the token cache. Unlike the tests it does not stop
+ * CSV/TSV/JSONL, GLUE TSV, safetensors, WordPiece, the token cache, config.json and CLI flags. Unlike the tests it does not stop
  * at the first failure: it counts every crash (an exception other than a one-line UserError, or a broken
  * invariant) and times the cases, then shrinks the first crash of each target to a small input. Prints a
  * table and writes bench/out/fuzz.json; exits 1 if anything crashed.
@@ -13,9 +13,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARGS_FUZZ } from '../src/cli/args.fuzz.js';
 import { CORPUS_FUZZ } from '../src/data/corpus.fuzz.js';
 import { GLUE_FUZZ } from '../src/data/glue.fuzz.js';
 import { TABULAR_FUZZ } from '../src/data/tabular.fuzz.js';
+import { CONFIG_FUZZ } from '../src/model/config.fuzz.js';
 import { SAFETENSORS_FUZZ } from '../src/runtime/safetensors.fuzz.js';
 import { WORDPIECE_FUZZ } from '../src/text/wordpiece.fuzz.js';
 import { type FuzzReport, runFuzz, type SomeFuzzTarget, targetRuns } from '../src/util/fuzzing.js';
@@ -37,6 +39,8 @@ const targets: SomeFuzzTarget[] = [
   ...SAFETENSORS_FUZZ,
   ...WORDPIECE_FUZZ,
   ...CORPUS_FUZZ,
+  ...CONFIG_FUZZ,
+  ...ARGS_FUZZ,
 ].filter((t) => only === undefined || t.name.includes(only));
 
 const reports: FuzzReport[] = [];

@@ -6,8 +6,8 @@
  * mostly not JSON. Each must either give a config whose invariants hold or throw a one-line UserError
  * that starts with the file's path and names the field; any other exception is a failure.
  *
- * `CONFIG_FUZZ` has the shape of the fuzz harness's FuzzTarget list (name, arbitrary, predicate), so a
- * fuzz runner can take it as is; config.fuzz.test.ts runs it with `configFuzzRuns()` cases.
+ * `CONFIG_FUZZ` is a list of fuzz targets (src/util/fuzzing.ts): config.fuzz.test.ts runs it with a few
+ * hundred cases, bench/fuzz.ts with many.
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,16 +16,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { writeSafetensors } from '../runtime/safetensors.js';
 import { UserError } from '../util/errors.js';
+import { fuzzTarget } from '../util/fuzzing.js';
 import { type BertConfig, PRESETS, validateConfig } from './config.js';
 import { readConfig } from './io.js';
-
-/** Cases per run: MINNOW_FUZZ_RUNS, else this. */
-export const DEFAULT_CONFIG_FUZZ_RUNS = 400;
-
-export function configFuzzRuns(): number {
-  const v = Number(process.env.MINNOW_FUZZ_RUNS);
-  return Number.isSafeInteger(v) && v >= 1 ? v : DEFAULT_CONFIG_FUZZ_RUNS;
-}
 
 /** One input: config.json's text, and whether model.safetensors beside it has a classifier. */
 export interface ConfigCase {
@@ -346,9 +339,10 @@ export function checkConfigCase({ text, hasClassifier }: ConfigCase): void {
 
 /** The config.json fuzz target(s), in the fuzz harness's FuzzTarget shape. */
 export const CONFIG_FUZZ = [
-  {
+  fuzzTarget({
     name: 'config.json: readConfig on mutated and raw configs',
     arbitrary: configCase,
     predicate: checkConfigCase,
-  },
+    weight: 10, // cheap cases, many ways to be wrong
+  }),
 ];
