@@ -51,7 +51,7 @@ describe('minnow entry point', () => {
     const texts = ['a wonderful , moving delight', 'a dull and tedious mess', 'painfully bad and ugly'];
     writeFileSync(input, `${Array.from({ length: 5000 }, (_, i) => texts[i % 3]).join('\n')}\n`);
     // As `minnow predict ... | head -1`: read the first chunk, then close the read end.
-    const child = spawn(process.execPath, [CLI, 'predict', '--model', model, '--input', input], {
+    const child = spawn(process.execPath, [CLI, 'predict', '--model', model, '--input', input, '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let first = '';
