@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 
 import { info } from '../util/progress.js';
 import { choice, command, flag, num, optionalNum, type Parsed, required } from './args.js';
-import { DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
+import { batchSizeOption, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
 import { checkOutDir } from '../util/atomic.js';
 import { augment, checkTeacher, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
 
@@ -71,13 +71,7 @@ Labels and other columns are kept. OUT is usable as --data for finetune and dist
       default: String(A.maxLength),
       number: { int: true, min: 3 },
     },
-    'batch-size': {
-      type: 'string',
-      value: 'N',
-      help: 'masked inputs per teacher forward',
-      default: String(A.batchSize),
-      number: { int: true, min: 1, max: 65536 },
-    },
+    ...batchSizeOption(A.batchSize, 'masked inputs per teacher forward'),
     ...seedThreadsOptions(A),
     json: { type: 'boolean', help: 'print the counts as one JSON object' },
   },

@@ -8,7 +8,7 @@ import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
-import { DATA_OPTIONS, dataSource, optimiserOptions, runOptions } from './options.js';
+import { batchSizeOption, DATA_OPTIONS, dataSource, optimiserOptions, runOptions } from './options.js';
 
 const D = DEFAULT_FINETUNE;
 
@@ -45,13 +45,7 @@ export const spec = command({
       default: String(D.epochs),
       number: { int: true, min: 1 },
     },
-    'batch-size': {
-      type: 'string',
-      value: 'N',
-      help: 'examples per update',
-      default: String(D.batchSize),
-      number: { int: true, min: 1, max: 65536 },
-    },
+    ...batchSizeOption(D.batchSize, 'examples per update'),
     ...optimiserOptions(D),
     'max-length': {
       type: 'string',

@@ -143,6 +143,19 @@ export function seedThreadsOptions(d: { seed: number; threads: number }) {
   });
 }
 
+/** --batch-size: how many examples (or sequences) one update or forward pass takes. */
+export function batchSizeOption(d: number, help: string) {
+  return options({
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      help,
+      default: String(d),
+      number: { int: true, min: 1, max: 65536 },
+    },
+  });
+}
+
 /** Inference over many examples: eval, predict. */
 export const INFERENCE_OPTIONS = options({
   'max-length': {
@@ -152,13 +165,7 @@ export const INFERENCE_OPTIONS = options({
     default: '128',
     number: { int: true, min: 3 },
   },
-  'batch-size': {
-    type: 'string',
-    value: 'N',
-    help: 'examples per forward pass',
-    default: '64',
-    number: { int: true, min: 1, max: 65536 },
-  },
+  ...batchSizeOption(64, 'examples per forward pass'),
   threads: {
     type: 'string',
     value: 'N',

@@ -5,7 +5,7 @@ import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { choice, command, flag, num, type Parsed, required, str } from './args.js';
-import { corpusOptions, optimiserOptions, runOptions } from './options.js';
+import { batchSizeOption, corpusOptions, optimiserOptions, runOptions } from './options.js';
 
 const D = DEFAULT_PRETRAIN;
 
@@ -47,13 +47,7 @@ export const spec = command({
     'eval-every': withDefault('eval-every', D.evalEvery),
     'valid-sequences': withDefault('valid-sequences', D.validSequences),
     'cache-dir': withDefault('cache-dir', D.cacheDir),
-    'batch-size': {
-      type: 'string',
-      value: 'N',
-      help: 'sequences per update',
-      default: String(D.batchSize),
-      number: { int: true, min: 1, max: 65536 },
-    },
+    ...batchSizeOption(D.batchSize, 'sequences per update'),
     ...optimiserOptions(D),
     'decoder-bias': {
       type: 'string',
