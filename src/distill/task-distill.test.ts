@@ -111,6 +111,51 @@ describe('minnow distill', () => {
     assert.equal(info.embedding_type, 'hash');
   });
 
+  test('--resume continues a killed two-stage run bit-exactly (killed in the prediction stage)', () => {
+    const run = (out: string, ...extra: string[]) =>
+      minnow(
+        'distill',
+        '--teacher',
+        teacher,
+        '--student',
+        'uno-eelbert',
+        '--method',
+        'tinybert',
+        '--out',
+        out,
+        '--intermediate-epochs',
+        '1',
+        '--epochs',
+        '1',
+        '--checkpoint-every',
+        '3',
+        '--teacher-cache',
+        sharedCache,
+        ...common,
+        ...extra,
+      );
+    const whole = join(tmp, 'resume-whole');
+    assert.equal(run(whole).code, 0);
+    // The killed run: a copy of the whole one taken when the prediction stage had saved update 3 only.
+    const killed = join(tmp, 'resume-killed');
+    cpSync(whole, killed, { recursive: true });
+    const ckpts = join(killed, 'prediction', 'checkpoints');
+    const steps = readdirSync(ckpts)
+      .filter((f) => f.startsWith('step-'))
+      .sort();
+    assert.deepEqual(steps, ['step-000003', 'step-000006']);
+    rmSync(join(ckpts, 'step-000006'), { recursive: true });
+    writeFileSync(join(ckpts, 'latest'), 'step-000003');
+    rmSync(join(killed, 'model.safetensors'));
+    const r = run(killed, '--resume');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /distill prediction: resumed from .*step-000003 at update 3/);
+    assert.deepEqual(
+      readFileSync(join(killed, 'model.safetensors')),
+      readFileSync(join(whole, 'model.safetensors')),
+    );
+  });
+
   test('teacher logits cache: reused for the same teacher and data, never for another', async () => {
     const m = loadModel(teacher, { numLabels: 2 }); // as distill() loads it
     const items = encodeAll(m.tokenizer, readTask({ task: 'sst2', data: DATA }, 'train').examples, 128);
