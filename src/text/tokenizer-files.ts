@@ -26,8 +26,9 @@ export interface TokenizerJsonOptions {
   lowercase?: boolean;
   /**
    * When set, tokenizer.json asks for truncation to this many tokens (longest_first, as minnow's
-   * `encode` with `maxLength`); tokenizers and Python transformers apply it, transformers.js uses
-   * `model_max_length` from tokenizer_config.json instead. Default: no truncation (`null`).
+   * `encode` with `maxLength`). The tokenizers library (and its bindings) applies it on loading the
+   * file; transformers (Python) and transformers.js decide per call and cut to `model_max_length`
+   * from tokenizer_config.json. Default: no truncation (`null`).
    */
   maxLength?: number;
   /** Name of the vocabulary's source, for error messages. Default `vocabulary`. */
