@@ -36,6 +36,7 @@ import {
   tokenCachePath,
   tokenizeCorpus,
 } from './corpus.js';
+import { readVocabFile } from '../text/vocab-file.js';
 
 const VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
 
@@ -57,7 +58,7 @@ function fixture(): Promise<Setup> {
   setup ??= (async () => {
     const dir = fs.mkdtempSync(join(tmpdir(), 'minnow-corpus-fuzz-'));
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    const tok = BertTokenizer.fromFile(VOCAB);
+    const tok = readVocabFile(VOCAB);
     const source = join(dir, 'source.txt');
     fs.writeFileSync(
       source,

@@ -29,9 +29,10 @@ import {
   vocabHash,
   WORD_START,
 } from './corpus.js';
+import { readVocabFile } from '../text/vocab-file.js';
 
 const VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
-const tok = BertTokenizer.fromFile(VOCAB);
+const tok = readVocabFile(VOCAB);
 const dir = mkdtempSync(join(tmpdir(), 'minnow-corpus-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -17,7 +17,6 @@ import { Dropout } from '../runtime/dropout.js';
 import { type BertConfig, preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
-import { BertTokenizer } from '../text/wordpiece.js';
 import { readTask } from '../data/task.js';
 import { Forward } from '../runtime/forward.js';
 import { Rng } from '../util/rng.js';
@@ -32,9 +31,10 @@ import {
   teacherCandidates,
   wordSpans,
 } from './augment.js';
+import { readVocabFile } from '../text/vocab-file.js';
 
 const VOCAB = 'assets/bert-base-uncased-vocab.txt';
-const tok = BertTokenizer.fromFile(VOCAB);
+const tok = readVocabFile(VOCAB);
 const id = (t: string) => tok.idOf(t)!;
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-augment-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

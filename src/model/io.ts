@@ -20,6 +20,7 @@ import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
 import { type BertConfig, defaultLabels, validateConfig } from './config.js';
+import { readVocabFile } from '../text/vocab-file.js';
 
 export interface Model {
   config: BertConfig;
@@ -73,7 +74,7 @@ export function createModel(
   rng: Rng,
   parts: { mlm?: boolean; numLabels?: number } = {},
 ): Model {
-  const tokenizer = BertTokenizer.fromFile(vocabPath);
+  const tokenizer = readVocabFile(vocabPath);
   if (tokenizer.vocabSize !== config.vocab_size) config.vocab_size = tokenizer.vocabSize;
   const store = new ParamStore();
   declareParams(store, config, parts);
@@ -132,13 +133,13 @@ const SHIPPED_VOCABS: Record<string, string> = { 'bert-base-uncased': 'bert-base
  */
 function tokenizerFor(dir: string, config: BertConfig): BertTokenizer {
   const own = join(dir, 'vocab.txt');
-  if (existsSync(own) || !config.minnow_vocab) return BertTokenizer.fromFile(own);
+  if (existsSync(own) || !config.minnow_vocab) return readVocabFile(own);
   const shipped = Object.hasOwn(SHIPPED_VOCABS, config.minnow_vocab) && SHIPPED_VOCABS[config.minnow_vocab];
   if (!shipped)
     throw new UserError(
       `${join(dir, 'config.json')}: unknown minnow_vocab "${config.minnow_vocab}" and no vocab.txt`,
     );
-  return BertTokenizer.fromFile(assetPath(shipped));
+  return readVocabFile(assetPath(shipped));
 }
 
 /**

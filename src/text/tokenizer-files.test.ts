@@ -8,6 +8,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { UserError } from '../util/errors.js';
 import { tokenizerConfigJson, tokenizerJson } from './tokenizer-files.js';
 import { BertTokenizer } from './wordpiece.js';
+import { readVocabFile } from './vocab-file.js';
 
 const BERT_VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
 const SMALL_VOCAB = fileURLToPath(new URL('../../test/fixtures/general-vocab.txt', import.meta.url));
@@ -22,8 +23,8 @@ interface Golden {
   pairs: { a: string; b: string; ids: number[]; typeIds: number[] }[];
 }
 
-const bert = BertTokenizer.fromFile(BERT_VOCAB);
-const small = BertTokenizer.fromFile(SMALL_VOCAB);
+const bert = readVocabFile(BERT_VOCAB);
+const small = readVocabFile(SMALL_VOCAB);
 const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Golden;
 
 /**

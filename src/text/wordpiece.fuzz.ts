@@ -22,13 +22,14 @@ import {
   type SomeFuzzTarget,
 } from '../util/fuzzing.js';
 import { BertTokenizer, type EncodeOptions, type Encoding, type TruncationStrategy } from './wordpiece.js';
+import { readVocabFile } from './vocab-file.js';
 
 const VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
 let shipped: BertTokenizer | undefined;
 
 /** The shipped bert-base-uncased tokenizer, loaded on first use. */
 function tokenizer(): BertTokenizer {
-  shipped ??= BertTokenizer.fromFile(VOCAB);
+  shipped ??= readVocabFile(VOCAB);
   return shipped;
 }
 

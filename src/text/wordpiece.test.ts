@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import { BertTokenizer, isCjkCodePoint, isPunctuation, truncateLengths } from './wordpiece.js';
+import { readVocabFile } from './vocab-file.js';
 
 const VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../../test/fixtures/tokenizer-golden.json', import.meta.url));
@@ -18,7 +19,7 @@ interface Golden {
   pairTruncated: { of: number; maxLength: number; ids: number[]; typeIds: number[] }[];
 }
 
-const tok = BertTokenizer.fromFile(VOCAB);
+const tok = readVocabFile(VOCAB);
 const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Golden;
 
 /** Compares every case and reports the first mismatch with both sequences. */
@@ -276,7 +277,7 @@ describe('BertTokenizer vocabulary errors', () => {
   test('missing file names the path', () => {
     const path = join(tmpdir(), 'minnow-no-such-vocab.txt');
     assert.throws(
-      () => BertTokenizer.fromFile(path),
+      () => readVocabFile(path),
       (e: unknown) => e instanceof UserError && e.message.includes(path) && /not found/.test(e.message),
     );
   });
@@ -286,13 +287,13 @@ describe('BertTokenizer vocabulary errors', () => {
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '');
     assert.throws(
-      () => BertTokenizer.fromFile(empty),
+      () => readVocabFile(empty),
       (e: unknown) => e instanceof UserError && e.message.includes(empty) && /empty/.test(e.message),
     );
     const partial = join(dir, 'partial.txt');
     writeFileSync(partial, '[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n');
     assert.throws(
-      () => BertTokenizer.fromFile(partial),
+      () => readVocabFile(partial),
       (e: unknown) => e instanceof UserError && e.message.includes(partial) && e.message.includes('[MASK]'),
     );
   });

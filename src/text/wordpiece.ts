@@ -25,7 +25,6 @@
  *
  * Speed: printable-ASCII text skips normalization; WordPiece results are cached per word.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
@@ -166,21 +165,6 @@ export class BertTokenizer {
   private readonly specialFirst: Set<string>;
   private readonly cache = new Map<string, readonly number[]>();
   private readonly cacheLimit: number;
-
-  /** Reads a `vocab.txt` (one token per line, id = line number - 1). */
-  static fromFile(path: string, opts: Omit<BertTokenizerOptions, 'source'> = {}): BertTokenizer {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new UserError(`${path}: vocabulary file not found`);
-      throw new UserError(`${path}: cannot read vocabulary file (${code ?? (e as Error).message})`);
-    }
-    const lines = BertTokenizer.parseVocab(text);
-    if (lines.length === 0) throw new UserError(`${path}: vocabulary file is empty`);
-    return new BertTokenizer(lines, { ...opts, source: path });
-  }
 
   /** Splits vocab.txt contents into tokens: one per line, a final newline and CRs before LFs ignored. */
   static parseVocab(text: string): string[] {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BertTokenizer } from '../text/wordpiece.js';
 import { UserError } from '../util/errors.js';
 import { BERT_MASKING, type MaskInput, type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
+import { readVocabFile } from '../text/vocab-file.js';
 
 const VOCAB = fileURLToPath(new URL('../../assets/bert-base-uncased-vocab.txt', import.meta.url));
-const tok = BertTokenizer.fromFile(VOCAB);
+const tok = readVocabFile(VOCAB);
 
 const TEXT =
   'He was unaffable, and the embeddings gave a hypothermia to the unsuspecting archaeologists. ' +
