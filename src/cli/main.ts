@@ -10,6 +10,7 @@ import * as augment from './augment.js';
 import * as bench from './bench.js';
 import * as distill from './distill.js';
 import * as evaluate from './eval.js';
+import * as exporter from './export.js';
 import * as finetune from './finetune.js';
 import * as info from './info.js';
 import * as predict from './predict.js';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   augment,
   eval: evaluate,
   predict,
+  export: exporter,
   info,
   bench,
 };

@@ -6,7 +6,7 @@
  * about BERT or onnxruntime: ops.ts builds nodes, grad.ts derives backward graphs, onnx.ts serialises.
  */
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'uint16';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'uint16' | 'int8';
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
@@ -18,7 +18,7 @@ export type Attr =
   | { kind: 'floats'; value: number[] };
 
 export type NumericArray =
-  Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+  Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array | Int8Array;
 
 /** A run-time tensor: values and their concrete shape (what sessions take and return). */
 export interface Tensor {
@@ -162,6 +162,8 @@ export function toTyped(data: NumericArray | number[], dtype: DType): NumericArr
       return Uint8Array.from(data);
     case 'uint16':
       return Uint16Array.from(data);
+    case 'int8':
+      return Int8Array.from(data);
   }
 }
 

@@ -24,6 +24,7 @@ export const ONNX_DTYPE_CODE: Record<DType, number> = {
   float32: 1,
   uint8: 2,
   uint16: 4,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -490,4 +491,50 @@ export function layerNorm(x: Value, gamma: Value, beta: Value, eps = 1e-12): Val
     { axis: int(-1), epsilon: flt(eps), stash_type: int(1) },
   );
   return y;
+}
+
+// ---------------------------------------------------------------- inference-only (export)
+
+/** Running sum along `axis` (ONNX CumSum; inference graphs only: no backward rule). */
+export function cumsum(x: Value, axis: number): Value {
+  const a = normAxis(axis, x.rank, 'CumSum');
+  const g = x.graph;
+  return g.node('CumSum', [x, g.constant([a], 'int64', [], 'axis')], [{ dtype: x.dtype, shape: x.shape }])[0];
+}
+
+/**
+ * int8 -> float32: (q - zeroPoint) * scale, per channel along `axis` when scale is a vector (ONNX
+ * DequantizeLinear). Weight-only int8 export reads every quantised weight through this.
+ */
+export function dequantizeLinear(q: Value, scale: Value, zeroPoint: Value | null, axis = 0): Value {
+  const a = normAxis(axis, q.rank, 'DequantizeLinear');
+  return q.graph.node(
+    'DequantizeLinear',
+    zeroPoint ? [q, scale, zeroPoint] : [q, scale],
+    [{ dtype: 'float32', shape: q.shape }],
+    {
+      axis: int(a),
+    },
+  )[0];
+}
+
+/** float32 -> uint8 with a run-time scale and zero point (ONNX DynamicQuantizeLinear). */
+export function dynamicQuantizeLinear(x: Value): { q: Value; scale: Value; zeroPoint: Value } {
+  const [q, scale, zeroPoint] = x.graph.node(
+    'DynamicQuantizeLinear',
+    [x],
+    [
+      { dtype: 'uint8', shape: x.shape },
+      { dtype: 'float32', shape: [] },
+      { dtype: 'uint8', shape: [] },
+    ],
+  );
+  return { q, scale, zeroPoint };
+}
+
+/** Integer matrix product (M, K) x (K, N) -> int32 (ONNX MatMulInteger). */
+export function matMulInteger(a: Value, b: Value, aZeroPoint: Value | null, bZeroPoint: Value | null): Value {
+  if (a.rank !== 2 || b.rank !== 2) throw new Error(`MatMulInteger: rank-2 inputs only, got ${a} and ${b}`);
+  const inputs = bZeroPoint ? [a, b, aZeroPoint, bZeroPoint] : aZeroPoint ? [a, b, aZeroPoint] : [a, b];
+  return a.graph.node('MatMulInteger', inputs, [{ dtype: 'int32', shape: [a.shape[0], b.shape[1]] }])[0];
 }

@@ -13,10 +13,15 @@ import type { Weights } from '../runtime/weights.js';
 import { type BertConfig, headSize } from './config.js';
 
 export interface BertInputs {
-  inputIds: Value; // (B, T) int64
+  inputIds?: Value; // (B, T) int64; absent when wordVectors are given
   tokenTypeIds: Value; // (B, T) int64
   positionIds: Value; // (B, T) int64
   attentionMask: Value; // (B, T) int64, 1 = attend; or (B, T, T) visibility (K-BERT)
+  /**
+   * (B, T, H) word vectors given instead of looked up: the compact export of a hash model, whose runtime
+   * computes the EELBERT vectors from the vocabulary rather than storing the V x H table.
+   */
+  wordVectors?: Value;
 }
 
 export interface EncoderOutput {
@@ -62,10 +67,17 @@ function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
   return o.gather(wordTable(w, c), ids);
 }
 
+function required(v: Value | undefined, what: string): Value {
+  if (!v) throw new Error(`bert: the inputs need ${what}`);
+  return v;
+}
+
 function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Value {
   const H = c.hidden_size;
   const flat = (v: Value) => o.reshape(v, [-1]); // (B, T) -> (N)
-  const words = wordEmbeddings(w, c, flat(x.inputIds)); // (N, H)
+  const words = x.wordVectors
+    ? o.reshape(x.wordVectors, [-1, H])
+    : wordEmbeddings(w, c, flat(required(x.inputIds, 'input_ids or word vectors'))); // (N, H)
   const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
   const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
   const sum = o.add(o.add(words, o.gather(pos, flat(x.positionIds))), o.gather(types, flat(x.tokenTypeIds)));
@@ -147,7 +159,7 @@ function layer(
 
 export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderOutput {
   const g = w.g;
-  const bt = o.shapeOf(x.inputIds); // [B, T]
+  const bt = o.shapeOf(x.tokenTypeIds); // [B, T]
   const shapes = { btd: o.concat([bt, o.i64(g, [headSize(c)])], 0) };
   const shapeBTH = o.concat([bt, o.i64(g, [c.hidden_size])], 0);
   const mask = additiveMask(x.attentionMask, w.dtype);

@@ -31,6 +31,7 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   bool: 'bool',
   uint8: 'uint8',
   uint16: 'uint16',
+  int8: 'int8',
 };
 
 export class Session {

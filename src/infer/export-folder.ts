@@ -1,0 +1,220 @@
+/**
+ * `minnow export`: a fine-tuned model directory (minnow's, or a transformers BERT classifier) becomes a
+ * transformers.js-ready folder, written atomically (built under a temporary name, renamed into place):
+ *
+ *   config.json                 model_type "bert", id2label, label2id, minnow's fields + minnow_export
+ *   tokenizer.json, tokenizer_config.json, vocab.txt
+ *   onnx/model.onnx             portable fp32 (input_ids in; what transformers.js loads in Node)
+ *   onnx/model_quantized.onnx   portable int8 (what transformers.js loads in a browser)
+ *   onnx/model_compact.onnx     hash models: no embedding table stored (minnow's runtime); and _quantized
+ *
+ * With a check set, fp32 and int8 are scored on it and an int8 file whose score drops more than maxDrop
+ * points below its fp32 twin is not written.
+ */
+import * as fs from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as ort from 'onnxruntime-node';
+import type { DataSource } from '../data/task.js';
+import { taskScore } from '../eval/glue-score.js';
+import { metricsFor } from '../eval/task-metrics.js';
+import { loadModel, readConfig } from '../model/io.js';
+import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
+import { UserError } from '../util/errors.js';
+import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
+import { Classifier, type ExportedConfig, type ExportVariant, type OrtModule } from './runtime.js';
+import { readTaskFor, setHead, taskHead } from './task-head.js';
+
+export interface ExportOptions {
+  quantize: Quantize;
+  scheme: Int8Scheme;
+  /** Score fp32 and int8 on this labelled data before writing int8 files. */
+  check?: { src: DataSource; split: 'train' | 'dev' };
+  maxDrop: number; // points of the task score
+  threads: number;
+  maxLength: number;
+}
+
+export const DEFAULT_EXPORT: Readonly<Omit<ExportOptions, 'check'>> = Object.freeze({
+  quantize: 'int8',
+  scheme: 'dynamic',
+  maxDrop: 1,
+  threads: 2,
+  maxLength: 128,
+});
+
+export interface VariantReport {
+  variant: ExportVariant;
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  /** The model file plus config, vocab and tokenizer files: what a page downloads. */
+  totalBytes: number;
+  score?: number;
+  metrics?: Record<string, number | undefined>;
+  /** Points below the fp32 twin on the check data. */
+  drop?: number;
+  written: boolean;
+}
+
+export interface ExportResult {
+  out: string;
+  variants: VariantReport[];
+  tokenizerBytes: number;
+  /** int8 files left out because they failed the accuracy gate. */
+  refused: ExportVariant[];
+}
+
+const FILES: Record<ExportVariant, string> = {
+  portable: 'onnx/model.onnx',
+  portable_quantized: 'onnx/model_quantized.onnx',
+  compact: 'onnx/model_compact.onnx',
+  compact_quantized: 'onnx/model_compact_quantized.onnx',
+};
+
+/** Export `dir` to `out` (see the file comment). */
+export async function exportModel(dir: string, out: string, o: ExportOptions): Promise<ExportResult> {
+  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
+  const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
+  const m = loadModel(dir, { numLabels: head.numLabels });
+  const hash = m.config.embedding_type === 'hash';
+  const variants: ExportVariant[] = ['portable'];
+  if (hash) variants.push('compact');
+  if (o.quantize === 'int8') variants.push(...variants.map((v) => `${v}_quantized` as ExportVariant));
+  const onnx = new Map<ExportVariant, Uint8Array>();
+  for (const v of variants)
+    onnx.set(
+      v,
+      classifierOnnx(m, head.numLabels, {
+        compact: v.startsWith('compact'),
+        quantize: v.endsWith('_quantized') ? 'int8' : 'none',
+        scheme: o.scheme,
+      }),
+    );
+
+  const config: ExportedConfig = { ...m.config, model_type: 'bert' };
+  setHead(config, { ...head, names: head.names ?? null });
+  delete config.minnow_vocab; // the folder carries its vocab.txt
+  const exported = { ...config, architectures: ['BertForSequenceClassification'] } as ExportedConfig & {
+    architectures: string[];
+  };
+  const vocabulary = m.tokenizer.vocabulary;
+  const text: Record<string, string> = {
+    'tokenizer.json': JSON.stringify(tokenizerJson(vocabulary)),
+    'tokenizer_config.json': `${JSON.stringify(tokenizerConfigJson(vocabulary, { maxLength: m.config.max_position_embeddings }), null, 2)}\n`,
+    'vocab.txt': `${vocabulary.join('\n')}\n`,
+  };
+  const tokenizerBytes = Object.values(text).reduce((a, s) => a + new TextEncoder().encode(s).length, 0);
+
+  // The accuracy gate: every variant scored on the check data through the runtime.
+  const reports = new Map<ExportVariant, VariantReport>();
+  for (const v of variants) {
+    const bytes = onnx.get(v)!;
+    reports.set(v, {
+      variant: v,
+      file: FILES[v],
+      bytes: bytes.length,
+      gzipBytes: gzipSync(bytes).length,
+      totalBytes: 0,
+      written: true,
+    });
+  }
+  const refused: ExportVariant[] = [];
+  if (checkData) {
+    for (const v of variants) {
+      const clf = await Classifier.create(exported, vocabulary, onnx.get(v)!, {
+        ort: ort as unknown as OrtModule,
+        variant: v.startsWith('compact') ? 'compact' : 'portable',
+        threads: o.threads,
+        maxLength: o.maxLength,
+      });
+      const inputs = checkData.examples.map((e) =>
+        e.pair === undefined ? e.text : ([e.text, e.pair] as const),
+      );
+      const logits = await clf.logits(clf.encode(inputs), 64);
+      await clf.release();
+      const preds = logits.map((l) => (head.regression ? l[0] : argmax(l)));
+      const metrics = metricsFor(
+        checkData.task,
+        checkData.labels,
+        preds,
+        checkData.examples.map((e) => e.label),
+      );
+      const r = reports.get(v)!;
+      r.metrics = metrics as Record<string, number | undefined>;
+      r.score = taskScore(metrics);
+    }
+    for (const v of variants.filter((x) => x.endsWith('_quantized'))) {
+      const r = reports.get(v)!;
+      const base = reports.get(v.replace('_quantized', '') as ExportVariant)!;
+      r.drop = base.score! - r.score!;
+      if (r.drop > o.maxDrop) {
+        r.written = false;
+        refused.push(v);
+      }
+    }
+  }
+  exported.minnow_export = {
+    format: 1,
+    files: Object.fromEntries(variants.filter((v) => reports.get(v)!.written).map((v) => [v, FILES[v]])),
+  };
+  const configText = `${JSON.stringify(exported, null, 2)}\n`;
+  const shared = tokenizerBytes + configText.length;
+  for (const r of reports.values()) r.totalBytes = r.bytes + shared;
+
+  writeFolderAtomic(out, {
+    ...text,
+    'config.json': configText,
+    ...Object.fromEntries(
+      variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
+    ),
+  });
+  return { out, variants: [...reports.values()], tokenizerBytes, refused };
+}
+
+function argmax(l: ArrayLike<number>): number {
+  let k = 0;
+  for (let i = 1; i < l.length; i++) if (l[i] > l[k]) k = i;
+  return k;
+}
+
+/**
+ * Write `files` (relative paths) as the folder `out`, all or nothing: built beside it under a temporary
+ * name, then renamed into place. An existing `out` is replaced only if it is an earlier export.
+ */
+export function writeFolderAtomic(out: string, files: Record<string, string | Uint8Array>): void {
+  const target = resolve(out);
+  if (fs.existsSync(target)) {
+    if (!fs.statSync(target).isDirectory()) throw new UserError(`--out ${out}: is a file, not a directory`);
+    const entries = fs.readdirSync(target);
+    if (entries.length > 0 && !isExport(target))
+      throw new UserError(
+        `--out ${out}: exists and is not an earlier export; choose an empty or new directory`,
+      );
+  }
+  fs.mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    for (const [name, data] of Object.entries(files)) {
+      const file = join(tmp, name);
+      fs.mkdirSync(dirname(file), { recursive: true });
+      fs.writeFileSync(file, data);
+    }
+    const old = `${target}.old-${process.pid}`;
+    if (fs.existsSync(target)) fs.renameSync(target, old);
+    fs.renameSync(tmp, target);
+    fs.rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function isExport(dir: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(join(dir, 'config.json'), 'utf8')).minnow_export !== undefined;
+  } catch {
+    return false;
+  }
+}

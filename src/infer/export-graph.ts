@@ -1,0 +1,193 @@
+/**
+ * The deployable ONNX graph of a classifier, built by the same model file as training (bert.ts) in
+ * inference mode (no dropout), with the weights baked in as initializers:
+ *
+ *   inputs   input_ids, attention_mask, token_type_ids   int64 (B, T)      (portable)
+ *            inputs_embeds (B, T, H) float32 replaces input_ids          (compact: hash models only)
+ *   output   logits (B, num_labels) float32
+ *
+ * Position ids are computed inside the graph (0..T-1 per row), so the inputs are exactly what
+ * transformers.js and onnxruntime users feed a BERT classifier. *Portable* bakes a hash model's V x H table
+ * into the file like any embedding table; *compact* stores no table at all: minnow's runtime computes each
+ * token's EELBERT vector from its piece, as training does, and feeds `inputs_embeds`.
+ *
+ * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts). Tables are gathered as
+ * int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
+ * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
+ */
+import { type ConstTensor, Graph, type Node, type Value } from '../graph/graph.js';
+import { toOnnx } from '../graph/onnx.js';
+import * as o from '../graph/ops.js';
+import { type BertInputs, classifier, encoder } from '../model/bert.js';
+import type { Model } from '../model/io.js';
+import { Dropout } from '../runtime/dropout.js';
+import type { Init, ParamStore } from '../runtime/params.js';
+import { Weights } from '../runtime/weights.js';
+import { quantizeRows, transposeInt8 } from './quantize.js';
+
+export type Quantize = 'none' | 'int8';
+/** How int8 dense weights run: dequantised to float32 in the graph, or integer products. */
+export type Int8Scheme = 'weight-only' | 'dynamic';
+
+export interface ExportGraphOptions {
+  compact: boolean;
+  quantize: Quantize;
+  scheme: Int8Scheme;
+}
+
+/** A dense weight or embedding table stored as int8: the int8 constant and its per-row scales. */
+interface Int8Weight {
+  q: Value; // int8 (rows, cols)
+  scale: Value; // float32 (rows)
+  rows: number;
+  cols: number;
+}
+
+/** Parameters as graph constants; with int8, 2-D ones are stored quantised and read via DequantizeLinear. */
+class BakedWeights extends Weights {
+  readonly int8 = new Map<Value, Int8Weight>(); // the DequantizeLinear output -> its int8 parts
+  private readonly baked = new Map<string, Value>();
+
+  constructor(
+    g: Graph,
+    store: ParamStore,
+    private readonly quantize: boolean,
+  ) {
+    super(g, store);
+  }
+
+  override get(name: string, shape: number[], _init: Init): Value {
+    const hit = this.baked.get(name);
+    if (hit) return hit;
+    const p = this.store.get(name); // a name the model does not have is an error here
+    let v: Value;
+    if (this.quantize && shape.length === 2) {
+      const [rows, cols] = shape;
+      const { q, scale } = quantizeRows(p.data, rows, cols);
+      const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
+      const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);
+      v = o.dequantizeLinear(qv, sv, null, 0);
+      this.int8.set(v, { q: qv, scale: sv, rows, cols });
+    } else v = this.g.constant(p.data, 'float32', shape, name);
+    this.baked.set(name, v);
+    return v;
+  }
+}
+
+/** Replace `node` (one output) by the nodes `build` appends, keeping its output value and the topological order. */
+function replaceNode(g: Graph, node: Node, build: () => Value): void {
+  const start = g.nodes.length;
+  const last = build();
+  const added = g.nodes.splice(start);
+  const out = node.outputs[0];
+  const final = last.node!;
+  final.outputs[final.outputs.indexOf(last)] = out;
+  out.node = final;
+  g.nodes.splice(g.nodes.indexOf(node), 1, ...added);
+}
+
+/**
+ * The int8 parts behind a weight value: a quantised weight itself, or the row-wise Concat of quantised
+ * weights (attention's stacked query/key/value), whose int8 rows and scales are concatenated once here.
+ */
+function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
+  const direct = w.int8.get(v);
+  if (direct) return direct;
+  const n = v.node;
+  if (!n || n.op !== 'Concat' || n.attrs.axis?.value !== 0) return undefined;
+  const parts = n.inputs.map((x) => (x ? w.int8.get(x) : undefined));
+  if (parts.some((p) => !p)) return undefined;
+  const ps = parts as Int8Weight[];
+  const cols = ps[0].cols;
+  if (ps.some((p) => p.cols !== cols)) return undefined;
+  const rows = ps.reduce((a, p) => a + p.rows, 0);
+  const q = new Int8Array(rows * cols);
+  const scale = new Float32Array(rows);
+  let r = 0;
+  for (const p of ps) {
+    q.set(g.constants.get(p.q)!.data as Int8Array, r * cols);
+    scale.set(g.constants.get(p.scale)!.data as Float32Array, r);
+    r += p.rows;
+  }
+  const joined: Int8Weight = {
+    q: g.constant(q, 'int8', [rows, cols], `${v.name}_int8`),
+    scale: g.constant(scale, 'float32', [rows], `${v.name}_scale`),
+    rows,
+    cols,
+  };
+  w.int8.set(v, joined);
+  return joined;
+}
+
+/**
+ * Gathers from an int8 table read the int8 rows and their scales and multiply after the gather, instead
+ * of dequantising the whole table on every run; with `dynamic`, Gemms on int8 weights become
+ * DynamicQuantizeLinear -> MatMulInteger -> scale.
+ */
+function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
+  for (const node of [...g.nodes]) {
+    const src = node.inputs[0];
+    const table = node.op === 'Gather' && src ? w.int8.get(src) : undefined;
+    if (table) {
+      const ids = node.inputs[1]!;
+      replaceNode(g, node, () => {
+        const rows = o.cast(o.gather(table.q, ids), 'float32'); // (N, H)
+        return o.mul(rows, o.unsqueeze(o.gather(table.scale, ids), [-1]));
+      });
+      continue;
+    }
+    const weight = node.op === 'Gemm' && node.inputs[1] ? int8Of(g, w, node.inputs[1]) : undefined;
+    const plain =
+      node.attrs.transB?.value === 1 && node.attrs.transA?.value === 0 && node.inputs.length === 2;
+    if (weight && scheme === 'dynamic' && plain) {
+      const x = node.inputs[0]!;
+      const qT = g.constant(
+        transposeInt8(g.constants.get(weight.q)!.data as Int8Array, weight.rows, weight.cols),
+        'int8',
+        [weight.cols, weight.rows],
+        `${weight.q.name}_t`,
+      );
+      replaceNode(g, node, () => {
+        const dq = o.dynamicQuantizeLinear(x);
+        const acc = o.cast(o.matMulInteger(dq.q, qT, dq.zeroPoint, null), 'float32'); // (N, out)
+        return o.mul(acc, o.mul(dq.scale, weight.scale));
+      });
+    }
+  }
+}
+
+/** The classifier's inference graph with every parameter baked in (see the file comment). */
+export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOptions): Graph {
+  const c = m.config;
+  if (opts.compact && c.embedding_type !== 'hash')
+    throw new Error('export: compact needs a hash-embedding model (a table model stores its table)');
+  const g = new Graph('minnow_classifier');
+  const w = new BakedWeights(g, m.store, opts.quantize === 'int8');
+  const inputIds = opts.compact ? undefined : g.input('input_ids', 'int64', ['B', 'T']);
+  const attentionMask = g.input('attention_mask', 'int64', ['B', 'T']);
+  const tokenTypeIds = g.input('token_type_ids', 'int64', ['B', 'T']);
+  const wordVectors = opts.compact
+    ? g.input('inputs_embeds', 'float32', ['B', 'T', c.hidden_size])
+    : undefined;
+  // 0..T-1 in every row: a running count of ones, minus one.
+  const ones = o.add(o.mul(tokenTypeIds, o.scalarLike(tokenTypeIds, 0)), o.scalarLike(tokenTypeIds, 1));
+  const positionIds = o.sub(o.cumsum(ones, 1), o.scalarLike(ones, 1));
+  const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask, wordVectors };
+  const off = new Dropout(false);
+  g.output(classifier(w, c, encoder(w, c, x, off), numLabels, off), 'logits');
+  if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme);
+  return g;
+}
+
+/** ONNX bytes of the classifier graph, with what minnow needs to run it recorded as metadata. */
+export function classifierOnnx(m: Model, numLabels: number, opts: ExportGraphOptions): Uint8Array {
+  const g = classifierGraph(m, numLabels, opts);
+  return toOnnx(g, {
+    initializers: new Map<Value, ConstTensor>(),
+    docString: `minnow ${opts.compact ? 'compact' : 'portable'} classifier, ${opts.quantize === 'int8' ? `int8 (${opts.scheme})` : 'fp32'}`,
+    metadata: {
+      minnow_variant: opts.compact ? 'compact' : 'portable',
+      minnow_quantize: opts.quantize === 'int8' ? `int8-${opts.scheme}` : 'none',
+    },
+  });
+}

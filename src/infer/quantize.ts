@@ -1,0 +1,46 @@
+/**
+ * int8 quantisation of weights, written in TypeScript (no Python at run time): symmetric, one scale per
+ * row (per output channel of a dense layer stored (out, in), per token of an embedding table), zero point 0.
+ * q = round(w / s) clamped to [-127, 127] with s = max |w| / 127 over the row, so w ~ q * s.
+ *
+ * Two ways to run the result (measured in the README): weight-only, where DequantizeLinear turns the int8
+ * weights back into float32 in the graph, and dynamic, where the activations are quantised at run time too
+ * and the products are integer (DynamicQuantizeLinear -> MatMulInteger, what onnxruntime's Python
+ * `quantize_dynamic` writes and transformers.js ships).
+ */
+
+export interface QuantizedRows {
+  q: Int8Array; // row-major, same shape as the weights
+  scale: Float32Array; // one per row
+}
+
+/** Quantise a (rows, cols) row-major matrix to int8, one scale per row. */
+export function quantizeRows(w: Float32Array, rows: number, cols: number): QuantizedRows {
+  if (w.length !== rows * cols) throw new Error(`quantizeRows: ${w.length} values for ${rows} x ${cols}`);
+  const q = new Int8Array(rows * cols);
+  const scale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    const off = r * cols;
+    for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[off + c]));
+    // Math.fround: the scale the graph stores is float32, so quantise against that exact value.
+    const s = Math.fround(m > 0 ? m / 127 : 1);
+    scale[r] = s;
+    for (let c = 0; c < cols; c++) q[off + c] = Math.max(-127, Math.min(127, Math.round(w[off + c] / s)));
+  }
+  return { q, scale };
+}
+
+/** The float32 values int8 rows stand for (what DequantizeLinear computes). */
+export function dequantizeRows(x: QuantizedRows, cols: number): Float32Array {
+  const out = new Float32Array(x.q.length);
+  for (let i = 0; i < out.length; i++) out[i] = x.q[i] * x.scale[Math.floor(i / cols)];
+  return out;
+}
+
+/** The transpose of a row-major (rows, cols) int8 matrix, as MatMulInteger wants (K, N). */
+export function transposeInt8(q: Int8Array, rows: number, cols: number): Int8Array {
+  const t = new Int8Array(q.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = q[r * cols + c];
+  return t;
+}

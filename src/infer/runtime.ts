@@ -1,0 +1,263 @@
+/**
+ * The deployable runtime (`minnow/runtime`): load an exported model folder and classify texts. No
+ * training code and no Node built-ins: the caller passes onnxruntime (onnxruntime-node in Node,
+ * onnxruntime-web in a browser) and, for files that are not behind a URL, a reader.
+ *
+ *   const clf = await Classifier.load('https://host/models/sst2/', { ort });
+ *   const [r] = await clf.classify(['a wonderful film']);   // { label: 'positive', score: 0.93, ... }
+ *
+ * A folder written by `minnow export` holds config.json, vocab.txt (and tokenizer.json for
+ * transformers.js) and onnx/: model.onnx and model_quantized.onnx take input_ids; a hash model also has
+ * model_compact.onnx (and _quantized), which stores no embedding table: the runtime computes each
+ * vocabulary piece's EELBERT vector at load, exactly as training does, and feeds `inputs_embeds`.
+ */
+import { bertFeeds, type TokenRow } from '../data/batch.js';
+import type { BertConfig } from '../model/config.js';
+import { hashEmbeddingTable } from '../text/hash-embedding.js';
+import { BertTokenizer } from '../text/wordpiece.js';
+import { UserError } from '../util/errors.js';
+
+/** The part of onnxruntime's API the runtime uses (onnxruntime-node and onnxruntime-web both have it). */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (
+    type: 'int64' | 'float32',
+    data: BigInt64Array | Float32Array,
+    dims: readonly number[],
+  ) => unknown;
+}
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+  release(): Promise<void>;
+}
+
+/** Where a folder's files come from: a base URL (fetched), or a reader (undefined = no such file). */
+export type FileSource = string | ((name: string) => Promise<Uint8Array | undefined>);
+
+/** What `minnow export` records in config.json about the files it wrote. */
+export interface ExportRecord {
+  format: 1;
+  /** ONNX files by variant, paths relative to the folder. */
+  files: Partial<Record<ExportVariant, string>>;
+}
+export type ExportVariant = 'portable' | 'portable_quantized' | 'compact' | 'compact_quantized';
+
+export type ExportedConfig = BertConfig & { minnow_export?: ExportRecord; label2id?: Record<string, number> };
+
+export interface ClassifierOptions {
+  ort: OrtModule;
+  /** Use the int8 file (default: the fp32 one). */
+  quantized?: boolean;
+  /** compact (hash models; the default where present) or portable. */
+  variant?: 'compact' | 'portable';
+  threads?: number;
+  maxLength?: number; // tokens per example (default 128, capped by the model's positions)
+}
+
+export interface Classification {
+  /** Class name (id2label), or the predicted value of a regression head. */
+  label: string | number;
+  /** Probability of that class (regression: the value). */
+  score: number;
+  scores: number[];
+  logits: number[];
+}
+
+/** Text, or a text pair for a pair model. */
+export type ClassifierInput = string | readonly [string, string];
+
+async function readAll(source: FileSource, name: string): Promise<Uint8Array | undefined> {
+  if (typeof source !== 'string') return source(name);
+  const url = `${source.endsWith('/') ? source : `${source}/`}${name}`;
+  const res = await fetch(url);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new UserError(`${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A numerically stable softmax. */
+export function softmax(logits: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const exps = Array.from(logits, (x) => Math.exp(x - max));
+  const z = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / z);
+}
+
+export class Classifier {
+  private constructor(
+    readonly config: ExportedConfig,
+    readonly tokenizer: BertTokenizer,
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+    /** Per-piece word vectors (V x H) for the compact graph; null for graphs that take input_ids. */
+    private readonly table: Float32Array | null,
+    readonly maxLength: number,
+    /** Size of the ONNX file in use. */
+    readonly modelBytes: number,
+  ) {}
+
+  /** Load an exported folder (see the file comment). */
+  static async load(source: FileSource, o: ClassifierOptions): Promise<Classifier> {
+    const where = typeof source === 'string' ? source : 'model folder';
+    const configBytes = await readAll(source, 'config.json');
+    if (!configBytes) throw new UserError(`${where}: no config.json`);
+    let config: ExportedConfig;
+    try {
+      config = JSON.parse(text(configBytes));
+    } catch (e) {
+      throw new UserError(`${where}/config.json: invalid JSON (${(e as Error).message.split('\n')[0]})`);
+    }
+    const files = config.minnow_export?.files ?? {
+      portable: 'onnx/model.onnx',
+      portable_quantized: 'onnx/model_quantized.onnx',
+    };
+    const compact = (o.variant ?? (files.compact ? 'compact' : 'portable')) === 'compact';
+    const variant: ExportVariant = `${compact ? 'compact' : 'portable'}${o.quantized ? '_quantized' : ''}`;
+    const file = files[variant];
+    if (!file) throw new UserError(`${where}: no ${variant.replace('_', ' ')} model in this export`);
+    const onnx = await readAll(source, file);
+    if (!onnx) throw new UserError(`${where}/${file}: missing`);
+    const vocabBytes = await readAll(source, 'vocab.txt');
+    let vocabulary: string[];
+    if (vocabBytes) vocabulary = BertTokenizer.parseVocab(text(vocabBytes));
+    else {
+      const tj = await readAll(source, 'tokenizer.json');
+      if (!tj) throw new UserError(`${where}: neither vocab.txt nor tokenizer.json`);
+      const vocab =
+        (JSON.parse(text(tj)) as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {};
+      vocabulary = [];
+      for (const [piece, id] of Object.entries(vocab)) vocabulary[id] = piece;
+    }
+    return Classifier.create(
+      config,
+      vocabulary,
+      onnx,
+      { ...o, variant: compact ? 'compact' : 'portable' },
+      `${where}/${file}`,
+    );
+  }
+
+  /** A classifier from its parts: config.json's object, the vocabulary and one ONNX file's bytes. */
+  static async create(
+    config: ExportedConfig,
+    vocabulary: readonly string[],
+    onnx: Uint8Array,
+    o: ClassifierOptions,
+    source = 'model.onnx',
+  ): Promise<Classifier> {
+    if (!config.num_labels) throw new UserError(`${source}: config.json has no task head (num_labels)`);
+    const tokenizer = new BertTokenizer(vocabulary, { source });
+    const compact = o.variant === 'compact';
+    if (compact && (config.embedding_type !== 'hash' || !config.hash_embedding))
+      throw new UserError(`${source}: a compact model needs a hash-embedding config (embedding_type "hash")`);
+    const table = compact
+      ? hashEmbeddingTable(tokenizer.vocabulary, config.hidden_size, config.hash_embedding!)
+      : null;
+    let session: OrtSession;
+    try {
+      session = await o.ort.InferenceSession.create(onnx, {
+        intraOpNumThreads: o.threads ?? 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        // Lets onnxruntime fold weight-only int8 (DequantizeLinear of constants) into float weights once.
+        extra: { session: { disable_quant_qdq: '1' } },
+      });
+    } catch (e) {
+      throw new UserError(
+        `${source}: not a model onnxruntime can load (${(e as Error).message.split('\n')[0]})`,
+      );
+    }
+    const need = compact ? 'inputs_embeds' : 'input_ids';
+    if (!session.inputNames.includes(need))
+      throw new UserError(
+        `${source}: the graph has no ${need} input (inputs: ${session.inputNames.join(', ')})`,
+      );
+    const maxLength = Math.min(o.maxLength ?? 128, config.max_position_embeddings);
+    return new Classifier(config, tokenizer, o.ort, session, table, maxLength, onnx.length);
+  }
+
+  get regression(): boolean {
+    return this.config.problem_type === 'regression';
+  }
+
+  /** Class names in index order (id2label, else LABEL_k). */
+  get labels(): string[] {
+    const n = this.config.num_labels ?? 1;
+    return Array.from({ length: n }, (_, i) => this.config.id2label?.[String(i)] ?? `LABEL_${i}`);
+  }
+
+  /** Token ids and segment ids of inputs, truncated longest-first to maxLength. */
+  encode(inputs: readonly ClassifierInput[]): { ids: number[]; types: number[] }[] {
+    return inputs.map((x) => {
+      const [a, b] = typeof x === 'string' ? [x, undefined] : x;
+      const e = this.tokenizer.encode(a, b, { maxLength: this.maxLength });
+      return { ids: e.ids, types: e.typeIds };
+    });
+  }
+
+  /** Logits of encoded examples, in their order; batches of similar lengths to keep padding small. */
+  async logits(rows: readonly TokenRow[], batchSize = 32): Promise<Float32Array[]> {
+    const n = this.config.num_labels ?? 1;
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
+    const out = new Array<Float32Array>(rows.length);
+    for (let i = 0; i < order.length; i += batchSize) {
+      const idx = order.slice(i, i + batchSize);
+      const f = bertFeeds(
+        idx.map((k) => rows[k]),
+        this.tokenizer.padId,
+      );
+      const T = f.T;
+      const dims = [idx.length, T];
+      const feeds: Record<string, unknown> = {
+        attention_mask: new this.ort.Tensor('int64', f.attention_mask, dims),
+        token_type_ids: new this.ort.Tensor('int64', f.token_type_ids, dims),
+      };
+      if (this.table)
+        feeds.inputs_embeds = new this.ort.Tensor('float32', this.wordVectors(f.input_ids), [
+          ...dims,
+          this.config.hidden_size,
+        ]);
+      else feeds.input_ids = new this.ort.Tensor('int64', f.input_ids, dims);
+      const logits = (await this.session.run(feeds)).logits.data as Float32Array;
+      idx.forEach((k, j) => {
+        out[k] = logits.slice(j * n, (j + 1) * n);
+      });
+    }
+    return out;
+  }
+
+  /** The compact graph's input: each token's row of the hash table. */
+  private wordVectors(ids: BigInt64Array): Float32Array {
+    const H = this.config.hidden_size;
+    const table = this.table!;
+    const v = new Float32Array(ids.length * H);
+    for (let i = 0; i < ids.length; i++) {
+      const id = Number(ids[i]);
+      v.set(table.subarray(id * H, (id + 1) * H), i * H);
+    }
+    return v;
+  }
+
+  /** Labels and scores of texts (or pairs). */
+  async classify(inputs: readonly ClassifierInput[], batchSize = 32): Promise<Classification[]> {
+    const logits = await this.logits(this.encode(inputs), batchSize);
+    const labels = this.labels;
+    return logits.map((l) => {
+      const arr = Array.from(l);
+      if (this.regression) return { label: arr[0], score: arr[0], scores: [arr[0]], logits: arr };
+      const scores = softmax(arr);
+      let k = 0;
+      for (let i = 1; i < scores.length; i++) if (arr[i] > arr[k]) k = i;
+      return { label: labels[k], score: scores[k], scores, logits: arr };
+    });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
