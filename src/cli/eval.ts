@@ -5,7 +5,7 @@ import { DATA_OPTIONS, dataSource, INFERENCE_OPTIONS } from './options.js';
 
 export const spec = command({
   name: 'eval',
-  summary: 'evaluate a fine-tuned model on labelled data (official GLUE metrics)',
+  summary: 'evaluate a fine-tuned model or an exported folder on labelled data (official GLUE metrics)',
   usage: 'minnow eval --model DIR (--task T | --text-column NAME) --data PATH [--json]',
   options: {
     model: { type: 'string', value: 'DIR', help: 'fine-tuned model directory' },
@@ -17,6 +17,7 @@ export const spec = command({
       default: 'dev',
       choices: ['train', 'dev'],
     },
+    quantized: { type: 'boolean', help: "an exported folder's int8 model (onnx/*_quantized.onnx)" },
     ...INFERENCE_OPTIONS,
     json: { type: 'boolean', help: 'print one JSON object' },
   },
@@ -29,6 +30,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     maxLength: num(p, 'max-length'),
     batchSize: num(p, 'batch-size'),
     threads: num(p, 'threads'),
+    quantized: flag(p, 'quantized'),
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else

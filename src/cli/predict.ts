@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/tabular.js';
-import { predictExamples } from '../infer/predict.js';
+import { loadClassifier } from '../infer/load.js';
 import { taskHead } from '../infer/task-head.js';
-import { loadModel, readConfig } from '../model/io.js';
+import { readConfig } from '../model/io.js';
 import { UserError } from '../util/errors.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
 import { INFERENCE_OPTIONS } from './options.js';
@@ -16,7 +16,7 @@ import { INFERENCE_OPTIONS } from './options.js';
 export const spec = command({
   name: 'predict',
   summary: 'predict labels for lines of text',
-  usage: 'minnow predict --model DIR [--input FILE] [--pairs] [--json]',
+  usage: 'minnow predict --model DIR [--input FILE] [--pairs] [--quantized] [--json]',
   options: {
     model: { type: 'string', value: 'DIR', help: 'fine-tuned model directory' },
     input: {
@@ -28,6 +28,7 @@ export const spec = command({
       type: 'boolean',
       help: 'read every line as text<TAB>pair (the default for models fine-tuned on pairs)',
     },
+    quantized: { type: 'boolean', help: "an exported folder's int8 model (onnx/*_quantized.onnx)" },
     ...INFERENCE_OPTIONS,
     json: {
       type: 'boolean',
@@ -67,16 +68,20 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     );
   }
   const examples = readExamples(text, input ?? 'stdin', flag(p, 'pairs') || head.pairs === true);
-  const m = loadModel(dir, { numLabels: head.numLabels });
-  const preds = await predictExamples(m, head, examples, {
+  const clf = await loadClassifier(dir, {
     maxLength: num(p, 'max-length'),
-    batchSize: num(p, 'batch-size'),
     threads: num(p, 'threads'),
+    quantized: flag(p, 'quantized'),
   });
+  const preds = await clf.classify(
+    examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const))),
+    num(p, 'batch-size'),
+  );
+  await clf.release();
   const json = flag(p, 'json');
-  const out = preds.map((r) => {
-    if (json) return JSON.stringify(r);
-    return typeof r.label === 'number' ? String(r.label) : `${r.label}\t${Math.max(...r.scores).toFixed(4)}`;
+  const out = preds.map(({ label, scores, logits, score }) => {
+    if (json) return JSON.stringify({ label, scores, logits });
+    return typeof label === 'number' ? String(label) : `${label}\t${score.toFixed(4)}`;
   });
   process.stdout.write(out.length ? `${out.join('\n')}\n` : '');
 }

@@ -1,9 +1,10 @@
 /** A model's metrics on a task's encoded examples: inference (predict.ts) scored by the task's metrics. */
 import { join } from 'node:path';
-import { type DataSource, type Encoded, encodeAll, type TaskData } from '../data/task.js';
+import { type DataSource, type Encoded, type TaskData } from '../data/task.js';
 import { type TaskMetrics, taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
-import { loadModel, type Model, readConfig } from '../model/io.js';
+import { type Model, readConfig } from '../model/io.js';
+import { loadClassifier } from './load.js';
 import { decide, predictLogits } from './predict.js';
 import { readTaskFor, taskHead } from './task-head.js';
 
@@ -36,33 +37,35 @@ export interface ModelEvaluation {
 }
 
 /**
- * Evaluate a fine-tuned model directory on labelled data: config.json is read once to learn the head,
- * the data is read in the model's classes (a task the model was not fine-tuned on is refused), then the
- * weights are loaded once.
+ * Evaluate a fine-tuned model directory or an exported folder on labelled data, through the deployable
+ * runtime (the graph a deployment runs): config.json is read once to learn the head, the data is read in
+ * the model's classes (a task the model was not fine-tuned on is refused), then the model is loaded once.
  */
 export async function evaluateModel(
   dir: string,
   src: DataSource,
   split: 'train' | 'dev',
-  o: { maxLength: number; batchSize: number; threads: number },
+  o: { maxLength: number; batchSize: number; threads: number; quantized?: boolean },
 ): Promise<ModelEvaluation> {
   const head = taskHead(readConfig(dir), join(dir, 'config.json'));
   const data = readTaskFor(head, src, split, dir);
-  const m = loadModel(dir, { numLabels: head.numLabels });
-  const items = encodeAll(
-    m.tokenizer,
-    data.examples,
-    Math.min(o.maxLength, m.config.max_position_embeddings),
-  );
+  const clf = await loadClassifier(dir, {
+    maxLength: o.maxLength,
+    threads: o.threads,
+    quantized: o.quantized,
+  });
+  const inputs = data.examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
   const t0 = performance.now();
-  const logits = await predictLogits(m, items, head.numLabels, o.batchSize, o.threads);
+  const logits = await clf.logits(clf.encode(inputs), o.batchSize);
   const seconds = (performance.now() - t0) / 1000;
+  await clf.release();
   const metrics = metricsFor(
     data.task,
     data.labels,
     logits.map((l) => decide(l, head.regression)),
-    items.map((x) => x.label),
+    data.examples.map((x) => x.label),
   );
+  const items = data.examples;
   return {
     task: data.task,
     file: data.file,

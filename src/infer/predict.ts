@@ -1,15 +1,14 @@
 /**
- * Inference: the forward graph of a classifier or regressor (no dropout, no autodiff) and predictions
- * over encoded examples. No training code lives here; the deployable runtime grows from it.
+ * In-memory inference on a loaded model's parameters (no export): the forward graph of a classifier or
+ * regressor (no dropout, no autodiff) and logits over encoded examples. Fine-tuning and distillation
+ * score their dev sets with it between epochs; deployments use runtime.ts on an exported graph.
  */
-import type { Example } from '../data/tabular.js';
-import { type Encoded, encodeAll, padBatch } from '../data/task.js';
+import { type Encoded, padBatch } from '../data/task.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Forward } from '../runtime/forward.js';
 import type { Tensor } from '../runtime/session.js';
-import type { TaskHead } from './task-head.js';
 
 /** The inference graph of a classifier or regressor: `logits` (B, numLabels), no dropout. */
 export function classifierForward(m: Model, numLabels: number, threads: number): Promise<Forward> {
@@ -65,42 +64,4 @@ export function decide(logits: Float32Array, regression: boolean): number {
   let best = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
   return best;
-}
-
-/** Class probabilities from logits (a numerically stable softmax). */
-export function softmax(logits: ArrayLike<number>): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const exps = Array.from(logits, (x) => Math.exp(x - max));
-  const z = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / z);
-}
-
-export interface Prediction {
-  /** The class name (id2label), or the predicted value for regression. */
-  label: string | number;
-  /** Class probabilities, or [value] for regression. */
-  scores: number[];
-  logits: number[];
-}
-
-/** Predictions for examples, in their order, with the head's class names. */
-export async function predictExamples(
-  m: Model,
-  head: TaskHead,
-  examples: readonly Example[],
-  o: { maxLength: number; batchSize: number; threads: number },
-): Promise<Prediction[]> {
-  const items = encodeAll(
-    m.tokenizer,
-    [...examples],
-    Math.min(o.maxLength, m.config.max_position_embeddings),
-  );
-  const logits = await predictLogits(m, items, head.numLabels, o.batchSize, o.threads);
-  return logits.map((l) => {
-    const arr = Array.from(l);
-    if (head.regression) return { label: arr[0], scores: [arr[0]], logits: arr };
-    const k = decide(l, false);
-    return { label: head.names?.[k] ?? String(k), scores: softmax(arr), logits: arr };
-  });
 }

@@ -1,0 +1,68 @@
+/**
+ * The runtime's Classifier for a directory on disk (Node): an exported folder (config.json with
+ * minnow_export) is loaded as a browser would load it; a model directory (config.json +
+ * model.safetensors) is exported in memory first, so `minnow predict` and `eval` run the same graph a
+ * deployment runs (compact for hash models, fp32).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { loadModel, readConfig } from '../model/io.js';
+import { UserError } from '../util/errors.js';
+import { classifierOnnx } from './export-graph.js';
+import { Classifier, type ExportedConfig, type OrtModule } from './runtime.js';
+import { setHead, taskHead } from './task-head.js';
+
+export interface LoadOptions {
+  threads: number;
+  maxLength: number;
+  quantized?: boolean;
+  variant?: 'compact' | 'portable';
+}
+
+/** Reads a folder's files for Classifier.load (undefined for a file that is not there). */
+export function folderReader(dir: string): (name: string) => Promise<Uint8Array | undefined> {
+  return async (name) => {
+    const file = join(dir, name);
+    if (!existsSync(file)) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new UserError(
+        `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+  };
+}
+
+export const nodeOrt = ort as unknown as OrtModule;
+
+/** Whether `dir` is a folder written by `minnow export`. */
+export function isExported(dir: string): boolean {
+  return (readConfig(dir) as ExportedConfig).minnow_export !== undefined;
+}
+
+/** A Classifier for an exported folder or a fine-tuned model directory. */
+export async function loadClassifier(dir: string, o: LoadOptions): Promise<Classifier> {
+  const config = readConfig(dir) as ExportedConfig;
+  if (config.minnow_export) return Classifier.load(folderReader(dir), { ...o, ort: nodeOrt });
+  if (o.quantized)
+    throw new UserError(`${dir}: int8 needs an exported folder (minnow export --quantize int8)`);
+  const head = taskHead(config, join(dir, 'config.json'));
+  const m = loadModel(dir, { numLabels: head.numLabels });
+  const compact = (o.variant ?? (m.config.embedding_type === 'hash' ? 'compact' : 'portable')) === 'compact';
+  const bytes = classifierOnnx(m, head.numLabels, { compact, quantize: 'none', scheme: 'dynamic' });
+  const exported: ExportedConfig = { ...m.config };
+  setHead(exported, head);
+  return Classifier.create(
+    exported,
+    m.tokenizer.vocabulary,
+    bytes,
+    {
+      ...o,
+      ort: nodeOrt,
+      variant: compact ? 'compact' : 'portable',
+    },
+    join(dir, 'model.safetensors'),
+  );
+}
