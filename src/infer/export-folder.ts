@@ -195,18 +195,19 @@ export function writeFolderAtomic(out: string, files: Record<string, string | Ui
   fs.mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
+  const old = `${target}.old-${process.pid}`;
   try {
     for (const [name, data] of Object.entries(files)) {
       const file = join(tmp, name);
       fs.mkdirSync(dirname(file), { recursive: true });
       fs.writeFileSync(file, data);
     }
-    const old = `${target}.old-${process.pid}`;
     if (fs.existsSync(target)) fs.renameSync(target, old);
     fs.renameSync(tmp, target);
     fs.rmSync(old, { recursive: true, force: true });
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
+    if (fs.existsSync(old) && !fs.existsSync(target)) fs.renameSync(old, target); // put the earlier export back
     throw e;
   }
 }
