@@ -98,12 +98,12 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   else {
     const lines = [`exported ${model} to ${out} (tokenizer and config files ${kb(res.tokenizerBytes)})`];
     lines.push(
-      '| file | bytes | gzip | with tokenizer + config | score | drop |',
+      '| file | bytes | gzip | with the files its loader reads (gzip) | score | drop |',
       '|---|---|---|---|---|---|',
     );
     for (const v of res.variants)
       lines.push(
-        `| ${v.file}${v.written ? '' : ' (not written)'} | ${kb(v.bytes)} | ${kb(v.gzipBytes)} | ${kb(v.totalBytes)} | ${v.score?.toFixed(2) ?? '-'} | ${v.drop?.toFixed(2) ?? '-'} |`,
+        `| ${v.file}${v.written ? '' : ' (not written)'} | ${kb(v.bytes)} | ${kb(v.gzipBytes)} | ${kb(v.totalBytes)} (${kb(v.totalGzipBytes)}) | ${v.score?.toFixed(2) ?? '-'} | ${v.drop?.toFixed(2) ?? '-'} |`,
       );
     process.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -1,7 +1,19 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildExport,
+  DEFAULT_EXPORT,
+  deployableSizes,
+  sideFiles,
+  variantSizes,
+} from '../infer/export-folder.js';
+import { isExported } from '../infer/load.js';
+import type { ExportedConfig, ExportVariant } from '../infer/runtime.js';
+import { taskHead } from '../infer/task-head.js';
 import { loadModel, modelBytes } from '../model/io.js';
 import { UserError } from '../util/errors.js';
-import { command, type Parsed, str } from './args.js';
+import { command, flag, type Parsed, str } from './args.js';
 
 export const spec = command({
   name: 'info',
@@ -18,8 +30,15 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (p.positionals.length > 1) throw new UserError(`info: one model directory, got ${p.positionals.length}`);
   const dir = str(p, 'model') ?? p.positionals[0];
   if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
+  if (isExported(dir)) return exportedInfo(dir, flag(p, 'json'));
   const m0 = loadModel(dir);
   const m = m0.config.num_labels ? loadModel(dir, { numLabels: m0.config.num_labels }) : m0;
+  // What `minnow export --quantize int8` would write, measured in memory.
+  const deployables = m.config.num_labels
+    ? deployableSizes(
+        buildExport(m, taskHead(m.config, dir), { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme }),
+      )
+    : [];
   const stored = m.store.params.filter((q) => !q.derived);
   const params = stored.reduce((s, q) => s + q.data.length, 0);
   const bytes = modelBytes(dir);
@@ -40,9 +59,10 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     vocab: c.vocab_size,
     task: c.finetuning_task ?? null,
     num_labels: c.num_labels ?? null,
+    deployables,
     config: c,
   };
-  if (p.values.json === true) {
+  if (flag(p, 'json')) {
     process.stdout.write(`${JSON.stringify(res)}\n`);
     return;
   }
@@ -60,6 +80,37 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
           : ''),
     ),
     `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
+    ...deployables.map(
+      (d, i) =>
+        `${i === 0 ? '  exported as    ' : '                 '}${d.file.padEnd(34)} ${kb(d.bytes)} (gzip ${kb(d.gzipBytes)}), ${kb(d.totalBytes)} with ${d.sideFiles.join(' + ')} (gzip ${kb(d.totalGzipBytes)})`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`.padStart(10);
+
+/** An exported folder: its files and their sizes. */
+function exportedInfo(dir: string, json: boolean): void {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ExportedConfig;
+  const files = Object.entries(config.minnow_export?.files ?? {}).map(([variant, file]) =>
+    variantSizes(
+      variant as ExportVariant,
+      readFileSync(join(dir, file)),
+      Object.fromEntries(sideFiles(variant as ExportVariant).map((f) => [f, readFileSync(join(dir, f))])),
+    ),
+  );
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ dir, exported: true, files, config })}\n`);
+    return;
+  }
+  const lines = [
+    `${dir} (exported: transformers.js folder)`,
+    `  task           ${config.finetuning_task ?? '-'}, labels ${Object.values(config.id2label ?? {}).join(', ')}`,
+    ...files.map(
+      (f) =>
+        `  ${f.variant.padEnd(18)} ${f.file.padEnd(34)} ${kb(f.bytes)} (gzip ${kb(f.gzipBytes)}), ${kb(f.totalBytes)} with ${f.sideFiles.join(' + ')} (gzip ${kb(f.totalGzipBytes)})`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

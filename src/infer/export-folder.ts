@@ -18,12 +18,12 @@ import * as ort from 'onnxruntime-node';
 import type { DataSource } from '../data/task.js';
 import { taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
-import { loadModel, readConfig } from '../model/io.js';
+import { loadModel, type Model, readConfig } from '../model/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
 import { Classifier, type ExportedConfig, type ExportVariant, type OrtModule } from './runtime.js';
-import { readTaskFor, setHead, taskHead } from './task-head.js';
+import { readTaskFor, setHead, type TaskHead, taskHead } from './task-head.js';
 
 export interface ExportOptions {
   quantize: Quantize;
@@ -48,8 +48,12 @@ export interface VariantReport {
   file: string;
   bytes: number;
   gzipBytes: number;
-  /** The model file plus config, vocab and tokenizer files: what a page downloads. */
+  /** The other files its loader reads: config.json and tokenizer.json + tokenizer_config.json (portable:
+   * transformers.js), or config.json and vocab.txt (compact: minnow's runtime). */
+  sideFiles: string[];
+  /** The model file plus those files: what a page downloads; and the same gzipped. */
   totalBytes: number;
+  totalGzipBytes: number;
   score?: number;
   metrics?: Record<string, number | undefined>;
   /** Points below the fp32 twin on the check data. */
@@ -72,14 +76,22 @@ const FILES: Record<ExportVariant, string> = {
   compact_quantized: 'onnx/model_compact_quantized.onnx',
 };
 
-/** Export `dir` to `out` (see the file comment). */
-export async function exportModel(dir: string, out: string, o: ExportOptions): Promise<ExportResult> {
-  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
-  const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
-  const m = loadModel(dir, { numLabels: head.numLabels });
-  const hash = m.config.embedding_type === 'hash';
+/** Everything an export writes, in memory: the ONNX files, the tokenizer files and config.json's object. */
+export interface BuiltExport {
+  onnx: Map<ExportVariant, Uint8Array>;
+  text: Record<string, string>;
+  config: ExportedConfig & { architectures: string[] };
+  vocabulary: readonly string[];
+}
+
+/** Build the export of a loaded model (nothing written). */
+export function buildExport(
+  m: Model,
+  head: TaskHead,
+  o: Pick<ExportOptions, 'quantize' | 'scheme'>,
+): BuiltExport {
   const variants: ExportVariant[] = ['portable'];
-  if (hash) variants.push('compact');
+  if (m.config.embedding_type === 'hash') variants.push('compact');
   if (o.quantize === 'int8') variants.push(...variants.map((v) => `${v}_quantized` as ExportVariant));
   const onnx = new Map<ExportVariant, Uint8Array>();
   for (const v of variants)
@@ -91,34 +103,68 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
         scheme: o.scheme,
       }),
     );
-
   const config: ExportedConfig = { ...m.config, model_type: 'bert' };
-  setHead(config, { ...head, names: head.names ?? null });
+  setHead(config, head);
   delete config.minnow_vocab; // the folder carries its vocab.txt
-  const exported = { ...config, architectures: ['BertForSequenceClassification'] } as ExportedConfig & {
-    architectures: string[];
-  };
   const vocabulary = m.tokenizer.vocabulary;
   const text: Record<string, string> = {
     'tokenizer.json': JSON.stringify(tokenizerJson(vocabulary)),
     'tokenizer_config.json': `${JSON.stringify(tokenizerConfigJson(vocabulary, { maxLength: m.config.max_position_embeddings }), null, 2)}\n`,
     'vocab.txt': `${vocabulary.join('\n')}\n`,
   };
+  return { onnx, text, config: { ...config, architectures: ['BertForSequenceClassification'] }, vocabulary };
+}
+
+/** The files besides the model that a variant's loader reads. */
+export function sideFiles(variant: ExportVariant): string[] {
+  return variant.startsWith('compact')
+    ? ['config.json', 'vocab.txt']
+    : ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+}
+
+/** Sizes of one deployable: the model file, and with its side files, plain and gzipped. */
+export function variantSizes(
+  variant: ExportVariant,
+  model: Uint8Array,
+  files: Record<string, string | Uint8Array>,
+): Omit<VariantReport, 'written'> {
+  const side = sideFiles(variant).map((f) =>
+    typeof files[f] === 'string' ? new TextEncoder().encode(files[f] as string) : (files[f] as Uint8Array),
+  );
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const gzipBytes = gzipSync(model).length;
+  return {
+    variant,
+    file: FILES[variant],
+    bytes: model.length,
+    gzipBytes,
+    sideFiles: sideFiles(variant),
+    totalBytes: model.length + sum(side.map((x) => x.length)),
+    totalGzipBytes: gzipBytes + sum(side.map((x) => gzipSync(x).length)),
+  };
+}
+
+/** Bytes of each deployable (model file, gzip, and with the side files a page also loads). */
+export function deployableSizes(b: BuiltExport): Omit<VariantReport, 'written'>[] {
+  const files = { ...b.text, 'config.json': `${JSON.stringify(b.config, null, 2)}\n` };
+  return [...b.onnx].map(([variant, bytes]) => variantSizes(variant, bytes, files));
+}
+
+/** Export `dir` to `out` (see the file comment). */
+export async function exportModel(dir: string, out: string, o: ExportOptions): Promise<ExportResult> {
+  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
+  const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
+  const m = loadModel(dir, { numLabels: head.numLabels });
+  const built = buildExport(m, head, o);
+  const { onnx, text, vocabulary } = built;
+  const exported = built.config;
+  const variants = [...onnx.keys()];
   const tokenizerBytes = Object.values(text).reduce((a, s) => a + new TextEncoder().encode(s).length, 0);
 
   // The accuracy gate: every variant scored on the check data through the runtime.
   const reports = new Map<ExportVariant, VariantReport>();
-  for (const v of variants) {
-    const bytes = onnx.get(v)!;
-    reports.set(v, {
-      variant: v,
-      file: FILES[v],
-      bytes: bytes.length,
-      gzipBytes: gzipSync(bytes).length,
-      totalBytes: 0,
-      written: true,
-    });
-  }
+  const sized = { ...text, 'config.json': `${JSON.stringify(exported, null, 2)}\n` };
+  for (const v of variants) reports.set(v, { ...variantSizes(v, onnx.get(v)!, sized), written: true });
   const refused: ExportVariant[] = [];
   if (checkData) {
     for (const v of variants) {
@@ -159,8 +205,6 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     files: Object.fromEntries(variants.filter((v) => reports.get(v)!.written).map((v) => [v, FILES[v]])),
   };
   const configText = `${JSON.stringify(exported, null, 2)}\n`;
-  const shared = tokenizerBytes + configText.length;
-  for (const r of reports.values()) r.totalBytes = r.bytes + shared;
 
   writeFolderAtomic(out, {
     ...text,
