@@ -4,7 +4,15 @@
  * gate keeps a failing int8 file out, and broken inputs fail with one clear line.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +20,7 @@ import { encodeAll, readTask } from '../data/task.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
 import { readOnnx } from '../graph/onnx.js';
+import { writeSafetensors } from '../runtime/safetensors.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -166,6 +175,50 @@ describe('minnow export', () => {
     ra.forEach((r, i) => assert.ok(Math.abs(r.score - rb[i].score) < 1e-6));
     await a.release();
     await b.release();
+  });
+
+  test('a classifier saved by transformers (5.x layout) exports and gives its logits', async () => {
+    const m = createModel(preset('bert-tiny'), join('test', 'fixtures', 'general-vocab.txt'), new Rng(5), {
+      numLabels: 3,
+    });
+    const dir = join(tmp, 'hf5');
+    mkdirSync(dir, { recursive: true });
+    const c = m.config;
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        architectures: ['BertForSequenceClassification'],
+        attention_probs_dropout_prob: 0.1,
+        dtype: 'float32',
+        hidden_act: 'gelu',
+        hidden_dropout_prob: 0.1,
+        hidden_size: c.hidden_size,
+        id2label: { 0: 'neg', 1: 'neu', 2: 'pos' },
+        initializer_range: 0.02,
+        intermediate_size: c.intermediate_size,
+        label2id: { neg: 0, neu: 1, pos: 2 },
+        layer_norm_eps: 1e-12,
+        max_position_embeddings: c.max_position_embeddings,
+        model_type: 'bert',
+        num_attention_heads: c.num_attention_heads,
+        num_hidden_layers: c.num_hidden_layers,
+        pad_token_id: 0,
+        transformers_version: '5.0.0',
+        type_vocab_size: 2,
+        vocab_size: c.vocab_size,
+      }),
+    );
+    writeFileSync(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
+    writeSafetensors(join(dir, 'model.safetensors'), m.store.toTensors());
+    const out = join(tmp, 'hf5-export');
+    await exportModel(dir, out, { ...DEFAULT_EXPORT, threads: 1 });
+    const ref = await predictLogits(m, encodeAll(m.tokenizer, dev.examples, 128), 3, 16, 1);
+    assert.ok(maxDiff(await runtimeLogits(out, 'portable'), ref) <= 1e-5);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).id2label, {
+      0: 'neg',
+      1: 'neu',
+      2: 'pos',
+    });
   });
 
   test('bad input: no task head, a corrupt ONNX file, an out that is a file: one clear line', async () => {
