@@ -52,6 +52,8 @@ class BakedWeights extends Weights {
     g: Graph,
     store: ParamStore,
     private readonly quantize: boolean,
+    /** Dense weights that will meet uint8 activations (dynamic scheme) keep to 7 bits: see quantizeRows. */
+    private readonly denseQmax = 127,
   ) {
     super(g, store);
   }
@@ -63,7 +65,8 @@ class BakedWeights extends Weights {
     let v: Value;
     if (this.quantize && shape.length === 2) {
       const [rows, cols] = shape;
-      const { q, scale } = quantizeRows(p.data, rows, cols);
+      const table = name.includes('embeddings');
+      const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax);
       const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
       const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);
       v = o.dequantizeLinear(qv, sv, null, 0);
@@ -162,7 +165,7 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
   if (opts.compact && c.embedding_type !== 'hash')
     throw new Error('export: compact needs a hash-embedding model (a table model stores its table)');
   const g = new Graph('minnow_classifier');
-  const w = new BakedWeights(g, m.store, opts.quantize === 'int8');
+  const w = new BakedWeights(g, m.store, opts.quantize === 'int8', opts.scheme === 'dynamic' ? 63 : 127);
   const inputIds = opts.compact ? undefined : g.input('input_ids', 'int64', ['B', 'T']);
   const attentionMask = g.input('attention_mask', 'int64', ['B', 'T']);
   const tokenTypeIds = g.input('token_type_ids', 'int64', ['B', 'T']);

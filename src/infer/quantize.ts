@@ -1,7 +1,7 @@
 /**
  * int8 quantisation of weights, written in TypeScript (no Python at run time): symmetric, one scale per
  * row (per output channel of a dense layer stored (out, in), per token of an embedding table), zero point 0.
- * q = round(w / s) clamped to [-127, 127] with s = max |w| / 127 over the row, so w ~ q * s.
+ * q = round(w / s) clamped to [-qmax, qmax] with s = max |w| / qmax over the row, so w ~ q * s.
  *
  * Two ways to run the result (measured in the README): weight-only, where DequantizeLinear turns the int8
  * weights back into float32 in the graph, and dynamic, where the activations are quantised at run time too
@@ -14,8 +14,12 @@ export interface QuantizedRows {
   scale: Float32Array; // one per row
 }
 
-/** Quantise a (rows, cols) row-major matrix to int8, one scale per row. */
-export function quantizeRows(w: Float32Array, rows: number, cols: number): QuantizedRows {
+/**
+ * Quantise a (rows, cols) row-major matrix to int8, one scale per row, values in [-qmax, qmax]. Weights
+ * that meet uint8 activations in MatMulInteger use qmax 63 (7 bits, onnxruntime's `reduce_range`): x64
+ * CPUs without VNNI add pairs of uint8 x int8 products in int16, which saturates with 8-bit weights.
+ */
+export function quantizeRows(w: Float32Array, rows: number, cols: number, qmax = 127): QuantizedRows {
   if (w.length !== rows * cols) throw new Error(`quantizeRows: ${w.length} values for ${rows} x ${cols}`);
   const q = new Int8Array(rows * cols);
   const scale = new Float32Array(rows);
@@ -24,9 +28,9 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number): Quant
     const off = r * cols;
     for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[off + c]));
     // Math.fround: the scale the graph stores is float32, so quantise against that exact value.
-    const s = Math.fround(m > 0 ? m / 127 : 1);
+    const s = Math.fround(m > 0 ? m / qmax : 1);
     scale[r] = s;
-    for (let c = 0; c < cols; c++) q[off + c] = Math.max(-127, Math.min(127, Math.round(w[off + c] / s)));
+    for (let c = 0; c < cols; c++) q[off + c] = Math.max(-qmax, Math.min(qmax, Math.round(w[off + c] / s)));
   }
   return { q, scale };
 }
