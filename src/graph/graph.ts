@@ -6,7 +6,9 @@
  * about BERT or onnxruntime: ops.ts builds nodes, grad.ts derives backward graphs, onnx.ts serialises.
  */
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'uint16' | 'int8';
+/** `float16` values travel as their bit patterns in a Uint16Array. */
+export type DType =
+  'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'uint16' | 'int8';
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
@@ -161,6 +163,7 @@ export function toTyped(data: NumericArray | number[], dtype: DType): NumericArr
     case 'uint8':
       return Uint8Array.from(data);
     case 'uint16':
+    case 'float16':
       return Uint16Array.from(data);
     case 'int8':
       return Int8Array.from(data);

@@ -25,6 +25,7 @@ export const ONNX_DTYPE_CODE: Record<DType, number> = {
   uint8: 2,
   uint16: 4,
   int8: 3,
+  float16: 10,
   int32: 6,
   int64: 7,
   bool: 9,

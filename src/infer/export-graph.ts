@@ -11,8 +11,8 @@
  * into the file like any embedding table; *compact* stores no table at all: minnow's runtime computes each
  * token's EELBERT vector from its piece, as training does, and feeds `inputs_embeds`.
  *
- * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts). Tables are gathered as
- * int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
+ * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts; tables' scales in float16).
+ * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
  */
 import { type ConstTensor, Graph, type Node, type Value } from '../graph/graph.js';
@@ -23,7 +23,7 @@ import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
 import type { Init, ParamStore } from '../runtime/params.js';
 import { Weights } from '../runtime/weights.js';
-import { quantizeRows, transposeInt8 } from './quantize.js';
+import { float16Bits, quantizeRows, transposeInt8 } from './quantize.js';
 
 export type Quantize = 'none' | 'int8';
 /** How int8 dense weights run: dequantised to float32 in the graph, or integer products. */
@@ -39,6 +39,8 @@ export interface ExportGraphOptions {
 interface Int8Weight {
   q: Value; // int8 (rows, cols)
   scale: Value; // float32 (rows)
+  /** The same scales as float16 (embedding tables: half the bytes of a 30,522-row table's scales). */
+  scale16?: Value;
   rows: number;
   cols: number;
 }
@@ -66,11 +68,14 @@ class BakedWeights extends Weights {
     if (this.quantize && shape.length === 2) {
       const [rows, cols] = shape;
       const table = name.includes('embeddings');
-      const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax);
+      const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax, table);
       const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
       const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);
+      const scale16 = table
+        ? this.g.constant(Uint16Array.from(scale, float16Bits), 'float16', [rows], `${name}_scale16`)
+        : undefined;
       v = o.dequantizeLinear(qv, sv, null, 0);
-      this.int8.set(v, { q: qv, scale: sv, rows, cols });
+      this.int8.set(v, { q: qv, scale: sv, scale16, rows, cols });
     } else v = this.g.constant(p.data, 'float32', shape, name);
     this.baked.set(name, v);
     return v;
@@ -135,7 +140,10 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
       const ids = node.inputs[1]!;
       replaceNode(g, node, () => {
         const rows = o.cast(o.gather(table.q, ids), 'float32'); // (N, H)
-        return o.mul(rows, o.unsqueeze(o.gather(table.scale, ids), [-1]));
+        const scales = table.scale16
+          ? o.cast(o.gather(table.scale16, ids), 'float32')
+          : o.gather(table.scale, ids);
+        return o.mul(rows, o.unsqueeze(scales, [-1]));
       });
       continue;
     }

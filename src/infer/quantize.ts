@@ -19,7 +19,14 @@ export interface QuantizedRows {
  * that meet uint8 activations in MatMulInteger use qmax 63 (7 bits, onnxruntime's `reduce_range`): x64
  * CPUs without VNNI add pairs of uint8 x int8 products in int16, which saturates with 8-bit weights.
  */
-export function quantizeRows(w: Float32Array, rows: number, cols: number, qmax = 127): QuantizedRows {
+export function quantizeRows(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  qmax = 127,
+  /** Scales stored as float16 (large embedding tables): quantise against the rounded scale. */
+  halfScales = false,
+): QuantizedRows {
   if (w.length !== rows * cols) throw new Error(`quantizeRows: ${w.length} values for ${rows} x ${cols}`);
   const q = new Int8Array(rows * cols);
   const scale = new Float32Array(rows);
@@ -28,7 +35,9 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number, qmax =
     const off = r * cols;
     for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[off + c]));
     // Math.fround: the scale the graph stores is float32, so quantise against that exact value.
-    const s = Math.fround(m > 0 ? m / qmax : 1);
+    const s = halfScales
+      ? float16Value(float16Bits(m > 0 ? m / qmax : 1))
+      : Math.fround(m > 0 ? m / qmax : 1);
     scale[r] = s;
     for (let c = 0; c < cols; c++) q[off + c] = Math.max(-qmax, Math.min(qmax, Math.round(w[off + c] / s)));
   }
@@ -47,4 +56,40 @@ export function transposeInt8(q: Int8Array, rows: number, cols: number): Int8Arr
   const t = new Int8Array(q.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = q[r * cols + c];
   return t;
+}
+
+/** The IEEE half-precision bit pattern nearest to x (round to nearest even; overflow to infinity). */
+export function float16Bits(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf, nan
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow to zero
+    mant |= 0x800000; // subnormal: shift the implicit bit in
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
+  return sign | h;
+}
+
+/** The value of a half-precision bit pattern. */
+export function float16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? Number.NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }

@@ -32,6 +32,7 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   uint8: 'uint8',
   uint16: 'uint16',
   int8: 'int8',
+  float16: 'float16',
 };
 
 export class Session {

@@ -1,0 +1,51 @@
+/** int8 rows and float16 scales against hand-checkable cases and their error bounds. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Rng } from '../util/rng.js';
+import { dequantizeRows, float16Bits, float16Value, quantizeRows, transposeInt8 } from './quantize.js';
+
+describe('int8 quantisation', () => {
+  test('a hand-computed row: scale max|w|/127, values rounded, zero rows kept at zero', () => {
+    const w = Float32Array.from([1.27, -0.635, 0.01, 0, 0, 0]);
+    const { q, scale } = quantizeRows(w, 2, 3);
+    // The scale is float32(1.27 / 127) = 0.0099999998, so -0.635 / scale = -63.500001 rounds to -64.
+    assert.deepEqual(Array.from(q), [127, -64, 1, 0, 0, 0]);
+    assert.deepEqual(Array.from(scale), [Math.fround(0.01), 1]);
+  });
+
+  test('every value is within half a step of its row scale; 7-bit rows stay in [-63, 63]', () => {
+    const rng = new Rng(3);
+    const rows = 20;
+    const cols = 33;
+    const w = Float32Array.from({ length: rows * cols }, () => rng.normal() * (1 + rng.uniform() * 10));
+    for (const [qmax, half] of [
+      [127, false],
+      [63, false],
+      [127, true],
+    ] as const) {
+      const x = quantizeRows(w, rows, cols, qmax, half);
+      const back = dequantizeRows(x, cols);
+      for (let i = 0; i < w.length; i++) {
+        const s = x.scale[Math.floor(i / cols)];
+        assert.ok(Math.abs(x.q[i]) <= qmax);
+        assert.ok(Math.abs(back[i] - w[i]) <= s / 2 + 1e-6 * Math.abs(w[i]), `${qmax} ${half} [${i}]`);
+      }
+      if (half) for (const s of x.scale) assert.equal(float16Value(float16Bits(s)), s, 'scales are exact halves');
+    }
+  });
+
+  test('transposeInt8 of a 2 x 3 matrix', () => {
+    assert.deepEqual(Array.from(transposeInt8(Int8Array.from([1, 2, 3, 4, 5, 6]), 2, 3)), [1, 4, 2, 5, 3, 6]);
+  });
+
+  test('float16: every finite half round-trips; rounding to nearest even; overflow and underflow', () => {
+    for (let h = 0; h < 0x7c00; h++) {
+      assert.equal(float16Bits(float16Value(h)), h);
+      assert.equal(float16Bits(-float16Value(h)), h === 0 ? 0x8000 : h | 0x8000);
+    }
+    assert.equal(float16Bits(1 + 2 ** -11), 0x3c00); // halfway between 1 and the next half: to even
+    assert.equal(float16Bits(1 + 3 * 2 ** -11), 0x3c02);
+    assert.equal(float16Bits(70000), 0x7c00);
+    assert.equal(float16Bits(1e-9), 0);
+  });
+});
