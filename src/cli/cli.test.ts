@@ -28,7 +28,17 @@ function failsWith(r: ReturnType<typeof minnow>, pattern: RegExp) {
 
 describe('minnow CLI', () => {
   test('--help on every command', () => {
-    for (const cmd of ['pretrain', 'finetune', 'eval', 'predict', 'info', 'bench', 'distill', 'augment']) {
+    for (const cmd of [
+      'pretrain',
+      'finetune',
+      'eval',
+      'predict',
+      'export',
+      'info',
+      'bench',
+      'distill',
+      'augment',
+    ]) {
       const r = minnow(cmd, '--help');
       assert.equal(r.code, 0, cmd);
       assert.match(r.out, new RegExp(`^minnow ${cmd}: `));

@@ -22,9 +22,19 @@ describe('minnow entry point', () => {
   test('--help lists every command and the bench subcommands', () => {
     const r = minnow('--help');
     assert.equal(r.code, 0, r.err);
-    for (const cmd of ['pretrain', 'finetune', 'distill', 'augment', 'eval', 'predict', 'info', 'bench'])
+    for (const cmd of [
+      'pretrain',
+      'finetune',
+      'distill',
+      'augment',
+      'eval',
+      'predict',
+      'export',
+      'info',
+      'bench',
+    ])
       assert.match(r.out, new RegExp(`^  ${cmd} `, 'm'), cmd);
-    assert.match(r.out, /^  bench {8}benchmark the engine\n {15}subcommands: train-step, mlm-step$/m);
+    assert.match(r.out, /^  bench {8}benchmark the engine\n {15}subcommands: train-step, mlm-step, infer$/m);
     assert.equal(r.out.match(/subcommands:/g)?.length, 1, r.out); // only bench has any
   });
 
