@@ -1,0 +1,54 @@
+/**
+ * onnxruntime alone on exported classifier files: batch 1 x T tokens, 1 thread, the session options of
+ * minnow's runtime; files interleaved, 7 rounds of 2,000 runs after 200 warm-up runs; medians in ms per run.
+ * Compares int8 schemes and fp32 without tokenization or JavaScript around them.
+ *
+ * Run: npx tsx bench/onnx-files.ts [--tokens 25] FILE.onnx FILE.onnx ...
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--tokens');
+const T = at >= 0 ? Number(args.splice(at, 2)[1]) : 25;
+const files = args;
+if (!files.length || !Number.isInteger(T) || T < 1) {
+  console.error('usage: npx tsx bench/onnx-files.ts [--tokens N] FILE.onnx ...');
+  process.exit(2);
+}
+const H = 128; // the hidden size of the compact graphs' inputs_embeds (tiny models)
+const sessions = await Promise.all(
+  files.map((f) =>
+    ort.InferenceSession.create(readFileSync(f), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      extra: { session: { disable_quant_qdq: '1' } },
+    }),
+  ),
+);
+const feeds = sessions.map((s) => {
+  const f: Record<string, ort.Tensor> = {
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+    token_type_ids: new ort.Tensor('int64', new BigInt64Array(T), [1, T]),
+  };
+  if (s.inputNames.includes('inputs_embeds'))
+    f.inputs_embeds = new ort.Tensor('float32', new Float32Array(T * H).fill(0.1), [1, T, H]);
+  else f.input_ids = new ort.Tensor('int64', new BigInt64Array(T).fill(2000n), [1, T]);
+  return f;
+});
+const times: number[][] = files.map(() => []);
+for (let r = 0; r < 7; r++)
+  for (let k = 0; k < files.length; k++) {
+    for (let i = 0; i < 200; i++) await sessions[k].run(feeds[k]);
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) await sessions[k].run(feeds[k]);
+    times[k].push((performance.now() - t0) / 2000);
+  }
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+console.log(`| file | ms per run (median of 7), batch 1 x ${T} tokens, 1 thread | rounds |`);
+console.log('|---|---|---|');
+files.forEach((f, k) =>
+  console.log(`| ${f} | ${median(times[k]).toFixed(4)} | ${times[k].map((x) => x.toFixed(3)).join(' ')} |`),
+);
