@@ -52,3 +52,14 @@ export function bertFeeds(
   }
   return { input_ids, token_type_ids, position_ids, attention_mask, B, T, tokens };
 }
+
+/**
+ * Batches of row indices for inference, shortest rows first so that each batch pads little: every index
+ * once; callers put the results back in input order.
+ */
+export function lengthBatches(rows: readonly { ids: ArrayLike<number> }[], batchSize: number): number[][] {
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}

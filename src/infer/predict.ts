@@ -3,6 +3,7 @@
  * regressor (no dropout, no autodiff) and logits over encoded examples. Fine-tuning and distillation
  * score their dev sets with it between epochs; deployments use runtime.ts on an exported graph.
  */
+import { lengthBatches } from '../data/batch.js';
 import { type Encoded, padBatch } from '../data/task.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
 import type { Model } from '../model/io.js';
@@ -37,11 +38,8 @@ export async function predictLogits(
 ): Promise<Float32Array[]> {
   const fwd = await classifierForward(m, numLabels, threads);
   const out: Float32Array[] = [];
-  // Sort by length so padding is small; restore the order at the end.
-  const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length);
   const byIndex = new Array<Float32Array>(items.length);
-  for (let i = 0; i < order.length; i += batchSize) {
-    const idx = order.slice(i, i + batchSize);
+  for (const idx of lengthBatches(items, batchSize)) {
     const b = padBatch(
       idx.map((k) => items[k]),
       true,

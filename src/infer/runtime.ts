@@ -11,7 +11,7 @@
  * model_compact.onnx (and _quantized), which stores no embedding table: the runtime computes each
  * vocabulary piece's EELBERT vector at load, exactly as training does, and feeds `inputs_embeds`.
  */
-import { bertFeeds, type TokenRow } from '../data/batch.js';
+import { bertFeeds, lengthBatches, type TokenRow } from '../data/batch.js';
 import type { BertConfig } from '../model/config.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
@@ -203,10 +203,8 @@ export class Classifier {
   /** Logits of encoded examples, in their order; batches of similar lengths to keep padding small. */
   async logits(rows: readonly TokenRow[], batchSize = 32): Promise<Float32Array[]> {
     const n = this.config.num_labels ?? 1;
-    const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
     const out = new Array<Float32Array>(rows.length);
-    for (let i = 0; i < order.length; i += batchSize) {
-      const idx = order.slice(i, i + batchSize);
+    for (const idx of lengthBatches(rows, batchSize)) {
       const f = bertFeeds(
         idx.map((k) => rows[k]),
         this.tokenizer.padId,
