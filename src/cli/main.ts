@@ -15,6 +15,7 @@ import * as finetune from './finetune.js';
 import * as info from './info.js';
 import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
+import * as serve from './serve.js';
 
 interface Command {
   // Each command's run takes its own typed Parsed; the table holds them all.
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   eval: evaluate,
   predict,
   export: exporter,
+  serve,
   info,
   bench,
 };

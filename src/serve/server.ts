@@ -1,0 +1,203 @@
+/**
+ * `minnow serve`: an HTTP server for an exported model folder or a fine-tuned model directory, on
+ * fastify (kept by the Node.js ecosystem's core maintainers, fast JSON handling, a body-size limit and
+ * graceful close built in; the routing and errors here are small enough to read in one page).
+ *
+ *   POST /v1/classify  {"inputs": "text" | ["text", ...] | [["a", "b"], ...]}
+ *                      -> {"results": [{"label", "score", "scores": {label: probability}}, ...]}
+ *   GET  /health       200 once the model is loaded, 503 before
+ *   GET  /info         model, labels, sizes, limits
+ *   GET  /metrics      Prometheus text: requests by code, inputs, latency and batch-size histograms
+ *
+ * Requests share model runs through the dynamic batcher (batcher.ts). Errors are JSON {"error", "status"}:
+ * 404 unknown path, 413 body or input count over the limits, 415 not JSON, 422 malformed JSON or wrong
+ * types, 429 queue full (with Retry-After), 503 not ready, 500 model failure.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Classifier, ClassifierInput } from '../infer/runtime.js';
+import { softmax } from '../infer/runtime.js';
+import { Batcher, QueueFull } from './batcher.js';
+import { renderMetrics, serverMetrics } from './metrics.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  maxBatchTokens: number; // padded tokens per model run
+  maxWaitMs: number; // how long the first input of a batch waits for company
+  maxQueue: number; // inputs waiting before 429
+  maxInputs: number; // texts per request before 413
+  maxBodyBytes: number;
+  maxChars: number; // characters per text before 413
+}
+
+export const DEFAULT_SERVE: Readonly<ServeOptions> = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  maxBatchTokens: 8192,
+  maxWaitMs: 2,
+  maxQueue: 1024,
+  maxInputs: 64,
+  maxBodyBytes: 1 << 20,
+  maxChars: 20_000,
+});
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The inputs of a classify body, or an HttpError saying what is wrong with it. */
+export function parseInputs(
+  body: unknown,
+  o: Pick<ServeOptions, 'maxInputs' | 'maxChars'>,
+): ClassifierInput[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(422, 'body must be a JSON object {"inputs": ...}');
+  const raw = (body as Record<string, unknown>).inputs;
+  if (raw === undefined) throw new HttpError(422, 'missing field "inputs"');
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list)) throw new HttpError(422, '"inputs" must be a string or an array');
+  if (list.length === 0) throw new HttpError(422, '"inputs" is empty');
+  if (list.length > o.maxInputs)
+    throw new HttpError(413, `"inputs" has ${list.length} texts; at most ${o.maxInputs} per request`);
+  const text = (x: unknown, where: string): string => {
+    if (typeof x !== 'string') throw new HttpError(422, `${where} must be a string`);
+    if (x.trim() === '') throw new HttpError(422, `${where} is empty`);
+    if (x.length > o.maxChars)
+      throw new HttpError(413, `${where} has ${x.length} characters; at most ${o.maxChars}`);
+    return x;
+  };
+  return list.map((x, i) => {
+    if (Array.isArray(x)) {
+      if (x.length !== 2) throw new HttpError(422, `inputs[${i}] must be a text or a pair [text, text]`);
+      return [text(x[0], `inputs[${i}][0]`), text(x[1], `inputs[${i}][1]`)] as const;
+    }
+    return text(x, `inputs[${i}]`);
+  });
+}
+
+export interface Server {
+  app: FastifyInstance;
+  url: string;
+  /** Resolves once the model is loaded (the server answers 503 until then). */
+  ready: Promise<void>;
+  /** Stop accepting connections, finish in-flight requests, release the model. */
+  close(): Promise<void>;
+}
+
+/** Start listening at once; `load` provides the model (health is 503 until it resolves). */
+export async function startServer(
+  load: () => Promise<Classifier>,
+  o: ServeOptions,
+  describe: () => Record<string, unknown> = () => ({}),
+): Promise<Server> {
+  const metrics = serverMetrics();
+  let clf: Classifier | undefined;
+  let batcher: Batcher | undefined;
+  let loadError: string | undefined;
+  const app = Fastify({ bodyLimit: o.maxBodyBytes, logger: false });
+  app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
+
+  const fail = (reply: FastifyReply, status: number, message: string) => {
+    if (status === 429) reply.header('retry-after', '1');
+    return reply.code(status).send({ error: message, status });
+  };
+  app.addHook('onResponse', async (_req, reply) => {
+    metrics.requests.inc(String(reply.statusCode));
+  });
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, `no route ${req.method} ${req.url}`));
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    if (err instanceof HttpError) return fail(reply, err.status, err.message);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return fail(reply, 413, `body over ${o.maxBodyBytes} bytes`);
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'send application/json');
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return fail(reply, 422, `malformed request: ${err.message}`);
+    return fail(reply, 500, `internal error: ${err.message.split('\n')[0]}`);
+  });
+
+  app.get('/health', async (_req, reply) => {
+    if (clf) return { status: 'ok' };
+    return fail(reply, 503, loadError ? `model failed to load: ${loadError}` : 'model loading');
+  });
+  app.get('/info', async () => ({
+    ready: !!clf,
+    labels: clf?.labels ?? null,
+    regression: clf?.regression ?? null,
+    model_bytes: clf?.modelBytes ?? null,
+    max_length: clf?.maxLength ?? null,
+    limits: {
+      max_batch_tokens: o.maxBatchTokens,
+      max_wait_ms: o.maxWaitMs,
+      max_queue: o.maxQueue,
+      max_inputs: o.maxInputs,
+      max_body_bytes: o.maxBodyBytes,
+      max_chars: o.maxChars,
+    },
+    ...describe(),
+  }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4');
+    return renderMetrics(metrics, batcher?.depth ?? 0);
+  });
+  app.post('/v1/classify', async (req, reply) => {
+    const t0 = performance.now();
+    if (!clf || !batcher) return fail(reply, 503, 'model loading');
+    const inputs = parseInputs(req.body, o);
+    let logits: Float32Array[];
+    try {
+      logits = await batcher.submit(clf.encode(inputs));
+    } catch (e) {
+      metrics.inputs.inc(e instanceof QueueFull ? 'refused' : 'failed', inputs.length);
+      if (e instanceof QueueFull) return fail(reply, 429, `overloaded: ${e.message}; retry later`);
+      throw e;
+    }
+    metrics.inputs.inc('classified', inputs.length);
+    const labels = clf.labels;
+    const results = logits.map((l) => {
+      if (clf!.regression) return { label: l[0], score: l[0] };
+      const p = softmax(l);
+      let k = 0;
+      for (let i = 1; i < p.length; i++) if (p[i] > p[k]) k = i;
+      return { label: labels[k], score: p[k], scores: Object.fromEntries(labels.map((n, i) => [n, p[i]])) };
+    });
+    metrics.latency.observe((performance.now() - t0) / 1000);
+    return { results };
+  });
+
+  await app.listen({ host: o.host, port: o.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  const ready = load().then(
+    (c) => {
+      clf = c;
+      batcher = new Batcher(
+        (rows) => c.logits(rows, rows.length),
+        o,
+        (b) => {
+          metrics.batchRows.observe(b.rows);
+          metrics.batchSeconds.observe(b.seconds);
+        },
+      );
+    },
+    (e: Error) => {
+      loadError = e.message.split('\n')[0];
+      throw e;
+    },
+  );
+  ready.catch(() => {}); // reported through /health and to whoever awaits `ready`
+  return {
+    app,
+    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
+    ready,
+    async close() {
+      await app.close(); // no new connections; in-flight requests finish first
+      await batcher?.drained();
+      await clf?.release();
+    },
+  };
+}
