@@ -1,0 +1,272 @@
+/**
+ * The classification page in a real browser: src/web/build.ts builds it into a temporary folder with a
+ * tiny exported hash model (uno-eelbert fine-tuned on the glue-mini fixture) in model/, a static server on
+ * 127.0.0.1 serves it, and headless Chromium (playwright-core) opens it, types sentences, clicks Classify
+ * and reads the result rows. Checked: the page's labels and scores equal minnow's runtime in Node
+ * (onnxruntime-node, same folder, same compact int8 file); what the page downloaded (reported by the page
+ * from the Performance API, and counted by the server); and that no request went anywhere but the server.
+ *
+ * Download total counted: the ONNX file in use + vocab.txt + config.json + page.js (page script and
+ * minnow's runtime). Not counted in it (reported apart): onnxruntime-web's JS bundle (its JS glue inside)
+ * and .wasm, and index.html.
+ *
+ * Assumes dist/ is built (npm test builds it first): the model is made with the CLI. Skips when no
+ * Chromium is installed (/usr/bin/chromium or `chromium` on PATH).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as ortNode from 'onnxruntime-node';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { runtimeBundle } from '../../scripts/runtime-size.js';
+import { type Classification, Classifier, type FileSource, type OrtModule } from '../infer/runtime.js';
+import {
+  buildPage,
+  CHROMIUM_ARGS,
+  findChromium,
+  ORT_JS,
+  ORT_WASM,
+  PAGE_ENTRY,
+  type PageBuild,
+  serveFolder,
+  type StaticServer,
+} from './build.js';
+import type { DownloadPart, PageState } from './page.js';
+
+const CLI = resolve('dist', 'cli', 'main.js');
+const DATA = resolve('test', 'fixtures', 'glue-mini');
+
+/** Scores of the page against onnxruntime-node (probabilities, int8 model). */
+const SCORE_TOL = 1e-4;
+
+const CHROMIUM = findChromium();
+const skip = CHROMIUM ? false : 'no Chromium: neither /usr/bin/chromium nor chromium on PATH';
+
+/** Ten sentences: fixture dev sentences of both classes, and a few the model has not seen. */
+const TEXTS = [
+  ...readFileSync(join(DATA, 'dev.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, 7)
+    .map((l) => l.split('\t')[0]),
+  'a',
+  'WONDERFUL!!! and funny , a warm , charming delight … 😀',
+  'the plot is boring but the acting is superb',
+  Array.from({ length: 60 }, (_, i) => (i % 3 ? 'boring' : 'wonderful film')).join(' '),
+];
+
+function minnow(...args: string[]): void {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
+  assert.equal(r.status, 0, `minnow ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+}
+
+const reader =
+  (dir: string): FileSource =>
+  async (name) => {
+    try {
+      return new Uint8Array(await readFile(join(dir, name)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
+
+const pageState = (page: Page) => page.evaluate(() => (window as unknown as { minnow: PageState }).minnow);
+
+describe('the classification page in headless Chromium', () => {
+  let tmp = '';
+  let exported = '';
+  let site: PageBuild;
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  const requests: string[] = [];
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    if (!CHROMIUM) return;
+    tmp = mkdtempSync(join(tmpdir(), 'minnow-page-'));
+    const model = join(tmp, 'model');
+    exported = join(tmp, 'export');
+    minnow(
+      'finetune',
+      '--preset',
+      'uno-eelbert',
+      '--task',
+      'sst2',
+      '--data',
+      DATA,
+      '--out',
+      model,
+      '--epochs',
+      '4',
+      '--lr',
+      '3e-3',
+    );
+    minnow('export', '--model', model, '--out', exported, '--quantize', 'int8');
+    site = await buildPage(join(tmp, 'site'), { model: exported });
+    server = await serveFolder(site.dir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const context = await browser.newContext();
+    context.on('request', (r) => requests.push(r.url()));
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { minnow?: PageState }).minnow?.status;
+        return s === 'ready' || s === 'error';
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test(
+    'classifies typed lines like the runtime in Node (onnxruntime-node, compact int8)',
+    { skip },
+    async (t) => {
+      const loaded = await pageState(page);
+      assert.equal(loaded.status, 'ready', `page: ${loaded.error}; console: ${consoleErrors.join(' | ')}`);
+      assert.deepEqual(
+        { file: loaded.model!.file, variant: loaded.model!.variant, quantized: loaded.model!.quantized },
+        { file: 'onnx/model_compact_quantized.onnx', variant: 'compact', quantized: true },
+      );
+      await page.fill('#texts', ['', ...TEXTS.map((x) => `  ${x}`), '', ''].join('\n'));
+      await page.click('#classify');
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { minnow: PageState }).minnow.status;
+        return s === 'done' || s === 'error';
+      });
+      const rows = await page.$$eval('#results tbody tr', (trs) =>
+        trs.map((tr) => ({
+          text: tr.children[1].textContent ?? '',
+          label: (tr as HTMLElement).dataset.label ?? '',
+          shownLabel: tr.querySelector('.label')?.textContent ?? '',
+          scores: JSON.parse((tr as HTMLElement).dataset.scores ?? '[]') as number[],
+        })),
+      );
+      const state = await pageState(page);
+      assert.equal(state.status, 'done', state.error);
+
+      const clf = await Classifier.load(reader(exported), {
+        ort: ortNode as unknown as OrtModule,
+        variant: 'compact',
+        quantized: true,
+      });
+      let node: Classification[];
+      try {
+        node = await clf.classify(TEXTS);
+      } finally {
+        await clf.release();
+      }
+      assert.deepEqual(
+        rows.map((r) => r.text),
+        TEXTS,
+        'one row per non-empty line, trimmed',
+      );
+      let maxDiff = 0;
+      rows.forEach((r, i) => {
+        assert.equal(r.label, node[i].label, `line ${i + 1} (${TEXTS[i]})`);
+        assert.ok(r.shownLabel.startsWith(`${node[i].label} `), r.shownLabel);
+        for (const [k, s] of r.scores.entries()) maxDiff = Math.max(maxDiff, Math.abs(s - node[i].scores[k]));
+      });
+      const labels = new Set(node.map((r) => r.label));
+      t.diagnostic(
+        `${TEXTS.length} lines in ${state.classifyMs!.toFixed(1)} ms; labels ${[...labels].join('/')}; ` +
+          `max |score diff| page vs onnxruntime-node ${maxDiff.toExponential(2)}; model ready ${state.readyMs!.toFixed(0)} ms after navigation (load ${state.loadMs!.toFixed(0)} ms)`,
+      );
+      assert.equal(labels.size, 2, 'the tiny model predicts both classes on these lines');
+      assert.ok(maxDiff <= SCORE_TOL, `scores differ by ${maxDiff}`);
+    },
+  );
+
+  test(
+    'downloads: the model file, vocabulary, config and page.js, all from 127.0.0.1',
+    { skip },
+    async (t) => {
+      const state = await pageState(page);
+      assert.ok(state.downloads, `page: ${state.status} ${state.error ?? ''}`);
+      const size = (path: string) => site.files.find((f) => f.path === path)?.bytes;
+      const byPart = (part: DownloadPart) => state.downloads!.filter((d) => d.part === part);
+      // The page's own account (Performance API), file by file, against the files' sizes.
+      const expected: [DownloadPart, string][] = [
+        ['model', 'model/onnx/model_compact_quantized.onnx'],
+        ['vocab', 'model/vocab.txt'],
+        ['config', 'model/config.json'],
+        ['page JS', 'page.js'],
+        ['onnxruntime-web JS', ORT_JS],
+        ['onnxruntime-web wasm', ORT_WASM],
+      ];
+      for (const [part, path] of expected)
+        assert.deepEqual(byPart(part), [{ path, part, bytes: size(path) }], part);
+      assert.deepEqual(byPart('page HTML'), [
+        { path: 'index.html', part: 'page HTML', bytes: size('index.html') },
+      ]);
+      assert.deepEqual(byPart('other'), [], 'nothing else downloaded');
+      // The server's account: each file once, 200, the same bytes.
+      const served = server.log.map((r) => `${r.status} ${r.path} ${r.bytes}`);
+      assert.deepEqual(
+        served.sort(),
+        [['index.html', '/'], ...expected.map(([, p]) => [p, `/${p}`])]
+          .map(([p, url]) => `200 ${url} ${size(p)}`)
+          .sort(),
+      );
+      // No request but to the server (page, workers, everything in the browser context).
+      const foreign = requests.filter((u) => !u.startsWith(server.url));
+      assert.deepEqual(foreign, [], 'requests that left 127.0.0.1');
+
+      const b = (path: string) => size(path)!;
+      const model = b('model/onnx/model_compact_quantized.onnx');
+      const total = model + b('model/vocab.txt') + b('model/config.json') + b('page.js');
+      t.diagnostic(
+        `counted ${total} bytes = model_compact_quantized.onnx ${model} + vocab.txt ${b('model/vocab.txt')} + ` +
+          `config.json ${b('model/config.json')} + page.js ${b('page.js')}; not counted: ${ORT_JS} ${b(ORT_JS)}, ` +
+          `${ORT_WASM} ${b(ORT_WASM)}, index.html ${b('index.html')}; ${requests.length} requests, all to ${server.url}`,
+      );
+      // A guard, not a target: this tiny model's page measures 0.55 MB.
+      assert.ok(total < 1_000_000, `${total} bytes`);
+    },
+  );
+
+  test('a missing model folder is reported on the page', { skip }, async () => {
+    const other = await page.context().newPage();
+    try {
+      await other.goto(`${server.url}?model=./nowhere/`);
+      await other.waitForFunction(
+        () => (window as unknown as { minnow: PageState }).minnow.status === 'error',
+      );
+      const shown = await other.textContent('#status');
+      assert.match(
+        shown ?? '',
+        /could not load the model from http:\/\/127\.0\.0\.1:\d+\/nowhere\/: .*config\.json: not found/,
+      );
+      assert.equal(await other.isDisabled('#classify'), true);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+test('page.js (page.ts bundled for the browser) has no Node built-in and no Node global', async () => {
+  const bundle = await runtimeBundle(PAGE_ENTRY);
+  assert.deepEqual(
+    bundle.builtins.map((x) => [...x.chain, x.module].join(' -> ')),
+    [],
+  );
+  assert.deepEqual(bundle.nodeGlobals, []);
+  assert.deepEqual(bundle.external, ['onnxruntime-web/wasm']);
+});
