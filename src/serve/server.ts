@@ -34,7 +34,7 @@ export const DEFAULT_SERVE: Readonly<ServeOptions> = Object.freeze({
   host: '127.0.0.1',
   port: 8080,
   maxBatchTokens: 8192,
-  maxWaitMs: 2,
+  maxWaitMs: 1,
   maxQueue: 1024,
   maxInputs: 64,
   maxBodyBytes: 1 << 20,

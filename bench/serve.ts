@@ -1,0 +1,203 @@
+/**
+ * Load and soak benchmark of `minnow serve` on loopback, with autocannon, bounded in time and count.
+ * The server runs as its own process (built CLI), as it would in production; autocannon shares the
+ * same 2 cores, so the figures are for the whole machine.
+ *
+ *   npx tsx bench/serve.ts --model EXPORTED_DIR [--quantized] [--duration 10] [--concurrency 1,16,64]
+ *                          [--soak 100000] [--overload] [--label NAME] [--serve-args "--threads 2 ..."]
+ *
+ * Each request classifies one SST-2 dev sentence (rotating over the first 256). Runs: one per
+ * concurrency level (--duration seconds each, after a 2 s warm-up); a soak of --soak requests at
+ * concurrency 16 with the server's RSS sampled every second from /metrics; with --overload, a server with
+ * --max-queue 64 under 256 connections, which must answer 429s instead of queueing without bound.
+ * Prints a table and writes bench/out/serve-LABEL.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = process.argv[i + 1];
+  return v === undefined || v.startsWith('--') ? 'true' : v;
+}
+
+const model = arg('model');
+if (!model) {
+  console.error('usage: npx tsx bench/serve.ts --model EXPORTED_DIR [--quantized] ...');
+  process.exit(2);
+}
+const quantized = arg('quantized') === 'true';
+const duration = Number(arg('duration', '10'));
+const levels = (arg('concurrency', '1,16,64') ?? '').split(',').map(Number);
+const soak = Number(arg('soak', '0'));
+const overload = arg('overload') === 'true';
+const label = arg('label', model.split('/').filter(Boolean).pop())!;
+/** Extra `minnow serve` flags, e.g. --serve-args "--threads 2 --max-wait-ms 1". */
+const serveArgs = (process.argv[process.argv.indexOf('--serve-args') + 1] ?? '')
+  .split(' ')
+  .filter((x) => process.argv.includes('--serve-args') && x);
+
+const devFile = ['../shared/data/glue/SST-2/dev.tsv', 'examples/sst2/dev.tsv'].find((f) => {
+  try {
+    readFileSync(f);
+    return true;
+  } catch {
+    return false;
+  }
+})!;
+const sentences = readFileSync(devFile, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1, 257)
+  .map((l) => l.split('\t')[0]);
+const bodies = sentences.map((s) => JSON.stringify({ inputs: s }));
+
+interface ServerProcess {
+  url: string;
+  stop(): Promise<number | null>;
+}
+
+/** Start `minnow serve` on a free port; resolves when the model is loaded. */
+function serve(extra: string[] = []): Promise<ServerProcess> {
+  const args = [
+    'dist/cli/main.js',
+    'serve',
+    '--model',
+    model!,
+    '--port',
+    '0',
+    ...(quantized ? ['--quantized'] : []),
+    ...serveArgs,
+    ...extra,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let url = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+      url ||= /listening on (\S+)/.exec(err)?.[1] ?? '';
+      if (url && /loaded/.test(err))
+        resolve({
+          url,
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', (code) => done(code));
+              child.kill('SIGTERM');
+            }),
+        });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+async function load(url: string, connections: number, o: { duration?: number; amount?: number }) {
+  let i = 0;
+  const r = await autocannon({
+    url: `${url}/v1/classify`,
+    connections,
+    ...(o.amount ? { amount: o.amount } : { duration: o.duration }),
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }),
+      },
+    ],
+  });
+  const codes = Object.fromEntries(
+    Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count]),
+  );
+  return {
+    connections,
+    requests: r.requests.total,
+    requests_per_s: r.requests.average,
+    latency_p50_ms: r.latency.p50,
+    latency_p99_ms: r.latency.p99,
+    latency_max_ms: r.latency.max,
+    codes,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    seconds: r.duration,
+  };
+}
+
+async function rss(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+const out: Record<string, unknown> = {
+  model,
+  quantized,
+  label,
+  date: new Date().toISOString(),
+  node: process.version,
+};
+const rows: string[] = [];
+const row = (what: string, r: Awaited<ReturnType<typeof load>>) =>
+  rows.push(
+    `| ${what} | ${r.connections} | ${r.requests} | ${Math.round(r.requests_per_s)} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${JSON.stringify(r.codes)} | ${r.errors} |`,
+  );
+
+const server = await serve();
+try {
+  await load(server.url, 16, { duration: 2 }); // warm-up
+  const runs = [];
+  for (const c of levels) {
+    const r = await load(server.url, c, { duration });
+    runs.push(r);
+    row(`${duration} s`, r);
+  }
+  out.levels = runs;
+  if (soak > 0) {
+    const before = await rss(server.url);
+    const samples: number[] = [before];
+    const timer = setInterval(() => {
+      rss(server.url).then(
+        (v) => samples.push(v),
+        () => {},
+      );
+    }, 1000);
+    const r = await load(server.url, 16, { amount: soak });
+    clearInterval(timer);
+    const after = await rss(server.url);
+    samples.push(after);
+    out.soak = {
+      ...r,
+      rss_before: before,
+      rss_after: after,
+      rss_max: Math.max(...samples),
+      rss_samples: samples,
+    };
+    row(`soak ${soak}`, r);
+    rows.push(
+      `soak RSS: ${(before / 1e6).toFixed(1)} MB before, ${(after / 1e6).toFixed(1)} MB after, max ${(Math.max(...samples) / 1e6).toFixed(1)} MB (${(100 * (after / before - 1)).toFixed(1)}% growth)`,
+    );
+  }
+} finally {
+  out.exit_code = await server.stop();
+}
+if (overload) {
+  const small = await serve(['--max-queue', '64']);
+  try {
+    const r = await load(small.url, 256, { duration });
+    out.overload = r;
+    row('overload, --max-queue 64', r);
+  } finally {
+    await small.stop();
+  }
+}
+
+console.log(
+  `minnow serve ${label}${quantized ? ' (int8)' : ''}: one SST-2 sentence per request, loopback, autocannon`,
+);
+console.log('| run | connections | requests | requests/s | p50 ms | p99 ms | status codes | errors |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
+mkdirSync(join('bench', 'out'), { recursive: true });
+writeFileSync(join('bench', 'out', `serve-${label}.json`), `${JSON.stringify(out, null, 2)}\n`);
+console.log(`JSON written to bench/out/serve-${label}.json`);
