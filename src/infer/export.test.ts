@@ -221,6 +221,23 @@ describe('minnow export', () => {
     });
   });
 
+  test('a folder whose config.json has id2label but no num_labels (as transformers writes it) loads', async () => {
+    const src = join(tmp, 'hash-export');
+    const config = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
+    delete config.num_labels;
+    delete config.problem_type;
+    const reader = folderReader(src);
+    const clf = await Classifier.load(
+      async (name) =>
+        name === 'config.json' ? new TextEncoder().encode(JSON.stringify(config)) : reader(name),
+      { ort: nodeOrt, variant: 'portable' },
+    );
+    assert.deepEqual(clf.labels, ['negative', 'positive']);
+    assert.equal(clf.regression, false);
+    assert.equal((await clf.classify(['a joy'])).length, 1);
+    await clf.release();
+  });
+
   test('bad input: no task head, a corrupt ONNX file, an out that is a file: one clear line', async () => {
     const headless = join(tmp, 'headless');
     saveModel(headless, createModel(preset('uno-eelbert'), VOCAB, new Rng(2)));

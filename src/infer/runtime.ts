@@ -149,7 +149,11 @@ export class Classifier {
     o: ClassifierOptions,
     source = 'model.onnx',
   ): Promise<Classifier> {
-    if (!config.num_labels) throw new UserError(`${source}: config.json has no task head (num_labels)`);
+    // transformers writes id2label but no num_labels (and no problem_type until set): read them as it does.
+    if (!config.num_labels && config.id2label)
+      config = { ...config, num_labels: Object.keys(config.id2label).length };
+    if (!config.num_labels)
+      throw new UserError(`${source}: config.json has no task head (num_labels or id2label)`);
     const tokenizer = new BertTokenizer(vocabulary, { source });
     const compact = o.variant === 'compact';
     if (compact && (config.embedding_type !== 'hash' || !config.hash_embedding))
@@ -181,8 +185,11 @@ export class Classifier {
     return new Classifier(config, tokenizer, o.ort, session, table, maxLength, onnx.length);
   }
 
+  /** As BertForSequenceClassification decides: problem_type, else one output means regression. */
   get regression(): boolean {
-    return this.config.problem_type === 'regression';
+    return (
+      (this.config.problem_type ?? (this.config.num_labels === 1 ? 'regression' : undefined)) === 'regression'
+    );
   }
 
   /** Class names in index order (id2label, else LABEL_k). */
