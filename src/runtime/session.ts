@@ -1,5 +1,6 @@
 /**
- * onnxruntime-node sessions: created once per graph and reused for every step.
+ * onnxruntime sessions: created once per graph and reused for every step. onnxruntime-node by default;
+ * any backend with the same API (onnxruntime-web) can be passed, so training graphs run there too.
  * Feeds wrap existing typed arrays (no copy); outputs come back as new typed arrays.
  */
 import * as ort from 'onnxruntime-node';
@@ -14,7 +15,11 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write an onnxruntime per-node profile (JSON) with this file prefix; see `minnow bench --profile`. */
   profile?: string;
+  /** The onnxruntime module to run on (default onnxruntime-node; onnxruntime-web has the same API). */
+  backend?: OrtBackend;
 }
+
+export type OrtBackend = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
 
 export type { Tensor } from '../graph/graph.js';
 
@@ -40,6 +45,7 @@ export class Session {
     private readonly session: ort.InferenceSession,
     readonly inputs: { name: string; dtype: DType; shape: Shape }[],
     readonly outputNames: string[],
+    private readonly backend: OrtBackend,
   ) {}
 
   /** Serialise `graph` and create a session for it. */
@@ -63,7 +69,8 @@ export class Session {
     outputNames: string[],
     opts: SessionOptions = {},
   ): Promise<Session> {
-    const session = await ort.InferenceSession.create(bytes, {
+    const backend = opts.backend ?? ort;
+    const session = await backend.InferenceSession.create(bytes, {
       intraOpNumThreads: opts.threads ?? defaultThreads(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -76,6 +83,7 @@ export class Session {
       session,
       inputs.filter((i) => live.has(i.name)),
       outputNames,
+      backend,
     );
   }
 
@@ -94,7 +102,7 @@ export class Session {
       const t: Tensor = ArrayBuffer.isView(f)
         ? { data: f as NumericArray, shape: resolveShape(inp.shape, sizes) }
         : (f as Tensor);
-      ortFeeds[inp.name] = new ort.Tensor(ORT_TYPE[inp.dtype], t.data as never, t.shape);
+      ortFeeds[inp.name] = new this.backend.Tensor(ORT_TYPE[inp.dtype], t.data as never, t.shape);
     }
     const out = await this.session.run(ortFeeds);
     const res: Record<string, Tensor> = {};
@@ -106,7 +114,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
-    this.session.endProfiling();
+    if (this.backend === ort) this.session.endProfiling();
     await this.session.release();
   }
 }
