@@ -30,7 +30,8 @@ describe('int8 quantisation', () => {
         assert.ok(Math.abs(x.q[i]) <= qmax);
         assert.ok(Math.abs(back[i] - w[i]) <= s / 2 + 1e-6 * Math.abs(w[i]), `${qmax} ${half} [${i}]`);
       }
-      if (half) for (const s of x.scale) assert.equal(float16Value(float16Bits(s)), s, 'scales are exact halves');
+      if (half)
+        for (const s of x.scale) assert.equal(float16Value(float16Bits(s)), s, 'scales are exact halves');
     }
   });
 
