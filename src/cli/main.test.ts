@@ -81,4 +81,31 @@ describe('minnow entry point', () => {
     assert.equal(signal, null);
     assert.equal(code, 0, err);
   });
+
+  test('a closed stderr pipe ends a long command quietly (exit 0, no crash)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        join('test', 'fixtures', 'glue-mini'),
+        '--out',
+        join(tmp, 'stderr-closed'),
+        '--epochs',
+        '1',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr.destroy(); // as `2>&1 | head -0` would: the reader is gone before the first line
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+  });
 });

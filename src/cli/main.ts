@@ -94,6 +94,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
+// The same for stderr (`minnow finetune ... 2>&1 | head`): with nowhere left to report, end quietly.
+process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+  process.exit(e.code === 'EPIPE' ? 0 : 1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
