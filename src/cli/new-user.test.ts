@@ -368,6 +368,31 @@ describe('a new user', () => {
     }
   });
 
+  test('export, predict --quantized and serve refuse bad input in one line', () => {
+    failsWith(
+      minnow(['export', '--model', sst2Model, '--out', join(tmp, 'e1'), '--data', GLUE_MINI]),
+      /--data needs --check/,
+    );
+    failsWith(
+      minnow(['export', '--model', sst2Model, '--out', join(tmp, 'e2'), '--int8', 'fp8']),
+      /--int8: expected dynamic or weight-only/,
+    );
+    failsWith(
+      minnow(['export', '--model', sst2Model, '--out', join(tmp, 'e3'), '--max-drop', '-1']),
+      /--max-drop: must be >= 0/,
+    );
+    failsWith(
+      minnow(['export', '--model', join(tmp, 'nope'), '--out', join(tmp, 'e4')]),
+      /model directory not found/,
+    );
+    failsWith(
+      minnow(['predict', '--model', sst2Model, '--quantized'], 'a text\n'),
+      /int8 needs an exported folder/,
+    );
+    failsWith(minnow(['serve', '--model', sst2Model, '--port', '70000']), /--port: must be <= 65535/);
+    failsWith(minnow(['serve', '--model', sst2Model, '--max-queue', '0']), /--max-queue: must be >= 1/);
+  });
+
   test('npm prints no warning about the project config, and onnxruntime-node installs offline', () => {
     const r = spawnSync('npm', ['exec', '--offline', '--', 'node', '-e', ''], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
