@@ -8,10 +8,9 @@ import {
   sideFiles,
   variantSizes,
 } from '../infer/export-folder.js';
-import { isExported } from '../infer/load.js';
 import type { ExportedConfig, ExportVariant } from '../infer/runtime.js';
 import { taskHead } from '../infer/task-head.js';
-import { loadModel, modelBytes } from '../model/io.js';
+import { loadModel, modelBytes, readConfig } from '../model/io.js';
 import { UserError } from '../util/errors.js';
 import { command, flag, type Parsed, str } from './args.js';
 
@@ -30,9 +29,9 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (p.positionals.length > 1) throw new UserError(`info: one model directory, got ${p.positionals.length}`);
   const dir = str(p, 'model') ?? p.positionals[0];
   if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
-  if (isExported(dir)) return exportedInfo(dir, flag(p, 'json'));
-  const m0 = loadModel(dir);
-  const m = m0.config.num_labels ? loadModel(dir, { numLabels: m0.config.num_labels }) : m0;
+  const config = readConfig(dir); // read once: an export, a classifier or a pre-trained model
+  if ((config as ExportedConfig).minnow_export) return exportedInfo(dir, flag(p, 'json'));
+  const m = loadModel(dir, config.num_labels ? { numLabels: config.num_labels } : {});
   // What `minnow export --quantize int8` would write, measured in memory.
   const deployables = m.config.num_labels
     ? deployableSizes(

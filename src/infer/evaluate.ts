@@ -5,7 +5,8 @@ import { type TaskMetrics, taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
 import { type Model, readConfig } from '../model/io.js';
 import { loadClassifier } from './load.js';
-import { decide, predictLogits } from './predict.js';
+import { predictLogits } from './predict.js';
+import { type Classifier, decide } from './runtime.js';
 import { readTaskFor, taskHead } from './task-head.js';
 
 /** Metrics of `model` on encoded dev examples, plus the task score in percent. */
@@ -25,6 +26,26 @@ export async function evaluateOn(
     items.map((x) => x.label),
   );
   return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
+}
+
+/** A runtime Classifier's metrics on task data read in its classes, and the seconds its runs took. */
+export async function scoreClassifier(
+  clf: Classifier,
+  data: TaskData,
+  regression: boolean,
+  batchSize: number,
+): Promise<{ metrics: TaskMetrics; score: number; seconds: number }> {
+  const inputs = data.examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
+  const t0 = performance.now();
+  const logits = await clf.logits(clf.encode(inputs), batchSize);
+  const seconds = (performance.now() - t0) / 1000;
+  const metrics = metricsFor(
+    data.task,
+    data.labels,
+    logits.map((l) => decide(l, regression)),
+    data.examples.map((x) => x.label),
+  );
+  return { metrics, score: taskScore(metrics), seconds };
 }
 
 export interface ModelEvaluation {
@@ -54,17 +75,8 @@ export async function evaluateModel(
     threads: o.threads,
     quantized: o.quantized,
   });
-  const inputs = data.examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
-  const t0 = performance.now();
-  const logits = await clf.logits(clf.encode(inputs), o.batchSize);
-  const seconds = (performance.now() - t0) / 1000;
+  const { metrics, seconds } = await scoreClassifier(clf, data, head.regression, o.batchSize);
   await clf.release();
-  const metrics = metricsFor(
-    data.task,
-    data.labels,
-    logits.map((l) => decide(l, head.regression)),
-    data.examples.map((x) => x.label),
-  );
   const items = data.examples;
   return {
     task: data.task,

@@ -14,15 +14,15 @@
 import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as ort from 'onnxruntime-node';
 import type { DataSource } from '../data/task.js';
-import { taskScore } from '../eval/glue-score.js';
-import { metricsFor } from '../eval/task-metrics.js';
+
 import { loadModel, type Model, readConfig } from '../model/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
-import { Classifier, type ExportedConfig, type ExportVariant, type OrtModule } from './runtime.js';
+import { scoreClassifier } from './evaluate.js';
+import { nodeOrt } from './load.js';
+import { Classifier, type ExportedConfig, type ExportVariant } from './runtime.js';
 import { readTaskFor, setHead, type TaskHead, taskHead } from './task-head.js';
 
 export interface ExportOptions {
@@ -169,26 +169,16 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   if (checkData) {
     for (const v of variants) {
       const clf = await Classifier.create(exported, vocabulary, onnx.get(v)!, {
-        ort: ort as unknown as OrtModule,
+        ort: nodeOrt,
         variant: v.startsWith('compact') ? 'compact' : 'portable',
         threads: o.threads,
         maxLength: o.maxLength,
       });
-      const inputs = checkData.examples.map((e) =>
-        e.pair === undefined ? e.text : ([e.text, e.pair] as const),
-      );
-      const logits = await clf.logits(clf.encode(inputs), 64);
+      const { metrics, score } = await scoreClassifier(clf, checkData, head.regression, 64);
       await clf.release();
-      const preds = logits.map((l) => (head.regression ? l[0] : argmax(l)));
-      const metrics = metricsFor(
-        checkData.task,
-        checkData.labels,
-        preds,
-        checkData.examples.map((e) => e.label),
-      );
       const r = reports.get(v)!;
       r.metrics = metrics as Record<string, number | undefined>;
-      r.score = taskScore(metrics);
+      r.score = score;
     }
     for (const v of variants.filter((x) => x.endsWith('_quantized'))) {
       const r = reports.get(v)!;
@@ -214,12 +204,6 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     ),
   });
   return { out, variants: [...reports.values()], tokenizerBytes, refused };
-}
-
-function argmax(l: ArrayLike<number>): number {
-  let k = 0;
-  for (let i = 1; i < l.length; i++) if (l[i] > l[k]) k = i;
-  return k;
 }
 
 /**

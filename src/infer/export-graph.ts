@@ -15,7 +15,7 @@
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
  */
-import { type ConstTensor, Graph, type Node, type Value } from '../graph/graph.js';
+import { Graph, type Node, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
 import * as o from '../graph/ops.js';
 import { type BertInputs, classifier, encoder } from '../model/bert.js';
@@ -194,7 +194,6 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
 export function classifierOnnx(m: Model, numLabels: number, opts: ExportGraphOptions): Uint8Array {
   const g = classifierGraph(m, numLabels, opts);
   return toOnnx(g, {
-    initializers: new Map<Value, ConstTensor>(),
     docString: `minnow ${opts.compact ? 'compact' : 'portable'} classifier, ${opts.quantize === 'int8' ? `int8 (${opts.scheme})` : 'fp32'}`,
     metadata: {
       minnow_variant: opts.compact ? 'compact' : 'portable',

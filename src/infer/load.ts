@@ -37,11 +37,6 @@ export function folderReader(dir: string): (name: string) => Promise<Uint8Array 
 
 export const nodeOrt = ort as unknown as OrtModule;
 
-/** Whether `dir` is a folder written by `minnow export`. */
-export function isExported(dir: string): boolean {
-  return (readConfig(dir) as ExportedConfig).minnow_export !== undefined;
-}
-
 /** A Classifier for an exported folder or a fine-tuned model directory. */
 export async function loadClassifier(dir: string, o: LoadOptions): Promise<Classifier> {
   const config = readConfig(dir) as ExportedConfig;

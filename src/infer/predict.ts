@@ -56,10 +56,3 @@ export async function predictLogits(
   out.push(...byIndex);
   return out;
 }
-
-export function decide(logits: Float32Array, regression: boolean): number {
-  if (regression) return logits[0];
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  return best;
-}

@@ -10,18 +10,15 @@
  * itself, and global fetch throws while these tests run.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ortNode from 'onnxruntime-node';
 import { runtimeBundle } from '../../scripts/runtime-size.js';
-import { type Classification, Classifier, type FileSource, type OrtModule } from './runtime.js';
-
-const CLI = resolve('dist', 'cli', 'main.js');
-const DATA = resolve('test', 'fixtures', 'glue-mini');
+import { folderReader } from './load.js';
+import { type Classification, Classifier, type OrtModule } from './runtime.js';
+import { GLUE_MINI as DATA, tinyExport } from './tiny-export.testkit.js';
 
 type OrtWeb = OrtModule & { env: { wasm: { numThreads?: number } } };
 /** onnxruntime-web, or why not (a variable specifier: this file compiles without the package). */
@@ -61,28 +58,11 @@ let tmp = '';
 let folder = '';
 const realFetch = globalThis.fetch;
 
-function minnow(...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  assert.equal(r.status, 0, `minnow ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout;
-}
-
-const reader =
-  (dir: string): FileSource =>
-  async (name) => {
-    try {
-      return new Uint8Array(await readFile(join(dir, name)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
-
 async function classify(
   ort: OrtModule,
   o: { variant: 'portable' | 'compact'; quantized: boolean },
 ): Promise<Classification[]> {
-  const clf = await Classifier.load(reader(folder), { ort, ...o });
+  const clf = await Classifier.load(folderReader(folder), { ort, ...o });
   try {
     return await clf.classify(TEXTS, 8);
   } finally {
@@ -98,25 +78,7 @@ describe('onnxruntime-web runs the exported files like onnxruntime-node', { skip
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'minnow-runtime-web-'));
-    const model = join(tmp, 'model');
-    folder = join(tmp, 'export');
-    // 4 epochs at 3e-3: both labels and confident scores (2 epochs at 1e-3 gives one class at ~0.52).
-    minnow(
-      'finetune',
-      '--preset',
-      'uno-eelbert',
-      '--task',
-      'sst2',
-      '--data',
-      DATA,
-      '--out',
-      model,
-      '--epochs',
-      '4',
-      '--lr',
-      '3e-3',
-    );
-    minnow('export', '--model', model, '--out', folder, '--quantize', 'int8');
+    folder = tinyExport(tmp).folder;
     web.ort!.env.wasm.numThreads = 1; // no worker threads
     globalThis.fetch = async (input: string | URL | Request) => {
       throw new Error(`test tried to fetch ${String(input)}`);

@@ -87,6 +87,27 @@ export function softmax(logits: ArrayLike<number>): number[] {
   return exps.map((e) => e / z);
 }
 
+/** The predicted class index of logits (the value itself for a regression head). */
+export function decide(logits: ArrayLike<number>, regression: boolean): number {
+  if (regression) return logits[0];
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
+/** One example's logits read as a label and its scores (softmax; a regression head gives its value). */
+export function interpret(
+  logits: ArrayLike<number>,
+  labels: readonly string[],
+  regression: boolean,
+): Classification {
+  const arr = Array.from(logits);
+  if (regression) return { label: arr[0], score: arr[0], scores: [arr[0]], logits: arr };
+  const scores = softmax(arr);
+  const k = decide(arr, false);
+  return { label: labels[k], score: scores[k], scores, logits: arr };
+}
+
 export class Classifier {
   private constructor(
     readonly config: ExportedConfig,
@@ -252,14 +273,7 @@ export class Classifier {
   async classify(inputs: readonly ClassifierInput[], batchSize = 32): Promise<Classification[]> {
     const logits = await this.logits(this.encode(inputs), batchSize);
     const labels = this.labels;
-    return logits.map((l) => {
-      const arr = Array.from(l);
-      if (this.regression) return { label: arr[0], score: arr[0], scores: [arr[0]], logits: arr };
-      const scores = softmax(arr);
-      let k = 0;
-      for (let i = 1; i < scores.length; i++) if (arr[i] > arr[k]) k = i;
-      return { label: labels[k], score: scores[k], scores, logits: arr };
-    });
+    return logits.map((l) => interpret(l, labels, this.regression));
   }
 
   async release(): Promise<void> {

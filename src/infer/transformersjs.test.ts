@@ -8,18 +8,15 @@
  * Assumes dist/ is built (npm test builds it first): the models are made with the CLI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { env, pipeline } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { Classifier, type OrtModule } from './runtime.js';
-
-const CLI = resolve('dist', 'cli', 'main.js');
-const DATA = resolve('test', 'fixtures', 'glue-mini');
+import { GLUE_MINI as DATA, minnow, tinyExport } from './tiny-export.testkit.js';
 
 /** The dev sentences of the fixture (32, both classes). */
 const TEXTS = readFileSync(join(DATA, 'dev.tsv'), 'utf8')
@@ -34,12 +31,6 @@ const SCORE_TOL = 1e-4;
 const INT8_AGREEMENT = 0.8;
 
 let tmp = '';
-
-function minnow(...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  assert.equal(r.status, 0, `minnow ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout;
-}
 
 interface MinnowPrediction {
   label: string;
@@ -93,26 +84,8 @@ for (const preset of ['uno-eelbert', 'bert-tiny']) {
     let predicted: MinnowPrediction[] = [];
 
     before(() => {
-      const model = join(tmp, preset);
-      folder = join(tmp, `${preset}-export`);
-      // 4 epochs at 3e-3: a model whose labels and probabilities vary over the sentences (2 epochs at 1e-3
-      // predicts one class everywhere at about 0.52, which would make agreeing labels say little).
-      minnow(
-        'finetune',
-        '--preset',
-        preset,
-        '--task',
-        'sst2',
-        '--data',
-        DATA,
-        '--out',
-        model,
-        '--epochs',
-        '4',
-        '--lr',
-        '3e-3',
-      );
-      minnow('export', '--model', model, '--out', folder, '--quantize', 'int8');
+      const { model, folder: exported } = tinyExport(tmp, preset);
+      folder = exported;
       const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as {
         label2id: Record<string, number>;
       };

@@ -15,7 +15,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Classifier, ClassifierInput } from '../infer/runtime.js';
-import { softmax } from '../infer/runtime.js';
+import { interpret } from '../infer/runtime.js';
 import { Batcher, QueueFull } from './batcher.js';
 import { renderMetrics, serverMetrics } from './metrics.js';
 
@@ -159,11 +159,13 @@ export async function startServer(
     metrics.inputs.inc('classified', inputs.length);
     const labels = clf.labels;
     const results = logits.map((l) => {
-      if (clf!.regression) return { label: l[0], score: l[0] };
-      const p = softmax(l);
-      let k = 0;
-      for (let i = 1; i < p.length; i++) if (p[i] > p[k]) k = i;
-      return { label: labels[k], score: p[k], scores: Object.fromEntries(labels.map((n, i) => [n, p[i]])) };
+      const r = interpret(l, labels, clf!.regression);
+      if (clf!.regression) return { label: r.label, score: r.score };
+      return {
+        label: r.label,
+        score: r.score,
+        scores: Object.fromEntries(labels.map((n, i) => [n, r.scores[i]])),
+      };
     });
     metrics.latency.observe((performance.now() - t0) / 1000);
     return { results };

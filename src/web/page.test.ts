@@ -14,16 +14,16 @@
  * Chromium is installed (/usr/bin/chromium or `chromium` on PATH).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ortNode from 'onnxruntime-node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { runtimeBundle } from '../../scripts/runtime-size.js';
-import { type Classification, Classifier, type FileSource, type OrtModule } from '../infer/runtime.js';
+import { folderReader } from '../infer/load.js';
+import { type Classification, Classifier, type OrtModule } from '../infer/runtime.js';
+import { GLUE_MINI as DATA, tinyExport } from '../infer/tiny-export.testkit.js';
 import {
   buildPage,
   CHROMIUM_ARGS,
@@ -36,9 +36,6 @@ import {
   type StaticServer,
 } from './build.js';
 import type { DownloadPart, PageState } from './page.js';
-
-const CLI = resolve('dist', 'cli', 'main.js');
-const DATA = resolve('test', 'fixtures', 'glue-mini');
 
 /** Scores of the page against onnxruntime-node (probabilities, int8 model). */
 const SCORE_TOL = 1e-4;
@@ -59,22 +56,6 @@ const TEXTS = [
   Array.from({ length: 60 }, (_, i) => (i % 3 ? 'boring' : 'wonderful film')).join(' '),
 ];
 
-function minnow(...args: string[]): void {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  assert.equal(r.status, 0, `minnow ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-}
-
-const reader =
-  (dir: string): FileSource =>
-  async (name) => {
-    try {
-      return new Uint8Array(await readFile(join(dir, name)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
-
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { minnow: PageState }).minnow);
 
 describe('the classification page in headless Chromium', () => {
@@ -90,24 +71,7 @@ describe('the classification page in headless Chromium', () => {
   before(async () => {
     if (!CHROMIUM) return;
     tmp = mkdtempSync(join(tmpdir(), 'minnow-page-'));
-    const model = join(tmp, 'model');
-    exported = join(tmp, 'export');
-    minnow(
-      'finetune',
-      '--preset',
-      'uno-eelbert',
-      '--task',
-      'sst2',
-      '--data',
-      DATA,
-      '--out',
-      model,
-      '--epochs',
-      '4',
-      '--lr',
-      '3e-3',
-    );
-    minnow('export', '--model', model, '--out', exported, '--quantize', 'int8');
+    exported = tinyExport(tmp).folder;
     site = await buildPage(join(tmp, 'site'), { model: exported });
     server = await serveFolder(site.dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -162,7 +126,7 @@ describe('the classification page in headless Chromium', () => {
       const state = await pageState(page);
       assert.equal(state.status, 'done', state.error);
 
-      const clf = await Classifier.load(reader(exported), {
+      const clf = await Classifier.load(folderReader(exported), {
         ort: ortNode as unknown as OrtModule,
         variant: 'compact',
         quantized: true,
