@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { preset } from '../model/config.js';
 import { createModel } from '../model/io.js';
-import { writeSafetensors } from '../runtime/safetensors.js';
+import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { Rng } from '../util/rng.js';
 
 const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');

@@ -14,7 +14,7 @@ import { helpText, parse } from '../cli/args.js';
 import { run, spec } from '../cli/distill.js';
 import { type BertConfig, preset } from '../model/config.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
-import { readSafetensors } from '../runtime/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { pretrain } from '../train/pretrain.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -335,7 +335,7 @@ describe('general distillation on a corpus', () => {
     const hf = join(tmp, 'teacher-hf');
     const t = loadModel(teacher, { mlm: true });
     saveModel(hf, t, { mlmHead: false });
-    t.store.save(join(hf, 'model.safetensors'), { format: 'pt' }); // every tensor, cls.predictions.* included
+    writeSafetensors(join(hf, 'model.safetensors'), t.store.toTensors(), { format: 'pt' }); // every tensor, cls.predictions.* included
     const twin = join(tmp, 'student-twin');
     saveModel(twin, createModel(structuredClone(teacherConfig), VOCAB, new Rng(5)));
     const out = join(tmp, 'from-hf');

@@ -40,7 +40,7 @@ import { type Weights } from '../runtime/weights.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import { readSafetensors } from '../runtime/safetensors.js';
+import { readSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
@@ -215,8 +215,9 @@ function loadTeacher(dir: string, mlm: boolean): Model {
   const t = loadModel(dir, { mlm: true }); // checks the directory first
   if (existsSync(join(dir, 'mlm_head.safetensors'))) return t;
   const weights = join(dir, 'model.safetensors');
-  if (readSafetensors(weights).tensors.has('cls.predictions.bias')) {
-    t.store.load(weights, { only: isHead, allowMissing: (n) => !isHead(n) });
+  const file = readSafetensors(weights);
+  if (file.tensors.has('cls.predictions.bias')) {
+    t.store.load(file, weights, { only: isHead, allowMissing: (n) => !isHead(n) });
     return t;
   }
   throw new UserError(

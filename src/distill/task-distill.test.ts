@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { preset } from '../model/config.js';
 import { ParamStore } from '../runtime/params.js';
 import { loadModel, saveModel } from '../model/io.js';
-import { writeSafetensors } from '../runtime/safetensors.js';
+import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { encodeAll, readTask } from '../data/task.js';
 import { teacherCacheKey, teacherLogits } from './task-distill.js';
 import { initProjections } from './intermediate.js';

@@ -23,7 +23,7 @@ import { type Weights } from '../runtime/weights.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, readConfig, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import { readSafetensors, writeSafetensors } from '../runtime/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';

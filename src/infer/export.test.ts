@@ -20,7 +20,7 @@ import { encodeAll, readTask } from '../data/task.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
 import { readOnnx } from '../graph/onnx.js';
-import { writeSafetensors } from '../runtime/safetensors.js';
+import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

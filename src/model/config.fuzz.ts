@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { writeSafetensors } from '../runtime/safetensors.js';
+import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { UserError } from '../util/errors.js';
 import { fuzzTarget } from '../util/fuzzing.js';
 import { type BertConfig, PRESETS, validateConfig } from './config.js';

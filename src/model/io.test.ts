@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { readSafetensors, type SafeTensor, writeSafetensors } from '../runtime/safetensors.js';
+import type { SafeTensor } from '../runtime/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { preset } from './config.js';

@@ -9,7 +9,8 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph } from '../graph/graph.js';
-import { ParamStore } from '../runtime/params.js';
+import { type Param, ParamStore } from '../runtime/params.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -161,7 +162,7 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   const keepClassifier = opts.numLabels !== undefined && config.num_labels === opts.numLabels;
   const weights = join(dir, 'model.safetensors');
   if (!existsSync(weights)) throw new UserError(`${weights}: missing`);
-  store.load(weights, {
+  store.load(readSafetensors(weights), weights, {
     allowMissing: (n) => isHead(n) || (n.startsWith('classifier.') && !keepClassifier),
     allowExtra: optionalTensor(config),
     only: (n) => !isHead(n) && (keepClassifier || !n.startsWith('classifier.')),
@@ -169,7 +170,7 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   let hasMlmHead = false;
   const headFile = join(dir, 'mlm_head.safetensors');
   if (opts.mlm && existsSync(headFile)) {
-    store.load(headFile, { allowMissing: (n) => !isHead(n), only: isHead });
+    store.load(readSafetensors(headFile), headFile, { allowMissing: (n) => !isHead(n), only: isHead });
     hasMlmHead = true;
   }
   fillDerived(store, config, tokenizer);
@@ -190,9 +191,11 @@ export function saveModel(
   if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
-  m.store.save(join(dir, 'model.safetensors'), { format: 'pt' }, (p) => !isHead(p.name));
+  const save = (file: string, keep: (p: Param) => boolean) =>
+    writeSafetensors(join(dir, file), m.store.toTensors(keep), { format: 'pt' });
+  save('model.safetensors', (p) => !isHead(p.name));
   if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
-    m.store.save(join(dir, 'mlm_head.safetensors'), { format: 'pt' }, (p) => isHead(p.name));
+    save('mlm_head.safetensors', (p) => isHead(p.name));
 }
 
 /**

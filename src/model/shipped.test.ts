@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readSafetensors } from '../runtime/safetensors.js';
+import { readSafetensors } from '../runtime/safetensors-file.js';
 
 const CLI = join('dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-shipped-'));

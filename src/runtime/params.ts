@@ -1,10 +1,11 @@
 /**
  * The named parameter store: one Float32Array per parameter, Hugging Face BERT names
- * (`bert.encoder.layer.0.attention.self.query.weight`, ...). Saved as safetensors.
+ * (`bert.encoder.layer.0.attention.self.query.weight`, ...). Read from and written to safetensors
+ * (`load`, `toTensors`); the files themselves are read elsewhere, so this runs in a browser too.
  */
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.js';
+import type { SafeTensor, SafetensorsFile } from './safetensors.js';
 
 export type Init = 'normal' | 'zeros' | 'ones';
 
@@ -92,17 +93,14 @@ export class ParamStore {
     return m;
   }
 
-  save(path: string, metadata: Record<string, string> = {}, filter?: (p: Param) => boolean): void {
-    writeSafetensors(path, this.toTensors(filter), metadata);
-  }
-
   /**
-   * Load values from a safetensors file. Every declared parameter must be present with the same
+   * Load values from a decoded safetensors file (`source` names it in errors). Every declared parameter must be present with the same
    * shape (unless `allowMissing` lists it) and hold finite values only. With `allowExtra`, every tensor
    * in the file must be read or allowed by it: one the model does not use means the file and the
    * config disagree (a 2-layer file beside a 1-layer config), so it is an error, not dropped silently.
    */
   load(
+    file: SafetensorsFile,
     path: string,
     opts: {
       allowMissing?: (name: string) => boolean;
@@ -112,7 +110,6 @@ export class ParamStore {
       only?: (name: string) => boolean;
     } = {},
   ): void {
-    const file = readSafetensors(path);
     const read = new Set<string>();
     for (const p of this.params) {
       if (p.derived || (opts.only && !opts.only(p.name))) continue;

@@ -5,13 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../util/errors.js';
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  readSafetensors,
-  type SafeTensor,
-  writeSafetensors,
-} from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors-file.js';
+import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.js';
 
 /** One tensor of every dtype, plus an empty tensor and a scalar. */
 function allDTypes(): Map<string, SafeTensor> {

@@ -6,9 +6,9 @@
  * name so equal inputs give byte-identical files; decoding validates the header as strictly as the
  * reference implementation (the data buffer must be covered contiguously, with no gaps or overlaps)
  * and copies each tensor into its own aligned typed array. Assumes a little-endian host.
+ *
+ * Bytes in, bytes out (browser-safe); safetensors-file.ts reads and writes files.
  */
-import * as fs from 'node:fs';
-import { writeFileAtomic } from '../util/atomic.js';
 import { UserError, where } from '../util/errors.js';
 
 export type SafeDType =
@@ -53,6 +53,7 @@ const ARRAY_TYPES: Record<SafeDType, TypedArrayCtor> = {
   BOOL: Uint8Array,
 };
 
+const UTF8 = new TextEncoder();
 const METADATA_KEY = '__metadata__';
 /** The reference implementation refuses headers above this size. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -74,7 +75,10 @@ function elementCount(shape: number[]): number | undefined {
 
 /** Compare strings by their UTF-8 bytes, as the reference implementation sorts names. */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = UTF8.encode(a);
+  const y = UTF8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 /** Serialize tensors (sorted by name) and optional string metadata into safetensors bytes. */
@@ -110,7 +114,7 @@ export function encodeSafetensors(
     offset = end;
   }
 
-  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const json = UTF8.encode(`{${parts.join(',')}}`);
   const headerLen = Math.ceil(json.byteLength / 8) * 8;
   const out = new Uint8Array(8 + headerLen + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
@@ -289,34 +293,4 @@ function parseTensorInfo(
     );
   }
   return { dtype, shape, begin, end };
-}
-
-/** Atomically write a safetensors file (see encodeSafetensors); errors name `path`. */
-export function writeSafetensors(
-  path: string,
-  tensors: Map<string, SafeTensor> | Record<string, SafeTensor>,
-  metadata?: Record<string, string>,
-): void {
-  let bytes: Uint8Array;
-  try {
-    bytes = encodeSafetensors(tensors, metadata);
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(`${where(path)}: ${err.message}`);
-    throw err;
-  }
-  writeFileAtomic(path, bytes);
-}
-
-/** Read and validate a safetensors file; a missing or unreadable file is a UserError naming it. */
-export function readSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory, not a file' : e.message;
-    throw new UserError(`${where(path)}: cannot read safetensors file: ${why}`);
-  }
-  return decodeSafetensors(bytes, path);
 }

@@ -2,8 +2,11 @@
  * onnxruntime sessions: created once per graph and reused for every step. onnxruntime-node by default;
  * any backend with the same API (onnxruntime-web) can be passed, so training graphs run there too.
  * Feeds wrap existing typed arrays (no copy); outputs come back as new typed arrays.
+ *
+ * Browser-safe: onnxruntime-node is imported only when no backend is given (a page passes
+ * onnxruntime-web and never loads it).
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { DType, Graph, NumericArray, Shape, Tensor } from '../graph/graph.js';
 import { resolveShape } from '../graph/graph.js';
 import { type SerializeOptions, toOnnx } from '../graph/onnx.js';
@@ -23,8 +26,13 @@ export type OrtBackend = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
 
 export type { Tensor } from '../graph/graph.js';
 
+/** onnxruntime-node, loaded on first use (a variable specifier keeps bundlers from following it). */
+const NODE_ORT = 'onnxruntime-node';
+let nodeOrt: Promise<OrtBackend> | undefined;
+const defaultBackend = () => (nodeOrt ??= import(NODE_ORT) as Promise<OrtBackend>);
+
 export function defaultThreads(): number {
-  const env = Number(process.env.MINNOW_THREADS);
+  const env = Number(globalThis.process?.env?.MINNOW_THREADS);
   return Number.isInteger(env) && env > 0 ? env : 2;
 }
 
@@ -46,6 +54,7 @@ export class Session {
     readonly inputs: { name: string; dtype: DType; shape: Shape }[],
     readonly outputNames: string[],
     private readonly backend: OrtBackend,
+    private readonly profiling: boolean,
   ) {}
 
   /** Serialise `graph` and create a session for it. */
@@ -69,7 +78,7 @@ export class Session {
     outputNames: string[],
     opts: SessionOptions = {},
   ): Promise<Session> {
-    const backend = opts.backend ?? ort;
+    const backend = opts.backend ?? (await defaultBackend());
     const session = await backend.InferenceSession.create(bytes, {
       intraOpNumThreads: opts.threads ?? defaultThreads(),
       interOpNumThreads: 1,
@@ -84,6 +93,7 @@ export class Session {
       inputs.filter((i) => live.has(i.name)),
       outputNames,
       backend,
+      !!opts.profile,
     );
   }
 
@@ -114,7 +124,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
-    if (this.backend === ort) this.session.endProfiling();
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }

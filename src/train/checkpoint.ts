@@ -24,7 +24,8 @@ import {
 import { join } from 'node:path';
 import type { AdamW } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
-import { readSafetensors, type SafeTensor, writeSafetensors } from '../runtime/safetensors.js';
+import type { SafeTensor } from '../runtime/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import {
   atomicTempOwner,
   type Cleanup,
@@ -81,7 +82,7 @@ export function saveCheckpoint(
   const tmp = join(dir, stepTemp(name, process.pid));
   rmSync(tmp, { recursive: true, force: true });
   ensureDir(tmp);
-  params.save(join(tmp, 'model.safetensors'), { format: 'pt' });
+  writeSafetensors(join(tmp, 'model.safetensors'), params.toTensors(), { format: 'pt' });
   const moments = new Map<string, SafeTensor>();
   for (const p of optim.params) {
     moments.set(`m.${p.name}`, { dtype: 'F32', shape: p.shape, data: optim.m.get(p.name)! });
@@ -117,7 +118,8 @@ export function latestCheckpoint(dir: string): string | undefined {
 
 /** Restore parameters and optimizer state in place; returns the trainer state. */
 export function loadCheckpoint(path: string, params: ParamStore, optim: AdamW): TrainerState {
-  params.load(join(path, 'model.safetensors'));
+  const weights = join(path, 'model.safetensors');
+  params.load(readSafetensors(weights), weights);
   const file = join(path, 'optimizer.safetensors');
   const opt = readSafetensors(file);
   for (const p of optim.params) {

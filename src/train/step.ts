@@ -85,7 +85,7 @@ export class TrainStep {
     for (const p of this.fed) feeds[p.name] = { data: p.data, shape: p.shape };
     if (this.noiseSites.length) {
       const shapes = this.noiseSites.map((v) => resolveShape(v.shape, sizes));
-      const draws = this.noise.draw(
+      const draws = await this.noise.draw(
         step,
         shapes.map((s) => s.reduce((a, b) => a * b, 1)),
       );
