@@ -23,7 +23,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, readConfig } from '../src/model/io.js';
 import { classifierForward } from '../src/infer/predict.js';
-import { encodeAll, padBatch, readTask } from '../src/data/task.js';
+import { readTask } from '../src/data/task.js';
+import { encodeAll, padBatch } from '../src/data/batch.js';
 import type { Forward } from '../src/runtime/forward.js';
 import { GLUE_DIR, mean, median, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 

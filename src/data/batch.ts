@@ -1,9 +1,13 @@
 /**
  * The one builder of BERT input tensors: token rows padded to the longest with [PAD], attention mask 1
  * on real tokens, token types (0 where a row has none), position ids 0..T-1. Fine-tuning, evaluation,
- * pre-training (masking.ts) and distillation all build their feeds here.
+ * pre-training (masking.ts) and distillation all build their feeds here. Also a task's examples encoded,
+ * padded into batches and shuffled per epoch from the seed. Browser-safe.
  */
 import type { NumericArray, Tensor } from '../graph/graph.js';
+import type { BertTokenizer } from '../text/wordpiece.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import type { Example } from './tabular.js';
 
 /** A batch ready for a session: named feeds, the sizes of the symbolic dims, real tokens in it. */
 export interface Batch {
@@ -62,4 +66,49 @@ export function lengthBatches(rows: readonly { ids: ArrayLike<number> }[], batch
   const out: number[][] = [];
   for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
   return out;
+}
+
+/** Encoded examples (token ids, types, label) and their padded batches, reshuffled every epoch. */
+export interface Encoded {
+  ids: Int32Array;
+  types: Int32Array;
+  label: number;
+}
+
+export function encodeAll(tok: BertTokenizer, examples: Example[], maxLength: number): Encoded[] {
+  return examples.map((e) => {
+    const enc = tok.encode(e.text, e.pair, { maxLength });
+    return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label };
+  });
+}
+
+/** A padded batch of the given examples (padded to the longest one), with their labels. */
+export function padBatch(items: Encoded[], regression: boolean, padId: number): Batch {
+  const { B, T, tokens, ...feeds } = bertFeeds(items, padId);
+  const labels = regression
+    ? Float32Array.from(items.map((x) => x.label))
+    : BigInt64Array.from(items.map((x) => BigInt(x.label)));
+  return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
+}
+
+/**
+ * Batches of example indices, reshuffled every epoch from (seed, epoch): `indicesOf(k)` is a pure
+ * function of the global step k, which is what makes --resume bit-exact.
+ */
+export function epochBatches(n: number, batchSize: number, seed: number) {
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number) => {
+    let ord = orders.get(epoch);
+    if (!ord) {
+      ord = new Rng(deriveSeed(seed, 'EPCH', epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+      orders.set(epoch, ord);
+    }
+    return ord;
+  };
+  const indicesOf = (k: number) => {
+    const i = (k % stepsPerEpoch) * batchSize;
+    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + batchSize);
+  };
+  return { stepsPerEpoch, indicesOf };
 }

@@ -1,11 +1,9 @@
 /**
- * A task's examples as the models see them: read from a GLUE folder or the user's CSV/TSV/JSONL file,
- * tokenised (pairs truncated longest-first), padded into batches, and shuffled per epoch from the seed.
+ * A task's examples as read from a GLUE folder or the user's CSV/TSV/JSONL file, its dev split or a
+ * seeded held-out part, and the class names. Encoding and batching are in batch.ts.
  */
-import type { BertTokenizer } from '../text/wordpiece.js';
 import { info } from '../util/progress.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { type Batch, bertFeeds } from './batch.js';
 import { glueTask, readGlue } from './glue.js';
 import { type Example, readTabular } from './tabular.js';
 
@@ -62,50 +60,6 @@ export function readTask(src: DataSource, split: 'train' | 'dev' | 'test' = 'tra
       `${d.file}: skipped ${d.skipped.length} bad rows (first: line ${d.skipped[0].line}: ${d.skipped[0].reason})`,
     );
   return { task: src.task, examples: d.examples, labels: d.labels, file: d.file };
-}
-
-export interface Encoded {
-  ids: Int32Array;
-  types: Int32Array;
-  label: number;
-}
-
-export function encodeAll(tok: BertTokenizer, examples: Example[], maxLength: number): Encoded[] {
-  return examples.map((e) => {
-    const enc = tok.encode(e.text, e.pair, { maxLength });
-    return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label };
-  });
-}
-
-/** A padded batch of the given examples (padded to the longest one), with their labels. */
-export function padBatch(items: Encoded[], regression: boolean, padId: number): Batch {
-  const { B, T, tokens, ...feeds } = bertFeeds(items, padId);
-  const labels = regression
-    ? Float32Array.from(items.map((x) => x.label))
-    : BigInt64Array.from(items.map((x) => BigInt(x.label)));
-  return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
-}
-
-/**
- * Batches of example indices, reshuffled every epoch from (seed, epoch): `indicesOf(k)` is a pure
- * function of the global step k, which is what makes --resume bit-exact.
- */
-export function epochBatches(n: number, batchSize: number, seed: number) {
-  const stepsPerEpoch = Math.ceil(n / batchSize);
-  const orders = new Map<number, number[]>();
-  const orderOf = (epoch: number) => {
-    let ord = orders.get(epoch);
-    if (!ord) {
-      ord = new Rng(deriveSeed(seed, 'EPCH', epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
-      orders.set(epoch, ord);
-    }
-    return ord;
-  };
-  const indicesOf = (k: number) => {
-    const i = (k % stepsPerEpoch) * batchSize;
-    return orderOf(Math.floor(k / stepsPerEpoch)).slice(i, i + batchSize);
-  };
-  return { stepsPerEpoch, indicesOf };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** A model's metrics on a task's encoded examples: inference (predict.ts) scored by the task's metrics. */
 import { join } from 'node:path';
-import { type DataSource, type Encoded, type TaskData } from '../data/task.js';
+import { type DataSource, type TaskData } from '../data/task.js';
+import { type Encoded } from '../data/batch.js';
 import { type TaskMetrics, taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
 import { type Model, readConfig } from '../model/io.js';

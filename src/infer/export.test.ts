@@ -16,7 +16,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { encodeAll, readTask } from '../data/task.js';
+import { readTask } from '../data/task.js';
+import { encodeAll } from '../data/batch.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
 import { readOnnx } from '../graph/onnx.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModel, readConfig } from '../model/io.js';
 import { UserError } from '../util/errors.js';
-import { classifierOnnx } from './export-graph.js';
+import { modelClassifier } from './model-classifier.js';
 import { Classifier, type ExportedConfig, type OrtModule } from './runtime.js';
 import { setHead, taskHead } from './task-head.js';
 
@@ -45,19 +45,6 @@ export async function loadClassifier(dir: string, o: LoadOptions): Promise<Class
     throw new UserError(`${dir}: int8 needs an exported folder (minnow export --quantize int8)`);
   const head = taskHead(config, join(dir, 'config.json'));
   const m = loadModel(dir, { numLabels: head.numLabels });
-  const compact = (o.variant ?? (m.config.embedding_type === 'hash' ? 'compact' : 'portable')) === 'compact';
-  const bytes = classifierOnnx(m, head.numLabels, { compact, quantize: 'none', scheme: 'dynamic' });
-  const exported: ExportedConfig = { ...m.config };
-  setHead(exported, head);
-  return Classifier.create(
-    exported,
-    m.tokenizer.vocabulary,
-    bytes,
-    {
-      ...o,
-      ort: nodeOrt,
-      variant: compact ? 'compact' : 'portable',
-    },
-    join(dir, 'model.safetensors'),
-  );
+  setHead(m.config, head);
+  return modelClassifier(m, { ...o, ort: nodeOrt }, join(dir, 'model.safetensors'));
 }

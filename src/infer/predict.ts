@@ -3,8 +3,7 @@
  * regressor (no dropout, no autodiff) and logits over encoded examples. Fine-tuning and distillation
  * score their dev sets with it between epochs; deployments use runtime.ts on an exported graph.
  */
-import { lengthBatches } from '../data/batch.js';
-import { type Encoded, padBatch } from '../data/task.js';
+import { lengthBatches, type Encoded, padBatch } from '../data/batch.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';

@@ -8,65 +8,18 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph } from '../graph/graph.js';
 import { type Param, ParamStore } from '../runtime/params.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
-import { hashEmbeddingTable } from '../text/hash-embedding.js';
-import { BertTokenizer } from '../text/wordpiece.js';
+import type { BertTokenizer } from '../text/wordpiece.js';
+import { readVocabFile } from '../text/vocab-file.js';
+import { assetPath } from '../util/assets.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { assetPath } from '../util/assets.js';
-import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
-import { Dropout } from '../runtime/dropout.js';
-import { Weights } from '../runtime/weights.js';
-import { type BertConfig, defaultLabels, validateConfig } from './config.js';
-import { readVocabFile } from '../text/vocab-file.js';
+import { type BertConfig, validateConfig } from './config.js';
+import { declareParams, fillDerived, headFields, isHead, type Model, optionalTensor } from './model.js';
 
-export interface Model {
-  config: BertConfig;
-  store: ParamStore;
-  tokenizer: BertTokenizer;
-  /** Whether the store holds a masked-LM head (cls.predictions.*). */
-  hasMlmHead: boolean;
-}
-
-const isHead = (name: string) => name.startsWith('cls.');
-const WORD_TABLE = 'bert.embeddings.word_embeddings.weight';
-
-/**
- * Tensors a model.safetensors may hold that minnow does not read: the MLM/NSP heads (cls.*, read from
- * mlm_head.safetensors), the position_ids buffer older transformers save, a classifier not loaded
- * (no task head asked for, or one of another size to be re-initialised) and a hash model's word table
- * (recomputed from the vocabulary). Anything else means config.json does not describe the weights.
- */
-const optionalTensor = (c: BertConfig) => (name: string) =>
-  isHead(name) ||
-  name === 'bert.embeddings.position_ids' ||
-  name.startsWith('classifier.') ||
-  (c.embedding_type === 'hash' && name === WORD_TABLE);
-
-/** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
-export function declareParams(
-  store: ParamStore,
-  c: BertConfig,
-  parts: { mlm?: boolean; numLabels?: number },
-): void {
-  const g = new Graph('declare');
-  const w = new Weights(g, store);
-  const x = bertInputs(g);
-  const out = encoder(w, c, x, new Dropout(false));
-  classifier(w, c, out, parts.numLabels ?? 2, new Dropout(false)); // pooler (+ classifier, dropped below if unused)
-  if (parts.mlm) mlmHead(w, c, out, g.input('mlm_positions', 'int64', ['M']));
-  if (parts.numLabels === undefined) store.remove((n) => n.startsWith('classifier.'));
-}
-
-/** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */
-export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTokenizer): void {
-  if (c.embedding_type !== 'hash') return;
-  const p = store.get(WORD_TABLE);
-  p.data.set(hashEmbeddingTable(tokenizer.vocabulary, c.hidden_size, c.hash_embedding!));
-}
+export type { Model } from './model.js';
 
 /** A new, randomly initialised model. */
 export function createModel(
@@ -196,22 +149,6 @@ export function saveModel(
   save('model.safetensors', (p) => !isHead(p.name));
   if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
     save('mlm_head.safetensors', (p) => isHead(p.name));
-}
-
-/**
- * The task-head fields as config.json must hold them: an id2label of num_labels entries (callers that
- * change num_labels, e.g. fine-tuning a classifier for regression, may leave the old one behind) and a
- * label2id, when there is one, that inverts it.
- */
-function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Record<string, number> } {
-  const n = c.num_labels;
-  if (n === undefined) return {};
-  const names = Object.keys(c.id2label ?? {});
-  const fits = names.length === n && names.every((k, i) => k === String(i));
-  const id2label = fits ? c.id2label! : defaultLabels(n);
-  const label2id =
-    'label2id' in c ? Object.fromEntries(Object.values(id2label).map((l, i) => [l, i])) : undefined;
-  return { id2label, ...(label2id ? { label2id } : {}) };
 }
 
 /** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */

@@ -4,43 +4,21 @@
  * the task's metrics on the dev split after every epoch.
  */
 import { join } from 'node:path';
-import {
-  type DataSource,
-  encodeAll,
-  epochBatches,
-  holdOut,
-  padBatch,
-  readTask,
-  type TaskData,
-} from '../data/task.js';
+import { type DataSource, holdOut, readTask, type TaskData } from '../data/task.js';
+import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
-import type { Graph } from '../graph/graph.js';
-import { mse, softmaxCrossEntropy } from '../graph/losses.js';
-import * as o from '../graph/ops.js';
 import { evaluateOn } from '../infer/evaluate.js';
-import { bertInputs, classifier, encoder } from '../model/bert.js';
-import { loadModel, type Model, saveModel } from '../model/io.js';
-import type { Dropout } from '../runtime/dropout.js';
+import { loadModel, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import type { Weights } from '../runtime/weights.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
+import { headGraph } from './head-graph.js';
 import { runTraining } from './loop.js';
 import { TrainStep } from './step.js';
-
-/** Logits (B, numLabels); loss is cross-entropy, or MSE on the single output for regression. */
-function headGraph(m: Model, numLabels: number, regression: boolean) {
-  return (g: Graph, w: Weights, drop: Dropout) => {
-    const logits = classifier(w, m.config, encoder(w, m.config, bertInputs(g), drop), numLabels, drop);
-    const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
-    const loss = regression ? mse(o.reshape(logits, ['B']), labels) : softmaxCrossEntropy(logits, labels);
-    return { loss, logits };
-  };
-}
 
 export interface FinetuneConfig {
   out: string;
@@ -145,7 +123,7 @@ export async function finetune(
     `finetune ${train.task}: ${items.length} train / ${devItems.length} dev (${devSource}) examples, ${c.epochs} epochs x ${stepsPerEpoch} steps`,
   );
   const evaluate = () => evaluateOn(m, train, devItems, numLabels, c.threads);
-  const step = await TrainStep.create(headGraph(m, numLabels, regression), m.store, {
+  const step = await TrainStep.create(headGraph(m.config, numLabels, regression), m.store, {
     seed: c.seed,
     threads: c.threads,
   });

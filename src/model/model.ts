@@ -1,0 +1,130 @@
+/**
+ * A model in memory (config, parameters, tokenizer), and the bytes of the model directory it comes from
+ * and goes to: config.json, model.safetensors, vocab.txt. No file system here, so a page builds and
+ * saves models with it too; io.ts reads and writes directories.
+ */
+import { Graph } from '../graph/graph.js';
+import { Dropout } from '../runtime/dropout.js';
+import { ParamStore } from '../runtime/params.js';
+import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.js';
+import { Weights } from '../runtime/weights.js';
+import { hashEmbeddingTable } from '../text/hash-embedding.js';
+import { BertTokenizer } from '../text/wordpiece.js';
+import { UserError } from '../util/errors.js';
+import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
+import { type BertConfig, defaultLabels, validateConfig } from './config.js';
+
+export interface Model {
+  config: BertConfig;
+  store: ParamStore;
+  tokenizer: BertTokenizer;
+  /** Whether the store holds a masked-LM head (cls.predictions.*). */
+  hasMlmHead: boolean;
+}
+
+export const isHead = (name: string) => name.startsWith('cls.');
+export const WORD_TABLE = 'bert.embeddings.word_embeddings.weight';
+
+/**
+ * Tensors a model.safetensors may hold that minnow does not read: the MLM/NSP heads (cls.*, read from
+ * mlm_head.safetensors), the position_ids buffer older transformers save, a classifier not loaded
+ * (no task head asked for, or one of another size to be re-initialised) and a hash model's word table
+ * (recomputed from the vocabulary). Anything else means config.json does not describe the weights.
+ */
+export const optionalTensor = (c: BertConfig) => (name: string) =>
+  isHead(name) ||
+  name === 'bert.embeddings.position_ids' ||
+  name.startsWith('classifier.') ||
+  (c.embedding_type === 'hash' && name === WORD_TABLE);
+
+/** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
+export function declareParams(
+  store: ParamStore,
+  c: BertConfig,
+  parts: { mlm?: boolean; numLabels?: number },
+): void {
+  const g = new Graph('declare');
+  const w = new Weights(g, store);
+  const x = bertInputs(g);
+  const out = encoder(w, c, x, new Dropout(false));
+  classifier(w, c, out, parts.numLabels ?? 2, new Dropout(false)); // pooler (+ classifier, dropped below if unused)
+  if (parts.mlm) mlmHead(w, c, out, g.input('mlm_positions', 'int64', ['M']));
+  if (parts.numLabels === undefined) store.remove((n) => n.startsWith('classifier.'));
+}
+
+/** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */
+export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTokenizer): void {
+  if (c.embedding_type !== 'hash') return;
+  const p = store.get(WORD_TABLE);
+  p.data.set(hashEmbeddingTable(tokenizer.vocabulary, c.hidden_size, c.hash_embedding!));
+}
+
+/**
+ * The task-head fields as config.json must hold them: an id2label of num_labels entries (callers that
+ * change num_labels, e.g. fine-tuning a classifier for regression, may leave the old one behind) and a
+ * label2id, when there is one, that inverts it.
+ */
+export function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Record<string, number> } {
+  const n = c.num_labels;
+  if (n === undefined) return {};
+  const names = Object.keys(c.id2label ?? {});
+  const fits = names.length === n && names.every((k, i) => k === String(i));
+  const id2label = fits ? c.id2label! : defaultLabels(n);
+  const label2id =
+    'label2id' in c ? Object.fromEntries(Object.values(id2label).map((l, i) => [l, i])) : undefined;
+  return { id2label, ...(label2id ? { label2id } : {}) };
+}
+
+/** The files of a model directory that hold a model: what `modelFromFiles` reads and `modelFiles` writes. */
+export interface ModelFiles {
+  'config.json': string;
+  'model.safetensors': Uint8Array;
+  'vocab.txt': string;
+}
+
+/**
+ * A model from its directory's files (`source`: the directory or URL, for error messages). `numLabels`
+ * declares a classifier: loaded when the file has one of that size, else zeros until trained.
+ */
+export function modelFromFiles(files: ModelFiles, source: string, opts: { numLabels?: number } = {}): Model {
+  const at = (f: string) => `${source.replace(/\/?$/, '/')}${f}`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(files['config.json'].replace(/^\ufeff/, ''));
+  } catch (e) {
+    throw new UserError(`${at('config.json')}: invalid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
+  }
+  const weights = decodeSafetensors(files['model.safetensors'], at('model.safetensors'));
+  const config = validateConfig(raw, at('config.json'), {
+    hasClassifier: weights.tensors.has('classifier.weight'),
+  });
+  const lines = BertTokenizer.parseVocab(files['vocab.txt']);
+  if (lines.length !== config.vocab_size)
+    throw new UserError(
+      `${at('config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${lines.length} entries`,
+    );
+  const tokenizer = new BertTokenizer(lines, { source: at('vocab.txt') });
+  const store = new ParamStore();
+  declareParams(store, config, { numLabels: opts.numLabels });
+  const keepClassifier = opts.numLabels !== undefined && config.num_labels === opts.numLabels;
+  store.load(weights, at('model.safetensors'), {
+    allowMissing: (n) => n.startsWith('classifier.') && !keepClassifier,
+    allowExtra: optionalTensor(config),
+    only: (n) => keepClassifier || !n.startsWith('classifier.'),
+  });
+  fillDerived(store, config, tokenizer);
+  return { config, store, tokenizer, hasMlmHead: false };
+}
+
+/** The model directory's files (the MLM head is not included), as saveModel writes them. */
+export function modelFiles(m: Model): ModelFiles {
+  const config = { ...m.config, ...headFields(m.config) };
+  return {
+    'config.json': `${JSON.stringify(config, null, 2)}\n`,
+    'model.safetensors': encodeSafetensors(
+      m.store.toTensors((p) => !isHead(p.name)),
+      { format: 'pt' },
+    ),
+    'vocab.txt': `${m.tokenizer.vocabulary.join('\n')}\n`,
+  };
+}

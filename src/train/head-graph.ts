@@ -1,0 +1,19 @@
+/** The training graph of a task head: the model's logits and their loss. Browser-safe. */
+import type { Graph } from '../graph/graph.js';
+import { mse, softmaxCrossEntropy } from '../graph/losses.js';
+import * as o from '../graph/ops.js';
+import { bertInputs, classifier, encoder } from '../model/bert.js';
+import type { BertConfig } from '../model/config.js';
+import type { Dropout } from '../runtime/dropout.js';
+import type { Weights } from '../runtime/weights.js';
+import type { BuildStep } from './step.js';
+
+/** Logits (B, numLabels); loss is cross-entropy, or MSE on the single output for regression. */
+export function headGraph(c: BertConfig, numLabels: number, regression: boolean): BuildStep {
+  return (g: Graph, w: Weights, drop: Dropout) => {
+    const logits = classifier(w, c, encoder(w, c, bertInputs(g), drop), numLabels, drop);
+    const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
+    const loss = regression ? mse(o.reshape(logits, ['B']), labels) : softmaxCrossEntropy(logits, labels);
+    return { loss };
+  };
+}
