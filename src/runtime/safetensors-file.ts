@@ -2,7 +2,12 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError, where } from '../util/errors.js';
-import { decodeSafetensors, encodeSafetensors, type SafeTensor, type SafetensorsFile } from './safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafeTensor,
+  type SafetensorsFile,
+} from './safetensors.js';
 
 /** Atomically write a safetensors file (see encodeSafetensors); errors name `path`. */
 export function writeSafetensors(
