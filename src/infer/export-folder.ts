@@ -7,6 +7,8 @@
  *   onnx/model.onnx             portable fp32 (input_ids in; what transformers.js loads in Node)
  *   onnx/model_quantized.onnx   portable int8 (what transformers.js loads in a browser)
  *   onnx/model_compact.onnx     hash models: no embedding table stored (minnow's runtime); and _quantized
+ *   model.safetensors           the fp32 weights: the folder is also a minnow model directory (fine-tune,
+ *                               eval, export it again), and the page's "teach it" panel trains them
  *
  * With a check set, fp32 and int8 are scored on it and an int8 file whose score drops more than maxDrop
  * points below its fp32 twin is not written.
@@ -17,6 +19,7 @@ import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
 
 import { loadModel, type Model, readConfig } from '../model/io.js';
+import { modelFiles } from '../model/model.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
@@ -199,6 +202,7 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   writeFolderAtomic(out, {
     ...text,
     'config.json': configText,
+    'model.safetensors': modelFiles(m)['model.safetensors'],
     ...Object.fromEntries(
       variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
     ),

@@ -93,8 +93,17 @@ describe('minnow export', () => {
           ? ['model.onnx', 'model_compact.onnx', 'model_compact_quantized.onnx', 'model_quantized.onnx']
           : ['model.onnx', 'model_quantized.onnx'],
       );
-      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'])
+      for (const f of [
+        'config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'vocab.txt',
+        'model.safetensors',
+      ])
         assert.ok(existsSync(join(out, f)), f);
+      // The folder is also a minnow model directory: the same weights load from it.
+      const again = loadModel(out, { numLabels: 2 });
+      for (const p of m.store.params) assert.deepEqual(again.store.get(p.name).data, p.data, p.name);
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       assert.equal(config.model_type, 'bert');
       assert.deepEqual(config.id2label, { 0: 'negative', 1: 'positive' });
