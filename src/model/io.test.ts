@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { preset } from './config.js';
 import { createModel, loadModel, type Model, modelBytes, readConfig, saveModel } from './io.js';
+import { modelFiles } from './model.js';
 
 const VOCAB = 'assets/bert-base-uncased-vocab.txt';
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-io-'));
@@ -52,6 +53,18 @@ describe('model directories', () => {
       back.store.get('bert.encoder.layer.0.output.dense.weight').data,
       m.store.get('bert.encoder.layer.0.output.dense.weight').data,
     );
+  });
+
+  test('a model read from an exported folder saves as a model directory, not as an export', () => {
+    const dir = join(tmp, 'from-export');
+    const m = createModel(preset('uno-eelbert'), VOCAB, new Rng(3));
+    (m.config as { minnow_export?: unknown }).minnow_export = {
+      format: 1,
+      files: { portable: 'onnx/model.onnx' },
+    };
+    saveModel(dir, m, { mlmHead: false });
+    assert.equal('minnow_export' in readConfig(dir), false);
+    assert.equal(modelFiles(m)['config.json'].includes('minnow_export'), false);
   });
 
   test('clear errors: missing directory, missing config.json, bad JSON, bad field', () => {

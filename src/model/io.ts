@@ -17,7 +17,7 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { type BertConfig, validateConfig } from './config.js';
-import { declareParams, fillDerived, headFields, isHead, type Model, optionalTensor } from './model.js';
+import { declareParams, fillDerived, isHead, type Model, optionalTensor, savedConfig } from './model.js';
 
 export type { Model } from './model.js';
 
@@ -140,7 +140,7 @@ export function saveModel(
   opts: { shippedVocab?: string; mlmHead?: boolean } = {},
 ): void {
   ensureDir(dir);
-  const config = { ...m.config, ...headFields(m.config) };
+  const config = savedConfig(m.config);
   if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);

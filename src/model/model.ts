@@ -64,7 +64,7 @@ export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTok
  * change num_labels, e.g. fine-tuning a classifier for regression, may leave the old one behind) and a
  * label2id, when there is one, that inverts it.
  */
-export function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Record<string, number> } {
+function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Record<string, number> } {
   const n = c.num_labels;
   if (n === undefined) return {};
   const names = Object.keys(c.id2label ?? {});
@@ -73,6 +73,16 @@ export function headFields(c: BertConfig): Partial<BertConfig> & { label2id?: Re
   const label2id =
     'label2id' in c ? Object.fromEntries(Object.values(id2label).map((l, i) => [l, i])) : undefined;
   return { id2label, ...(label2id ? { label2id } : {}) };
+}
+
+/**
+ * config.json's object for a model directory: the head's fields as they must be, and no `minnow_export`
+ * record (read from an exported folder, it would make the new directory pass for one).
+ */
+export function savedConfig(c: BertConfig): BertConfig {
+  const config: BertConfig & { minnow_export?: unknown } = { ...c, ...headFields(c) };
+  delete config.minnow_export;
+  return config;
 }
 
 /** The files of a model directory that hold a model: what `modelFromFiles` reads and `modelFiles` writes. */
@@ -118,9 +128,8 @@ export function modelFromFiles(files: ModelFiles, source: string, opts: { numLab
 
 /** The model directory's files (the MLM head is not included), as saveModel writes them. */
 export function modelFiles(m: Model): ModelFiles {
-  const config = { ...m.config, ...headFields(m.config) };
   return {
-    'config.json': `${JSON.stringify(config, null, 2)}\n`,
+    'config.json': `${JSON.stringify(savedConfig(m.config), null, 2)}\n`,
     'model.safetensors': encodeSafetensors(
       m.store.toTensors((p) => !isHead(p.name)),
       { format: 'pt' },
