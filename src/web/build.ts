@@ -7,6 +7,8 @@
  * The folder holds:
  *   index.html
  *   page.js                        page.ts and minnow's runtime, bundled and minified by esbuild
+ *   teach.js                       the "teach it" panel (teach-panel.ts) with minnow's training code,
+ *                                  bundled apart: page.js imports it on the first click of Teach
  *   ort.wasm.bundle.min.mjs        onnxruntime-web's WebAssembly-only ESM bundle (its JS glue inside),
  *                                  which page.js imports; copied as published (already minified)
  *   ort-wasm-simd-threaded.wasm    the WebAssembly binary it loads
@@ -19,13 +21,14 @@ import { accessSync, constants, cpSync, createReadStream, mkdirSync, readdirSync
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, delimiter, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const PAGE_ENTRY = join(WEB_DIR, 'page.ts');
+export const TEACH_ENTRY = join(WEB_DIR, 'teach-panel.ts');
 
 /** onnxruntime-web's files the page needs, by their names in the package's dist/ folder. */
 export const ORT_JS = 'ort.wasm.bundle.min.mjs';
@@ -42,6 +45,8 @@ export interface PageBuild {
   files: { path: string; bytes: number }[];
   /** Bytes of page.js, and of the sources bundled into it (largest first). */
   pageJs: { bytes: number; inputs: { path: string; bytes: number }[] };
+  /** Bytes of teach.js (the teach panel and minnow's training code; fetched on the first Teach). */
+  teachJs: { bytes: number };
 }
 
 /**
@@ -55,8 +60,8 @@ export async function buildPage(
   const dir = resolve(out);
   mkdirSync(dir, { recursive: true });
   const res = await build({
-    entryPoints: [PAGE_ENTRY],
-    outfile: join(dir, 'page.js'),
+    entryPoints: { page: PAGE_ENTRY, teach: TEACH_ENTRY },
+    outdir: dir,
     bundle: true,
     minify: o.minify ?? true,
     format: 'esm',
@@ -77,7 +82,9 @@ export async function buildPage(
       },
     ],
   });
-  const [output] = Object.values(res.metafile.outputs);
+  const outputs = Object.entries(res.metafile.outputs);
+  const output = outputs.find(([path]) => basename(path) === 'page.js')![1];
+  const teach = outputs.find(([path]) => basename(path) === 'teach.js')![1];
   const dist = ortDist();
   for (const f of [ORT_JS, ORT_WASM]) cpSync(join(dist, f), join(dir, f));
   cpSync(join(WEB_DIR, 'index.html'), join(dir, 'index.html'));
@@ -96,6 +103,7 @@ export async function buildPage(
         .map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
         .sort((a, b) => b.bytes - a.bytes),
     },
+    teachJs: { bytes: teach.bytes },
   };
 }
 

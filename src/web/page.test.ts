@@ -14,16 +14,22 @@
  * Chromium is installed (/usr/bin/chromium or `chromium` on PATH).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { runtimeBundle } from '../../scripts/runtime-size.js';
 import { folderReader } from '../infer/load.js';
 import { type Classification, Classifier, type OrtModule } from '../infer/runtime.js';
 import { GLUE_MINI as DATA, tinyExport } from '../infer/tiny-export.testkit.js';
+import { modelFromFiles } from '../model/model.js';
+import type { OrtBackend } from '../runtime/session.js';
+import { teach } from '../train/teach.js';
+import { readZip } from '../util/zip.testkit.js';
 import {
   buildPage,
   CHROMIUM_ARGS,
@@ -54,6 +60,16 @@ const TEXTS = [
   'WONDERFUL!!! and funny , a warm , charming delight … 😀',
   'the plot is boring but the acting is superb',
   Array.from({ length: 60 }, (_, i) => (i % 3 ? 'boring' : 'wonderful film')).join(' '),
+];
+
+/** What the teach test labels: sentences the tiny model has not seen, two classes. */
+const TEACH: [string, string][] = [
+  ['positive', 'a masterpiece of tedium , and i loved every minute'],
+  ['negative', 'the special effects are stunning but the story is hollow'],
+  ['positive', 'not the best film of the year , but a lovely one'],
+  ['negative', 'charming actors stuck in a lifeless script'],
+  ['positive', 'slow , strange and wonderful'],
+  ['negative', 'a handsome , empty film'],
 ];
 
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { minnow: PageState }).minnow);
@@ -206,6 +222,114 @@ describe('the classification page in headless Chromium', () => {
     },
   );
 
+  test(
+    'teach it: 10 steps in the browser give the losses of the same run in Node, and the download loads in minnow predict',
+    { skip },
+    async (t) => {
+      await page.fill('#examples', TEACH.map(([label, text]) => `${label} | ${text}`).join('\n'));
+      await page.fill('#steps', '10');
+      await page.click('#teach');
+      await page.waitForFunction(
+        () => {
+          const s = (window as unknown as { minnow: PageState }).minnow.teach?.status;
+          return s === 'done' || s === 'error';
+        },
+        undefined,
+        { timeout: 120_000 },
+      );
+      const state = await pageState(page);
+      const taught = state.teach!;
+      assert.equal(taught.status, 'done', `${taught.error}; console: ${consoleErrors.join(' | ')}`);
+      assert.deepEqual(
+        taught.examples!.map((e) => [e.label, e.text]),
+        TEACH.map(([label, text]) => [label === 'positive' ? 1 : 0, text]),
+      );
+      assert.equal(taught.losses.length, 10);
+
+      // The same run in Node, from the same files: onnxruntime-web (same wasm) and onnxruntime-node.
+      const files = {
+        'config.json': readFileSync(join(exported, 'config.json'), 'utf8'),
+        'model.safetensors': new Uint8Array(readFileSync(join(exported, 'model.safetensors'))),
+        'vocab.txt': readFileSync(join(exported, 'vocab.txt'), 'utf8'),
+      };
+      const run = (backend?: OrtBackend) =>
+        teach(modelFromFiles(files, exported, { numLabels: 2 }), taught.examples!, taught.config!, {
+          backend,
+          threads: 1,
+        });
+      (ortWeb.env.wasm as { numThreads?: number }).numThreads = 1;
+      const web = await run(ortWeb as unknown as OrtBackend);
+      const node = await run();
+      const diff = (a: number[]) => Math.max(...a.map((l, i) => Math.abs(l - taught.losses[i])));
+      t.diagnostic(
+        `browser losses ${taught.losses.map((l) => l.toFixed(5)).join(' ')} in ${taught.trainMs!.toFixed(0)} ms; ` +
+          `max |browser - Node onnxruntime-web| ${diff(web).toExponential(2)}, |browser - onnxruntime-node| ${diff(node).toExponential(2)}`,
+      );
+      assert.ok(diff(web) <= 1e-6, `browser vs Node onnxruntime-web: ${diff(web)}`);
+      assert.ok(diff(node) <= 1e-3, `browser vs onnxruntime-node: ${diff(node)}`);
+      assert.notDeepEqual(taught.after, taught.before, 'the predictions moved');
+      const rows = await page.$$eval('#before-after tbody tr', (trs) => trs.length);
+      assert.equal(rows, TEACH.length);
+
+      // Teaching fetched teach.js and the fp32 weights, nothing twice.
+      const parts = state.downloads!.map((d) => `${d.part} ${d.path}`);
+      assert.ok(
+        parts.includes('teach JS teach.js') && parts.includes('trainable weights model/model.safetensors'),
+        parts.join(', '),
+      );
+      const twice = server.log.map((r) => r.path).filter((p, i, all) => all.indexOf(p) !== i);
+      assert.deepEqual(twice, [], 'files fetched twice');
+
+      // The download: a zip of a model directory that minnow predict loads, predicting what the page does.
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      assert.equal(dl.suggestedFilename(), 'minnow-personalised.zip');
+      const zipped = join(tmp, 'personalised.zip');
+      await dl.saveAs(zipped);
+      const entries = readZip(new Uint8Array(readFileSync(zipped)));
+      assert.deepEqual([...entries.keys()].sort(), [
+        'minnow-personalised/config.json',
+        'minnow-personalised/model.safetensors',
+        'minnow-personalised/vocab.txt',
+      ]);
+      for (const [name, bytes] of entries) {
+        mkdirSync(dirname(join(tmp, 'unzipped', name)), { recursive: true });
+        writeFileSync(join(tmp, 'unzipped', name), bytes);
+      }
+      const input = join(tmp, 'taught.txt');
+      writeFileSync(input, `${TEACH.map(([, text]) => text).join('\n')}\n`);
+      const cli = spawnSync(
+        process.execPath,
+        [
+          'dist/cli/main.js',
+          'predict',
+          '--model',
+          join(tmp, 'unzipped', 'minnow-personalised'),
+          '--input',
+          input,
+          '--json',
+          '--threads',
+          '1',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(cli.status, 0, cli.stderr);
+      const predicted = cli.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Classification);
+      let maxDiff = 0;
+      predicted.forEach((p, i) => {
+        assert.equal(p.label, taught.after![i].label, `example ${i + 1}`);
+        for (const [k, x] of p.scores.entries())
+          maxDiff = Math.max(maxDiff, Math.abs(x - taught.after![i].scores[k]));
+      });
+      t.diagnostic(
+        `minnow predict on the downloaded model vs the page after teaching: max |score diff| ${maxDiff.toExponential(2)}`,
+      );
+      assert.ok(maxDiff <= SCORE_TOL, `scores differ by ${maxDiff}`);
+    },
+  );
+
   test('a missing model folder is reported on the page', { skip }, async () => {
     const other = await page.context().newPage();
     try {
@@ -233,4 +357,16 @@ test('page.js (page.ts bundled for the browser) has no Node built-in and no Node
   );
   assert.deepEqual(bundle.nodeGlobals, []);
   assert.deepEqual(bundle.external, ['onnxruntime-web/wasm']);
+});
+
+test('teach.js (the teach panel, built for the browser) imports no Node built-in', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'minnow-teach-js-'));
+  try {
+    await buildPage(tmp);
+    const code = readFileSync(join(tmp, 'teach.js'), 'utf8');
+    // esbuild maps protobufjs's optional require("fs") away (its package.json "browser" field).
+    assert.doesNotMatch(code, /\bfrom\s*["'](node:|fs|path|crypto|os)\b|\brequire\(["']|\bimport\(["']node:/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

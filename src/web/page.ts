@@ -10,6 +10,9 @@
  * variant=compact|portable (default: compact where the export has it), quantized=0 (fp32; default int8
  * where the export has it).
  *
+ * The "teach it" panel lives in teach-panel.ts, bundled apart (teach.js) and imported on the first click
+ * of Teach, so classifying downloads none of the training code.
+ *
  * For tests and scripts the page keeps its state in `window.minnow` (see PageState).
  */
 import * as ortWeb from 'onnxruntime-web/wasm';
@@ -20,6 +23,7 @@ import {
   type ExportVariant,
   type OrtModule,
 } from '../infer/runtime.js';
+import type { TeachState } from './teach-panel.js';
 
 /** Which part of the page a downloaded file belongs to. */
 export type DownloadPart =
@@ -29,6 +33,8 @@ export type DownloadPart =
   | 'page JS'
   | 'onnxruntime-web JS'
   | 'onnxruntime-web wasm'
+  | 'teach JS'
+  | 'trainable weights'
   | 'page HTML'
   | 'other';
 
@@ -61,6 +67,8 @@ export interface PageState {
   downloads?: Download[];
   results?: PageResult[];
   classifyMs?: number;
+  /** The "teach it" panel, once used. */
+  teach?: TeachState;
 }
 
 const state: PageState = { status: 'loading' };
@@ -117,9 +125,11 @@ function partOf(url: string): DownloadPart {
     if (name.endsWith('.onnx')) return 'model';
     if (name === 'vocab.txt' || name === 'tokenizer.json') return 'vocab';
     if (name === 'config.json') return 'config';
+    if (name === 'model.safetensors') return 'trainable weights';
     return 'other';
   }
   if (path.endsWith('/page.js')) return 'page JS';
+  if (path.endsWith('/teach.js')) return 'teach JS';
   if (/\/ort[^/]*\.m?js$/.test(path)) return 'onnxruntime-web JS';
   if (path.endsWith('.wasm')) return 'onnxruntime-web wasm';
   return 'other';
@@ -150,6 +160,9 @@ function renderDownloads(list: Download[]): void {
   const ortBytes = sum(['onnxruntime-web JS', 'onnxruntime-web wasm']);
   rows.push(['model + vocabulary + config + page JS', '', fmtBytes(model), String(model)]);
   rows.push(['onnxruntime-web (JS + wasm)', '', fmtBytes(ortBytes), String(ortBytes)]);
+  const teachBytes = sum(['teach JS', 'trainable weights']);
+  if (teachBytes)
+    rows.push(['teaching (teach.js + fp32 weights)', '', fmtBytes(teachBytes), String(teachBytes)]);
   downloadsBody.replaceChildren(
     ...rows.map((r, i) => {
       const tr = document.createElement('tr');
@@ -210,7 +223,8 @@ async function load(): Promise<Classifier> {
     params.get('quantized') !== '0' &&
     (!files || files[`${variant}_quantized` as ExportVariant] !== undefined);
   const clf = await Classifier.load(readModelFile, { ort, variant, quantized, threads: 1 });
-  fetched.clear();
+  // The ONNX file is not read again; config.json and vocab.txt are, by the teach panel.
+  for (const name of fetched.keys()) if (name.endsWith('.onnx')) fetched.delete(name);
   state.loadMs = performance.now() - t0;
   state.readyMs = performance.now();
   state.model = {
@@ -244,6 +258,11 @@ async function main(): Promise<void> {
   renderDownloads(state.downloads);
   state.status = 'ready';
   button.disabled = false;
+  wireTeachPanel((next) => {
+    void clf.release();
+    clf = next;
+    Object.assign(m, { file: 'personalised model (in memory)', quantized: false });
+  });
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -269,6 +288,35 @@ async function main(): Promise<void> {
       button.disabled = false;
     }
   });
+}
+
+/** The teach panel's buttons: teach.js is fetched on the first click of Teach. */
+function wireTeachPanel(onModel: (clf: Classifier) => void): void {
+  const teachButton = $<HTMLButtonElement>('teach');
+  const downloadButton = $<HTMLButtonElement>('download');
+  type TeachModule = typeof import('./teach-panel.js');
+  let mod: Promise<TeachModule> | undefined;
+  const teachState: TeachState = { status: 'loading', rounds: 0, losses: [] };
+  // A computed URL: esbuild leaves the import alone, and the browser fetches teach.js next to page.js.
+  const load = () => (mod ??= import(new URL('teach.js', import.meta.url).href) as Promise<TeachModule>);
+  teachButton.disabled = false;
+  teachButton.addEventListener('click', async () => {
+    teachButton.disabled = true;
+    state.teach = teachState;
+    try {
+      const t = await load();
+      await t.teachRound({ ort, read: readModelFile, source: modelUrl, state: teachState, onModel });
+    } catch (e) {
+      teachState.status = 'error';
+      teachState.error = `could not load the teaching code: ${(e as Error).message}`;
+      $<HTMLSpanElement>('teach-status').textContent = teachState.error;
+    } finally {
+      teachButton.disabled = false;
+      state.downloads = downloads();
+      renderDownloads(state.downloads);
+    }
+  });
+  downloadButton.addEventListener('click', async () => (await load()).download());
 }
 
 void main();

@@ -1,0 +1,211 @@
+/// <reference lib="dom" />
+/**
+ * The page's "teach it" panel (bundled apart as teach.js and fetched on the first click of Teach, so the
+ * classification page downloads none of it): the user labels a few sentences, the page fine-tunes the
+ * model for N steps with minnow's training graphs on onnxruntime-web (train/teach.ts), shows the loss per
+ * step and the predictions before and after, classifies with the personalised model from then on, and
+ * offers it as a zip of a model directory (config.json, model.safetensors, vocab.txt) that
+ * `minnow predict --model DIR` loads. The examples never leave the page.
+ *
+ * Browser-only: no Node built-ins. State for tests and scripts: `window.minnow.teach` (TeachState).
+ */
+import type { Classification, Classifier, ClassifierOptions } from '../infer/runtime.js';
+import { modelClassifier } from '../infer/model-classifier.js';
+import { type Model, modelFiles, modelFromFiles } from '../model/model.js';
+import type { OrtBackend } from '../runtime/session.js';
+import { DEFAULT_TEACH, type TeachConfig, type TeachExample, teach } from '../train/teach.js';
+import { zip } from '../util/zip.js';
+
+export interface TeachState {
+  status: 'loading' | 'training' | 'done' | 'error';
+  error?: string;
+  /** Teaching rounds so far (each continues from the last). */
+  rounds: number;
+  config?: TeachConfig;
+  examples?: TeachExample[];
+  /** Loss of each step of the last round. */
+  losses: number[];
+  /** Predictions on the examples' texts before and after the last round (fp32). */
+  before?: Classification[];
+  after?: Classification[];
+  trainMs?: number;
+  /** Bytes of the fp32 weights fetched to train (model.safetensors). */
+  weightsBytes?: number;
+}
+
+export interface TeachContext {
+  ort: ClassifierOptions['ort'];
+  /** Reads a file of the model folder (undefined when it is not there). */
+  read: (name: string) => Promise<Uint8Array | undefined>;
+  /** The model folder's URL, for messages. */
+  source: string;
+  state: TeachState;
+  /** Called with the personalised model's classifier after every round. */
+  onModel: (clf: Classifier) => void;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** The model being taught: loaded once from the folder's fp32 weights, then trained in place. */
+let model: Model | undefined;
+
+async function loadModel(ctx: TeachContext): Promise<Model> {
+  if (model) return model;
+  const text = async (name: string) => {
+    const b = await ctx.read(name);
+    if (!b) throw new Error(`${ctx.source}${name}: not found (export the model again with this minnow)`);
+    return b;
+  };
+  const weights = await text('model.safetensors');
+  ctx.state.weightsBytes = weights.byteLength;
+  const dec = new TextDecoder();
+  const files = {
+    'config.json': dec.decode(await text('config.json')),
+    'model.safetensors': weights,
+    'vocab.txt': dec.decode(await text('vocab.txt')),
+  };
+  const config = JSON.parse(files['config.json']) as { num_labels?: number; id2label?: object };
+  const numLabels = config.num_labels ?? Object.keys(config.id2label ?? {}).length;
+  model = modelFromFiles(files, ctx.source, { numLabels });
+  return model;
+}
+
+/**
+ * The examples typed as `label | sentence`, one per line. A label is a class name (any case) or index;
+ * a regression head takes a number.
+ */
+export function parseExamples(text: string, m: Model): TeachExample[] {
+  const names = Object.values(m.config.id2label ?? {});
+  const regression = m.config.problem_type === 'regression';
+  const out: TeachExample[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const bar = line.indexOf('|');
+    const label = line.slice(0, Math.max(bar, 0)).trim();
+    const sentence = line.slice(bar + 1).trim();
+    if (bar < 0 || !label || !sentence)
+      throw new Error(`line ${i + 1}: write "label | sentence" (labels: ${names.join(', ')})`);
+    let k = regression ? Number(label) : names.findIndex((n) => n.toLowerCase() === label.toLowerCase());
+    if (!regression && k < 0 && /^\d+$/.test(label) && Number(label) < names.length) k = Number(label);
+    if (regression ? !Number.isFinite(k) : k < 0)
+      throw new Error(
+        `line ${i + 1}: unknown label "${label}" (${regression ? 'a number' : `one of ${names.join(', ')}`})`,
+      );
+    out.push({ text: sentence, label: k });
+  }
+  if (out.length === 0) throw new Error('no examples: write one "label | sentence" per line');
+  return out;
+}
+
+function renderLosses(losses: number[]): void {
+  $<HTMLTableElement>('losses').tBodies[0].replaceChildren(
+    ...losses.map((l, k) => {
+      const tr = document.createElement('tr');
+      tr.innerHTML = `<td class="num">${k + 1}</td><td class="num">${l.toFixed(4)}</td>`;
+      return tr;
+    }),
+  );
+  // A sparkline of the loss: y from the round's min to max.
+  const svg = $('loss-plot');
+  if (losses.length < 2) return svg.replaceChildren();
+  const lo = Math.min(...losses);
+  const span = Math.max(...losses) - lo || 1;
+  const pts = losses.map((l, k) => `${(k / (losses.length - 1)) * 300},${58 - ((l - lo) / span) * 56}`);
+  svg.innerHTML = `<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="${pts.join(' ')}" />`;
+}
+
+function renderBeforeAfter(
+  examples: TeachExample[],
+  before: Classification[],
+  after: Classification[],
+  names: string[],
+): void {
+  const show = (c: Classification) => `${c.label} ${c.score.toFixed(3)}`;
+  $<HTMLTableElement>('before-after').tBodies[0].replaceChildren(
+    ...examples.map((e, i) => {
+      const tr = document.createElement('tr');
+      const cells = [e.text, names[e.label] ?? String(e.label), show(before[i]), show(after[i])];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.append(td);
+      }
+      tr.dataset.after = JSON.stringify(after[i].scores);
+      return tr;
+    }),
+  );
+}
+
+/** One round of teaching with the panel's settings (the Teach button). */
+export async function teachRound(ctx: TeachContext): Promise<void> {
+  const s = ctx.state;
+  s.status = 'loading';
+  s.error = undefined;
+  const status = $<HTMLSpanElement>('teach-status');
+  try {
+    status.textContent = 'Loading the model weights…';
+    const m = await loadModel(ctx);
+    const examples = parseExamples($<HTMLTextAreaElement>('examples').value, m);
+    const steps = Number($<HTMLInputElement>('steps').value);
+    const lr = Number($<HTMLInputElement>('lr').value);
+    if (!Number.isInteger(steps) || steps < 1 || steps > 1000)
+      throw new Error('steps: a whole number 1..1000');
+    if (!(lr > 0 && lr <= 0.1)) throw new Error('learning rate: a number in (0, 0.1]');
+    const part = $<HTMLSelectElement>('part').value === 'head' ? 'head' : 'model';
+    const config: TeachConfig = { ...DEFAULT_TEACH, steps, lr, part };
+    const texts = examples.map((e) => e.text);
+    const classify = async () => {
+      const clf = await modelClassifier(m, { ort: ctx.ort, threads: 1 }, `${ctx.source}model.safetensors`);
+      return { clf, out: await clf.classify(texts) };
+    };
+    const first = await classify();
+    const before = first.out;
+    await first.clf.release();
+    s.status = 'training';
+    s.losses = [];
+    renderLosses([]);
+    const t0 = performance.now();
+    await teach(m, examples, config, {
+      backend: ctx.ort as unknown as OrtBackend,
+      threads: 1,
+      onStep: (k, loss) => {
+        s.losses.push(loss);
+        renderLosses(s.losses);
+        status.textContent = `step ${k + 1} of ${steps}: loss ${loss.toFixed(4)}`;
+      },
+    });
+    s.trainMs = performance.now() - t0;
+    const { clf, out: after } = await classify();
+    Object.assign(s, { config, examples, before, after, rounds: s.rounds + 1 });
+    renderBeforeAfter(examples, before, after, Object.values(m.config.id2label ?? {}));
+    ctx.onModel(clf);
+    status.textContent =
+      `${steps} steps on ${examples.length} examples in ${(s.trainMs / 1000).toFixed(2)} s ` +
+      `(${part === 'head' ? 'head only' : 'whole model'}); Classify now uses the personalised model (fp32).`;
+    $<HTMLButtonElement>('download').disabled = false;
+    s.status = 'done';
+  } catch (e) {
+    s.status = 'error';
+    s.error = (e as Error).message;
+    status.textContent = `Could not teach: ${s.error}`;
+  }
+}
+
+/** The personalised model as a zip of a model directory (the Download button). */
+export function personalisedZip(folder = 'minnow-personalised'): Uint8Array {
+  if (!model) throw new Error('nothing taught yet');
+  const files = modelFiles(model);
+  return zip(Object.fromEntries(Object.entries(files).map(([name, data]) => [`${folder}/${name}`, data])));
+}
+
+export function download(): void {
+  const blob = new Blob([personalisedZip() as BlobPart], { type: 'application/zip' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'minnow-personalised.zip';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
