@@ -1,9 +1,11 @@
 /**
  * A screenshot of the classification page (src/web) running a model: builds the page with an exported
  * model folder (`minnow export --out DIR`) in a temporary folder, serves it on 127.0.0.1, opens it in
- * headless Chromium (playwright-core), classifies a few sentences and saves a PNG of the whole page.
+ * headless Chromium (playwright-core), classifies a few sentences, teaches the model the panel's example
+ * sentences for --teach steps (default 10; 0 skips), classifies again with the personalised model and saves
+ * a PNG of the whole page.
  *
- *   npx tsx scripts/page-screenshot.ts EXPORT_DIR [OUT.png] [--text LINE]... [--width PX] [--portable] [--fp32]
+ *   npx tsx scripts/page-screenshot.ts EXPORT_DIR [OUT.png] [--text LINE]... [--width PX] [--portable] [--fp32] [--teach N]
  *
  * OUT.png defaults to results/browser-page.png. Prints the load time, the results and what the page
  * downloaded. Needs Chromium (/usr/bin/chromium or `chromium` on PATH); nothing is fetched from elsewhere
@@ -26,7 +28,7 @@ const SENTENCES = [
 ];
 
 const USAGE =
-  'usage: npx tsx scripts/page-screenshot.ts EXPORT_DIR [OUT.png] [--text LINE]... [--width PX] [--portable] [--fp32]\n';
+  'usage: npx tsx scripts/page-screenshot.ts EXPORT_DIR [OUT.png] [--text LINE]... [--width PX] [--portable] [--fp32] [--teach N]\n';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,6 +37,7 @@ async function main(): Promise<number> {
       width: { type: 'string', default: '960' },
       portable: { type: 'boolean', default: false },
       fp32: { type: 'boolean', default: false },
+      teach: { type: 'string', default: '10' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -81,20 +84,49 @@ async function main(): Promise<number> {
     await settled(['done']);
     s = await state();
     if (s.status === 'error') throw new Error(`the page: ${s.error}`);
+    const before = s.results!;
+    const loaded = { ...s.model!, readyMs: s.readyMs!, loadMs: s.loadMs!, classifyMs: s.classifyMs! };
+    const steps = Number(values.teach);
+    if (steps > 0) {
+      await page.fill('#steps', String(steps));
+      await page.click('#teach');
+      await page.waitForFunction(
+        () =>
+          ['done', 'error'].includes((window as unknown as { minnow: PageState }).minnow.teach?.status ?? ''),
+        undefined,
+        { timeout: 300_000 },
+      );
+      s = await state();
+      if (s.teach!.status === 'error') throw new Error(`teaching: ${s.teach!.error}`);
+      await page.click('#classify');
+      await settled(['done']);
+      s = await state();
+    }
     if (foreign.length) throw new Error(`requests to other hosts: ${foreign.join(', ')}`);
     mkdirSync(dirname(out), { recursive: true });
     await page.screenshot({ path: out, fullPage: true });
 
-    const m = s.model!;
     const sum = (parts: DownloadPart[]) =>
       s.downloads!.filter((d) => parts.includes(d.part)).reduce((a, d) => a + d.bytes, 0);
     const lines = [
-      `${model}: ${m.file} (${m.variant}, ${m.quantized ? 'int8' : 'fp32'}), ready ${s.readyMs!.toFixed(0)} ms after navigation (load ${s.loadMs!.toFixed(0)} ms); ${texts.length} lines in ${s.classifyMs!.toFixed(1)} ms`,
-      ...s.results!.map((r) => `  ${String(r.label).padEnd(10)} ${r.score.toFixed(4)}  ${r.text}`),
+      `${model}: ${loaded.file} (${loaded.variant}, ${loaded.quantized ? 'int8' : 'fp32'}), ready ${loaded.readyMs.toFixed(0)} ms after navigation (load ${loaded.loadMs.toFixed(0)} ms); ${texts.length} lines in ${loaded.classifyMs.toFixed(1)} ms`,
+      ...before.map((r) => `  ${String(r.label).padEnd(10)} ${r.score.toFixed(4)}  ${r.text}`),
+      ...(s.teach
+        ? [
+            `taught ${s.teach.examples!.length} examples, ${s.teach.config!.steps} steps (${s.teach.config!.part}, lr ${s.teach.config!.lr}) in ${s.teach.trainMs!.toFixed(0)} ms; losses ${s.teach.losses.map((l) => l.toFixed(4)).join(' ')}`,
+            ...s.teach.examples!.map(
+              (e, i) =>
+                `  taught ${loaded.labels[e.label] ?? e.label}: before ${s.teach!.before![i].label} ${s.teach!.before![i].score.toFixed(3)}, after ${s.teach!.after![i].label} ${s.teach!.after![i].score.toFixed(3)}  ${e.text}`,
+            ),
+            'classified again with the personalised model:',
+            ...s.results!.map((r) => `  ${String(r.label).padEnd(10)} ${r.score.toFixed(4)}  ${r.text}`),
+          ]
+        : []),
       'downloads:',
       ...s.downloads!.map((d) => `  ${String(d.bytes).padStart(9)}  ${d.part.padEnd(21)} ${d.path}`),
       `  ${String(sum(['model', 'vocab', 'config', 'page JS'])).padStart(9)}  model + vocab + config + page JS`,
       `  ${String(sum(['onnxruntime-web JS', 'onnxruntime-web wasm'])).padStart(9)}  onnxruntime-web (JS + wasm)`,
+      `  ${String(sum(['teach JS', 'trainable weights'])).padStart(9)}  teaching (teach.js + fp32 weights), fetched on Teach`,
       `screenshot: ${out}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -96,7 +96,9 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {
-    const lines = [`exported ${model} to ${out} (tokenizer and config files ${kb(res.tokenizerBytes)})`];
+    const lines = [
+      `exported ${model} to ${out} (tokenizer and config files ${kb(res.tokenizerBytes)}; model.safetensors, the fp32 weights for fine-tuning, ${kb(res.weightsBytes)})`,
+    ];
     lines.push(
       '| file | bytes | gzip | with the files its loader reads (gzip) | score | drop |',
       '|---|---|---|---|---|---|',

@@ -68,6 +68,8 @@ export interface ExportResult {
   out: string;
   variants: VariantReport[];
   tokenizerBytes: number;
+  /** Bytes of model.safetensors (the fp32 weights, for fine-tuning the folder again or on the page). */
+  weightsBytes: number;
   /** int8 files left out because they failed the accuracy gate. */
   refused: ExportVariant[];
 }
@@ -199,15 +201,16 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   };
   const configText = `${JSON.stringify(exported, null, 2)}\n`;
 
+  const weights = modelFiles(m)['model.safetensors'];
   writeFolderAtomic(out, {
     ...text,
     'config.json': configText,
-    'model.safetensors': modelFiles(m)['model.safetensors'],
+    'model.safetensors': weights,
     ...Object.fromEntries(
       variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
     ),
   });
-  return { out, variants: [...reports.values()], tokenizerBytes, refused };
+  return { out, variants: [...reports.values()], tokenizerBytes, weightsBytes: weights.byteLength, refused };
 }
 
 /**
