@@ -8,7 +8,15 @@ import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
-import { batchSizeOption, DATA_OPTIONS, dataSource, optimiserOptions, runOptions } from './options.js';
+import {
+  batchSizeOption,
+  DATA_OPTIONS,
+  dataSource,
+  KNOWLEDGE_OPTIONS,
+  knowledgeSettings,
+  optimiserOptions,
+  runOptions,
+} from './options.js';
 
 const D = DEFAULT_FINETUNE;
 
@@ -60,6 +68,7 @@ export const spec = command({
       help: "override the model's dropout",
       number: { min: 0, below: 1 },
     },
+    ...KNOWLEDGE_OPTIONS,
     ...runOptions(D),
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
@@ -89,6 +98,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     threads: num(p, 'threads'),
     resume: flag(p, 'resume'),
     checkpointEvery: num(p, 'checkpoint-every'),
+    knowledge: knowledgeSettings(p),
   };
   if (presetName) preset(presetName); // an unknown preset fails here, listing the valid ones
   checkOutDir(out); // before reading any data

@@ -3,9 +3,12 @@
  * whose defaults differ between commands take them from the library's DEFAULT_* objects.
  */
 import type { DataSource } from '../data/task.js';
+import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
+import type { KnowledgeSettings } from '../knowledge/load.js';
+import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
 import type { AdamWConfig } from '../runtime/optim.js';
 import { UserError } from '../util/errors.js';
-import { options } from './args.js';
+import { choice, given, num, options, type Parsed, str } from './args.js';
 
 /** Seeds are 32-bit: the seed-derivation helpers mix them as unsigned words. */
 const SEED = { int: true, min: 0, max: 2 ** 32 - 1 };
@@ -229,4 +232,63 @@ export function corpusOptions(prefix = '') {
     },
     'cache-dir': { type: 'string', value: 'DIR', help: `${prefix}token caches of the corpora` },
   });
+}
+
+/** K-BERT knowledge injection (finetune, distill): recorded in the model's config.json. */
+export const KNOWLEDGE_OPTIONS = options({
+  knowledge: {
+    type: 'string',
+    value: 'wordnet|FILE',
+    help: 'inject knowledge K-BERT style: WordNet 3.1, or your triples (CSV/TSV: subject, predicate, object)',
+  },
+  'max-entities': {
+    type: 'string',
+    value: 'N',
+    help: 'with --knowledge: most branches per matched word',
+    default: String(DEFAULT_KNOWLEDGE.max_entities),
+    number: { int: true, min: 1, max: 16 },
+  },
+  'max-branch-tokens': {
+    type: 'string',
+    value: 'N',
+    help: 'with --knowledge: most word pieces per branch, relation included',
+    default: String(DEFAULT_KNOWLEDGE.max_branch_tokens),
+    number: { int: true, min: 1, max: 64 },
+  },
+  relations: {
+    type: 'string',
+    value: 'LIST',
+    help: `with --knowledge wordnet: relations to inject, comma-separated (${WORDNET_RELATIONS.join(', ')}; default ${DEFAULT_WORDNET_RELATIONS.join(',')})`,
+  },
+  'visible-matrix': {
+    type: 'string',
+    value: 'on|off',
+    help: "with --knowledge: K-BERT's visible matrix; off lets every token see every branch (ablation)",
+    default: 'on',
+    choices: ['on', 'off'],
+  },
+});
+
+type KnowledgeParsed = Parsed<typeof KNOWLEDGE_OPTIONS>;
+
+/** The knowledge settings the flags ask for (undefined without --knowledge); other flags alone are an error. */
+export function knowledgeSettings(p: KnowledgeParsed): KnowledgeSettings | undefined {
+  const flagValue = str(p, 'knowledge');
+  if (flagValue === undefined) {
+    for (const name of ['relations', 'max-entities', 'max-branch-tokens', 'visible-matrix'] as const)
+      if (given(p, name)) throw new UserError(`--${name}: only with --knowledge wordnet|FILE`);
+    return undefined;
+  }
+  const relations = str(p, 'relations')
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  return {
+    knowledge: flagValue,
+    ...(relations ? { relations } : {}),
+    max_entities: num(p, 'max-entities'),
+    max_branch_tokens: num(p, 'max-branch-tokens'),
+    with_relation: DEFAULT_KNOWLEDGE.with_relation,
+    visible_matrix: choice(p, 'visible-matrix', ['on', 'off'] as const) === 'on',
+  };
 }

@@ -20,6 +20,10 @@ export interface TokenRow {
   ids: ArrayLike<number>;
   /** Token type (segment) ids, as long as `ids`; all 0 when absent. */
   types?: ArrayLike<number>;
+  /** Position ids (K-BERT's soft positions); 0..n-1 when absent. */
+  positions?: ArrayLike<number>;
+  /** (n, n) row-major visible matrix (K-BERT), 1 = row token may attend to column token. */
+  visible?: ArrayLike<number>;
 }
 
 export interface BertFeeds {
@@ -27,10 +31,15 @@ export interface BertFeeds {
   input_ids: BigInt64Array;
   token_type_ids: BigInt64Array;
   position_ids: BigInt64Array;
+  /** (B, T), or (B, T, T) when the rows carry visible matrices. */
   attention_mask: BigInt64Array;
 }
 
-/** BERT inputs of `rows`, padded to the longest row. */
+/**
+ * BERT inputs of `rows`, padded to the longest row. Rows with visible matrices (K-BERT; all rows or
+ * none) give a (B, T, T) attention mask: each row's matrix in its top-left corner, pads seeing and seen
+ * by nothing, as K-BERT pads.
+ */
 export function bertFeeds(
   rows: readonly TokenRow[],
   padId: number,
@@ -41,18 +50,28 @@ export function bertFeeds(
   const input_ids = new BigInt64Array(B * T).fill(BigInt(padId));
   const token_type_ids = new BigInt64Array(B * T);
   const position_ids = new BigInt64Array(B * T);
-  const attention_mask = new BigInt64Array(B * T);
+  const tree = B > 0 && rows[0].visible !== undefined;
+  const attention_mask = new BigInt64Array(tree ? B * T * T : B * T);
   let tokens = 0;
   for (let b = 0; b < B; b++) {
-    const { ids, types } = rows[b];
+    const { ids, types, positions, visible } = rows[b];
     const row = b * T;
-    for (let t = 0; t < T; t++) position_ids[row + t] = BigInt(t);
-    for (let t = 0; t < ids.length; t++) {
+    const n = ids.length;
+    for (let t = 0; t < T; t++) position_ids[row + t] = BigInt(positions && t < n ? positions[t] : t);
+    for (let t = 0; t < n; t++) {
       input_ids[row + t] = BigInt(ids[t]);
       if (types) token_type_ids[row + t] = BigInt(types[t]);
-      attention_mask[row + t] = 1n;
+      if (!tree) attention_mask[row + t] = 1n;
     }
-    tokens += ids.length;
+    if (tree) {
+      if (!visible || visible.length !== n * n)
+        throw new Error(
+          `bertFeeds: row ${b} has ${visible ? visible.length : 'no'} visible entries for ${n} tokens`,
+        );
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) attention_mask[(row + i) * T + j] = BigInt(visible[i * n + j]);
+    }
+    tokens += n;
   }
   return { input_ids, token_type_ids, position_ids, attention_mask, B, T, tokens };
 }
@@ -73,10 +92,22 @@ export interface Encoded {
   ids: Int32Array;
   types: Int32Array;
   label: number;
+  positions?: Int32Array;
+  visible?: Uint8Array;
 }
 
-export function encodeAll(tok: BertTokenizer, examples: Example[], maxLength: number): Encoded[] {
+/** An encoding other than the tokenizer's (K-BERT's sentence trees: knowledge/encode.ts). */
+export type RowEncoder = (text: string, pair?: string) => Omit<Encoded, 'label'>;
+
+/** Examples as token rows, truncated to `maxLength` (by `encode` when given, else by the tokenizer). */
+export function encodeAll(
+  tok: BertTokenizer,
+  examples: Example[],
+  maxLength: number,
+  encode?: RowEncoder,
+): Encoded[] {
   return examples.map((e) => {
+    if (encode) return { ...encode(e.text, e.pair), label: e.label };
     const enc = tok.encode(e.text, e.pair, { maxLength });
     return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label };
   });

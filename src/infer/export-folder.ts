@@ -7,6 +7,7 @@
  *   onnx/model.onnx             portable fp32 (input_ids in; what transformers.js loads in Node)
  *   onnx/model_quantized.onnx   portable int8 (what transformers.js loads in a browser)
  *   onnx/model_compact.onnx     hash models: no embedding table stored (minnow's runtime); and _quantized
+ *   knowledge.kg                K-BERT models: the knowledge graph (WordNet's too) the runtime reads
  *   model.safetensors           the fp32 weights: the folder is also a minnow model directory (fine-tune,
  *                               eval, export it again), and the page's "teach it" panel trains them
  *
@@ -20,6 +21,7 @@ import type { DataSource } from '../data/task.js';
 
 import { loadModel, type Model, readConfig } from '../model/io.js';
 import { modelFiles } from '../model/model.js';
+import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
@@ -175,6 +177,7 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     for (const v of variants) {
       const clf = await Classifier.create(exported, vocabulary, onnx.get(v)!, {
         ort: nodeOrt,
+        knowledge: m.knowledge,
         variant: v.startsWith('compact') ? 'compact' : 'portable',
         threads: o.threads,
         maxLength: o.maxLength,
@@ -206,6 +209,8 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     ...text,
     'config.json': configText,
     'model.safetensors': weights,
+    // A K-BERT model's graph, WordNet too: the runtime (browser, serve) reads it from the folder.
+    ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
     ...Object.fromEntries(
       variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
     ),

@@ -7,7 +7,9 @@
  *   output   logits (B, num_labels) float32
  *
  * Position ids are computed inside the graph (0..T-1 per row), so the inputs are exactly what
- * transformers.js and onnxruntime users feed a BERT classifier. *Portable* bakes a hash model's V x H table
+ * transformers.js and onnxruntime users feed a BERT classifier. A K-BERT model (config.knowledge) takes
+ * its sentence trees instead: attention_mask is the (B, T, T) visible matrix and position_ids (B, T) the
+ * soft positions, built by minnow's runtime. *Portable* bakes a hash model's V x H table
  * into the file like any embedding table; *compact* stores no table at all: minnow's runtime computes each
  * token's EELBERT vector from its piece, as training does, and feeds `inputs_embeds`.
  *
@@ -167,6 +169,12 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
   }
 }
 
+/** 0..T-1 in every row: a running count of ones, minus one. */
+function runningPositions(like: Value): Value {
+  const ones = o.add(o.mul(like, o.scalarLike(like, 0)), o.scalarLike(like, 1));
+  return o.sub(o.cumsum(ones, 1), o.scalarLike(ones, 1));
+}
+
 /** The classifier's inference graph with every parameter baked in (see the file comment). */
 export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOptions): Graph {
   const c = m.config;
@@ -174,15 +182,14 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
     throw new Error('export: compact needs a hash-embedding model (a table model stores its table)');
   const g = new Graph('minnow_classifier');
   const w = new BakedWeights(g, m.store, opts.quantize === 'int8', opts.scheme === 'dynamic' ? 63 : 127);
+  const tree = !!c.knowledge; // K-BERT: a visible matrix and soft positions come in with the tokens
   const inputIds = opts.compact ? undefined : g.input('input_ids', 'int64', ['B', 'T']);
-  const attentionMask = g.input('attention_mask', 'int64', ['B', 'T']);
+  const attentionMask = g.input('attention_mask', 'int64', tree ? ['B', 'T', 'T'] : ['B', 'T']);
   const tokenTypeIds = g.input('token_type_ids', 'int64', ['B', 'T']);
   const wordVectors = opts.compact
     ? g.input('inputs_embeds', 'float32', ['B', 'T', c.hidden_size])
     : undefined;
-  // 0..T-1 in every row: a running count of ones, minus one.
-  const ones = o.add(o.mul(tokenTypeIds, o.scalarLike(tokenTypeIds, 0)), o.scalarLike(tokenTypeIds, 1));
-  const positionIds = o.sub(o.cumsum(ones, 1), o.scalarLike(ones, 1));
+  const positionIds = tree ? g.input('position_ids', 'int64', ['B', 'T']) : runningPositions(tokenTypeIds);
   const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask, wordVectors };
   const off = new Dropout(false);
   g.output(classifier(w, c, encoder(w, c, x, off), numLabels, off), 'logits');

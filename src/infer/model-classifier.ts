@@ -22,7 +22,7 @@ export async function modelClassifier(
     config,
     m.tokenizer.vocabulary,
     bytes,
-    { ...o, variant: compact ? 'compact' : 'portable' },
+    { ...o, variant: compact ? 'compact' : 'portable', knowledge: m.knowledge },
     source,
   );
 }

@@ -17,7 +17,7 @@ export function classifierForward(m: Model, numLabels: number, threads: number):
       logits: classifier(
         w,
         m.config,
-        encoder(w, m.config, bertInputs(g), new Dropout(false)),
+        encoder(w, m.config, bertInputs(g, !!m.config.knowledge), new Dropout(false)),
         numLabels,
         new Dropout(false),
       ),

@@ -10,8 +10,15 @@
  * transformers.js) and onnx/: model.onnx and model_quantized.onnx take input_ids; a hash model also has
  * model_compact.onnx (and _quantized), which stores no embedding table: the runtime computes each
  * vocabulary piece's EELBERT vector at load, exactly as training does, and feeds `inputs_embeds`.
+ *
+ * A K-BERT model (config.json `knowledge`) also has knowledge.kg, its knowledge graph: the runtime builds
+ * each text's sentence tree and feeds the visible matrix as a (B, T, T) attention_mask and the soft
+ * position_ids.
  */
 import { bertFeeds, lengthBatches, type TokenRow } from '../data/batch.js';
+import { KNOWLEDGE_FILE } from '../knowledge/config.js';
+import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
+import { KnowledgeGraph } from '../knowledge/graph.js';
 import type { BertConfig } from '../model/config.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
@@ -53,6 +60,8 @@ export interface ClassifierOptions {
   variant?: 'compact' | 'portable';
   threads?: number;
   maxLength?: number; // tokens per example (default 128, capped by the model's positions)
+  /** A K-BERT model's knowledge graph, when not read from the folder's knowledge.kg (e.g. WordNet in Node). */
+  knowledge?: KnowledgeGraph;
 }
 
 export interface Classification {
@@ -119,6 +128,8 @@ export class Classifier {
     readonly maxLength: number,
     /** Size of the ONNX file in use. */
     readonly modelBytes: number,
+    /** K-BERT models: texts to sentence trees. */
+    private readonly tree?: TreeEncoder,
   ) {}
 
   /** Load an exported folder (see the file comment). */
@@ -153,11 +164,17 @@ export class Classifier {
       vocabulary = [];
       for (const [piece, id] of Object.entries(vocab)) vocabulary[id] = piece;
     }
+    let knowledge = o.knowledge;
+    if (config.knowledge && !knowledge) {
+      const kg = await readAll(source, KNOWLEDGE_FILE);
+      if (!kg) throw new UserError(`${where}/${KNOWLEDGE_FILE}: missing (the model reads knowledge)`);
+      knowledge = KnowledgeGraph.parse(text(kg), `${where}/${KNOWLEDGE_FILE}`);
+    }
     return Classifier.create(
       config,
       vocabulary,
       onnx,
-      { ...o, variant: compact ? 'compact' : 'portable' },
+      { ...o, variant: compact ? 'compact' : 'portable', knowledge },
       `${where}/${file}`,
     );
   }
@@ -203,7 +220,17 @@ export class Classifier {
         `${source}: the graph has no ${need} input (inputs: ${session.inputNames.join(', ')})`,
       );
     const maxLength = Math.min(o.maxLength ?? 128, config.max_position_embeddings);
-    return new Classifier(config, tokenizer, o.ort, session, table, maxLength, onnx.length);
+    let tree: TreeEncoder | undefined;
+    if (config.knowledge) {
+      if (!o.knowledge)
+        throw new UserError(`${source}: the model reads knowledge, but no knowledge graph was given`);
+      if (!session.inputNames.includes('position_ids'))
+        throw new UserError(
+          `${source}: a knowledge model's graph needs a position_ids input (export it again)`,
+        );
+      tree = treeEncoder(tokenizer, o.knowledge, config.knowledge, maxLength);
+    }
+    return new Classifier(config, tokenizer, o.ort, session, table, maxLength, onnx.length, tree);
   }
 
   /** As BertForSequenceClassification decides: problem_type, else one output means regression. */
@@ -219,10 +246,11 @@ export class Classifier {
     return Array.from({ length: n }, (_, i) => this.config.id2label?.[String(i)] ?? `LABEL_${i}`);
   }
 
-  /** Token ids and segment ids of inputs, truncated longest-first to maxLength. */
-  encode(inputs: readonly ClassifierInput[]): { ids: number[]; types: number[] }[] {
+  /** Token rows of inputs, truncated longest-first to maxLength (K-BERT: sentence trees). */
+  encode(inputs: readonly ClassifierInput[]): TokenRow[] {
     return inputs.map((x) => {
       const [a, b] = typeof x === 'string' ? [x, undefined] : x;
+      if (this.tree) return this.tree(a, b);
       const e = this.tokenizer.encode(a, b, { maxLength: this.maxLength });
       return { ids: e.ids, types: e.typeIds };
     });
@@ -240,9 +268,10 @@ export class Classifier {
       const T = f.T;
       const dims = [idx.length, T];
       const feeds: Record<string, unknown> = {
-        attention_mask: new this.ort.Tensor('int64', f.attention_mask, dims),
+        attention_mask: new this.ort.Tensor('int64', f.attention_mask, this.tree ? [...dims, T] : dims),
         token_type_ids: new this.ort.Tensor('int64', f.token_type_ids, dims),
       };
+      if (this.tree) feeds.position_ids = new this.ort.Tensor('int64', f.position_ids, dims);
       if (this.table)
         feeds.inputs_embeds = new this.ort.Tensor('float32', this.wordVectors(f.input_ids), [
           ...dims,

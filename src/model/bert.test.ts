@@ -32,6 +32,25 @@ const tiny: BertConfig = {
 const B = 3;
 const T = 5;
 
+/** A K-BERT batch: a visible matrix (B, T, T) and soft positions that repeat, as a sentence tree makes them. */
+function treeBatch() {
+  const b = batch();
+  const keys = b.attention_mask;
+  const mask = new BigInt64Array(B * T * T);
+  for (let r = 0; r < B; r++)
+    for (let i = 0; i < T; i++)
+      for (let j = 0; j < T; j++) {
+        const seen = keys[r * T + j] === 1n && (i === j || (i + j + r) % 3 !== 0);
+        mask[(r * T + i) * T + j] = seen ? 1n : 0n;
+      }
+  const soft = [0, 1, 2, 2, 3];
+  return {
+    ...b,
+    attention_mask: mask,
+    position_ids: BigInt64Array.from({ length: B * T }, (_, i) => BigInt(soft[i % T])),
+  };
+}
+
 function batch() {
   const ids = BigInt64Array.from([1, 4, 7, 9, 2, 1, 5, 5, 0, 0, 1, 19, 3, 8, 2].map(BigInt));
   const mask = BigInt64Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1].map(BigInt));
@@ -47,10 +66,10 @@ function batch() {
 }
 
 /** The classifier's loss and the gradient of every parameter, in the given precision. */
-async function lossAndGrads(store: ParamStore, dtype: DType) {
+async function lossAndGrads(store: ParamStore, dtype: DType, tree = false) {
   const g = new Graph();
   const w = new Weights(g, store, dtype);
-  const x = bertInputs(g);
+  const x = bertInputs(g, tree);
   const labels = g.input('labels', 'int64', ['B']);
   const loss = softmaxCrossEntropy(
     classifier(w, tiny, encoder(w, tiny, x, new Dropout(false)), 3, new Dropout(false)),
@@ -69,8 +88,8 @@ async function lossAndGrads(store: ParamStore, dtype: DType) {
   const conv = (a: Float32Array) => (dtype === 'float64' ? Float64Array.from(a) : a);
   const run = async () => {
     const feeds: Record<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }> = {};
-    for (const [k, v] of Object.entries(batch()))
-      feeds[k] = { data: v, shape: k === 'labels' ? [B] : [B, T] };
+    for (const [k, v] of Object.entries(tree ? treeBatch() : batch()))
+      feeds[k] = { data: v, shape: k === 'labels' ? [B] : v.length === B * T * T ? [B, T, T] : [B, T] };
     for (const p of store.params) feeds[p.name] = { data: conv(p.data), shape: p.shape };
     return session.run(feeds);
   };
@@ -90,41 +109,42 @@ function initStore(): ParamStore {
 }
 
 describe('BERT graph', () => {
-  test('float64 twin: analytic gradients of every parameter match central differences', async () => {
-    const store = initStore();
-    const { run, names } = await lossAndGrads(store, 'float64');
-    const base = await run();
-    const rng = new Rng(9);
-    let worst = 0;
-    let where = '';
-    for (const name of names) {
-      const p = store.get(name);
-      const analytic = base[`grad:${name}`].data as Float64Array;
-      for (let k = 0; k < 3; k++) {
-        const i = rng.int(p.data.length);
-        // Perturb in float64 space: the store holds float32, so feed through a float64 copy.
-        const x0 = p.data[i];
-        const h = 1e-3;
-        p.data[i] = x0 + h;
-        const lp = Number((await run()).loss.data[0]);
-        p.data[i] = x0 - h;
-        const lm = Number((await run()).loss.data[0]);
-        p.data[i] = x0;
-        // x0 +- h are not exactly representable in float32: use the actual perturbation.
-        const up = Math.fround(x0 + h) - x0;
-        const down = x0 - Math.fround(x0 - h);
-        const numeric = (lp - lm) / (up + down);
-        const err =
-          Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
-        if (err > worst) {
-          worst = err;
-          where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
+  for (const tree of [false, true])
+    test(`float64 twin: analytic gradients of every parameter match central differences${tree ? ' (K-BERT: visible matrix (B, T, T), soft positions)' : ''}`, async () => {
+      const store = initStore();
+      const { run, names } = await lossAndGrads(store, 'float64', tree);
+      const base = await run();
+      const rng = new Rng(9);
+      let worst = 0;
+      let where = '';
+      for (const name of names) {
+        const p = store.get(name);
+        const analytic = base[`grad:${name}`].data as Float64Array;
+        for (let k = 0; k < 3; k++) {
+          const i = rng.int(p.data.length);
+          // Perturb in float64 space: the store holds float32, so feed through a float64 copy.
+          const x0 = p.data[i];
+          const h = 1e-3;
+          p.data[i] = x0 + h;
+          const lp = Number((await run()).loss.data[0]);
+          p.data[i] = x0 - h;
+          const lm = Number((await run()).loss.data[0]);
+          p.data[i] = x0;
+          // x0 +- h are not exactly representable in float32: use the actual perturbation.
+          const up = Math.fround(x0 + h) - x0;
+          const down = x0 - Math.fround(x0 - h);
+          const numeric = (lp - lm) / (up + down);
+          const err =
+            Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
+          if (err > worst) {
+            worst = err;
+            where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
+          }
         }
       }
-    }
-    // Second-order truncation error of a 1e-3 central difference bounds the agreement.
-    assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
-  });
+      // Second-order truncation error of a 1e-3 central difference bounds the agreement.
+      assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
+    });
 
   test('float32 production graph matches the float64 twin (loss and every gradient)', async () => {
     const store = initStore();

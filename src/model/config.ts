@@ -3,6 +3,7 @@
  * recognisable) plus minnow's own fields. Presets for the Turc et al. miniatures, their EELBERT
  * variants and UNO-EELBERT. `validateConfig` turns a config.json into a BertConfig or a one-line error.
  */
+import { type KnowledgeConfig, validateKnowledgeConfig } from '../knowledge/config.js';
 import { DEFAULT_HASH_CONFIG, type HashEmbeddingConfig, validateHashConfig } from '../text/hash-embedding.js';
 import { UserError } from '../util/errors.js';
 
@@ -33,6 +34,8 @@ export interface BertConfig {
   minnow_preset?: string;
   /** minnow: a vocabulary shipped in assets/ used when the directory has no vocab.txt. */
   minnow_vocab?: string;
+  /** minnow: K-BERT knowledge injection, when fine-tuned with --knowledge (read everywhere the model runs). */
+  knowledge?: KnowledgeConfig;
   /** minnow: what pre-trained this model, one entry per `minnow pretrain` run (oldest first). */
   minnow_pretraining?: PretrainingRecord[];
 }
@@ -198,6 +201,9 @@ export function validateConfig(
   };
   if (embedding === 'hash')
     cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
+  if (r.knowledge !== undefined && r.knowledge !== null)
+    cfg.knowledge = validateKnowledgeConfig(r.knowledge, `${source}: knowledge`);
+  else delete cfg.knowledge;
 
   // The task head.
   const labels = r.id2label ?? undefined;

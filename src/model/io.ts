@@ -17,7 +17,17 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { type BertConfig, validateConfig } from './config.js';
-import { declareParams, fillDerived, isHead, type Model, optionalTensor, savedConfig } from './model.js';
+import {
+  declareParams,
+  fillDerived,
+  isHead,
+  knowledgeFile,
+  type Model,
+  optionalTensor,
+  savedConfig,
+} from './model.js';
+import { KNOWLEDGE_FILE } from '../knowledge/config.js';
+import { modelKnowledge } from '../knowledge/load.js';
 
 export type { Model } from './model.js';
 
@@ -127,7 +137,8 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
     hasMlmHead = true;
   }
   fillDerived(store, config, tokenizer);
-  return { config, store, tokenizer, hasMlmHead: hasMlmHead || !!opts.mlm };
+  const knowledge = config.knowledge ? modelKnowledge(dir, config.knowledge) : undefined;
+  return { config, store, tokenizer, hasMlmHead: hasMlmHead || !!opts.mlm, knowledge };
 }
 
 /**
@@ -144,6 +155,8 @@ export function saveModel(
   if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
+  const graph = knowledgeFile(m);
+  if (graph !== undefined) writeFileAtomic(join(dir, KNOWLEDGE_FILE), graph);
   const save = (file: string, keep: (p: Param) => boolean) =>
     writeSafetensors(join(dir, file), m.store.toTensors(keep), { format: 'pt' });
   save('model.safetensors', (p) => !isHead(p.name));

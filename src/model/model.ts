@@ -10,6 +10,9 @@ import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.js'
 import { Weights } from '../runtime/weights.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
+import { KNOWLEDGE_FILE, WORDNET } from '../knowledge/config.js';
+import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
+import { KnowledgeGraph } from '../knowledge/graph.js';
 import { UserError } from '../util/errors.js';
 import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
 import { type BertConfig, defaultLabels, validateConfig } from './config.js';
@@ -20,6 +23,20 @@ export interface Model {
   tokenizer: BertTokenizer;
   /** Whether the store holds a masked-LM head (cls.predictions.*). */
   hasMlmHead: boolean;
+  /** The knowledge graph of a K-BERT model (config.knowledge says how it is read). */
+  knowledge?: KnowledgeGraph;
+}
+
+/**
+ * How the model encodes text: K-BERT's sentence trees when it reads knowledge, else undefined (the
+ * tokenizer's plain encoding).
+ */
+export function modelEncoder(m: Model, maxLength: number): TreeEncoder | undefined {
+  const k = m.config.knowledge;
+  if (!k) return undefined;
+  if (!m.knowledge)
+    throw new UserError(`the model reads knowledge (${k.source}) but its graph is not loaded`);
+  return treeEncoder(m.tokenizer, m.knowledge, k, maxLength);
 }
 
 export const isHead = (name: string) => name.startsWith('cls.');
@@ -90,6 +107,8 @@ export interface ModelFiles {
   'config.json': string;
   'model.safetensors': Uint8Array;
   'vocab.txt': string;
+  /** The knowledge graph of a K-BERT model whose knowledge is not WordNet (KNOWLEDGE_FILE). */
+  'knowledge.kg'?: string;
 }
 
 /**
@@ -123,12 +142,15 @@ export function modelFromFiles(files: ModelFiles, source: string, opts: { numLab
     only: (n) => keepClassifier || !n.startsWith('classifier.'),
   });
   fillDerived(store, config, tokenizer);
-  return { config, store, tokenizer, hasMlmHead: false };
+  const m: Model = { config, store, tokenizer, hasMlmHead: false };
+  const graph = files[KNOWLEDGE_FILE];
+  if (graph !== undefined) m.knowledge = KnowledgeGraph.parse(graph, at(KNOWLEDGE_FILE));
+  return m;
 }
 
 /** The model directory's files (the MLM head is not included), as saveModel writes them. */
 export function modelFiles(m: Model): ModelFiles {
-  return {
+  const files: ModelFiles = {
     'config.json': `${JSON.stringify(savedConfig(m.config), null, 2)}\n`,
     'model.safetensors': encodeSafetensors(
       m.store.toTensors((p) => !isHead(p.name)),
@@ -136,4 +158,16 @@ export function modelFiles(m: Model): ModelFiles {
     ),
     'vocab.txt': `${m.tokenizer.vocabulary.join('\n')}\n`,
   };
+  const graph = knowledgeFile(m);
+  if (graph !== undefined) files[KNOWLEDGE_FILE] = graph;
+  return files;
+}
+
+/** KNOWLEDGE_FILE's text for a model that carries its graph (knowledge other than WordNet). */
+export function knowledgeFile(m: Model): string | undefined {
+  const k = m.config.knowledge;
+  if (!k || k.source === WORDNET) return undefined;
+  if (!m.knowledge)
+    throw new UserError(`the model reads knowledge (${k.source}) but its graph is not loaded`);
+  return m.knowledge.serialize();
 }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { type DataSource, holdOut, readTask, type TaskData } from '../data/task.js';
-import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
+import { type Encoded, encodeAll, epochBatches, padBatch } from '../data/batch.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
@@ -17,6 +17,9 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { headGraph } from './head-graph.js';
+import type { KnowledgeConfig } from '../knowledge/config.js';
+import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
+import { modelEncoder } from '../model/model.js';
 import { runTraining } from './loop.js';
 import { TrainStep } from './step.js';
 
@@ -32,6 +35,8 @@ export interface FinetuneConfig {
   dropout?: number; // override the model's dropout
   /** Without a dev file for the user's own data: the seeded fraction of the training rows held out as dev. */
   devFraction: number;
+  /** K-BERT: inject this knowledge (recorded in config.json; a model fine-tuned with it keeps it). */
+  knowledge?: KnowledgeSettings;
   seed: number;
   threads: number;
   resume: boolean;
@@ -96,6 +101,12 @@ export function devSplit(
   return { train, devData: held, devSource: 'held-out' };
 }
 
+/** One line on what the injection did to the training data: tokens per example with and without. */
+function knowledgeSummary(k: KnowledgeConfig, items: Encoded[]): string {
+  const trees = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
+  return `knowledge ${k.source}: ${trees.toFixed(1)} tokens per training example with the injected branches (max ${k.max_entities} per word, ${k.max_branch_tokens} pieces each, visible matrix ${k.visible_matrix ? 'on' : 'off'})`;
+}
+
 /** Fine-tune `modelDir` on `src` (train split) and evaluate on its dev split (or `dev` source). */
 export async function finetune(
   modelDir: string,
@@ -114,9 +125,16 @@ export async function finetune(
     m.config.attention_probs_dropout_prob = c.dropout;
   }
   setHead(m.config, head);
+  if (c.knowledge) {
+    const { graph, config } = loadKnowledge(c.knowledge);
+    m.config.knowledge = config;
+    m.knowledge = graph;
+  }
   const maxLength = Math.min(c.maxLength, m.config.max_position_embeddings);
-  const items = encodeAll(m.tokenizer, train.examples, maxLength);
-  const devItems = encodeAll(m.tokenizer, devData.examples, maxLength);
+  const encode = modelEncoder(m, maxLength);
+  const items = encodeAll(m.tokenizer, train.examples, maxLength, encode);
+  const devItems = encodeAll(m.tokenizer, devData.examples, maxLength, encode);
+  if (encode) info(knowledgeSummary(m.config.knowledge!, items));
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
   const updates = stepsPerEpoch * c.epochs;
   info(

