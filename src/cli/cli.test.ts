@@ -34,6 +34,7 @@ describe('minnow CLI', () => {
       'eval',
       'predict',
       'export',
+      'explain-tree',
       'info',
       'bench',
       'distill',

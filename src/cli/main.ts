@@ -10,6 +10,7 @@ import * as augment from './augment.js';
 import * as bench from './bench.js';
 import * as distill from './distill.js';
 import * as evaluate from './eval.js';
+import * as explainTree from './explain-tree.js';
 import * as exporter from './export.js';
 import * as finetune from './finetune.js';
 import * as info from './info.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   eval: evaluate,
   predict,
   export: exporter,
+  'explain-tree': explainTree,
   serve,
   info,
   bench,

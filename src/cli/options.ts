@@ -8,7 +8,7 @@ import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
 import type { AdamWConfig } from '../runtime/optim.js';
 import { UserError } from '../util/errors.js';
-import { choice, given, num, options, type Parsed, str } from './args.js';
+import { choice, given, optionalNum, options, type Parsed, str } from './args.js';
 
 /** Seeds are 32-bit: the seed-derivation helpers mix them as unsigned words. */
 const SEED = { int: true, min: 0, max: 2 ** 32 - 1 };
@@ -244,15 +244,13 @@ export const KNOWLEDGE_OPTIONS = options({
   'max-entities': {
     type: 'string',
     value: 'N',
-    help: 'with --knowledge: most branches per matched word',
-    default: String(DEFAULT_KNOWLEDGE.max_entities),
+    help: `with --knowledge: most branches per matched word (default ${DEFAULT_KNOWLEDGE.max_entities})`,
     number: { int: true, min: 1, max: 16 },
   },
   'max-branch-tokens': {
     type: 'string',
     value: 'N',
-    help: 'with --knowledge: most word pieces per branch, relation included',
-    default: String(DEFAULT_KNOWLEDGE.max_branch_tokens),
+    help: `with --knowledge: most word pieces per branch, relation included (default ${DEFAULT_KNOWLEDGE.max_branch_tokens})`,
     number: { int: true, min: 1, max: 64 },
   },
   relations: {
@@ -263,8 +261,7 @@ export const KNOWLEDGE_OPTIONS = options({
   'visible-matrix': {
     type: 'string',
     value: 'on|off',
-    help: "with --knowledge: K-BERT's visible matrix; off lets every token see every branch (ablation)",
-    default: 'on',
+    help: "with --knowledge: K-BERT's visible matrix; off lets every token see every branch (ablation; default on)",
     choices: ['on', 'off'],
   },
 });
@@ -286,9 +283,9 @@ export function knowledgeSettings(p: KnowledgeParsed): KnowledgeSettings | undef
   return {
     knowledge: flagValue,
     ...(relations ? { relations } : {}),
-    max_entities: num(p, 'max-entities'),
-    max_branch_tokens: num(p, 'max-branch-tokens'),
+    max_entities: optionalNum(p, 'max-entities') ?? DEFAULT_KNOWLEDGE.max_entities,
+    max_branch_tokens: optionalNum(p, 'max-branch-tokens') ?? DEFAULT_KNOWLEDGE.max_branch_tokens,
     with_relation: DEFAULT_KNOWLEDGE.with_relation,
-    visible_matrix: choice(p, 'visible-matrix', ['on', 'off'] as const) === 'on',
+    visible_matrix: choice(p, 'visible-matrix', ['on', 'off'] as const, 'on') === 'on',
   };
 }

@@ -65,6 +65,8 @@ export interface FinetuneResult {
   score: number;
   perEpoch: Record<string, number>[];
   tokensPerSecond: number;
+  /** Mean tokens per training example (with knowledge: the sentence trees, branches included). */
+  tokensPerExample: number;
   trainExamples: number;
   devExamples: number;
   /** Where the dev examples came from: a dev file, held out of the training file, or none at all. */
@@ -179,6 +181,7 @@ export async function finetune(
     score: last.score ?? Number.NaN,
     perEpoch: result.evals,
     tokensPerSecond: result.tokensPerSecond,
+    tokensPerExample: items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length),
     trainExamples: items.length,
     devExamples: devItems.length,
     devSource,
