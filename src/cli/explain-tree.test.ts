@@ -30,7 +30,9 @@ describe('minnow explain-tree and --knowledge', () => {
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n');
     assert.equal(lines[0], '[CLS] pizza {is a food} in new york {is a city} [SEP]');
-    const rows = lines.filter((l) => /^\s*\d+\s+[[a-z#]/i.test(l)).map((l) => l.trim().split(/\s+/).slice(1, 4));
+    const rows = lines
+      .filter((l) => /^\s*\d+\s+[[a-z#]/i.test(l))
+      .map((l) => l.trim().split(/\s+/).slice(1, 4));
     // token, soft position, segment: branches continue from their anchor; the trunk resumes after it.
     assert.deepEqual(
       rows.map((r) => r.slice(0, 3)),

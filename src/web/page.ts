@@ -262,7 +262,9 @@ async function main(): Promise<void> {
     void clf.release();
     clf = next;
     Object.assign(m, { file: 'personalised model (in memory)', quantized: false });
-    setStatus(`Classify uses the personalised model (fp32, taught on this page); labels ${m.labels.join(', ')}.`);
+    setStatus(
+      `Classify uses the personalised model (fp32, taught on this page); labels ${m.labels.join(', ')}.`,
+    );
   });
 
   form.addEventListener('submit', async (ev) => {
