@@ -20,7 +20,14 @@ import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { choice, command, flag, given, num, options, type Parsed, required, str } from './args.js';
-import { corpusOptions, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
+import {
+  corpusOptions,
+  DATA_OPTIONS,
+  dataSource,
+  KNOWLEDGE_OPTIONS,
+  knowledgeSettings,
+  seedThreadsOptions,
+} from './options.js';
 
 const T = DEFAULT_TASK_DISTILL;
 const G = DEFAULT_GENERAL_DISTILL;
@@ -77,6 +84,7 @@ const TASK_OPTIONS = options({
     value: 'DIR',
     help: 'task: cache of the teacher logits, keyed by teacher and data; share it between students (default: OUT/teacher_cache)',
   },
+  ...KNOWLEDGE_OPTIONS,
 });
 
 const CORPUS = corpusOptions('corpus: ');
@@ -316,6 +324,7 @@ export async function run(p: DistillParsed): Promise<void> {
     out,
     config,
     teacherCache: str(p, 'teacher-cache'),
+    knowledge: knowledgeSettings(p),
     ...settings,
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);

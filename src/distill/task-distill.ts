@@ -22,6 +22,8 @@ import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, readConfig, saveModel } from '../model/io.js';
+import { modelEncoder } from '../model/model.js';
+import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
@@ -66,6 +68,8 @@ export interface DistillOptions {
   threads: number;
   /** Where the teacher's logits are cached (default OUT/teacher_cache); students of one teacher can share it. */
   teacherCache?: string;
+  /** K-BERT for the student (Hinton KD only): the teacher reads text as it was trained to. */
+  knowledge?: KnowledgeSettings;
   /** Own data without a dev file: the seeded fraction of the training rows held out as dev. */
   devFraction: number;
   /** Continue each stage from its latest checkpoint in OUT/<stage>/checkpoints. */
@@ -113,7 +117,7 @@ function studentGraph(
   method: 'hinton' | 'tinybert',
 ) {
   return (g: Graph, w: Weights, drop: Dropout) => {
-    const x = bertInputs(g);
+    const x = bertInputs(g, !!s.config.knowledge);
     const out = encoder(w, s.config, x, drop);
     const acc = lossTerms(g);
     const { terms } = acc;
@@ -239,20 +243,34 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     student.config.max_position_embeddings,
     teacher.config.max_position_embeddings,
   );
-  const items = encodeAll(student.tokenizer, train.examples, maxLength);
-  const devItems = encodeAll(student.tokenizer, devData.examples, maxLength);
+  if (o_.knowledge) {
+    const { graph, config } = loadKnowledge(o_.knowledge);
+    student.config.knowledge = config;
+    student.knowledge = graph;
+  }
+  const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
+  if (method === 'tinybert' && (student.config.knowledge || teacher.config.knowledge))
+    throw new UserError(
+      'distill: with knowledge (K-BERT) only --method hinton: intermediate layers need the same tokens in teacher and student',
+    );
+  // Each model reads the text its own way (a K-BERT model as sentence trees); the examples line up.
+  const encode = (m: Model, examples: typeof train.examples) =>
+    encodeAll(m.tokenizer, examples, maxLength, modelEncoder(m, maxLength));
+  const items = encode(student, train.examples);
+  const devItems = encode(student, devData.examples);
+  const teacherItems = teacher.config.knowledge ? encode(teacher, train.examples) : items;
+  const teacherDev = teacher.config.knowledge ? encode(teacher, devData.examples) : devItems;
   ensureDir(o_.out);
   writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
   const { logits: cached } = await teacherLogits(
     teacher,
-    items,
+    teacherItems,
     numLabels,
     o_.teacherCache ?? join(o_.out, 'teacher_cache'),
     o_.threads,
   );
-  const teacherMetrics = await evaluateOn(teacher, train, devItems, numLabels, o_.threads);
+  const teacherMetrics = await evaluateOn(teacher, train, teacherDev, numLabels, o_.threads);
   info(`distill: teacher dev score ${teacherMetrics.score.toFixed(2)}`);
-  const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, o_.batchSize, o_.seed);
   const evaluate = () => evaluateOn(student, train, devItems, numLabels, o_.threads);
   const stages: DistillResult['stages'] = [];

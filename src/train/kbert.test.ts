@@ -25,7 +25,9 @@ import { predictLogits } from '../infer/predict.js';
 import { Classifier } from '../infer/runtime.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
 import { preset } from '../model/config.js';
-import { createModel, loadModel, saveModel } from '../model/io.js';
+import { createModel, loadModel, readConfig, saveModel } from '../model/io.js';
+import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
+import { DEFAULT_DISTILL } from '../distill/mapping.js';
 import { modelEncoder } from '../model/model.js';
 import { assetPath } from '../util/assets.js';
 import { Rng } from '../util/rng.js';
@@ -139,6 +141,34 @@ describe('K-BERT: knowledge that is only in the triples reaches the classifier',
     assert.ok(
       Math.abs(res.score - results.get('kbert')!) < 1e-9,
       `eval ${res.score} vs fine-tuning ${results.get('kbert')}`,
+    );
+  });
+
+  test('distillation: a K-BERT teacher into a K-BERT student (Hinton); TinyBERT with knowledge is refused', async (t) => {
+    const opts = {
+      ...DEFAULT_TASK_DISTILL,
+      teacher: join(tmp, 'kbert'),
+      student: { dir: base },
+      vocab: assetPath('bert-base-uncased-vocab.txt'),
+      src: data,
+      dev,
+      config: { ...DEFAULT_DISTILL, temperature: 2, intermediate: [] },
+      intermediateEpochs: 0,
+      predictionEpochs: 10,
+      lr: 1e-3,
+      warmup: 0,
+      batchSize: 16,
+      maxLength: 64,
+      threads: 1,
+      knowledge: { knowledge: triples, ...DEFAULT_KNOWLEDGE },
+    };
+    const res = await distill({ ...opts, out: join(tmp, 'kd') });
+    t.diagnostic(`student dev score ${res.score.toFixed(1)} (teacher ${JSON.stringify(res.teacher)})`);
+    assert.ok(res.score >= 80, `student ${res.score}`);
+    assert.equal(readConfig(join(tmp, 'kd')).knowledge?.source, 'kinds.tsv');
+    await assert.rejects(
+      distill({ ...opts, out: join(tmp, 'tiny'), intermediateEpochs: 1 }),
+      /only --method hinton: intermediate layers need the same tokens/,
     );
   });
 

@@ -64,9 +64,15 @@ async function loadModel(ctx: TeachContext): Promise<Model> {
     'model.safetensors': weights,
     'vocab.txt': dec.decode(await text('vocab.txt')),
   };
-  const config = JSON.parse(files['config.json']) as { num_labels?: number; id2label?: object };
+  const config = JSON.parse(files['config.json']) as {
+    num_labels?: number;
+    id2label?: object;
+    knowledge?: object;
+  };
   const numLabels = config.num_labels ?? Object.keys(config.id2label ?? {}).length;
-  model = modelFromFiles(files, ctx.source, { numLabels });
+  // A K-BERT model's graph (an export always carries it).
+  const graph = config.knowledge ? { 'knowledge.kg': dec.decode(await text('knowledge.kg')) } : {};
+  model = modelFromFiles({ ...files, ...graph }, ctx.source, { numLabels });
   return model;
 }
 
