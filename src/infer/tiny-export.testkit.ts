@@ -17,14 +17,19 @@ export function minnow(...args: string[]): string {
   return r.stdout;
 }
 
+/** Hand-written sentiment facts for K-BERT tests. */
+export const SENTIMENT_FACTS = resolve('test', 'fixtures', 'sentiment-facts.tsv');
+
 /**
  * Fine-tune `preset` on glue-mini (4 epochs at 3e-3: both labels and confident scores; 2 epochs at 1e-3
- * predicts one class everywhere at about 0.52) into DIR/NAME and export it with int8 to DIR/NAME-export.
+ * predicts one class everywhere at about 0.52) into DIR/NAME (`extra`: more finetune flags) and export it with
+ * int8 to DIR/NAME-export.
  */
 export function tinyExport(
   dir: string,
   preset = 'uno-eelbert',
   name = preset,
+  extra: string[] = [],
 ): { model: string; folder: string } {
   const model = join(dir, name);
   const folder = join(dir, `${name}-export`);
@@ -42,6 +47,7 @@ export function tinyExport(
     '4',
     '--lr',
     '3e-3',
+    ...extra,
   );
   minnow('export', '--model', model, '--out', folder, '--quantize', 'int8');
   return { model, folder };

@@ -8,7 +8,7 @@
  * The same models also check the plumbing end to end: the knowledge settings land in config.json and the
  * graph in knowledge.kg; `minnow eval`'s path (runtime Classifier on the saved directory) scores what
  * fine-tuning scored; the exported folder (with knowledge.kg, a (B, T, T) attention_mask and position_ids)
- * gives the training graph's logits.
+ * gives the training graph's logits, and `minnow serve` on it answers with the runtime's labels and scores.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,8 @@ import { readTask } from '../data/task.js';
 import { readOnnx } from '../graph/onnx.js';
 import { evaluateModel } from '../infer/evaluate.js';
 import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
-import { folderReader, nodeOrt } from '../infer/load.js';
+import { folderReader, loadClassifier, nodeOrt } from '../infer/load.js';
+import { DEFAULT_SERVE, startServer } from '../serve/server.js';
 import { predictLogits } from '../infer/predict.js';
 import { Classifier } from '../infer/runtime.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
@@ -197,6 +198,31 @@ describe('K-BERT: knowledge that is only in the triples reaches the classifier',
       let diff = 0;
       got.forEach((r, i) => r.logits.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - ref[i][k])))));
       assert.ok(diff <= 1e-5, `${variant}: max |diff| ${diff}`);
+    }
+    // minnow serve on the exported folder: the same trees, the same labels and scores.
+    const server = await startServer(() => loadClassifier(out, { threads: 1, maxLength: 64 }), {
+      ...DEFAULT_SERVE,
+      port: 0,
+    });
+    try {
+      await server.ready;
+      const texts = examples.slice(0, 8).map((e) => e.text);
+      const res = await fetch(`${server.url}/v1/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: texts }),
+      });
+      assert.equal(res.status, 200);
+      const { results } = (await res.json()) as { results: { label: string; score: number }[] };
+      const clf = await loadClassifier(out, { threads: 1, maxLength: 64 });
+      const want = await clf.classify(texts);
+      await clf.release();
+      results.forEach((r, i) => {
+        assert.equal(r.label, want[i].label);
+        assert.ok(Math.abs(r.score - want[i].score) < 1e-6);
+      });
+    } finally {
+      await server.close();
     }
   });
 });

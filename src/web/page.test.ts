@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,7 +25,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { runtimeBundle } from '../../scripts/runtime-size.js';
 import { folderReader } from '../infer/load.js';
 import { type Classification, Classifier, type OrtModule } from '../infer/runtime.js';
-import { GLUE_MINI as DATA, tinyExport } from '../infer/tiny-export.testkit.js';
+import { GLUE_MINI as DATA, SENTIMENT_FACTS, tinyExport } from '../infer/tiny-export.testkit.js';
 import { modelFromFiles } from '../model/model.js';
 import type { OrtBackend } from '../runtime/session.js';
 import { teach } from '../train/teach.js';
@@ -77,6 +77,7 @@ const pageState = (page: Page) => page.evaluate(() => (window as unknown as { mi
 describe('the classification page in headless Chromium', () => {
   let tmp = '';
   let exported = '';
+  let kbert = '';
   let site: PageBuild;
   let server: StaticServer;
   let browser: Browser;
@@ -89,6 +90,9 @@ describe('the classification page in headless Chromium', () => {
     tmp = mkdtempSync(join(tmpdir(), 'minnow-page-'));
     exported = tinyExport(tmp).folder;
     site = await buildPage(join(tmp, 'site'), { model: exported });
+    // A K-BERT model (eelbert-tiny fine-tuned with hand-written facts), served beside it at ./kbert/.
+    kbert = tinyExport(tmp, 'eelbert-tiny', 'kbert', ['--knowledge', SENTIMENT_FACTS]).folder;
+    cpSync(kbert, join(site.dir, 'kbert'), { recursive: true });
     server = await serveFolder(site.dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext();
@@ -329,6 +333,45 @@ describe('the classification page in headless Chromium', () => {
       assert.ok(maxDiff <= SCORE_TOL, `scores differ by ${maxDiff}`);
     },
   );
+
+  test('a K-BERT model: the page builds the sentence trees and classifies like Node', { skip }, async (t) => {
+    const other = await page.context().newPage();
+    try {
+      // fp32: the check is of the trees (int8 adds its own web/native rounding differences).
+      await other.goto(`${server.url}?model=./kbert/&quantized=0`);
+      await other.waitForFunction(() =>
+        ['ready', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
+      );
+      const loaded = await pageState(other);
+      assert.equal(loaded.status, 'ready', loaded.error);
+      await other.fill('#texts', TEXTS.join('\n'));
+      await other.click('#classify');
+      await other.waitForFunction(() =>
+        ['done', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
+      );
+      const state = await pageState(other);
+      assert.equal(state.status, 'done', state.error);
+      const clf = await Classifier.load(folderReader(kbert), {
+        ort: ortNode as unknown as OrtModule,
+        variant: 'compact',
+      });
+      const node = await clf.classify(TEXTS);
+      await clf.release();
+      let maxDiff = 0;
+      state.results!.forEach((r, i) => {
+        assert.equal(r.label, node[i].label, `line ${i + 1}`);
+        for (const [k, x] of r.scores.entries()) maxDiff = Math.max(maxDiff, Math.abs(x - node[i].scores[k]));
+      });
+      const kg = state.downloads!.find((d) => d.path === 'kbert/knowledge.kg');
+      t.diagnostic(
+        `K-BERT page vs onnxruntime-node: max |score diff| ${maxDiff.toExponential(2)}; knowledge.kg ${kg?.bytes} bytes`,
+      );
+      assert.ok(kg, 'the page fetched knowledge.kg');
+      assert.ok(maxDiff <= SCORE_TOL, `scores differ by ${maxDiff}`);
+    } finally {
+      await other.close();
+    }
+  });
 
   test('a missing model folder is reported on the page', { skip }, async () => {
     const other = await page.context().newPage();

@@ -30,6 +30,7 @@ export type DownloadPart =
   | 'model'
   | 'vocab'
   | 'config'
+  | 'knowledge'
   | 'page JS'
   | 'onnxruntime-web JS'
   | 'onnxruntime-web wasm'
@@ -126,6 +127,7 @@ function partOf(url: string): DownloadPart {
     if (name === 'vocab.txt' || name === 'tokenizer.json') return 'vocab';
     if (name === 'config.json') return 'config';
     if (name === 'model.safetensors') return 'trainable weights';
+    if (name === 'knowledge.kg') return 'knowledge';
     return 'other';
   }
   if (path.endsWith('/page.js')) return 'page JS';
@@ -156,9 +158,11 @@ function renderDownloads(list: Download[]): void {
   const rows = list.map((d) => [d.path, d.part, fmtBytes(d.bytes), String(d.bytes)]);
   const sum = (parts: DownloadPart[]) =>
     list.filter((d) => parts.includes(d.part)).reduce((a, d) => a + d.bytes, 0);
-  const model = sum(['model', 'vocab', 'config', 'page JS']);
+  const model = sum(['model', 'vocab', 'config', 'knowledge', 'page JS']);
+  const knows = list.some((d) => d.part === 'knowledge');
   const ortBytes = sum(['onnxruntime-web JS', 'onnxruntime-web wasm']);
-  rows.push(['model + vocabulary + config + page JS', '', fmtBytes(model), String(model)]);
+  const what = `model + vocabulary + config${knows ? ' + knowledge' : ''} + page JS`;
+  rows.push([what, '', fmtBytes(model), String(model)]);
   rows.push(['onnxruntime-web (JS + wasm)', '', fmtBytes(ortBytes), String(ortBytes)]);
   const teachBytes = sum(['teach JS', 'trainable weights']);
   if (teachBytes)
