@@ -1,4 +1,5 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
+import type { KnowledgeConfig } from '../knowledge/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -79,12 +80,18 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
           : ''),
     ),
     `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
+    ...(c.knowledge ? [`  knowledge      ${knowledgeLine(c.knowledge)}`] : []),
     ...deployables.map(
       (d, i) =>
         `${i === 0 ? '  exported as    ' : '                 '}${d.file.padEnd(34)} ${kb(d.bytes)} (gzip ${kb(d.gzipBytes)}), ${kb(d.totalBytes)} with ${d.sideFiles.join(' + ')} (gzip ${kb(d.totalGzipBytes)})`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** K-BERT settings in one line. */
+function knowledgeLine(k: KnowledgeConfig): string {
+  return `K-BERT, ${k.source}${k.relations ? ` (${k.relations.join(', ')})` : ''}: at most ${k.max_entities} branches per word of ${k.max_branch_tokens} pieces, visible matrix ${k.visible_matrix ? 'on' : 'off'}`;
 }
 
 const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`.padStart(10);
@@ -96,7 +103,9 @@ function exportedInfo(dir: string, json: boolean): void {
     variantSizes(
       variant as ExportVariant,
       readFileSync(join(dir, file)),
-      Object.fromEntries(sideFiles(variant as ExportVariant).map((f) => [f, readFileSync(join(dir, f))])),
+      Object.fromEntries(
+        sideFiles(variant as ExportVariant, !!config.knowledge).map((f) => [f, readFileSync(join(dir, f))]),
+      ),
     ),
   );
   if (json) {
@@ -106,6 +115,7 @@ function exportedInfo(dir: string, json: boolean): void {
   const lines = [
     `${dir} (exported: transformers.js folder)`,
     `  task           ${config.finetuning_task ?? '-'}, labels ${Object.values(config.id2label ?? {}).join(', ')}`,
+    ...(config.knowledge ? [`  knowledge      ${knowledgeLine(config.knowledge)} (knowledge.kg)`] : []),
     ...files.map(
       (f) =>
         `  ${f.variant.padEnd(18)} ${f.file.padEnd(34)} ${kb(f.bytes)} (gzip ${kb(f.gzipBytes)}), ${kb(f.totalBytes)} with ${f.sideFiles.join(' + ')} (gzip ${kb(f.totalGzipBytes)})`,

@@ -118,15 +118,18 @@ export function buildExport(
     'tokenizer.json': JSON.stringify(tokenizerJson(vocabulary)),
     'tokenizer_config.json': `${JSON.stringify(tokenizerConfigJson(vocabulary, { maxLength: m.config.max_position_embeddings }), null, 2)}\n`,
     'vocab.txt': `${vocabulary.join('\n')}\n`,
+    // A K-BERT model's graph, WordNet too: the runtime (browser, serve) reads it from the folder.
+    ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
   };
   return { onnx, text, config: { ...config, architectures: ['BertForSequenceClassification'] }, vocabulary };
 }
 
 /** The files besides the model that a variant's loader reads. */
-export function sideFiles(variant: ExportVariant): string[] {
-  return variant.startsWith('compact')
+export function sideFiles(variant: ExportVariant, knowledge = false): string[] {
+  const files = variant.startsWith('compact')
     ? ['config.json', 'vocab.txt']
     : ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  return knowledge ? [...files, KNOWLEDGE_FILE] : files;
 }
 
 /** Sizes of one deployable: the model file, and with its side files, plain and gzipped. */
@@ -135,7 +138,8 @@ export function variantSizes(
   model: Uint8Array,
   files: Record<string, string | Uint8Array>,
 ): Omit<VariantReport, 'written'> {
-  const side = sideFiles(variant).map((f) =>
+  const names = sideFiles(variant, KNOWLEDGE_FILE in files);
+  const side = names.map((f) =>
     typeof files[f] === 'string' ? new TextEncoder().encode(files[f] as string) : (files[f] as Uint8Array),
   );
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -145,7 +149,7 @@ export function variantSizes(
     file: FILES[variant],
     bytes: model.length,
     gzipBytes,
-    sideFiles: sideFiles(variant),
+    sideFiles: names,
     totalBytes: model.length + sum(side.map((x) => x.length)),
     totalGzipBytes: gzipBytes + sum(side.map((x) => gzipSync(x).length)),
   };
