@@ -26,6 +26,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     cli: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
+    /** Also time the injection on a quiet host: eval and one training epoch of low-data SST-2, N runs each. */
+    'speed-reps': { type: 'string', default: '0' },
   },
 });
 const runs = join(ROOT, values.runs!);
@@ -177,10 +179,98 @@ for (const model of Object.keys(MODELS)) {
   const cells = Object.keys(KNOWLEDGE).map((k) => find(model, 'SST-2 (1k)', k));
   lines.push(`| ${model} | ${cells.map((r) => (r ? metricCell('sst2', r.metrics) : '-')).join(' | ')} |`);
 }
+/** Medians of `reps` timed runs: inference sentences/s on SST-2 dev and training tokens/s, with and without WordNet. */
+interface Speed {
+  model: string;
+  knowledge: string;
+  eval_examples_per_s: number;
+  train_tokens_per_s: number;
+  train_examples_per_s: number;
+  tokens_per_example: number;
+}
+const speed: Speed[] = [];
+const reps = Number(values['speed-reps']);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+if (reps > 0) {
+  const t = TASKS.find((x) => x.name === 'SST-2 (1k)')!;
+  for (const model of Object.keys(MODELS))
+    for (const k of ['none', 'wordnet']) {
+      const dir = join(runs, `${model}-sst-2-1k--${k}`);
+      const evals: number[] = [];
+      const trains: { tps: number; eps: number; tpe: number }[] = [];
+      for (let r = 0; r < reps; r++) {
+        const ev = JSON.parse(
+          runMinnow(
+            [
+              'eval',
+              '--model',
+              dir,
+              '--task',
+              'sst2',
+              '--data',
+              t.data,
+              '--threads',
+              values.threads!,
+              '--json',
+            ],
+            values.cli,
+          ),
+        );
+        evals.push(ev.examples_per_s);
+        const t0 = performance.now();
+        const res = JSON.parse(
+          runMinnow(
+            [
+              'finetune',
+              '--model',
+              dir,
+              '--task',
+              'sst2',
+              '--data',
+              t.data,
+              '--out',
+              join(runs, 'speed', `${model}-${k}-${r}`),
+              '--epochs',
+              '1',
+              '--threads',
+              values.threads!,
+              '--json',
+              ...KNOWLEDGE[k],
+            ],
+            values.cli,
+          ),
+        );
+        trains.push({
+          tps: res.tokensPerSecond,
+          eps: res.trainExamples / ((performance.now() - t0) / 1000),
+          tpe: res.tokensPerExample,
+        });
+      }
+      speed.push({
+        model,
+        knowledge: k,
+        eval_examples_per_s: median(evals),
+        train_tokens_per_s: median(trains.map((x) => x.tps)),
+        train_examples_per_s: median(trains.map((x) => x.eps)),
+        tokens_per_example: trains[0].tpe,
+      });
+    }
+  lines.push(
+    '',
+    `Speed (low-data SST-2, median of ${reps}; ${values.threads} threads): inference over the 872 dev sentences, one training epoch over 1,000 sentences (wall time includes loading):`,
+    '',
+    '| model | knowledge | tokens/example | eval sentences/s | train tokens/s | train sentences/s |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const x of speed)
+    lines.push(
+      `| ${x.model} | ${x.knowledge} | ${x.tokens_per_example.toFixed(1)} | ${x.eval_examples_per_s.toFixed(0)} | ${x.train_tokens_per_s.toFixed(0)} | ${x.train_examples_per_s.toFixed(0)} |`,
+    );
+}
 mkdirSync(join(ROOT, 'results'), { recursive: true });
 writeFileSync(
   join(ROOT, 'results', 'kbert.json'),
-  `${JSON.stringify({ lr: values.lr, threads: values.threads, rows }, null, 2)}\n`,
+  `${JSON.stringify({ lr: values.lr, threads: values.threads, rows, speed }, null, 2)}\n`,
 );
 writeFileSync(join(ROOT, 'results', 'kbert.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);
