@@ -3,28 +3,14 @@
  * naming the file and line or field for bad input, and a small fine-tune + eval + predict + info run.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { failsWith, minnow } from './cli.testkit.js';
 
-const CLI = join('dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function minnow(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** The error is one line, starts with "minnow:", and matches. */
-function failsWith(r: ReturnType<typeof minnow>, pattern: RegExp) {
-  assert.equal(r.code, 2, `exit code ${r.code}; stderr: ${r.err}`);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got: ${r.err}`);
-  assert.match(lines[0], pattern);
-}
 
 describe('minnow CLI', () => {
   test('--help on every command', () => {

@@ -1,25 +1,13 @@
 /** `minnow explain-tree` and the --knowledge flags end to end (built dist/): the tree printed, one-line errors. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { failsWith, minnow } from './cli.testkit.js';
 
-const CLI = join('dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-tree-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function minnow(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function failsWith(r: ReturnType<typeof minnow>, pattern: RegExp) {
-  assert.equal(r.code, 2, `exit code ${r.code}; stderr: ${r.err}`);
-  assert.equal(r.err.trim().split('\n').length, 1, r.err);
-  assert.match(r.err.trim(), pattern);
-}
 
 describe('minnow explain-tree and --knowledge', () => {
   const triples = join(tmp, 'facts.tsv');

@@ -3,20 +3,15 @@
  * the bench subcommands; a closed stdout pipe (`minnow predict ... | head -1`) ends the command quietly.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { CLI, minnow } from './cli.testkit.js';
 
-const CLI = join('dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-main-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function minnow(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('minnow entry point', () => {
   test('--help lists every command and the bench subcommands', () => {
