@@ -3,7 +3,7 @@
  * naming the file and line or field for bad input, and a small fine-tune + eval + predict + info run.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -35,6 +35,24 @@ describe('minnow CLI', () => {
 
   test('bad input gives one-line errors naming the file and line or field', () => {
     failsWith(minnow('frobnicate'), /unknown command "frobnicate"/);
+    const searchOut = join(tmp, 'search-out');
+    failsWith(
+      minnow(
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        'examples/sst2',
+        '--out',
+        searchOut,
+        '--search',
+        'rate=1e-3',
+      ),
+      /--search: "rate=1e-3" should be KEY=V1,V2/,
+    );
+    assert.equal(existsSync(searchOut), false, 'a bad grid is refused before any work');
     failsWith(
       minnow('finetune', '--preset', 'uno-eelbert', '--task', 'sst3', '--data', 'x', '--out', tmp),
       /unknown GLUE task "sst3" \(valid: .*sst2/,

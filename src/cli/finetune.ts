@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PRESETS, preset } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
+import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -68,6 +69,11 @@ export const spec = command({
       help: "override the model's dropout",
       number: { min: 0, below: 1 },
     },
+    search: {
+      type: 'string',
+      value: 'GRID',
+      help: 'recipe search: e.g. "lr=1e-4,3e-4,1e-3 batch=16,32 epochs=3,5" (keys lr, batch, epochs, warmup, dropout, weight-decay): one run per combination in OUT/search/, the best dev score copied to OUT, all in OUT/search.json',
+    },
     ...KNOWLEDGE_OPTIONS,
     ...runOptions(D),
     json: { type: 'boolean', help: 'print the result as JSON' },
@@ -100,6 +106,8 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     checkpointEvery: num(p, 'checkpoint-every'),
     knowledge: knowledgeSettings(p),
   };
+  const searchSpec = str(p, 'search');
+  const grid = searchSpec === undefined ? undefined : parseGrid(searchSpec); // checked before any work
   if (presetName) preset(presetName); // an unknown preset fails here, listing the valid ones
   checkOutDir(out); // before reading any data
   if (presetName) {
@@ -110,7 +118,22 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
       createModel(preset(presetName), assetPath('bert-base-uncased-vocab.txt'), new Rng(seed)),
     );
   }
-  const res = await finetune(model!, src, devPath ? { ...src, data: devPath } : undefined, config);
+  const devSrc = devPath ? { ...src, data: devPath } : undefined;
+  if (grid) {
+    const s = await searchFinetune(model!, src, devSrc, config, grid);
+    if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(s)}\n`);
+    else {
+      const rows = s.runs.map(
+        (r) =>
+          `${r === s.best ? '*' : ' '} ${recipeName(r.recipe).padEnd(32)} ${r.score.toFixed(2)}${r.reused ? '  (earlier run)' : ''}`,
+      );
+      process.stdout.write(
+        `${rows.join('\n')}\nbest: ${recipeName(s.best.recipe)}, dev score ${s.best.score.toFixed(2)}; model written to ${out} (picked on the dev set it is scored on, so this score is optimistic)\n`,
+      );
+    }
+    return;
+  }
+  const res = await finetune(model!, src, devSrc, config);
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.devSource === 'none')
     process.stdout.write(`${res.task}: no dev data, no metrics; model written to ${out}\n`);
