@@ -1,6 +1,6 @@
 /** `minnow finetune`: train a classification or regression head (and the encoder) on a task. */
 import { join } from 'node:path';
-import { PRESETS, preset } from '../model/config.js';
+import { PRESETS } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
@@ -13,9 +13,11 @@ import {
   batchSizeOption,
   DATA_OPTIONS,
   dataSource,
+  HASH_OPTIONS,
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
   optimiserOptions,
+  presetWithHash,
   runOptions,
 } from './options.js';
 
@@ -33,6 +35,7 @@ export const spec = command({
       value: 'NAME',
       help: `or start from a randomly initialised preset (no pre-training): ${Object.keys(PRESETS).join(', ')}`,
     },
+    ...HASH_OPTIONS,
     ...DATA_OPTIONS,
     dev: {
       type: 'string',
@@ -108,15 +111,14 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   };
   const searchSpec = str(p, 'search');
   const grid = searchSpec === undefined ? undefined : parseGrid(searchSpec); // checked before any work
-  if (presetName) preset(presetName); // an unknown preset fails here, listing the valid ones
+  // An unknown preset or bad --hash settings fail here, before any work.
+  const fresh = presetName ? presetWithHash(p, presetName) : undefined;
+  if (!fresh && str(p, 'hash') !== undefined) throw new UserError('--hash: only with --preset (a new model)');
   checkOutDir(out); // before reading any data
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.
     model = join(out, 'init');
-    saveModel(
-      model,
-      createModel(preset(presetName), assetPath('bert-base-uncased-vocab.txt'), new Rng(seed)),
-    );
+    saveModel(model, createModel(fresh!, assetPath('bert-base-uncased-vocab.txt'), new Rng(seed)));
   }
   const devSrc = devPath ? { ...src, data: devPath } : undefined;
   if (grid) {

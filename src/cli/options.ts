@@ -4,6 +4,8 @@
  */
 import type { DataSource } from '../data/task.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
+import { type BertConfig, preset } from '../model/config.js';
+import { validateHashConfig } from '../text/hash-embedding.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
 import type { AdamWConfig } from '../runtime/optim.js';
@@ -288,4 +290,35 @@ export function knowledgeSettings(p: KnowledgeParsed): KnowledgeSettings | undef
     with_relation: DEFAULT_KNOWLEDGE.with_relation,
     visible_matrix: choice(p, 'visible-matrix', ['on', 'off'] as const, 'on') === 'on',
   };
+}
+
+/** A new model's hash embedding variant (pretrain, finetune with --preset). */
+export const HASH_OPTIONS = options({
+  hash: {
+    type: 'string',
+    value: 'K=V,...',
+    help: 'with a hash preset: hash embedding settings, e.g. wholeToken=0.25,boundaries=true,ngramMax=4 (recorded in config.json)',
+  },
+});
+
+/** The preset `name`, with the --hash settings applied (an error for a table preset). */
+export function presetWithHash(p: Parsed<typeof HASH_OPTIONS>, name: string): BertConfig {
+  const c = preset(name);
+  const spec = str(p, 'hash');
+  if (spec === undefined) return c;
+  if (c.embedding_type !== 'hash')
+    throw new UserError(`--hash: preset ${name} has a lookup table, not a hash embedding`);
+  const fields: Record<string, unknown> = {};
+  for (const part of spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UserError(`--hash: "${part}" should be KEY=VALUE`);
+    const v = part.slice(eq + 1);
+    fields[part.slice(0, eq)] =
+      v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  c.hash_embedding = validateHashConfig({ ...c.hash_embedding, ...fields }, '--hash');
+  return c;
 }

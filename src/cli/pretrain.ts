@@ -1,11 +1,18 @@
 /** `minnow pretrain`: masked-LM pre-training of a preset (or a model directory) on a text corpus. */
-import { PRESETS, preset } from '../model/config.js';
+import { PRESETS } from '../model/config.js';
 import { DEFAULT_PRETRAIN, type PretrainConfig, pretrain, pretrainModel } from '../train/pretrain.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { choice, command, flag, num, type Parsed, required, str } from './args.js';
-import { batchSizeOption, corpusOptions, optimiserOptions, runOptions } from './options.js';
+import {
+  batchSizeOption,
+  corpusOptions,
+  HASH_OPTIONS,
+  optimiserOptions,
+  presetWithHash,
+  runOptions,
+} from './options.js';
 
 const D = DEFAULT_PRETRAIN;
 
@@ -23,6 +30,7 @@ export const spec = command({
     'minnow pretrain (--preset NAME | --model DIR) --corpus FILE [--valid FILE] --out DIR [--tokens N] ...',
   options: {
     preset: { type: 'string', value: 'NAME', help: Object.keys(PRESETS).join(', ') },
+    ...HASH_OPTIONS,
     model: {
       type: 'string',
       value: 'DIR',
@@ -102,7 +110,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   // On resume the model is rebuilt the same way and the checkpoint overwrites it.
   const model = pretrainModel(
     {
-      preset: presetName ? preset(presetName) : undefined,
+      preset: presetName ? presetWithHash(p, presetName) : undefined,
       model: modelDir,
       vocab: str(p, 'vocab') ?? assetPath('bert-base-uncased-vocab.txt'),
     },

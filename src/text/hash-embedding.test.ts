@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import {
+  boundaryForm,
   DEFAULT_HASH_CONFIG,
   type HashEmbeddingConfig,
   hashEmbedding,
@@ -397,5 +398,55 @@ describe('hashEmbedding outside Node (browser-like sandbox)', () => {
       const want = hashEmbedding(t, 128, cfg);
       assert.deepEqual(Float32Array.from(got[i]), want, `token ${JSON.stringify(t)}`);
     });
+  });
+});
+
+describe('embedding variants: boundary markers and a whole-token component', () => {
+  const base = { ...DEFAULT_HASH_CONFIG };
+  const d = 64;
+
+  it('boundaries: word-initial pieces get `<`, `##` pieces lose `##`, special tokens stay', () => {
+    assert.equal(boundaryForm('ing'), '<ing');
+    assert.equal(boundaryForm('##ing'), 'ing');
+    assert.equal(boundaryForm('[CLS]'), '[CLS]');
+    assert.equal(boundaryForm('##'), '<##');
+    const b = { ...base, boundaries: true };
+    // With markers, '##ing' hashes as plain 'ing' did, and 'ing' as '<ing'.
+    assert.deepEqual(hashEmbedding('##ing', d, b), hashEmbedding('ing', d, base));
+    assert.deepEqual(hashEmbedding('ing', d, b), hashEmbedding('<ing', d, base));
+    assert.deepEqual(hashEmbedding('[SEP]', d, b), hashEmbedding('[SEP]', d, base));
+  });
+
+  it('wholeToken: the last dims are the whole piece as one gram; the n-grams share the rest', () => {
+    const w = { ...base, wholeToken: 0.25 };
+    const v = hashEmbedding('cats', d, w);
+    // The n-gram part equals the plain embedding at the smaller size.
+    assert.deepEqual(v.subarray(0, 48), hashEmbedding('cats', 48, base));
+    // The whole-token part: per dim j, murmur3_32([murmur3_32(codes, 4, seed)], 1, seed_j) mapped to [-1, 1]
+    // -- the same value the n-gram of size 4 ('cats' itself) takes in a 4-gram-only embedding's dims.
+    const only4 = hashEmbedding('cats', d, { ...base, ngramMin: 4, ngramMax: 4 });
+    assert.deepEqual(v.subarray(48), only4.subarray(48));
+    // Every piece of the BERT vocabulary stays distinct, and two pieces sharing all their n-grams' means
+    // still differ in the whole-token dims.
+    assert.notDeepEqual(hashEmbedding('abab', d, w).subarray(48), hashEmbedding('baba', d, w).subarray(48));
+    assert.deepEqual(hashEmbedding('', d, w), new Float32Array(d));
+  });
+
+  it('the defaults leave the table unchanged and are not written into config.json', () => {
+    const v = validateHashConfig({}, 'config.json');
+    assert.deepEqual(v, DEFAULT_HASH_CONFIG);
+    assert.deepEqual(validateHashConfig({ boundaries: true, wholeToken: 0.1 }, 'c'), {
+      ...DEFAULT_HASH_CONFIG,
+      boundaries: true,
+      wholeToken: 0.1,
+    });
+    assert.throws(
+      () => validateHashConfig({ wholeToken: 1 }, 'c.json'),
+      /c\.json: hash embedding field "wholeToken" must be a number in \[0, 1\)/,
+    );
+    assert.throws(
+      () => validateHashConfig({ boundaries: 'yes' }, 'c.json'),
+      /"boundaries" must be true or false/,
+    );
   });
 });

@@ -7,7 +7,8 @@
  * Algorithm for one vocabulary string `token` and embedding size `d`:
  *  1. codes = the Unicode code points of the raw vocab string. Nothing is stripped or added: `##ing`
  *     keeps its `##` (so it differs from `ing`), `[CLS]`, `[SEP]`, `[MASK]`, `[PAD]` are hashed as literal
- *     strings. There are no boundary markers. A lone surrogate counts as one code point.
+ *     strings. There are no boundary markers unless `boundaries` is set (see the config). A lone surrogate
+ *     counts as one code point.
  *  2. Per-dimension seeds: seed_j (j = 0..d-1, global output index) is the j-th output of splitmix32
  *     started at cfg.seed (the same splitmix32 as src/util/rng.ts: state += 0x9e3779b9, then the murmur3
  *     fmix-style mix with 0x85ebca6b / 0xc2b2ae35).
@@ -28,6 +29,9 @@
  *       points has no such grams and its block is 0.
  *     - 'shared': every gram of every size contributes to all d dims; the mean is over all grams.
  *     A token with no grams at all (the empty string) is the zero vector.
+ *  6. With `wholeToken` > 0 the last round(d * wholeToken) dims are not n-gram dims: they hold step 4's
+ *     value of one gram, the whole piece (so every piece gets its own random vector there), and steps 3-5
+ *     partition the other dims.
  *  Sums are taken in float64 and the mean is rounded once to float32.
  *
  * Known property: a unigram dim takes one value per distinct character, so over the (mostly a-z)
@@ -54,6 +58,18 @@ export interface HashEmbeddingConfig {
   partition: 'proportional' | 'shared';
   /** Hash family, recorded in config.json for forward compatibility. Only 'murmur3'. */
   hash: 'murmur3';
+  /**
+   * Word-boundary marker (default false): a piece that starts a word is hashed as `<` + piece, a `##`
+   * continuation as the piece without `##` (special tokens as they are), so grams at a word's start
+   * differ from the same letters inside a word, as fastText's `<where>` does.
+   */
+  boundaries?: boolean;
+  /**
+   * Share of the dims (0 <= x < 1, default 0) given to a whole-token component: the last
+   * round(dim * wholeToken) dims hold the hash of the whole piece as one gram (a distinct random vector per
+   * piece); the n-gram blocks share the rest.
+   */
+  wholeToken?: number;
 }
 
 export const DEFAULT_HASH_CONFIG: HashEmbeddingConfig = Object.freeze({
@@ -154,6 +170,8 @@ export function partitionBlocks(dim: number, cfg: HashEmbeddingConfig): Array<[n
 class Embedder {
   private readonly seeds: Int32Array;
   private readonly blocks: Array<[number, number]>;
+  /** The whole-token component's dims: [dim - whole, dim). */
+  private readonly whole: number;
   private readonly acc: Float64Array;
   private codes = new Uint32Array(64);
 
@@ -164,13 +182,17 @@ class Embedder {
     if (!Number.isInteger(dim) || dim < 1)
       throw new RangeError(`hash embedding: dim must be a positive integer, got ${dim}`);
     this.seeds = dimSeeds(cfg.seed, dim);
-    this.blocks = partitionBlocks(dim, cfg);
+    this.whole = Math.round(dim * (cfg.wholeToken ?? 0));
+    if (this.whole >= dim)
+      throw new RangeError(`hash embedding: wholeToken ${cfg.wholeToken} leaves no n-gram dims`);
+    this.blocks = partitionBlocks(dim - this.whole, cfg);
     this.acc = new Float64Array(dim);
   }
 
   /** Write the embedding of `token` into out[offset .. offset + dim). */
-  embed(token: string, out: Float32Array, offset: number): void {
+  embed(piece: string, out: Float32Array, offset: number): void {
     const { dim, cfg, seeds, acc } = this;
+    const token = cfg.boundaries ? boundaryForm(piece) : piece;
     let len = 0;
     for (let i = 0; i < token.length; i++) {
       const c = token.codePointAt(i) as number;
@@ -205,9 +227,23 @@ class Embedder {
       if (shared) sharedCount += count;
       else for (let j = start; j < end; j++) acc[j] /= count;
     }
-    if (shared && sharedCount > 0) for (let j = 0; j < dim; j++) acc[j] /= sharedCount;
+    if (shared && sharedCount > 0) for (let j = 0; j < dim - this.whole; j++) acc[j] /= sharedCount;
+    if (this.whole > 0 && len > 0) {
+      // The whole piece as one gram: key = murmur3_32(codes[0 .. len), len, seed).
+      let h = seed;
+      for (let i = 0; i < len; i++) h = mixH(h, mixK(codes[i]));
+      const k1 = mixK(fmix32(h ^ (len * 4)));
+      for (let j = dim - this.whole; j < dim; j++)
+        acc[j] = ((fmix32(mixH(seeds[j], k1) ^ 4) >>> 0) / 4294967295) * 2 - 1;
+    }
     for (let j = 0; j < dim; j++) out[offset + j] = acc[j];
   }
+}
+
+/** A piece as hashed with boundary markers: `<` + a word-initial piece, a `##` piece without `##`. */
+export function boundaryForm(piece: string): string {
+  if (/^\[[A-Z]+\]$/.test(piece)) return piece; // [CLS], [SEP], [PAD], [MASK], [UNK], ...
+  return piece.startsWith('##') && piece.length > 2 ? piece.slice(2) : `<${piece}`;
 }
 
 /** The hash embedding of one token string (length dim, values in [-1, 1]). */
@@ -229,7 +265,7 @@ export function hashEmbeddingTable(
   return out;
 }
 
-const FIELDS = ['ngramMin', 'ngramMax', 'seed', 'partition', 'hash'] as const;
+const FIELDS = ['ngramMin', 'ngramMax', 'seed', 'partition', 'hash', 'boundaries', 'wholeToken'] as const;
 
 /**
  * Check a hash-embedding config read from `source` (a file name or flag). Missing fields take
@@ -253,7 +289,7 @@ export function validateHashConfig(cfg: unknown, source: string): HashEmbeddingC
       `${source}: hash embedding field "${field}" must be ${want}, got ${JSON.stringify(r[field])}`,
     );
   };
-  const { ngramMin, ngramMax, seed, partition, hash } = r;
+  const { ngramMin, ngramMax, seed, partition, hash, boundaries = false, wholeToken = 0 } = r;
   if (typeof ngramMin !== 'number' || !Number.isInteger(ngramMin) || ngramMin < 1)
     bad('ngramMin', 'an integer >= 1');
   if (typeof ngramMax !== 'number' || !Number.isInteger(ngramMax) || ngramMax < (ngramMin as number)) {
@@ -264,11 +300,17 @@ export function validateHashConfig(cfg: unknown, source: string): HashEmbeddingC
   }
   if (partition !== 'proportional' && partition !== 'shared') bad('partition', '"proportional" or "shared"');
   if (hash !== 'murmur3') bad('hash', '"murmur3"');
+  if (typeof boundaries !== 'boolean') bad('boundaries', 'true or false');
+  if (typeof wholeToken !== 'number' || !(wholeToken >= 0 && wholeToken < 1))
+    bad('wholeToken', 'a number in [0, 1)');
   return {
     ngramMin: ngramMin as number,
     ngramMax: ngramMax as number,
     seed: seed as number,
     partition: partition as HashEmbeddingConfig['partition'],
     hash: 'murmur3',
+    // The variants are written only when used, so the configs of models made before them read the same.
+    ...(boundaries ? { boundaries: true } : {}),
+    ...((wholeToken as number) > 0 ? { wholeToken: wholeToken as number } : {}),
   };
 }

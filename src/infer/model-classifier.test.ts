@@ -1,0 +1,41 @@
+/**
+ * The runtime computes a hash model's vectors as training does, for every hash variant: the compact graph's
+ * logits (runtime-computed table, inputs_embeds) equal the training graph's (the store's table).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeAll } from '../data/batch.js';
+import { preset } from '../model/config.js';
+import { createModel } from '../model/io.js';
+import { assetPath } from '../util/assets.js';
+import { Rng } from '../util/rng.js';
+import { nodeOrt } from './load.js';
+import { modelClassifier } from './model-classifier.js';
+import { predictLogits } from './predict.js';
+
+const TEXTS = ['a warm , charming delight', 'the ##ing of unbelievable things', 'x', 'dull [MASK] mess'];
+
+for (const variant of [
+  {},
+  { wholeToken: 0.25 },
+  { boundaries: true },
+  { wholeToken: 0.1, boundaries: true, ngramMax: 4 },
+])
+  test(`hash variant ${JSON.stringify(variant)}: the runtime's compact graph gives the training graph's logits`, async () => {
+    const c = preset('uno-eelbert');
+    c.hash_embedding = { ...c.hash_embedding!, ...variant };
+    const m = createModel(c, assetPath('bert-base-uncased-vocab.txt'), new Rng(5), { numLabels: 2 });
+    m.config.num_labels = 2;
+    const items = encodeAll(
+      m.tokenizer,
+      TEXTS.map((text, i) => ({ text, label: 0, line: i + 1 })),
+      64,
+    );
+    const ref = await predictLogits(m, items, 2, 4, 1);
+    const clf = await modelClassifier(m, { ort: nodeOrt, threads: 1, variant: 'compact' });
+    const got = await clf.classify(TEXTS);
+    await clf.release();
+    let diff = 0;
+    got.forEach((r, i) => r.logits.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - ref[i][k])))));
+    assert.ok(diff <= 1e-5, `max |diff| ${diff}`);
+  });
