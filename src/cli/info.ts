@@ -1,5 +1,6 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
 import type { KnowledgeConfig } from '../knowledge/config.js';
+import type { BertConfig } from '../model/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -69,7 +70,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const lines = [
     `${dir}`,
     `  architecture   ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
-    `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)` : 'lookup table'}`,
+    `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)${c.hash_embedding?.projection ? ' + a trainable H x H projection' : ''}${hashVariants(c)}` : 'lookup table'}`,
     `  parameters     ${params.toLocaleString()} stored`,
     `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
     ...(c.minnow_pretraining ?? []).map(
@@ -87,6 +88,18 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** A hash embedding's non-default settings, as `; boundaries, wholeToken 0.25`. */
+function hashVariants(c: BertConfig): string {
+  const h = c.hash_embedding;
+  if (!h) return '';
+  const parts = [
+    h.ngramMin !== 1 || h.ngramMax !== 3 ? `${h.ngramMin}- to ${h.ngramMax}-grams` : '',
+    h.boundaries ? 'word-start markers' : '',
+    h.wholeToken ? `whole piece in ${h.wholeToken} of the dims` : '',
+  ].filter(Boolean);
+  return parts.length ? `; ${parts.join(', ')}` : '';
 }
 
 /** K-BERT settings in one line. */

@@ -20,12 +20,17 @@ for (const variant of [
   { wholeToken: 0.25 },
   { boundaries: true },
   { wholeToken: 0.1, boundaries: true, ngramMax: 4 },
+  { projection: true, wholeToken: 0.25 },
 ])
   test(`hash variant ${JSON.stringify(variant)}: the runtime's compact graph gives the training graph's logits`, async () => {
     const c = preset('uno-eelbert');
     c.hash_embedding = { ...c.hash_embedding!, ...variant };
     const m = createModel(c, assetPath('bert-base-uncased-vocab.txt'), new Rng(5), { numLabels: 2 });
     m.config.num_labels = 2;
+    // Move a projection off its identity start, so that leaving it out would show.
+    for (const p of m.store.params)
+      if (p.name.includes('word_projection'))
+        p.data.forEach((x, i) => (p.data[i] = x + 0.1 * Math.sin(i + 1)));
     const items = encodeAll(
       m.tokenizer,
       TEXTS.map((text, i) => ({ text, label: 0, line: i + 1 })),

@@ -14,6 +14,7 @@ import { Rng } from '../util/rng.js';
 import { bertInputs, classifier, encoder } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
+import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
 import { type BertConfig, PRESETS } from './config.js';
 
 const tiny: BertConfig = {
@@ -27,6 +28,13 @@ const tiny: BertConfig = {
   hidden_dropout_prob: 0,
   attention_probs_dropout_prob: 0,
   layer_norm_eps: 1e-5,
+};
+
+/** The same, with EELBERT's frozen hash vectors and the trainable projection after them. */
+const tinyHash: BertConfig = {
+  ...tiny,
+  embedding_type: 'hash',
+  hash_embedding: { ...DEFAULT_HASH_CONFIG, projection: true },
 };
 
 const B = 3;
@@ -66,13 +74,13 @@ function batch() {
 }
 
 /** The classifier's loss and the gradient of every parameter, in the given precision. */
-async function lossAndGrads(store: ParamStore, dtype: DType, tree = false) {
+async function lossAndGrads(store: ParamStore, dtype: DType, tree = false, cfg = tiny) {
   const g = new Graph();
   const w = new Weights(g, store, dtype);
   const x = bertInputs(g, tree);
   const labels = g.input('labels', 'int64', ['B']);
   const loss = softmaxCrossEntropy(
-    classifier(w, tiny, encoder(w, tiny, x, new Dropout(false)), 3, new Dropout(false)),
+    classifier(w, cfg, encoder(w, cfg, x, new Dropout(false)), 3, new Dropout(false)),
     labels,
   );
   const entries = w.entries();
@@ -96,23 +104,31 @@ async function lossAndGrads(store: ParamStore, dtype: DType, tree = false) {
   return { run, names: entries.map(([n]) => n) };
 }
 
-function initStore(): ParamStore {
+function initStore(cfg = tiny): ParamStore {
   const store = new ParamStore();
   // Declare by building once, then initialise with a larger std so gradients are not tiny.
   const g = new Graph();
   const w = new Weights(g, store);
-  classifier(w, tiny, encoder(w, tiny, bertInputs(g), new Dropout(false)), 3, new Dropout(false));
+  classifier(w, cfg, encoder(w, cfg, bertInputs(g), new Dropout(false)), 3, new Dropout(false));
   store.initialize(new Rng(5), 0.3);
   for (const p of store.params)
     if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+  // A hash model's table is derived (never initialised): random values stand in for the hash vectors.
+  const rng = new Rng(6);
+  for (const p of store.params)
+    if (p.derived) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 0.3;
   return store;
 }
 
 describe('BERT graph', () => {
-  for (const tree of [false, true])
-    test(`float64 twin: analytic gradients of every parameter match central differences${tree ? ' (K-BERT: visible matrix (B, T, T), soft positions)' : ''}`, async () => {
-      const store = initStore();
-      const { run, names } = await lossAndGrads(store, 'float64', tree);
+  for (const [tree, cfg] of [
+    [false, tiny],
+    [true, tiny],
+    [false, tinyHash],
+  ] as const)
+    test(`float64 twin: analytic gradients of every parameter match central differences${tree ? ' (K-BERT: visible matrix (B, T, T), soft positions)' : cfg === tinyHash ? ' (hash vectors + trainable projection)' : ''}`, async () => {
+      const store = initStore(cfg);
+      const { run, names } = await lossAndGrads(store, 'float64', tree, cfg);
       const base = await run();
       const rng = new Rng(9);
       let worst = 0;

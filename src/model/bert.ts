@@ -67,6 +67,13 @@ function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
   return o.gather(wordTable(w, c), ids);
 }
 
+/** y = x P^T + b with P (H, H) initialised to the identity: the hash vectors, made trainable through P. */
+function hashProjection(w: Weights, x: Value, H: number): Value {
+  const P = w.get('bert.embeddings.word_projection.weight', [H, H], 'identity');
+  const b = w.get('bert.embeddings.word_projection.bias', [H], 'zeros');
+  return addBias(o.gemm(x, P, null, { transB: true }), b);
+}
+
 function required(v: Value | undefined, what: string): Value {
   if (!v) throw new Error(`bert: the inputs need ${what}`);
   return v;
@@ -75,9 +82,12 @@ function required(v: Value | undefined, what: string): Value {
 function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Value {
   const H = c.hidden_size;
   const flat = (v: Value) => o.reshape(v, [-1]); // (B, T) -> (N)
-  const words = x.wordVectors
+  const looked = x.wordVectors
     ? o.reshape(x.wordVectors, [-1, H])
     : wordEmbeddings(w, c, flat(required(x.inputIds, 'input_ids or word vectors'))); // (N, H)
+  // A hash model's optional trainable projection of its frozen vectors (starts as the identity).
+  const words =
+    c.embedding_type === 'hash' && c.hash_embedding?.projection ? hashProjection(w, looked, H) : looked;
   const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
   const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
   const sum = o.add(o.add(words, o.gather(pos, flat(x.positionIds))), o.gather(types, flat(x.tokenTypeIds)));

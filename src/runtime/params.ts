@@ -7,7 +7,8 @@ import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { SafeTensor, SafetensorsFile } from './safetensors.js';
 
-export type Init = 'normal' | 'zeros' | 'ones';
+/** How a parameter starts: normal(0, std), zeros, ones, or the identity matrix (square 2-D only). */
+export type Init = 'normal' | 'zeros' | 'ones' | 'identity';
 
 export interface Param {
   name: string;
@@ -71,7 +72,13 @@ export class ParamStore {
     for (const p of this.params) {
       if (p.derived) continue;
       if (p.init === 'ones') p.data.fill(1);
-      else if (p.init === 'zeros') p.data.fill(0);
+      else if (p.init === 'identity') {
+        const n = p.shape[0];
+        if (p.shape.length !== 2 || p.shape[1] !== n)
+          throw new Error(`params: identity init of [${p.shape}]`);
+        p.data.fill(0);
+        for (let i = 0; i < n; i++) p.data[i * n + i] = 1;
+      } else if (p.init === 'zeros') p.data.fill(0);
       else for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * std;
     }
   }

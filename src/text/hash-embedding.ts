@@ -70,6 +70,12 @@ export interface HashEmbeddingConfig {
    * piece); the n-gram blocks share the rest.
    */
   wholeToken?: number;
+  /**
+   * A trainable (H, H) projection (and bias) after the hash vectors, starting as the identity (default
+   * false). A model parameter (`bert.embeddings.word_projection.*`), not part of the hash function: the
+   * frozen table stays as computed here.
+   */
+  projection?: boolean;
 }
 
 export const DEFAULT_HASH_CONFIG: HashEmbeddingConfig = Object.freeze({
@@ -265,7 +271,16 @@ export function hashEmbeddingTable(
   return out;
 }
 
-const FIELDS = ['ngramMin', 'ngramMax', 'seed', 'partition', 'hash', 'boundaries', 'wholeToken'] as const;
+const FIELDS = [
+  'ngramMin',
+  'ngramMax',
+  'seed',
+  'partition',
+  'hash',
+  'boundaries',
+  'wholeToken',
+  'projection',
+] as const;
 
 /**
  * Check a hash-embedding config read from `source` (a file name or flag). Missing fields take
@@ -289,7 +304,16 @@ export function validateHashConfig(cfg: unknown, source: string): HashEmbeddingC
       `${source}: hash embedding field "${field}" must be ${want}, got ${JSON.stringify(r[field])}`,
     );
   };
-  const { ngramMin, ngramMax, seed, partition, hash, boundaries = false, wholeToken = 0 } = r;
+  const {
+    ngramMin,
+    ngramMax,
+    seed,
+    partition,
+    hash,
+    boundaries = false,
+    wholeToken = 0,
+    projection = false,
+  } = r;
   if (typeof ngramMin !== 'number' || !Number.isInteger(ngramMin) || ngramMin < 1)
     bad('ngramMin', 'an integer >= 1');
   if (typeof ngramMax !== 'number' || !Number.isInteger(ngramMax) || ngramMax < (ngramMin as number)) {
@@ -301,6 +325,7 @@ export function validateHashConfig(cfg: unknown, source: string): HashEmbeddingC
   if (partition !== 'proportional' && partition !== 'shared') bad('partition', '"proportional" or "shared"');
   if (hash !== 'murmur3') bad('hash', '"murmur3"');
   if (typeof boundaries !== 'boolean') bad('boundaries', 'true or false');
+  if (typeof projection !== 'boolean') bad('projection', 'true or false');
   if (typeof wholeToken !== 'number' || !(wholeToken >= 0 && wholeToken < 1))
     bad('wholeToken', 'a number in [0, 1)');
   return {
@@ -312,5 +337,6 @@ export function validateHashConfig(cfg: unknown, source: string): HashEmbeddingC
     // The variants are written only when used, so the configs of models made before them read the same.
     ...(boundaries ? { boundaries: true } : {}),
     ...((wholeToken as number) > 0 ? { wholeToken: wholeToken as number } : {}),
+    ...(projection ? { projection: true } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type BertConfig, preset } from '../model/config.js';
+import { readSafetensors } from '../runtime/safetensors-file.js';
 import { createModel } from '../model/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
@@ -20,6 +21,12 @@ const small: BertConfig = {
   num_attention_heads: 2,
   intermediate_size: 64,
   max_position_embeddings: 64,
+};
+
+/** The same with every hash variant on: word-start markers, a whole-token share, the trainable projection. */
+const variants: BertConfig = {
+  ...small,
+  hash_embedding: { ...small.hash_embedding!, boundaries: true, wholeToken: 0.25, projection: true },
 };
 
 const corpus = join(tmp, 'corpus.txt');
@@ -121,32 +128,42 @@ describe('pretrain', () => {
     assert.ok(unigram < zeros - 3, `unigram bias: ${unigram}, zero bias: ${zeros}`);
   });
 
-  test('an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)', async () => {
-    const full = join(tmp, 'full');
-    await pretrain(
-      createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-      config(full, { valid: undefined, threads: 2 }),
-    );
-    // The "interrupted" twin: same run, but its last checkpoint and final model are lost (crash after update 20).
-    const cut = join(tmp, 'cut');
-    await pretrain(
-      createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-      config(cut, { valid: undefined, threads: 2 }),
-    );
-    rmSync(join(cut, 'checkpoints', 'step-000040'), { recursive: true });
-    rmSync(join(cut, 'model.safetensors'));
-    writeFileAtomic(join(cut, 'checkpoints', 'latest'), 'step-000020\n');
-    await pretrain(
-      createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(99), { mlm: true }),
-      config(cut, { valid: undefined, resume: true, threads: 2 }),
-    );
-    assert.ok(
-      readFileSync(join(full, 'model.safetensors')).equals(readFileSync(join(cut, 'model.safetensors'))),
-    );
-    assert.ok(
-      readFileSync(join(full, 'mlm_head.safetensors')).equals(
-        readFileSync(join(cut, 'mlm_head.safetensors')),
-      ),
-    );
-  });
+  for (const [what, cfg] of [
+    ['', small],
+    [', hash variants with the trainable projection', variants],
+  ] as const)
+    test(`an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)${what}`, async () => {
+      const full = join(tmp, `full${what ? '-variants' : ''}`);
+      await pretrain(
+        createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
+        config(full, { valid: undefined, threads: 2 }),
+      );
+      // The "interrupted" twin: same run, but its last checkpoint and final model are lost (crash after update 20).
+      const cut = join(tmp, `cut${what ? '-variants' : ''}`);
+      await pretrain(
+        createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
+        config(cut, { valid: undefined, threads: 2 }),
+      );
+      rmSync(join(cut, 'checkpoints', 'step-000040'), { recursive: true });
+      rmSync(join(cut, 'model.safetensors'));
+      writeFileAtomic(join(cut, 'checkpoints', 'latest'), 'step-000020\n');
+      await pretrain(
+        createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(99), { mlm: true }),
+        config(cut, { valid: undefined, resume: true, threads: 2 }),
+      );
+      assert.ok(
+        readFileSync(join(full, 'model.safetensors')).equals(readFileSync(join(cut, 'model.safetensors'))),
+      );
+      if (what)
+        assert.ok(
+          readSafetensors(join(cut, 'model.safetensors')).tensors.has(
+            'bert.embeddings.word_projection.weight',
+          ),
+        );
+      assert.ok(
+        readFileSync(join(full, 'mlm_head.safetensors')).equals(
+          readFileSync(join(cut, 'mlm_head.safetensors')),
+        ),
+      );
+    });
 });
