@@ -69,7 +69,8 @@ class BakedWeights extends Weights {
     let v: Value;
     if (this.quantize && shape.length === 2) {
       const [rows, cols] = shape;
-      const table = name.includes('embeddings');
+      // Embedding tables (gathered, scaled after the gather); a projection after them is a dense weight.
+      const table = name.includes('embeddings') && !name.includes('word_projection');
       const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax, table);
       const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
       const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);

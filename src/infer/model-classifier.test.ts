@@ -10,7 +10,9 @@ import { createModel } from '../model/io.js';
 import { assetPath } from '../util/assets.js';
 import { Rng } from '../util/rng.js';
 import { nodeOrt } from './load.js';
+import { classifierOnnx } from './export-graph.js';
 import { modelClassifier } from './model-classifier.js';
+import { Classifier } from './runtime.js';
 import { predictLogits } from './predict.js';
 
 const TEXTS = ['a warm , charming delight', 'the ##ing of unbelievable things', 'x', 'dull [MASK] mess'];
@@ -44,3 +46,32 @@ for (const variant of [
     got.forEach((r, i) => r.logits.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - ref[i][k])))));
     assert.ok(diff <= 1e-5, `max |diff| ${diff}`);
   });
+
+test('a lowrank model (learned codes + projection): portable fp32 equals the training graph; int8 runs', async () => {
+  const m = createModel(preset('uno-lowrank'), assetPath('bert-base-uncased-vocab.txt'), new Rng(5), {
+    numLabels: 2,
+  });
+  m.config.num_labels = 2;
+  const items = encodeAll(
+    m.tokenizer,
+    TEXTS.map((text, i) => ({ text, label: 0, line: i + 1 })),
+    64,
+  );
+  const ref = await predictLogits(m, items, 2, 4, 1);
+  const clf = await modelClassifier(m, { ort: nodeOrt, threads: 1 });
+  const got = await clf.classify(TEXTS);
+  await clf.release();
+  let diff = 0;
+  got.forEach((r, i) => r.logits.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - ref[i][k])))));
+  assert.ok(diff <= 1e-5, `max |diff| ${diff}`);
+  const int8 = await Classifier.create(
+    { ...m.config },
+    m.tokenizer.vocabulary,
+    classifierOnnx(m, 2, { compact: false, quantize: 'int8', scheme: 'dynamic' }),
+    { ort: nodeOrt, threads: 1, variant: 'portable' },
+  );
+  const q = await int8.classify(TEXTS);
+  await int8.release();
+  const qdiff = Math.max(...q.flatMap((r, i) => r.logits.map((x, k) => Math.abs(x - ref[i][k]))));
+  assert.ok(Number.isFinite(qdiff) && qdiff < 0.05, `int8 max |diff| ${qdiff}`);
+});

@@ -37,6 +37,9 @@ const tinyHash: BertConfig = {
   hash_embedding: { ...DEFAULT_HASH_CONFIG, projection: true },
 };
 
+/** The same, with a learned low-rank code table (V x 3) projected up to H. */
+const tinyLowrank: BertConfig = { ...tiny, embedding_type: 'lowrank', lowrank_dim: 3 };
+
 const B = 3;
 const T = 5;
 
@@ -125,8 +128,9 @@ describe('BERT graph', () => {
     [false, tiny],
     [true, tiny],
     [false, tinyHash],
+    [false, tinyLowrank],
   ] as const)
-    test(`float64 twin: analytic gradients of every parameter match central differences${tree ? ' (K-BERT: visible matrix (B, T, T), soft positions)' : cfg === tinyHash ? ' (hash vectors + trainable projection)' : ''}`, async () => {
+    test(`float64 twin: analytic gradients of every parameter match central differences${tree ? ' (K-BERT: visible matrix (B, T, T), soft positions)' : cfg === tinyHash ? ' (hash vectors + trainable projection)' : cfg === tinyLowrank ? ' (low-rank codes + projection)' : ''}`, async () => {
       const store = initStore(cfg);
       const { run, names } = await lossAndGrads(store, 'float64', tree, cfg);
       const base = await run();

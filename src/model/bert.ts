@@ -56,14 +56,27 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
 
 /**
  * Word embeddings (N, H): BERT's lookup table. EELBERT's hash embeddings use the same lookup into a
- * table computed from the vocabulary at load time and marked frozen (never stored, never trained).
+ * table computed from the vocabulary at load time and marked frozen (never stored, never trained). A
+ * 'lowrank' model looks up k-dim codes and projects them up: codes (V, k), projection (H, k).
  */
 export function wordTable(w: Weights, c: BertConfig): Value {
+  if (c.embedding_type === 'lowrank') return lowrankUp(w, c, lowrankCodes(w, c)); // (V, H), for the MLM tie
   const hash = c.embedding_type === 'hash';
   return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.hidden_size], 'normal', hash, hash);
 }
 
+function lowrankCodes(w: Weights, c: BertConfig): Value {
+  return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.lowrank_dim ?? 8], 'normal');
+}
+
+/** (rows, k) codes -> (rows, H): x P^T with the projection P (H, k) (no bias). */
+function lowrankUp(w: Weights, c: BertConfig, x: Value): Value {
+  const P = w.get('bert.embeddings.word_projection.weight', [c.hidden_size, c.lowrank_dim ?? 8], 'normal');
+  return o.gemm(x, P, null, { transB: true });
+}
+
 function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
+  if (c.embedding_type === 'lowrank') return lowrankUp(w, c, o.gather(lowrankCodes(w, c), ids));
   return o.gather(wordTable(w, c), ids);
 }
 

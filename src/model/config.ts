@@ -21,8 +21,13 @@ export interface BertConfig {
   type_vocab_size: number; // segment (token type) vocabulary
   initializer_range: number; // std of the normal init
   layer_norm_eps: number;
-  /** minnow: 'table' is BERT's V x H lookup; 'hash' is EELBERT's n-gram pooling hash (no table stored). */
-  embedding_type: 'table' | 'hash';
+  /**
+   * minnow: 'table' is BERT's V x H lookup; 'hash' is EELBERT's n-gram pooling hash (no table stored);
+   * 'lowrank' is a learned V x k code table projected up to H (NeuML's "BERT Hash" models).
+   */
+  embedding_type: 'table' | 'hash' | 'lowrank';
+  /** minnow: k, the code size of a 'lowrank' embedding (default 8). */
+  lowrank_dim?: number;
   /** minnow: the hash function's settings, when embedding_type is 'hash'. */
   hash_embedding?: HashEmbeddingConfig;
   /** Task head (Hugging Face fields), present after fine-tuning. */
@@ -76,6 +81,7 @@ const shape = (L: number, H: number, A: number, F: number) => ({
   intermediate_size: F,
 });
 const hash = { embedding_type: 'hash' as const, hash_embedding: { ...DEFAULT_HASH_CONFIG } };
+const lowrank = { embedding_type: 'lowrank' as const, lowrank_dim: 8 };
 
 /**
  * Presets. UNO-EELBERT's architecture could not be read from the paper (methods.md 1.4); its 1.2 MB
@@ -89,6 +95,9 @@ export const PRESETS: Record<string, BertConfig> = {
   'eelbert-mini': { ...BASE, ...shape(4, 256, 4, 1024), ...hash },
   'eelbert-small': { ...BASE, ...shape(4, 512, 8, 2048), ...hash },
   'uno-eelbert': { ...BASE, ...shape(1, 128, 2, 512), ...hash },
+  // A learned 30,522 x 8 code table and an 8 -> H projection instead of the V x H table (NeuML-style).
+  'lowrank-tiny': { ...BASE, ...shape(2, 128, 2, 512), ...lowrank },
+  'uno-lowrank': { ...BASE, ...shape(1, 128, 2, 512), ...lowrank },
 };
 
 export function preset(name: string): BertConfig {
@@ -161,7 +170,7 @@ export function validateConfig(
   };
   oneOf('model_type', ['bert'], 'minnow reads BERT models only');
   oneOf('hidden_act', ['gelu'], 'exact erf GELU is the only activation supported');
-  oneOf('embedding_type', ['table', 'hash'], 'minnow embeddings');
+  oneOf('embedding_type', ['table', 'hash', 'lowrank'], 'minnow embeddings');
   oneOf('position_embedding_type', ['absolute'], 'learned absolute positions only');
   oneOf('is_decoder', [false], 'minnow models are encoders');
   oneOf('add_cross_attention', [false], 'minnow models are encoders');
@@ -201,6 +210,10 @@ export function validateConfig(
   };
   if (embedding === 'hash')
     cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
+  if (embedding === 'lowrank') {
+    cfg.lowrank_dim = posInt('lowrank_dim', 8);
+    if (cfg.lowrank_dim > H) bad('lowrank_dim', `at most hidden_size (${H})`);
+  } else delete cfg.lowrank_dim;
   if (r.knowledge !== undefined && r.knowledge !== null)
     cfg.knowledge = validateKnowledgeConfig(r.knowledge, `${source}: knowledge`);
   else delete cfg.knowledge;

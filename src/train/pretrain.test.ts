@@ -131,15 +131,19 @@ describe('pretrain', () => {
   for (const [what, cfg] of [
     ['', small],
     [', hash variants with the trainable projection', variants],
+    [
+      ', a low-rank code table (its MLM decoder tied to codes x projection)',
+      { ...small, embedding_type: 'lowrank', lowrank_dim: 4, hash_embedding: undefined } as BertConfig,
+    ],
   ] as const)
     test(`an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)${what}`, async () => {
-      const full = join(tmp, `full${what ? '-variants' : ''}`);
+      const full = join(tmp, `full${what.length}`);
       await pretrain(
         createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
         config(full, { valid: undefined, threads: 2 }),
       );
       // The "interrupted" twin: same run, but its last checkpoint and final model are lost (crash after update 20).
-      const cut = join(tmp, `cut${what ? '-variants' : ''}`);
+      const cut = join(tmp, `cut${what.length}`);
       await pretrain(
         createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
         config(cut, { valid: undefined, threads: 2 }),
