@@ -1,0 +1,188 @@
+/**
+ * `minnow pretrain` beside its peer, Hugging Face BertForMaskedLM on PyTorch (CPU), in one run: the same
+ * model shape, corpus pieces (the peer reads minnow's token caches), token budget, batch, sequence length,
+ * learning-rate schedule, AdamW and clip. Compared: validation masked-LM loss and accuracy, and training
+ * tokens/s (the two run one after the other, never side by side on the CPU). Tokens/s counts whole
+ * sequences (batch x 128) per second: the peer's over its training loop, minnow's over its training loop
+ * including the end-of-run validation and save (which favours the peer a little).
+ *
+ *   npm run build && npx tsx bench/mlm-peer.ts [--preset bert-tiny] [--tokens 1000000] [--threads 2]
+ *       [--corpus FILE] [--valid FILE] [--python PATH] [--out bench/out/mlm-peer.json]
+ *
+ * Needs a Python with torch and transformers (--python, $MINNOW_PYTHON, else python3); without one it says
+ * so and exits 0. Not the same batches: each side draws its own window order and masks (minnow's are
+ * seeded its way, the peer's by numpy), and the peer scores the first N validation windows while minnow
+ * scores N windows of its seeded order; with N = 512 (about 9,800 masked pieces) the loss's sampling error
+ * is a few hundredths.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PRESETS } from '../src/model/config.js';
+
+const { values: v } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'bert-tiny' },
+    tokens: { type: 'string', default: '1000000' },
+    threads: { type: 'string', default: '2' },
+    corpus: { type: 'string', default: '../shared/data/corpus/gutenberg_train.txt' },
+    valid: { type: 'string', default: '../shared/data/corpus/gutenberg_valid.txt' },
+    python: { type: 'string', default: process.env.MINNOW_PYTHON ?? 'python3' },
+    'cache-dir': { type: 'string', default: '.minnow-cache' },
+    out: { type: 'string', default: 'bench/out/mlm-peer.json' },
+  },
+});
+
+const preset = PRESETS[v.preset!];
+if (!preset || preset.embedding_type !== 'table') {
+  process.stderr.write(
+    `mlm-peer: --preset must be a table model the peer can build (bert-tiny, bert-mini, bert-small)\n`,
+  );
+  process.exit(2);
+}
+const probe = spawnSync(
+  v.python!,
+  ['-c', 'import torch, transformers; print(torch.__version__, transformers.__version__)'],
+  {
+    encoding: 'utf8',
+  },
+);
+if (probe.status !== 0) {
+  process.stdout.write(
+    `mlm-peer: skipped: ${v.python} cannot import torch and transformers (set --python or MINNOW_PYTHON)\n`,
+  );
+  process.exit(0);
+}
+
+const common = {
+  tokens: v.tokens!,
+  threads: v.threads!,
+  seqLen: '128',
+  batch: '64',
+  lr: '1e-3',
+  warmup: '0.02',
+  validSequences: '512',
+};
+const outDir = join('bench', 'out', `mlm-peer-${v.preset}`);
+const t0 = performance.now();
+const m = spawnSync(
+  process.execPath,
+  [
+    'dist/cli/main.js',
+    'pretrain',
+    '--preset',
+    v.preset!,
+    '--corpus',
+    v.corpus!,
+    '--valid',
+    v.valid!,
+    '--out',
+    outDir,
+    '--tokens',
+    common.tokens,
+    '--threads',
+    common.threads,
+    '--seq-len',
+    common.seqLen,
+    '--batch-size',
+    common.batch,
+    '--lr',
+    common.lr,
+    '--warmup',
+    common.warmup,
+    '--valid-sequences',
+    common.validSequences,
+    '--cache-dir',
+    v['cache-dir']!,
+    '--checkpoint-every',
+    '0',
+    '--json',
+  ],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
+if (m.status !== 0) throw new Error('minnow pretrain failed');
+const minnowWall = (performance.now() - t0) / 1000;
+const mres = JSON.parse(m.stdout) as {
+  updates: number;
+  tokens_per_s: number;
+  evals: { valid_mlm_loss: number; valid_mlm_accuracy: number }[];
+};
+
+/** minnow's token cache of a text file (written by the run above). */
+function cacheOf(text: string): string {
+  const name = basename(text);
+  const hit = readdirSync(v['cache-dir']!).find((f) => f.startsWith(`${name}.`) && f.endsWith('.tokens'));
+  if (!hit) throw new Error(`no token cache of ${name} in ${v['cache-dir']}`);
+  return join(v['cache-dir']!, hit);
+}
+const py = spawnSync(
+  v.python!,
+  [
+    resolve('bench', 'mlm-peer.py'),
+    '--train-cache',
+    cacheOf(v.corpus!),
+    '--valid-cache',
+    cacheOf(v.valid!),
+    '--tokens',
+    common.tokens,
+    '--threads',
+    common.threads,
+    '--seq-len',
+    common.seqLen,
+    '--batch-size',
+    common.batch,
+    '--lr',
+    common.lr,
+    '--warmup',
+    common.warmup,
+    '--valid-sequences',
+    common.validSequences,
+    '--layers',
+    String(preset.num_hidden_layers),
+    '--hidden',
+    String(preset.hidden_size),
+    '--heads',
+    String(preset.num_attention_heads),
+    '--ffn',
+    String(preset.intermediate_size),
+  ],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
+if (py.status !== 0) throw new Error('the PyTorch peer failed');
+const pres = JSON.parse(py.stdout.trim().split('\n').pop()!) as {
+  system: string;
+  tokens_per_s: number;
+  valid_mlm_loss: number;
+  valid_mlm_accuracy: number;
+  updates: number;
+};
+
+const last = mres.evals[mres.evals.length - 1];
+const rows = [
+  [
+    'minnow pretrain (onnxruntime-node)',
+    mres.updates,
+    last.valid_mlm_loss,
+    last.valid_mlm_accuracy,
+    mres.tokens_per_s,
+  ],
+  [pres.system, pres.updates, pres.valid_mlm_loss, pres.valid_mlm_accuracy, pres.tokens_per_s],
+] as const;
+const table = [
+  `${v.preset}, ${Number(common.tokens).toLocaleString('en-US')} tokens, batch ${common.batch} x ${common.seqLen}, lr ${common.lr}, ${common.threads} threads:`,
+  '',
+  '| system | updates | valid MLM loss | valid MLM accuracy | train tokens/s |',
+  '|---|---|---|---|---|',
+  ...rows.map(
+    (r) => `| ${r[0]} | ${r[1]} | ${r[2].toFixed(3)} | ${(100 * r[3]).toFixed(2)}% | ${Math.round(r[4])} |`,
+  ),
+  '',
+  `minnow / PyTorch tokens/s: ${(mres.tokens_per_s / pres.tokens_per_s).toFixed(2)}x; loss difference ${(last.valid_mlm_loss - pres.valid_mlm_loss).toFixed(3)} nats (minnow wall ${minnowWall.toFixed(0)} s incl. caching)`,
+];
+process.stdout.write(`${table.join('\n')}\n`);
+mkdirSync(dirname(v.out!), { recursive: true });
+writeFileSync(
+  v.out!,
+  `${JSON.stringify({ preset: v.preset, ...common, minnow: mres, peer: pres }, null, 2)}\n`,
+);
