@@ -280,8 +280,14 @@ export function checkConfigInvariants(
     `layer_norm_eps = ${c.layer_norm_eps}`,
   );
   assert.ok(c.initializer_range >= 0 && Number.isFinite(c.initializer_range), 'initializer_range');
-  assert.ok(c.embedding_type === 'table' || c.embedding_type === 'hash', 'embedding_type');
+  assert.ok(['table', 'hash', 'lowrank'].includes(c.embedding_type), 'embedding_type');
   if (c.embedding_type === 'hash') assert.equal(typeof c.hash_embedding, 'object', 'hash_embedding');
+  if (c.embedding_type === 'lowrank')
+    assert.ok(
+      Number.isInteger(c.lowrank_dim) && c.lowrank_dim! >= 1 && c.lowrank_dim! <= c.hidden_size,
+      'lowrank_dim',
+    );
+  else assert.equal(c.lowrank_dim, undefined, 'lowrank_dim only for lowrank');
   for (const k of ['minnow_vocab', 'finetuning_task'] as const)
     assert.ok(c[k] === undefined || typeof c[k] === 'string', k);
   assert.ok(c.minnow_pretraining === undefined || Array.isArray(c.minnow_pretraining), 'minnow_pretraining');
