@@ -12,6 +12,7 @@ import { type CheckInput, gradCheck } from '../runtime/gradcheck.js';
 import { type DType, Graph, type Value } from './graph.js';
 import * as o from './ops.js';
 import {
+  binaryCrossEntropyWithLogits,
   cosineSimilarity,
   klDivWithTemperature,
   linearCrossEntropy,
@@ -255,6 +256,16 @@ describe('hand-written gradients of composites', () => {
       ],
       ['cosine', (_, [a, b]) => cosineSimilarity(a, b, -1), [inp('a', [3, 5]), inp('b', [3, 5])]],
       [
+        'binary cross-entropy on logits, masked',
+        (g, [x]) =>
+          binaryCrossEntropyWithLogits(
+            x,
+            g.constant([1, 0, 0, 1, 1, 0], F, [2, 3]),
+            g.constant([1, 1, 0, 1, 1, 1], F, [2, 3]),
+          ),
+        [inp('x', [2, 3], away(6))],
+      ],
+      [
         'kl T=2',
         (_, [s, t]) => klDivWithTemperature(s, t, 2),
         [inp('s', [3, 4]), { ...inp('t', [3, 4]), wrt: false }],
@@ -264,6 +275,34 @@ describe('hand-written gradients of composites', () => {
       const r = await gradCheck(build, inputs);
       assert.ok(r.maxRelErr < 1e-6, `${name}: max relative error ${r.maxRelErr} at ${r.worst}`);
     }
+  });
+  test('binaryCrossEntropyWithLogits by hand, and finite at large logits', async () => {
+    const g = new Graph();
+    const x = g.input('x', F, [3]);
+    const t = g.input('t', F, [3]);
+    g.output(binaryCrossEntropyWithLogits(x, t), 'bce');
+    const sess = await Session.create(g, { threads: 1 });
+    const bce = async (a: number[], b: number[]) =>
+      Number((await sess.run({ x: Float64Array.from(a), t: Float64Array.from(b) })).bce.data[0]);
+    const ref = (a: number[], b: number[]) =>
+      a.reduce(
+        (s, xi, i) =>
+          s - (b[i] * Math.log(1 / (1 + Math.exp(-xi))) + (1 - b[i]) * Math.log(1 - 1 / (1 + Math.exp(-xi)))),
+        0,
+      ) / a.length;
+    for (const [a, b] of [
+      [
+        [0.3, -1.2, 2],
+        [1, 0, 1],
+      ],
+      [
+        [0, 0, 0],
+        [0.5, 1, 0],
+      ],
+    ])
+      assert.ok(Math.abs((await bce(a, b)) - ref(a, b)) < 1e-12);
+    const big = await bce([1000, -1000, 1000], [0, 1, 1]);
+    assert.ok(Math.abs(big - 2000 / 3) < 1e-9, `large logits: ${big}`);
   });
   test('klDivWithTemperature by hand: zero for equal logits, T^2 KL otherwise', async () => {
     const g = new Graph();

@@ -89,6 +89,23 @@ export function linearCrossEntropy(
   return { loss, logits };
 }
 
+/**
+ * Binary cross-entropy on logits (ELECTRA's replaced-token detection): mean over the mask (or all elements) of
+ * softplus(x) - x t, with softplus(x) = max(x, 0) + log(1 + exp(-|x|)) so that large |x| cannot overflow.
+ * `targets` in [0, 1] (float), `mask` broadcastable to the logits (1 = counted).
+ */
+export function binaryCrossEntropyWithLogits(logits: Value, targets: Value, mask?: Value): Value {
+  const x = logits;
+  const softplus = o.add(o.relu(x), o.log(o.add(o.scalarLike(x, 1), o.exp(o.neg(o.abs(x))))));
+  const per = o.sub(softplus, o.mul(x, o.cast(targets, x.dtype)));
+  const all = [...Array(per.rank).keys()];
+  if (!mask) return o.reduceMean(per, all);
+  const m = o.cast(mask, x.dtype);
+  const num = o.reduceSum(o.mul(per, m), all);
+  const den = o.reduceSum(o.expand(m, o.shapeOf(per), per.shape), all);
+  return o.div(num, o.max2(den, o.scalarLike(x, 1)));
+}
+
 /** Mean squared error over all elements (optionally weighted by a broadcastable mask, mean over the mask). */
 export function mse(a: Value, b: Value, mask?: Value): Value {
   const d = o.sub(a, b);
