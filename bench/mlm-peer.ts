@@ -55,15 +55,17 @@ if (probe.status !== 0) {
   process.exit(0);
 }
 
+/** The recipe both sides run, as flags with the same names in `minnow pretrain` and mlm-peer.py. */
 const common = {
   tokens: v.tokens!,
   threads: v.threads!,
-  seqLen: '128',
-  batch: '64',
+  'seq-len': '128',
+  'batch-size': '64',
   lr: '1e-3',
   warmup: '0.02',
-  validSequences: '512',
+  'valid-sequences': '512',
 };
+const recipe = Object.entries(common).flatMap(([k, x]) => [`--${k}`, x]);
 const outDir = join('bench', 'out', `mlm-peer-${v.preset}`);
 const t0 = performance.now();
 const m = spawnSync(
@@ -79,20 +81,7 @@ const m = spawnSync(
     v.valid!,
     '--out',
     outDir,
-    '--tokens',
-    common.tokens,
-    '--threads',
-    common.threads,
-    '--seq-len',
-    common.seqLen,
-    '--batch-size',
-    common.batch,
-    '--lr',
-    common.lr,
-    '--warmup',
-    common.warmup,
-    '--valid-sequences',
-    common.validSequences,
+    ...recipe,
     '--cache-dir',
     v['cache-dir']!,
     '--checkpoint-every',
@@ -124,20 +113,7 @@ const py = spawnSync(
     cacheOf(v.corpus!),
     '--valid-cache',
     cacheOf(v.valid!),
-    '--tokens',
-    common.tokens,
-    '--threads',
-    common.threads,
-    '--seq-len',
-    common.seqLen,
-    '--batch-size',
-    common.batch,
-    '--lr',
-    common.lr,
-    '--warmup',
-    common.warmup,
-    '--valid-sequences',
-    common.validSequences,
+    ...recipe,
     '--layers',
     String(preset.num_hidden_layers),
     '--hidden',
@@ -170,7 +146,7 @@ const rows = [
   [pres.system, pres.updates, pres.valid_mlm_loss, pres.valid_mlm_accuracy, pres.tokens_per_s],
 ] as const;
 const table = [
-  `${v.preset}, ${Number(common.tokens).toLocaleString('en-US')} tokens, batch ${common.batch} x ${common.seqLen}, lr ${common.lr}, ${common.threads} threads:`,
+  `${v.preset}, ${Number(common.tokens).toLocaleString('en-US')} tokens, batch ${common['batch-size']} x ${common['seq-len']}, lr ${common.lr}, ${common.threads} threads:`,
   '',
   '| system | updates | valid MLM loss | valid MLM accuracy | train tokens/s |',
   '|---|---|---|---|---|',

@@ -23,7 +23,7 @@ import { type Weights } from '../runtime/weights.js';
 import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, readConfig, saveModel } from '../model/io.js';
 import { modelEncoder } from '../model/model.js';
-import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
+import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
@@ -40,7 +40,7 @@ import { encodeAll, type Encoded, epochBatches, padBatch } from '../data/batch.j
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
 import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
-import { devSplit } from '../train/finetune.js';
+import { devSplit, withKnowledge } from '../train/finetune.js';
 import { initFromTeacher } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
@@ -243,11 +243,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     student.config.max_position_embeddings,
     teacher.config.max_position_embeddings,
   );
-  if (o_.knowledge) {
-    const { graph, config } = loadKnowledge(o_.knowledge);
-    student.config.knowledge = config;
-    student.knowledge = graph;
-  }
+  if (o_.knowledge) withKnowledge(student, o_.knowledge);
   const method = plan.matches.length > 0 || o_.intermediateEpochs > 0 ? 'tinybert' : 'hinton';
   if (method === 'tinybert' && (student.config.knowledge || teacher.config.knowledge))
     throw new UserError(

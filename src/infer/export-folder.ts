@@ -20,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
 
 import { loadModel, type Model, readConfig } from '../model/io.js';
-import { modelFiles } from '../model/model.js';
+import { weightsFile } from '../model/model.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
@@ -208,7 +208,7 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   };
   const configText = `${JSON.stringify(exported, null, 2)}\n`;
 
-  const weights = modelFiles(m)['model.safetensors'];
+  const weights = weightsFile(m);
   writeFolderAtomic(out, {
     ...text,
     'config.json': configText,

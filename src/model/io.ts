@@ -8,7 +8,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Param, ParamStore } from '../runtime/params.js';
+import { ParamStore } from '../runtime/params.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
 import { readVocabFile } from '../text/vocab-file.js';
@@ -17,16 +17,7 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { type BertConfig, validateConfig } from './config.js';
-import {
-  declareParams,
-  fillDerived,
-  isHead,
-  knowledgeFile,
-  type Model,
-  optionalTensor,
-  savedConfig,
-} from './model.js';
-import { KNOWLEDGE_FILE } from '../knowledge/config.js';
+import { declareParams, fillDerived, isHead, type Model, modelFiles, optionalTensor } from './model.js';
 import { modelKnowledge } from '../knowledge/load.js';
 
 export type { Model } from './model.js';
@@ -151,17 +142,15 @@ export function saveModel(
   opts: { shippedVocab?: string; mlmHead?: boolean } = {},
 ): void {
   ensureDir(dir);
-  const config = savedConfig(m.config);
-  if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
-  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  if (!opts.shippedVocab) writeFileAtomic(join(dir, 'vocab.txt'), `${m.tokenizer.vocabulary.join('\n')}\n`);
-  const graph = knowledgeFile(m);
-  if (graph !== undefined) writeFileAtomic(join(dir, KNOWLEDGE_FILE), graph);
-  const save = (file: string, keep: (p: Param) => boolean) =>
-    writeSafetensors(join(dir, file), m.store.toTensors(keep), { format: 'pt' });
-  save('model.safetensors', (p) => !isHead(p.name));
+  for (const [name, data] of Object.entries(modelFiles(m, opts))) writeFileAtomic(join(dir, name), data!);
   if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
-    save('mlm_head.safetensors', (p) => isHead(p.name));
+    writeSafetensors(
+      join(dir, 'mlm_head.safetensors'),
+      m.store.toTensors((p) => isHead(p.name)),
+      {
+        format: 'pt',
+      },
+    );
 }
 
 /** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */

@@ -106,7 +106,8 @@ export function savedConfig(c: BertConfig): BertConfig {
 export interface ModelFiles {
   'config.json': string;
   'model.safetensors': Uint8Array;
-  'vocab.txt': string;
+  /** Absent when config.json names a shipped vocabulary (minnow_vocab). */
+  'vocab.txt'?: string;
   /** The knowledge graph of a K-BERT model whose knowledge is not WordNet (KNOWLEDGE_FILE). */
   'knowledge.kg'?: string;
 }
@@ -127,7 +128,9 @@ export function modelFromFiles(files: ModelFiles, source: string, opts: { numLab
   const config = validateConfig(raw, at('config.json'), {
     hasClassifier: weights.tensors.has('classifier.weight'),
   });
-  const lines = BertTokenizer.parseVocab(files['vocab.txt']);
+  const vocab = files['vocab.txt'];
+  if (vocab === undefined) throw new UserError(`${at('vocab.txt')}: missing`);
+  const lines = BertTokenizer.parseVocab(vocab);
   if (lines.length !== config.vocab_size)
     throw new UserError(
       `${at('config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${lines.length} entries`,
@@ -148,16 +151,26 @@ export function modelFromFiles(files: ModelFiles, source: string, opts: { numLab
   return m;
 }
 
-/** The model directory's files (the MLM head is not included), as saveModel writes them. */
-export function modelFiles(m: Model): ModelFiles {
+/** model.safetensors's bytes: every stored parameter but the MLM head. */
+export function weightsFile(m: Model): Uint8Array {
+  return encodeSafetensors(
+    m.store.toTensors((p) => !isHead(p.name)),
+    { format: 'pt' },
+  );
+}
+
+/**
+ * The model directory's files (the MLM head is not included), as saveModel writes them. `shippedVocab`
+ * names a vocabulary in assets/ in config.json instead of carrying vocab.txt.
+ */
+export function modelFiles(m: Model, opts: { shippedVocab?: string } = {}): ModelFiles {
+  const config = savedConfig(m.config);
+  if (opts.shippedVocab) config.minnow_vocab = opts.shippedVocab;
   const files: ModelFiles = {
-    'config.json': `${JSON.stringify(savedConfig(m.config), null, 2)}\n`,
-    'model.safetensors': encodeSafetensors(
-      m.store.toTensors((p) => !isHead(p.name)),
-      { format: 'pt' },
-    ),
-    'vocab.txt': `${m.tokenizer.vocabulary.join('\n')}\n`,
+    'config.json': `${JSON.stringify(config, null, 2)}\n`,
+    'model.safetensors': weightsFile(m),
   };
+  if (!opts.shippedVocab) files['vocab.txt'] = `${m.tokenizer.vocabulary.join('\n')}\n`;
   const graph = knowledgeFile(m);
   if (graph !== undefined) files[KNOWLEDGE_FILE] = graph;
   return files;

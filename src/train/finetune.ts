@@ -5,12 +5,12 @@
  */
 import { join } from 'node:path';
 import { type DataSource, holdOut, readTask, type TaskData } from '../data/task.js';
-import { type Encoded, encodeAll, epochBatches, padBatch } from '../data/batch.js';
+import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
 import { evaluateOn } from '../infer/evaluate.js';
-import { loadModel, saveModel } from '../model/io.js';
+import { loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -103,10 +103,16 @@ export function devSplit(
   return { train, devData: held, devSource: 'held-out' };
 }
 
-/** One line on what the injection did to the training data: tokens per example with and without. */
-function knowledgeSummary(k: KnowledgeConfig, items: Encoded[]): string {
-  const trees = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
-  return `knowledge ${k.source}: ${trees.toFixed(1)} tokens per training example with the injected branches (max ${k.max_entities} per word, ${k.max_branch_tokens} pieces each, visible matrix ${k.visible_matrix ? 'on' : 'off'})`;
+/** One line on what the injection did to the training data: tokens per example with the branches. */
+function knowledgeSummary(k: KnowledgeConfig, tokensPerExample: number): string {
+  return `knowledge ${k.source}: ${tokensPerExample.toFixed(1)} tokens per training example with the injected branches (max ${k.max_entities} per word, ${k.max_branch_tokens} pieces each, visible matrix ${k.visible_matrix ? 'on' : 'off'})`;
+}
+
+/** Give `m` the knowledge the settings name (K-BERT); recorded in its config.json when saved. */
+export function withKnowledge(m: Model, s: KnowledgeSettings): void {
+  const { graph, config } = loadKnowledge(s);
+  m.config.knowledge = config;
+  m.knowledge = graph;
 }
 
 /** Fine-tune `modelDir` on `src` (train split) and evaluate on its dev split (or `dev` source). */
@@ -127,16 +133,13 @@ export async function finetune(
     m.config.attention_probs_dropout_prob = c.dropout;
   }
   setHead(m.config, head);
-  if (c.knowledge) {
-    const { graph, config } = loadKnowledge(c.knowledge);
-    m.config.knowledge = config;
-    m.knowledge = graph;
-  }
+  if (c.knowledge) withKnowledge(m, c.knowledge);
   const maxLength = Math.min(c.maxLength, m.config.max_position_embeddings);
   const encode = modelEncoder(m, maxLength);
   const items = encodeAll(m.tokenizer, train.examples, maxLength, encode);
   const devItems = encodeAll(m.tokenizer, devData.examples, maxLength, encode);
-  if (encode) info(knowledgeSummary(m.config.knowledge!, items));
+  const tokensPerExample = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
+  if (encode) info(knowledgeSummary(m.config.knowledge!, tokensPerExample));
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
   const updates = stepsPerEpoch * c.epochs;
   info(
@@ -181,7 +184,7 @@ export async function finetune(
     score: last.score ?? Number.NaN,
     perEpoch: result.evals,
     tokensPerSecond: result.tokensPerSecond,
-    tokensPerExample: items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length),
+    tokensPerExample,
     trainExamples: items.length,
     devExamples: devItems.length,
     devSource,
