@@ -53,6 +53,26 @@ describe('minnow CLI', () => {
       /--search: "rate=1e-3" should be KEY=V1,V2/,
     );
     assert.equal(existsSync(searchOut), false, 'a bad grid is refused before any work');
+    const ft = (...more: string[]) =>
+      minnow('finetune', '--task', 'sst2', '--data', 'examples/sst2', '--out', searchOut, ...more);
+    failsWith(
+      ft('--preset', 'bert-tiny', '--hash', 'wholeToken=0.2'),
+      /--hash: preset bert-tiny has a lookup table/,
+    );
+    failsWith(
+      ft('--preset', 'uno-eelbert', '--hash', 'wholeToken=2'),
+      /--hash: hash embedding field "wholeToken" must be a number in \[0, 1\)/,
+    );
+    failsWith(
+      ft('--preset', 'uno-eelbert', '--hash', 'colour=blue'),
+      /--hash: unknown hash embedding field "colour"/,
+    );
+    failsWith(
+      ft('--preset', 'uno-eelbert', '--hash', 'boundaries'),
+      /--hash: "boundaries" should be KEY=VALUE/,
+    );
+    failsWith(ft('--model', 'models/uno-eelbert', '--hash', 'wholeToken=0.2'), /--hash: only with --preset/);
+    assert.equal(existsSync(searchOut), false, 'bad --hash settings are refused before any work');
     failsWith(
       minnow('finetune', '--preset', 'uno-eelbert', '--task', 'sst3', '--data', 'x', '--out', tmp),
       /unknown GLUE task "sst3" \(valid: .*sst2/,

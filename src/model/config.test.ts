@@ -114,6 +114,46 @@ describe('validateConfig', () => {
     assert.deepEqual(head({ ...preset('bert-tiny'), num_labels: 1 }, false).problem, 'regression');
   });
 
+  test('knowledge and lowrank fields: read with defaults, bad values are UserErrors naming the field', () => {
+    const base = { ...PRESETS['bert-tiny'] } as Record<string, unknown>;
+    const read = (extra: Record<string, unknown>) => validateConfig({ ...base, ...extra }, 'm/config.json');
+    assert.deepEqual(read({ knowledge: { source: 'wordnet' } }).knowledge, {
+      source: 'wordnet',
+      max_entities: 2,
+      max_branch_tokens: 6,
+      with_relation: true,
+      visible_matrix: true,
+    });
+    assert.equal(read({ knowledge: null }).knowledge, undefined);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ knowledge: 'wordnet' }, /m\/config\.json: knowledge: an object/],
+      [{ knowledge: {} }, /knowledge\.source: undefined should be "wordnet" or the name of a triples file/],
+      [
+        { knowledge: { source: 'wordnet', max_entities: 0 } },
+        /knowledge\.max_entities: 0 should be an integer 1\.\.512/,
+      ],
+      [
+        { knowledge: { source: 'f.tsv', visible_matrix: 'no' } },
+        /knowledge\.visible_matrix: "no" should be true or false/,
+      ],
+      [
+        { knowledge: { source: 'wordnet', relations: 'is a' } },
+        /knowledge\.relations: .* should be a list of relation names/,
+      ],
+      [{ embedding_type: 'lowrank', lowrank_dim: 0 }, /lowrank_dim/],
+      [{ embedding_type: 'lowrank', lowrank_dim: 129 }, /lowrank_dim.*at most hidden_size \(128\)/],
+      [{ embedding_type: 'vectors' }, /embedding_type/],
+    ];
+    for (const [extra, re] of bad)
+      assert.throws(
+        () => read(extra),
+        (e) => e instanceof UserError && re.test(e.message),
+        JSON.stringify(extra),
+      );
+    assert.equal(read({ embedding_type: 'lowrank' }).lowrank_dim, 8);
+    assert.equal(read({ lowrank_dim: 4 }).lowrank_dim, undefined, 'lowrank_dim only for lowrank models');
+  });
+
   test('bad head fields are UserErrors naming the file and the field', () => {
     const tiny = preset('bert-tiny');
     userError(

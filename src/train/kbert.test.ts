@@ -11,7 +11,7 @@
  * gives the training graph's logits, and `minnow serve` on it answers with the runtime's labels and scores.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,6 +31,7 @@ import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
 import { DEFAULT_DISTILL } from '../distill/mapping.js';
 import { modelEncoder } from '../model/model.js';
 import { assetPath } from '../util/assets.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_FINETUNE, type FinetuneConfig, finetune } from './finetune.js';
 
@@ -142,6 +143,25 @@ describe('K-BERT: knowledge that is only in the triples reaches the classifier',
     assert.ok(
       Math.abs(res.score - results.get('kbert')!) < 1e-9,
       `eval ${res.score} vs fine-tuning ${results.get('kbert')}`,
+    );
+  });
+
+  test('a K-BERT model directory without its knowledge.kg, or with a damaged one, is one clear error', () => {
+    const copy = join(tmp, 'kbert-copy');
+    cpSync(join(tmp, 'kbert'), copy, { recursive: true });
+    rmSync(join(copy, 'knowledge.kg'));
+    assert.throws(
+      () => loadModel(copy, { numLabels: 2 }),
+      (e) =>
+        e instanceof UserError &&
+        /kbert-copy\/knowledge\.kg: missing \(config\.json says the model reads knowledge from "kinds\.tsv"\)/.test(
+          e.message,
+        ),
+    );
+    writeFileSync(join(copy, 'knowledge.kg'), 'not a knowledge graph\n');
+    assert.throws(
+      () => loadModel(copy, { numLabels: 2 }),
+      (e) => e instanceof UserError && /knowledge\.kg/.test(e.message),
     );
   });
 
