@@ -142,8 +142,8 @@ export const transformersJsFile = (dtype: Dtype) =>
   dtype === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx';
 
 /**
- * transformers.js's text-classification pipeline on an exported folder (the portable files: it cannot
- * compute the compact graph's inputs_embeds). Threads: session_options.intraOpNumThreads (interOp 1, as
+ * transformers.js's text-classification pipeline on an exported folder (the portable files: the compact
+ * graph needs minnow's hash table computed at load). Threads: session_options.intraOpNumThreads (interOp 1, as
  * minnow); everything else at transformers.js's and onnxruntime's defaults, as its users get it.
  */
 export async function transformersJsRunner(

@@ -131,7 +131,7 @@ export const SYSTEM_NOTES: Record<SystemName, { runtime: string; settings: strin
     settings:
       "pipeline('text-classification', folder, { dtype: fp32 | q8, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } }); other session options at its defaults",
     limits:
-      "portable files only: it cannot compute the compact graph's inputs_embeds (minnow's hash vectors); its own tokenizer (tokenizer.json), softmax and label sorting are in the timing, as minnow's are",
+      "portable files only: the compact graph needs minnow's hash table computed at load; its own tokenizer (tokenizer.json), softmax and label sorting are in the timing, as minnow's are",
   },
   'ort-web': {
     runtime: 'onnxruntime-web (wasm, SIMD) in Node, under minnow Classifier',
@@ -170,9 +170,15 @@ const sha = (h: ReturnType<typeof createHash>) => h.digest('hex').slice(0, 12);
 function exporterKey(): string {
   const h = createHash('sha256');
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const name of ['export-folder', 'export-graph', 'quantize', 'task-head'])
+  for (const name of [
+    'infer/export-folder',
+    'infer/export-graph',
+    'infer/quantize',
+    'infer/task-head',
+    'model/bert',
+  ])
     for (const ext of ['.js', '.ts']) {
-      const f = join(here, '..', 'infer', `${name}${ext}`);
+      const f = join(here, '..', `${name}${ext}`);
       if (existsSync(f)) h.update(readFileSync(f));
     }
   return sha(h);

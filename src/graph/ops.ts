@@ -319,6 +319,16 @@ export function slice(x: Value, starts: number[], ends: number[], axes: number[]
   return g.node('Slice', [x, i64(g, starts), i64(g, ends), i64(g, norm)], [{ dtype: x.dtype, shape }])[0];
 }
 
+/** The first `count` rows of x, count a run-time int64 vector [n] (named `dim` in the static shape). */
+export function sliceRows(x: Value, count: Value, dim: string): Value {
+  const g = x.graph;
+  return g.node(
+    'Slice',
+    [x, i64(g, [0]), count, i64(g, [0])],
+    [{ dtype: x.dtype, shape: [dim, ...x.shape.slice(1)] }],
+  )[0];
+}
+
 /** Zero padding: pads = [begin_0, ..., begin_r, end_0, ..., end_r] as a run-time int64 vector. */
 export function pad(x: Value, pads: Value, staticShape: Shape): Value {
   return x.graph.node('Pad', [x, pads], [{ dtype: x.dtype, shape: staticShape }], {

@@ -203,7 +203,7 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     }
   }
   exported.minnow_export = {
-    format: 1,
+    format: 2,
     files: Object.fromEntries(variants.filter((v) => reports.get(v)!.written).map((v) => [v, FILES[v]])),
   };
   const configText = `${JSON.stringify(exported, null, 2)}\n`;

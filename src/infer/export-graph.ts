@@ -2,29 +2,34 @@
  * The deployable ONNX graph of a classifier, built by the same model file as training (bert.ts) in
  * inference mode (no dropout), with the weights baked in as initializers:
  *
- *   inputs   input_ids, attention_mask, token_type_ids   int64 (B, T)      (portable)
- *            inputs_embeds (B, T, H) float32 replaces input_ids          (compact: hash models only)
+ *   inputs   input_ids, attention_mask, token_type_ids   int64 (B, T)
+ *            word_embeddings (V, H) float32                               (compact: hash models only)
  *   output   logits (B, num_labels) float32
  *
  * Position ids are computed inside the graph (0..T-1 per row), so the inputs are exactly what
  * transformers.js and onnxruntime users feed a BERT classifier. A K-BERT model (config.knowledge) takes
  * its sentence trees instead: attention_mask is the (B, T, T) visible matrix and position_ids (B, T) the
  * soft positions, built by minnow's runtime. *Portable* bakes a hash model's V x H table
- * into the file like any embedding table; *compact* stores no table at all: minnow's runtime computes each
- * token's EELBERT vector from its piece, as training does, and feeds `inputs_embeds`.
+ * into the file like any embedding table; *compact* stores no table at all: the graph declares it as an
+ * input, and minnow's runtime computes the EELBERT vectors from the vocabulary, as training does, and adds
+ * them to the graph as a constant at load (onnx-initializer.ts): the same graph as portable, run.
  *
- * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts; tables' scales in float16).
+ * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts; tables' scales in float16),
+ * except tables of at most SMALL_TABLE rows (token types), kept float32: a few hundred bytes, six fewer
+ * nodes per run.
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
  */
 import { Graph, type Node, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
 import * as o from '../graph/ops.js';
-import { type BertInputs, classifier, encoder } from '../model/bert.js';
+import { type BertInputs, classifier, encoderCls } from '../model/bert.js';
 import type { Model } from '../model/io.js';
+import { WORD_TABLE } from '../model/model.js';
 import { Dropout } from '../runtime/dropout.js';
 import type { Init, ParamStore } from '../runtime/params.js';
 import { Weights } from '../runtime/weights.js';
+import { COMPACT_TABLE } from './runtime.js';
 import { float16Bits, quantizeRows, transposeInt8 } from './quantize.js';
 
 export type Quantize = 'none' | 'int8';
@@ -41,11 +46,15 @@ export interface ExportGraphOptions {
 interface Int8Weight {
   q: Value; // int8 (rows, cols)
   scale: Value; // float32 (rows)
-  /** The same scales as float16 (embedding tables: half the bytes of a 30,522-row table's scales). */
+  /** The same scales as float16, shaped (rows, 1) (embedding tables: half the bytes of a 30,522-row
+   * table's scales; a gather gives the (N, 1) column that scales the gathered rows). */
   scale16?: Value;
   rows: number;
   cols: number;
 }
+
+/** Tables with at most this many rows stay float32 in int8 exports (token types: 2 rows). */
+const SMALL_TABLE = 16;
 
 /** Parameters as graph constants; with int8, 2-D ones are stored quantised and read via DequantizeLinear. */
 class BakedWeights extends Weights {
@@ -58,6 +67,8 @@ class BakedWeights extends Weights {
     private readonly quantize: boolean,
     /** Dense weights that will meet uint8 activations (dynamic scheme) keep to 7 bits: see quantizeRows. */
     private readonly denseQmax = 127,
+    /** A parameter declared as a graph input instead of stored (compact: the hash table). */
+    private readonly asInput?: string,
   ) {
     super(g, store);
   }
@@ -67,15 +78,16 @@ class BakedWeights extends Weights {
     if (hit) return hit;
     const p = this.store.get(name); // a name the model does not have is an error here
     let v: Value;
-    if (this.quantize && shape.length === 2) {
+    // Embedding tables (gathered, scaled after the gather); a projection after them is a dense weight.
+    const table = name.includes('embeddings') && !name.includes('word_projection');
+    if (name === this.asInput) v = this.g.input(COMPACT_TABLE, 'float32', shape);
+    else if (this.quantize && shape.length === 2 && !(table && shape[0] <= SMALL_TABLE)) {
       const [rows, cols] = shape;
-      // Embedding tables (gathered, scaled after the gather); a projection after them is a dense weight.
-      const table = name.includes('embeddings') && !name.includes('word_projection');
       const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax, table);
       const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
       const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);
       const scale16 = table
-        ? this.g.constant(Uint16Array.from(scale, float16Bits), 'float16', [rows], `${name}_scale16`)
+        ? this.g.constant(Uint16Array.from(scale, float16Bits), 'float16', [rows, 1], `${name}_scale16`)
         : undefined;
       v = o.dequantizeLinear(qv, sv, null, 0);
       this.int8.set(v, { q: qv, scale: sv, scale16, rows, cols });
@@ -138,15 +150,23 @@ function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
 function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
   for (const node of [...g.nodes]) {
     const src = node.inputs[0];
-    const table = node.op === 'Gather' && src ? w.int8.get(src) : undefined;
+    const table = (node.op === 'Gather' || node.op === 'Slice') && src ? w.int8.get(src) : undefined;
     if (table) {
-      const ids = node.inputs[1]!;
+      // The same rows of the int8 table and of its scales: a gather by ids, or the first T rows.
+      const pick = (from: Value): Value =>
+        node.op === 'Gather'
+          ? o.gather(from, node.inputs[1]!)
+          : g.node(
+              'Slice',
+              [from, ...(node.inputs.slice(1) as Value[])],
+              [{ dtype: from.dtype, shape: [node.outputs[0].shape[0], ...from.shape.slice(1)] }],
+            )[0];
       replaceNode(g, node, () => {
-        const rows = o.cast(o.gather(table.q, ids), 'float32'); // (N, H)
+        const rows = o.cast(pick(table.q), 'float32'); // (..., H)
         const scales = table.scale16
-          ? o.cast(o.gather(table.scale16, ids), 'float32')
-          : o.gather(table.scale, ids);
-        return o.mul(rows, o.unsqueeze(scales, [-1]));
+          ? o.cast(pick(table.scale16), 'float32')
+          : o.unsqueeze(pick(table.scale), [-1]);
+        return o.mul(rows, scales);
       });
       continue;
     }
@@ -170,30 +190,28 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
   }
 }
 
-/** 0..T-1 in every row: a running count of ones, minus one. */
-function runningPositions(like: Value): Value {
-  const ones = o.add(o.mul(like, o.scalarLike(like, 0)), o.scalarLike(like, 1));
-  return o.sub(o.cumsum(ones, 1), o.scalarLike(ones, 1));
-}
-
 /** The classifier's inference graph with every parameter baked in (see the file comment). */
 export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOptions): Graph {
   const c = m.config;
   if (opts.compact && c.embedding_type !== 'hash')
     throw new Error('export: compact needs a hash-embedding model (a table model stores its table)');
   const g = new Graph('minnow_classifier');
-  const w = new BakedWeights(g, m.store, opts.quantize === 'int8', opts.scheme === 'dynamic' ? 63 : 127);
+  const w = new BakedWeights(
+    g,
+    m.store,
+    opts.quantize === 'int8',
+    opts.scheme === 'dynamic' ? 63 : 127,
+    opts.compact ? WORD_TABLE : undefined,
+  );
   const tree = !!c.knowledge; // K-BERT: a visible matrix and soft positions come in with the tokens
-  const inputIds = opts.compact ? undefined : g.input('input_ids', 'int64', ['B', 'T']);
+  const inputIds = g.input('input_ids', 'int64', ['B', 'T']);
   const attentionMask = g.input('attention_mask', 'int64', tree ? ['B', 'T', 'T'] : ['B', 'T']);
   const tokenTypeIds = g.input('token_type_ids', 'int64', ['B', 'T']);
-  const wordVectors = opts.compact
-    ? g.input('inputs_embeds', 'float32', ['B', 'T', c.hidden_size])
-    : undefined;
-  const positionIds = tree ? g.input('position_ids', 'int64', ['B', 'T']) : runningPositions(tokenTypeIds);
-  const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask, wordVectors };
+  // Without a tree every row's positions are 0..T-1: the graph takes the table's first T rows.
+  const positionIds = tree ? g.input('position_ids', 'int64', ['B', 'T']) : undefined;
+  const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask };
   const off = new Dropout(false);
-  g.output(classifier(w, c, encoder(w, c, x, off), numLabels, off), 'logits');
+  g.output(classifier(w, c, encoderCls(w, c, x, off), numLabels, off), 'logits');
   if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme);
   return g;
 }

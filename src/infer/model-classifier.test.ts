@@ -1,6 +1,6 @@
 /**
  * The runtime computes a hash model's vectors as training does, for every hash variant: the compact graph's
- * logits (runtime-computed table, inputs_embeds) equal the training graph's (the store's table).
+ * logits (runtime-computed table added to the graph at load) equal the training graph's (the store's table).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

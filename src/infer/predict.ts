@@ -4,7 +4,7 @@
  * score their dev sets with it between epochs; deployments use runtime.ts on an exported graph.
  */
 import { lengthBatches, type Encoded, padBatch } from '../data/batch.js';
-import { bertInputs, classifier, encoder } from '../model/bert.js';
+import { bertInputs, classifier, encoderCls } from '../model/bert.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Forward } from '../runtime/forward.js';
@@ -17,7 +17,7 @@ export function classifierForward(m: Model, numLabels: number, threads: number):
       logits: classifier(
         w,
         m.config,
-        encoder(w, m.config, bertInputs(g, !!m.config.knowledge), new Dropout(false)),
+        encoderCls(w, m.config, bertInputs(g, !!m.config.knowledge), new Dropout(false)),
         numLabels,
         new Dropout(false),
       ),

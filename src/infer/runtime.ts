@@ -8,8 +8,10 @@
  *
  * A folder written by `minnow export` holds config.json, vocab.txt (and tokenizer.json for
  * transformers.js) and onnx/: model.onnx and model_quantized.onnx take input_ids; a hash model also has
- * model_compact.onnx (and _quantized), which stores no embedding table: the runtime computes each
- * vocabulary piece's EELBERT vector at load, exactly as training does, and feeds `inputs_embeds`.
+ * model_compact.onnx (and _quantized), which stores no embedding table: the graph declares the table as
+ * an input (COMPACT_TABLE), and the runtime computes each vocabulary piece's EELBERT vector at load,
+ * exactly as training does, and adds the table to the graph as a constant before the session starts, so
+ * compact and portable run the same graph.
  *
  * A K-BERT model (config.json `knowledge`) also has knowledge.kg, its knowledge graph: the runtime builds
  * each text's sentence tree and feeds the visible matrix as a (B, T, T) attention_mask and the soft
@@ -23,6 +25,10 @@ import type { BertConfig } from '../model/config.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { UserError } from '../util/errors.js';
+import { withInitializer } from './onnx-initializer.js';
+
+/** The compact graph's (V, H) float32 input: the hash table, computed and added at load. */
+export const COMPACT_TABLE = 'word_embeddings';
 
 /** The part of onnxruntime's API the runtime uses (onnxruntime-node and onnxruntime-web both have it). */
 export interface OrtModule {
@@ -44,7 +50,8 @@ export type FileSource = string | ((name: string) => Promise<Uint8Array | undefi
 
 /** What `minnow export` records in config.json about the files it wrote. */
 export interface ExportRecord {
-  format: 1;
+  /** 2: compact graphs take the table as an input (1, before: they took inputs_embeds). */
+  format: 1 | 2;
   /** ONNX files by variant, paths relative to the folder. */
   files: Partial<Record<ExportVariant, string>>;
 }
@@ -123,8 +130,6 @@ export class Classifier {
     readonly tokenizer: BertTokenizer,
     private readonly ort: OrtModule,
     private readonly session: OrtSession,
-    /** Per-piece word vectors (V x H) for the compact graph; null for graphs that take input_ids. */
-    private readonly table: Float32Array | null,
     readonly maxLength: number,
     /** Size of the ONNX file in use. */
     readonly modelBytes: number,
@@ -196,12 +201,27 @@ export class Classifier {
     const compact = o.variant === 'compact';
     if (compact && (config.embedding_type !== 'hash' || !config.hash_embedding))
       throw new UserError(`${source}: a compact model needs a hash-embedding config (embedding_type "hash")`);
-    const table = compact
-      ? hashEmbeddingTable(tokenizer.vocabulary, config.hidden_size, config.hash_embedding!)
-      : null;
+    if (compact && config.minnow_export?.format === 1)
+      throw new UserError(
+        `${source}: a compact model exported by an earlier minnow (format 1); run minnow export again`,
+      );
+    let graph = onnx;
+    if (compact) {
+      const table = hashEmbeddingTable(tokenizer.vocabulary, config.hidden_size, config.hash_embedding!);
+      try {
+        graph = withInitializer(
+          onnx,
+          COMPACT_TABLE,
+          [tokenizer.vocabulary.length, config.hidden_size],
+          table,
+        );
+      } catch (e) {
+        throw new UserError(`${source}: not an ONNX model (${(e as Error).message})`);
+      }
+    }
     let session: OrtSession;
     try {
-      session = await o.ort.InferenceSession.create(onnx, {
+      session = await o.ort.InferenceSession.create(graph, {
         intraOpNumThreads: o.threads ?? 1,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -214,10 +234,9 @@ export class Classifier {
         `${source}: not a model onnxruntime can load (${(e as Error).message.split('\n')[0]})`,
       );
     }
-    const need = compact ? 'inputs_embeds' : 'input_ids';
-    if (!session.inputNames.includes(need))
+    if (!session.inputNames.includes('input_ids'))
       throw new UserError(
-        `${source}: the graph has no ${need} input (inputs: ${session.inputNames.join(', ')})`,
+        `${source}: the graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`,
       );
     const maxLength = Math.min(o.maxLength ?? 128, config.max_position_embeddings);
     let tree: TreeEncoder | undefined;
@@ -230,7 +249,7 @@ export class Classifier {
         );
       tree = treeEncoder(tokenizer, o.knowledge, config.knowledge, maxLength);
     }
-    return new Classifier(config, tokenizer, o.ort, session, table, maxLength, onnx.length, tree);
+    return new Classifier(config, tokenizer, o.ort, session, maxLength, onnx.length, tree);
   }
 
   /** As BertForSequenceClassification decides: problem_type, else one output means regression. */
@@ -272,30 +291,13 @@ export class Classifier {
         token_type_ids: new this.ort.Tensor('int64', f.token_type_ids, dims),
       };
       if (this.tree) feeds.position_ids = new this.ort.Tensor('int64', f.position_ids, dims);
-      if (this.table)
-        feeds.inputs_embeds = new this.ort.Tensor('float32', this.wordVectors(f.input_ids), [
-          ...dims,
-          this.config.hidden_size,
-        ]);
-      else feeds.input_ids = new this.ort.Tensor('int64', f.input_ids, dims);
+      feeds.input_ids = new this.ort.Tensor('int64', f.input_ids, dims);
       const logits = (await this.session.run(feeds)).logits.data as Float32Array;
       idx.forEach((k, j) => {
         out[k] = logits.slice(j * n, (j + 1) * n);
       });
     }
     return out;
-  }
-
-  /** The compact graph's input: each token's row of the hash table. */
-  private wordVectors(ids: BigInt64Array): Float32Array {
-    const H = this.config.hidden_size;
-    const table = this.table!;
-    const v = new Float32Array(ids.length * H);
-    for (let i = 0; i < ids.length; i++) {
-      const id = Number(ids[i]);
-      v.set(table.subarray(id * H, (id + 1) * H), i * H);
-    }
-    return v;
   }
 
   /** Labels and scores of texts (or pairs). */

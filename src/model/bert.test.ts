@@ -11,7 +11,7 @@ import * as o from '../graph/ops.js';
 import { ParamStore } from '../runtime/params.js';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
-import { bertInputs, classifier, encoder } from './bert.js';
+import { bertInputs, classifier, encoder, encoderCls } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
 import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
@@ -77,13 +77,19 @@ function batch() {
 }
 
 /** The classifier's loss and the gradient of every parameter, in the given precision. */
-async function lossAndGrads(store: ParamStore, dtype: DType, tree = false, cfg = tiny) {
+async function lossAndGrads(store: ParamStore, dtype: DType, tree = false, cfg = tiny, clsOnly = false) {
   const g = new Graph();
   const w = new Weights(g, store, dtype);
   const x = bertInputs(g, tree);
   const labels = g.input('labels', 'int64', ['B']);
   const loss = softmaxCrossEntropy(
-    classifier(w, cfg, encoder(w, cfg, x, new Dropout(false)), 3, new Dropout(false)),
+    classifier(
+      w,
+      cfg,
+      (clsOnly ? encoderCls : encoder)(w, cfg, x, new Dropout(false)),
+      3,
+      new Dropout(false),
+    ),
     labels,
   );
   const entries = w.entries();
@@ -185,6 +191,28 @@ describe('BERT graph', () => {
       assert.ok(num <= 1e-5 * Math.max(den, 1e-2), `${name}: max |f32 - f64| ${num}, max |f64| ${den}`);
     }
   });
+
+  for (const [tree, cfg] of [
+    [false, tiny],
+    [true, tiny],
+    [false, { ...tiny, num_hidden_layers: 1, num_attention_heads: 1 }],
+  ] as const)
+    test(`encoderCls (last layer at [CLS] only) gives the loss and every gradient of the full encoder (${cfg.num_hidden_layers} layers, ${cfg.num_attention_heads} heads${tree ? ', K-BERT visible matrix' : ''})`, async () => {
+      const store = initStore(cfg);
+      const full = await (await lossAndGrads(store, 'float64', tree, cfg)).run();
+      const { run, names } = await lossAndGrads(store, 'float64', tree, cfg, true);
+      const cls = await run();
+      assert.ok(Math.abs(Number(full.loss.data[0]) - Number(cls.loss.data[0])) < 1e-12);
+      for (const name of names) {
+        const a = full[`grad:${name}`].data as Float64Array;
+        const b = cls[`grad:${name}`].data as Float64Array;
+        for (let i = 0; i < a.length; i++)
+          assert.ok(
+            Math.abs(a[i] - b[i]) <= 1e-12 * Math.max(1, Math.abs(a[i])),
+            `${name}[${i}]: ${a[i]} vs ${b[i]}`,
+          );
+      }
+    });
 
   test('parameter counts match methods.md (BERT-tiny 4,385,920 without the classifier)', () => {
     const store = new ParamStore();

@@ -13,15 +13,11 @@ import type { Weights } from '../runtime/weights.js';
 import { type BertConfig, headSize } from './config.js';
 
 export interface BertInputs {
-  inputIds?: Value; // (B, T) int64; absent when wordVectors are given
+  inputIds: Value; // (B, T) int64
   tokenTypeIds: Value; // (B, T) int64
-  positionIds: Value; // (B, T) int64
+  /** (B, T) int64; absent: 0..T-1 in every row, the first T rows of the table (the export's graph). */
+  positionIds?: Value;
   attentionMask: Value; // (B, T) int64, 1 = attend; or (B, T, T) visibility (K-BERT)
-  /**
-   * (B, T, H) word vectors given instead of looked up: the compact export of a hash model, whose runtime
-   * computes the EELBERT vectors from the vocabulary rather than storing the V x H table.
-   */
-  wordVectors?: Value;
 }
 
 export interface EncoderOutput {
@@ -75,11 +71,6 @@ function lowrankUp(w: Weights, c: BertConfig, x: Value): Value {
   return o.gemm(x, P, null, { transB: true });
 }
 
-function wordEmbeddings(w: Weights, c: BertConfig, ids: Value): Value {
-  if (c.embedding_type === 'lowrank') return lowrankUp(w, c, o.gather(lowrankCodes(w, c), ids));
-  return o.gather(wordTable(w, c), ids);
-}
-
 /** y = x P^T + b with P (H, H) initialised to the identity: the hash vectors, made trainable through P. */
 function hashProjection(w: Weights, x: Value, H: number): Value {
   const P = w.get('bert.embeddings.word_projection.weight', [H, H], 'identity');
@@ -87,34 +78,62 @@ function hashProjection(w: Weights, x: Value, H: number): Value {
   return addBias(o.gemm(x, P, null, { transB: true }), b);
 }
 
-function required(v: Value | undefined, what: string): Value {
-  if (!v) throw new Error(`bert: the inputs need ${what}`);
-  return v;
-}
-
-function embeddings(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): Value {
+/**
+ * The embedding sum, layer-normalised, as flat rows (N, H). Lookups take the (B, T) ids as they are and
+ * add as (B, T, H), one reshape after the LayerNorm (lowrank and projected hash words are Gemms on rows).
+ */
+function embeddings(w: Weights, c: BertConfig, x: BertInputs, shapeBTH: Value, drop: Dropout): Value {
   const H = c.hidden_size;
-  const flat = (v: Value) => o.reshape(v, [-1]); // (B, T) -> (N)
-  const looked = x.wordVectors
-    ? o.reshape(x.wordVectors, [-1, H])
-    : wordEmbeddings(w, c, flat(required(x.inputIds, 'input_ids or word vectors'))); // (N, H)
-  // A hash model's optional trainable projection of its frozen vectors (starts as the identity).
-  const words =
-    c.embedding_type === 'hash' && c.hash_embedding?.projection ? hashProjection(w, looked, H) : looked;
+  const rows = (v: Value) => o.reshapeTo(v, shapeBTH, ['B', 'T', H]); // (N, H) -> (B, T, H)
+  let words: Value; // (B, T, H)
+  if (c.embedding_type === 'lowrank') {
+    const k = c.lowrank_dim ?? 8;
+    words = rows(lowrankUp(w, c, o.reshape(o.gather(lowrankCodes(w, c), x.inputIds), [-1, k])));
+  } else if (c.embedding_type === 'hash' && c.hash_embedding?.projection) {
+    // A hash model's optional trainable projection of its frozen vectors (starts as the identity).
+    words = rows(hashProjection(w, o.reshape(o.gather(wordTable(w, c), x.inputIds), [-1, H]), H));
+  } else words = o.gather(wordTable(w, c), x.inputIds);
   const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
   const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
-  const sum = o.add(o.add(words, o.gather(pos, flat(x.positionIds))), o.gather(types, flat(x.tokenTypeIds)));
-  return drop.apply(
-    layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps),
-    c.hidden_dropout_prob,
-  );
+  const positions = x.positionIds
+    ? o.gather(pos, x.positionIds) // (B, T, H)
+    : o.sliceRows(pos, o.slice(shapeBTH, [1], [2], [0]), 'T'); // (T, H), broadcast
+  const sum = o.add(o.add(words, positions), o.gather(types, x.tokenTypeIds));
+  const normed = layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps);
+  return drop.apply(o.reshape(normed, [-1, H]), c.hidden_dropout_prob);
 }
 
-/** Additive attention mask (B, 1, T) or (B, T, T): 0 where visible, -10000 where not. */
-function additiveMask(mask: Value, dtype: DType): Value {
-  const m = o.cast(mask, dtype);
-  const expanded = mask.rank === 2 ? o.unsqueeze(m, [1]) : m;
-  return o.mul(o.sub(o.scalarLike(m, 1), expanded), o.scalarLike(m, -10000));
+/**
+ * Additive attention masks, made on first use: 0 where visible, -10000 where not, as BERT's
+ * (1 - mask) * -10000, looked up from a two-entry table (one node instead of three). `keys` is (B, 1, T)
+ * or (B, T, T) for the layers; `clsKeys` (B, 1, 1, T) is the [CLS] row for the heads-as-batch attention.
+ */
+class AttentionMasks {
+  private bias?: Value;
+  private full?: Value;
+  private cls?: Value;
+  constructor(
+    private readonly mask: Value,
+    private readonly dtype: DType,
+  ) {}
+
+  private lookup(): Value {
+    this.bias ??= o.gather(this.mask.graph.constant([-10000, 0], this.dtype, [2], 'mask_bias'), this.mask);
+    return this.bias;
+  }
+
+  keys(): Value {
+    this.full ??= this.mask.rank === 2 ? o.unsqueeze(this.lookup(), [1]) : this.lookup();
+    return this.full;
+  }
+
+  clsKeys(): Value {
+    this.cls ??=
+      this.mask.rank === 2
+        ? o.unsqueeze(this.lookup(), [1, 2])
+        : o.unsqueeze(o.slice(this.lookup(), [0], [1], [1]), [1]);
+    return this.cls;
+  }
 }
 
 /**
@@ -180,18 +199,97 @@ function layer(
   return { hidden: layerNorm(w, `${p}.output.LayerNorm`, o.add(h1, out), H, c.layer_norm_eps), scores };
 }
 
-export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderOutput {
+/**
+ * Self-attention for the [CLS] query only: keys and values at every position, one query row per
+ * sequence. x is (N, H), xCls (B, H); the mask's [CLS] row applies.
+ * The heads are a batch dimension here ((B, A, 1, d) queries against (B, A, T, d) keys): a dozen fewer
+ * nodes than one chain per head, which is what a batch-1 classifier's run time is made of.
+ */
+function clsAttention(
+  w: Weights,
+  c: BertConfig,
+  name: string,
+  x: Value,
+  xCls: Value,
+  masks: AttentionMasks,
+  shapes: { bt: Value },
+  drop: Dropout,
+): Value {
+  const H = c.hidden_size;
+  const A = c.num_attention_heads;
+  const d = headSize(c);
+  const weight = (p: string) => w.get(`${name}.${p}.weight`, [H, H], 'normal');
+  const bias = (p: string) => w.get(`${name}.${p}.bias`, [H], 'zeros');
+  const q = addBias(o.gemm(xCls, weight('query'), null, { transB: true }), bias('query')); // (B, H)
+  const Wkv = o.concat([weight('key'), weight('value')], 0); // (2H, H)
+  const kv = addBias(o.gemm(x, Wkv, null, { transB: true }), o.concat([bias('key'), bias('value')], 0)); // (N, 2H)
+  const shape = o.concat([shapes.bt, o.i64(w.g, [2 * A, d])], 0);
+  const heads = o.transpose(o.reshapeTo(kv, shape, ['B', 'T', 2 * A, d]), [0, 2, 1, 3]); // (B, 2A, T, d)
+  const [k, v] = o.split(heads, o.i64(w.g, [A, A]), 1, [
+    ['B', A, 'T', d],
+    ['B', A, 'T', d],
+  ]);
+  const qh = o.reshape(q, ['B', A, 1, d]);
+  const s = o.add(
+    o.mul(o.matmul(qh, o.transpose(k, [0, 1, 3, 2])), o.scalarLike(q, 1 / Math.sqrt(d))),
+    masks.clsKeys(),
+  ); // (B, A, 1, T)
+  const probs = drop.apply(o.softmax(s, -1), c.attention_probs_dropout_prob);
+  return o.reshape(o.matmul(probs, v), ['B', H]); // (B, A, 1, d) -> (B, H), heads in order as concat
+}
+
+/**
+ * A layer computed at the [CLS] position only: (B, H). Everything after the keys and values is
+ * row-wise, so the [CLS] row of the last layer needs only its own query, attention output and
+ * feed-forward: the same vector as `layer` with about 1/T of the work.
+ */
+function clsLayer(
+  w: Weights,
+  c: BertConfig,
+  i: number,
+  x: Value, // (N, H)
+  xCls: Value, // (B, H), the [CLS] rows of x
+  masks: AttentionMasks,
+  shapes: { bt: Value },
+  drop: Dropout,
+): Value {
+  const H = c.hidden_size;
+  const p = `bert.encoder.layer.${i}`;
+  const context = clsAttention(w, c, `${p}.attention.self`, x, xCls, masks, shapes, drop);
+  const attn = drop.apply(dense(w, `${p}.attention.output.dense`, context, H, H), c.hidden_dropout_prob);
+  const h1 = layerNorm(w, `${p}.attention.output.LayerNorm`, o.add(xCls, attn), H, c.layer_norm_eps);
+  const ff = o.gelu(dense(w, `${p}.intermediate.dense`, h1, H, c.intermediate_size));
+  const out = drop.apply(dense(w, `${p}.output.dense`, ff, c.intermediate_size, H), c.hidden_dropout_prob);
+  return layerNorm(w, `${p}.output.LayerNorm`, o.add(h1, out), H, c.layer_norm_eps);
+}
+
+interface EncoderStart {
+  masks: AttentionMasks;
+  shapes: { bt: Value; btd: Value };
+  shapeBTH: Value;
+  emb: Value;
+}
+
+function encoderStart(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderStart {
   const g = w.g;
   const bt = o.shapeOf(x.tokenTypeIds); // [B, T]
-  const shapes = { btd: o.concat([bt, o.i64(g, [headSize(c)])], 0) };
+  const shapes = { bt, btd: o.concat([bt, o.i64(g, [headSize(c)])], 0) };
   const shapeBTH = o.concat([bt, o.i64(g, [c.hidden_size])], 0);
-  const mask = additiveMask(x.attentionMask, w.dtype);
-  const emb = embeddings(w, c, x, drop);
+  return {
+    masks: new AttentionMasks(x.attentionMask, w.dtype),
+    shapes,
+    shapeBTH,
+    emb: embeddings(w, c, x, shapeBTH, drop),
+  };
+}
+
+export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): EncoderOutput {
+  const { masks, shapes, shapeBTH, emb } = encoderStart(w, c, x, drop);
   const hidden: Value[] = [];
   const scores: Value[] = [];
   let h = emb;
   for (let i = 0; i < c.num_hidden_layers; i++) {
-    const out = layer(w, c, i, h, mask, shapes, drop);
+    const out = layer(w, c, i, h, masks.keys(), shapes, drop);
     h = out.hidden;
     hidden.push(h);
     scores.push(out.scores);
@@ -199,17 +297,39 @@ export function encoder(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout)
   return { embeddings: emb, hidden, scores, sequence: h, shapeBTH };
 }
 
-/** The [CLS] vector of each sequence, (B, H). */
-export function clsVectors(out: EncoderOutput, c: BertConfig): Value {
-  const seq = o.reshapeTo(out.sequence, out.shapeBTH, ['B', 'T', c.hidden_size]);
+/** The last layer's [CLS] vectors (B, H), all a sequence classifier reads. */
+export interface ClsOutput {
+  cls: Value;
+}
+
+/**
+ * The encoder for a classifier: the layers below the last at every position, the last at [CLS] only
+ * (clsLayer). The same [CLS] vectors as `encoder`; a 1-layer model does about a fifth of the work.
+ */
+export function encoderCls(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): ClsOutput {
+  const { masks, shapes, shapeBTH, emb } = encoderStart(w, c, x, drop);
+  const L = c.num_hidden_layers;
+  let h = emb;
+  for (let i = 0; i < L - 1; i++) h = layer(w, c, i, h, masks.keys(), shapes, drop).hidden;
+  const cls = clsRows(h, shapeBTH, c);
+  return { cls: L > 0 ? clsLayer(w, c, L - 1, h, cls, masks, shapes, drop) : cls };
+}
+
+function clsRows(sequence: Value, shapeBTH: Value, c: BertConfig): Value {
+  const seq = o.reshapeTo(sequence, shapeBTH, ['B', 'T', c.hidden_size]);
   return o.reshape(o.slice(seq, [0], [1], [1]), ['B', c.hidden_size]);
+}
+
+/** The [CLS] vector of each sequence, (B, H). */
+export function clsVectors(out: EncoderOutput | ClsOutput, c: BertConfig): Value {
+  return 'cls' in out ? out.cls : clsRows(out.sequence, out.shapeBTH, c);
 }
 
 /** Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). */
 export function classifier(
   w: Weights,
   c: BertConfig,
-  out: EncoderOutput,
+  out: EncoderOutput | ClsOutput,
   numLabels: number,
   drop: Dropout,
 ): Value {
