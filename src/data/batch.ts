@@ -35,10 +35,22 @@ export interface BertFeeds {
   attention_mask: BigInt64Array;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * Writes non-negative int32 values into a zero-filled BigInt64Array: on little-endian hosts (all that run
+ * Node or a browser in practice) as the low 32-bit words, ~10x faster than one BigInt per value.
+ */
+function int64Writer(a: BigInt64Array): (i: number, v: number) => void {
+  if (!LITTLE_ENDIAN) return (i, v) => void (a[i] = BigInt(v));
+  const words = new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+  return (i, v) => void (words[2 * i] = v);
+}
+
 /**
  * BERT inputs of `rows`, padded to the longest row. Rows with visible matrices (K-BERT; all rows or
  * none) give a (B, T, T) attention mask: each row's matrix in its top-left corner, pads seeing and seen
- * by nothing, as K-BERT pads.
+ * by nothing, as K-BERT pads. Ids, types, positions and visibility are non-negative int32 values.
  */
 export function bertFeeds(
   rows: readonly TokenRow[],
@@ -52,24 +64,26 @@ export function bertFeeds(
   const position_ids = new BigInt64Array(B * T);
   const tree = B > 0 && rows[0].visible !== undefined;
   const attention_mask = new BigInt64Array(tree ? B * T * T : B * T);
+  const [ids64, types64, positions64, mask64] = [input_ids, token_type_ids, position_ids, attention_mask].map(
+    int64Writer,
+  );
   let tokens = 0;
   for (let b = 0; b < B; b++) {
     const { ids, types, positions, visible } = rows[b];
     const row = b * T;
     const n = ids.length;
-    for (let t = 0; t < T; t++) position_ids[row + t] = BigInt(positions && t < n ? positions[t] : t);
+    for (let t = 0; t < T; t++) positions64(row + t, positions && t < n ? positions[t] : t);
     for (let t = 0; t < n; t++) {
-      input_ids[row + t] = BigInt(ids[t]);
-      if (types) token_type_ids[row + t] = BigInt(types[t]);
-      if (!tree) attention_mask[row + t] = 1n;
+      ids64(row + t, ids[t]);
+      if (types) types64(row + t, types[t]);
+      if (!tree) mask64(row + t, 1);
     }
     if (tree) {
       if (!visible || visible.length !== n * n)
         throw new Error(
           `bertFeeds: row ${b} has ${visible ? visible.length : 'no'} visible entries for ${n} tokens`,
         );
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j < n; j++) attention_mask[(row + i) * T + j] = BigInt(visible[i * n + j]);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) mask64((row + i) * T + j, visible[i * n + j]);
     }
     tokens += n;
   }

@@ -147,10 +147,16 @@ function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
  * of dequantising the whole table on every run; with `dynamic`, Gemms on int8 weights become
  * DynamicQuantizeLinear -> MatMulInteger -> scale.
  */
-function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme): void {
+function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boolean): void {
   for (const node of [...g.nodes]) {
     const src = node.inputs[0];
-    const table = (node.op === 'Gather' || node.op === 'Slice') && src ? w.int8.get(src) : undefined;
+    // Compact files run only in minnow's runtime, whose onnxruntime session folds DequantizeLinear of a
+    // constant into float32 at load (disable_quant_qdq): the position table's first T rows are then one
+    // Slice of a float table. Other runtimes would dequantise the whole table on every run: portable
+    // files slice the int8 rows and scale them.
+    const folded = compact && node.op === 'Slice';
+    const table =
+      (node.op === 'Gather' || node.op === 'Slice') && src && !folded ? w.int8.get(src) : undefined;
     if (table) {
       // The same rows of the int8 table and of its scales: a gather by ids, or the first T rows.
       const pick = (from: Value): Value =>
@@ -212,7 +218,7 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
   const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask };
   const off = new Dropout(false);
   g.output(classifier(w, c, encoderCls(w, c, x, off), numLabels, off), 'logits');
-  if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme);
+  if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme, opts.compact);
   return g;
 }
 
