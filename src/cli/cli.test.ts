@@ -88,6 +88,26 @@ describe('minnow CLI', () => {
       /--decoder-bias unigram initialises a new model: use it with --preset/,
     );
     failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--generator-hidden', '32'),
+      /--generator-hidden is an ELECTRA setting: add --objective electra/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--objective', 'electra', '--generator-hidden', '0'),
+      /--generator-hidden/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--objective', 'electra', '--rtd-weight', '-1'),
+      /--rtd-weight/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--objective', 'bert'),
+      /--objective: expected mlm or electra/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--objective', 'electra', '--generator-hidden', '256'),
+      /--generator-hidden: a whole number from 1 to the model's 128, got 256/,
+    );
+    failsWith(
       minnow('finetune', '--preset', 'no-such', '--task', 'sst2', '--data', 'x', '--out', tmp),
       /unknown preset "no-such"/,
     );

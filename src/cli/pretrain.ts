@@ -1,10 +1,11 @@
-/** `minnow pretrain`: masked-LM pre-training of a preset (or a model directory) on a text corpus. */
+/** `minnow pretrain`: masked-LM or ELECTRA pre-training of a preset (or a model directory) on a text corpus. */
 import { PRESETS } from '../model/config.js';
+import { DEFAULT_ELECTRA } from '../train/electra.js';
 import { DEFAULT_PRETRAIN, type PretrainConfig, pretrain, pretrainModel } from '../train/pretrain.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { choice, command, flag, num, type Parsed, required, str } from './args.js';
+import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
 import {
   batchSizeOption,
   corpusOptions,
@@ -25,7 +26,7 @@ const withDefault = <K extends keyof typeof CORPUS>(k: K, v: string | number) =>
 
 export const spec = command({
   name: 'pretrain',
-  summary: 'masked-LM pre-training on a text corpus',
+  summary: 'pre-training on a text corpus: masked-LM, or ELECTRA (replaced-token detection)',
   usage:
     'minnow pretrain (--preset NAME | --model DIR) --corpus FILE [--valid FILE] --out DIR [--tokens N] ...',
   options: {
@@ -64,6 +65,32 @@ export const spec = command({
       default: D.decoderBias,
       choices: ['zeros', 'unigram'],
     },
+    objective: {
+      type: 'string',
+      value: 'NAME',
+      help: 'mlm (masked-LM) or electra (a generator fills the masks, the model spots the replaced tokens; only the model is saved)',
+      default: D.objective,
+      choices: ['mlm', 'electra'],
+    },
+    'generator-hidden': {
+      type: 'string',
+      value: 'N',
+      help: "electra: the generator's hidden size (default: half the model's)",
+      number: { int: true, min: 1 },
+    },
+    'generator-layers': {
+      type: 'string',
+      value: 'N',
+      help: "electra: the generator's layers (default: the model's)",
+      number: { int: true, min: 1 },
+    },
+    'rtd-weight': {
+      type: 'string',
+      value: 'X',
+      help: 'electra: lambda, the weight of the replaced-token loss against the generator MLM loss',
+      default: String(DEFAULT_ELECTRA.rtdWeight),
+      number: { above: 0 },
+    },
     ...runOptions(D),
     json: {
       type: 'boolean',
@@ -83,6 +110,12 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (decoderBias === 'unigram' && modelDir)
     throw new UserError('--decoder-bias unigram initialises a new model: use it with --preset, not --model');
   const seed = num(p, 'seed');
+  const objective = choice(p, 'objective', ['mlm', 'electra'] as const);
+  const electraOnly = (['generator-hidden', 'generator-layers'] as const).filter(
+    (k) => str(p, k) !== undefined,
+  );
+  if (objective !== 'electra' && electraOnly.length)
+    throw new UserError(`--${electraOnly[0]} is an ELECTRA setting: add --objective electra`);
   const cfg: PretrainConfig = {
     out,
     corpus,
@@ -105,6 +138,12 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     resume: flag(p, 'resume'),
     cacheDir: str(p, 'cache-dir') ?? D.cacheDir,
     decoderBias,
+    objective,
+    electra: {
+      generatorHidden: optionalNum(p, 'generator-hidden') ?? 0,
+      generatorLayers: optionalNum(p, 'generator-layers') ?? 0,
+      rtdWeight: num(p, 'rtd-weight'),
+    },
   };
   checkOutDir(out);
   // On resume the model is rebuilt the same way and the checkpoint overwrites it.
@@ -124,7 +163,9 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     const valid =
       last?.valid_mlm_loss !== undefined
         ? `; valid MLM loss ${last.valid_mlm_loss.toFixed(4)}, accuracy ${(100 * last.valid_mlm_accuracy).toFixed(2)}%`
-        : '';
+        : last?.valid_rtd_accuracy !== undefined
+          ? `; valid generator MLM loss ${last.valid_generator_mlm_loss.toFixed(4)}, replaced-token accuracy ${(100 * last.valid_rtd_accuracy).toFixed(2)}%`
+          : '';
     process.stdout.write(
       `pretrain: ${r.updates} updates, ${(r.tokensPerSecond / 1000).toFixed(1)}k tokens/s${valid}; model written to ${out}\n`,
     );

@@ -10,7 +10,7 @@ import type { DType, Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import type { Dropout } from '../runtime/dropout.js';
 import type { Weights } from '../runtime/weights.js';
-import { type BertConfig, headSize } from './config.js';
+import { type BertConfig, embeddingWidth, headSize } from './config.js';
 
 export interface BertInputs {
   inputIds: Value; // (B, T) int64
@@ -58,7 +58,13 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
 export function wordTable(w: Weights, c: BertConfig): Value {
   if (c.embedding_type === 'lowrank') return lowrankUp(w, c, lowrankCodes(w, c)); // (V, H), for the MLM tie
   const hash = c.embedding_type === 'hash';
-  return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.hidden_size], 'normal', hash, hash);
+  return w.get(
+    'bert.embeddings.word_embeddings.weight',
+    [c.vocab_size, embeddingWidth(c)],
+    'normal',
+    hash,
+    hash,
+  );
 }
 
 function lowrankCodes(w: Weights, c: BertConfig): Value {
@@ -67,7 +73,11 @@ function lowrankCodes(w: Weights, c: BertConfig): Value {
 
 /** (rows, k) codes -> (rows, H): x P^T with the projection P (H, k) (no bias). */
 function lowrankUp(w: Weights, c: BertConfig, x: Value): Value {
-  const P = w.get('bert.embeddings.word_projection.weight', [c.hidden_size, c.lowrank_dim ?? 8], 'normal');
+  const P = w.get(
+    'bert.embeddings.word_projection.weight',
+    [embeddingWidth(c), c.lowrank_dim ?? 8],
+    'normal',
+  );
   return o.gemm(x, P, null, { transB: true });
 }
 
@@ -81,10 +91,12 @@ function hashProjection(w: Weights, x: Value, H: number): Value {
 /**
  * The embedding sum, layer-normalised, as flat rows (N, H). Lookups take the (B, T) ids as they are and
  * add as (B, T, H), one reshape after the LayerNorm (lowrank and projected hash words are Gemms on rows).
+ * With an embedding_size E other than H (ELECTRA's generator) all of it is E wide, then projected to H.
  */
-function embeddings(w: Weights, c: BertConfig, x: BertInputs, shapeBTH: Value, drop: Dropout): Value {
-  const H = c.hidden_size;
-  const rows = (v: Value) => o.reshapeTo(v, shapeBTH, ['B', 'T', H]); // (N, H) -> (B, T, H)
+function embeddings(w: Weights, c: BertConfig, x: BertInputs, bt: Value, drop: Dropout): Value {
+  const H = embeddingWidth(c);
+  const shapeBTE = o.concat([bt, o.i64(w.g, [H])], 0);
+  const rows = (v: Value) => o.reshapeTo(v, shapeBTE, ['B', 'T', H]); // (N, E) -> (B, T, E)
   let words: Value; // (B, T, H)
   if (c.embedding_type === 'lowrank') {
     const k = c.lowrank_dim ?? 8;
@@ -97,10 +109,11 @@ function embeddings(w: Weights, c: BertConfig, x: BertInputs, shapeBTH: Value, d
   const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
   const positions = x.positionIds
     ? o.gather(pos, x.positionIds) // (B, T, H)
-    : o.sliceRows(pos, o.slice(shapeBTH, [1], [2], [0]), 'T'); // (T, H), broadcast
+    : o.sliceRows(pos, o.slice(bt, [1], [2], [0]), 'T'); // (T, E), broadcast
   const sum = o.add(o.add(words, positions), o.gather(types, x.tokenTypeIds));
   const normed = layerNorm(w, 'bert.embeddings.LayerNorm', sum, H, c.layer_norm_eps);
-  return drop.apply(o.reshape(normed, [-1, H]), c.hidden_dropout_prob);
+  const out = drop.apply(o.reshape(normed, [-1, H]), c.hidden_dropout_prob);
+  return H === c.hidden_size ? out : dense(w, 'bert.embeddings_project', out, H, c.hidden_size);
 }
 
 /**
@@ -279,7 +292,7 @@ function encoderStart(w: Weights, c: BertConfig, x: BertInputs, drop: Dropout): 
     masks: new AttentionMasks(x.attentionMask, w.dtype),
     shapes,
     shapeBTH,
-    emb: embeddings(w, c, x, shapeBTH, drop),
+    emb: embeddings(w, c, x, bt, drop),
   };
 }
 

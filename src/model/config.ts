@@ -30,6 +30,12 @@ export interface BertConfig {
   lowrank_dim?: number;
   /** minnow: the hash function's settings, when embedding_type is 'hash'. */
   hash_embedding?: HashEmbeddingConfig;
+  /**
+   * Width of the embeddings when it differs from hidden_size; they are projected up (embeddings_project).
+   * Internal: ELECTRA's narrower generator sharing the discriminator's embeddings. Never read from
+   * config.json.
+   */
+  embedding_size?: number;
   /** Task head (Hugging Face fields), present after fine-tuning. */
   num_labels?: number;
   problem_type?: 'single_label_classification' | 'regression';
@@ -55,6 +61,14 @@ export interface PretrainingRecord {
   lr: number;
   valid_mlm_loss?: number; // last validation, when --valid was given
   valid_mlm_accuracy?: number;
+  /** ELECTRA runs (absent: masked-LM): the generator's shape (absent: the defaults) and lambda. */
+  objective?: 'electra';
+  generator_hidden?: number;
+  generator_layers?: number;
+  rtd_weight?: number;
+  valid_generator_mlm_loss?: number;
+  valid_rtd_loss?: number;
+  valid_rtd_accuracy?: number;
   date: string; // ISO time the run ended
 }
 
@@ -104,6 +118,11 @@ export function preset(name: string): BertConfig {
   const p = PRESETS[name];
   if (!p) throw new UserError(`unknown preset "${name}" (presets: ${Object.keys(PRESETS).join(', ')})`);
   return structuredClone({ ...p, minnow_preset: name });
+}
+
+/** Width of the embedding tables and their LayerNorm (hidden_size unless embedding_size says otherwise). */
+export function embeddingWidth(c: BertConfig): number {
+  return c.embedding_size ?? c.hidden_size;
 }
 
 export function headSize(c: BertConfig): number {

@@ -67,10 +67,10 @@ export class ParamStore {
     return p;
   }
 
-  /** BERT initialisation: normal(0, std) weights, zero biases, LayerNorm gamma ones. */
-  initialize(rng: Rng, std = 0.02): void {
+  /** BERT initialisation: normal(0, std) weights, zero biases, LayerNorm gamma ones (of `only` the accepted). */
+  initialize(rng: Rng, std = 0.02, only: (p: Param) => boolean = () => true): void {
     for (const p of this.params) {
-      if (p.derived) continue;
+      if (p.derived || !only(p)) continue;
       if (p.init === 'ones') p.data.fill(1);
       else if (p.init === 'identity') {
         const n = p.shape[0];

@@ -1,7 +1,7 @@
 /** Masked-LM pre-training end to end on a small text: it learns, and a resumed run is bit-exact. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -103,6 +103,31 @@ describe('pretrain', () => {
     );
   });
 
+  test('ELECTRA: the generator learns masked-LM, the discriminator beats any constant guess, and the config records the run', async () => {
+    const out = join(tmp, 'electra');
+    const r = await pretrain(
+      createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
+      config(out, {
+        objective: 'electra',
+        electra: { generatorHidden: 16, generatorLayers: 0, rtdWeight: 50 },
+        tokens: 40 * 16 * 30 * 4,
+      }),
+    );
+    const last = r.evals.at(-1)!;
+    assert.ok(last.valid_generator_mlm_loss < 7, `generator MLM loss ${last.valid_generator_mlm_loss}`);
+    // A constant guess can do no better than the entropy of the replaced fraction q: the discriminator
+    // must be using the text.
+    const q = last.valid_replaced_fraction;
+    assert.ok(q > 0.02, `replaced ${q}`);
+    const entropy = -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
+    assert.ok(last.valid_rtd_loss < entropy - 0.03, `RTD loss ${last.valid_rtd_loss} vs constant ${entropy}`);
+    assert.ok(last.valid_rtd_accuracy >= 1 - q, `accuracy ${last.valid_rtd_accuracy} vs ${1 - q}`);
+    const c = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.equal(c.minnow_pretraining.at(-1).objective, 'electra');
+    assert.equal(c.minnow_pretraining.at(-1).generator_hidden, 16);
+    assert.equal(c.hidden_size, 32); // the discriminator's config, not the generator's
+  });
+
   test('--decoder-bias unigram: the untrained model already predicts piece frequencies', async () => {
     const pieces = Uint16Array.from([5, 5, 5, 7 | 0x8000, 9]); // the word-start bit is ignored
     const prior = unigramLogPrior(pieces, 10);
@@ -128,42 +153,59 @@ describe('pretrain', () => {
     assert.ok(unigram < zeros - 3, `unigram bias: ${unigram}, zero bias: ${zeros}`);
   });
 
-  for (const [what, cfg] of [
-    ['', small],
-    [', hash variants with the trainable projection', variants],
+  const electra: Partial<PretrainConfig> = {
+    objective: 'electra',
+    electra: { generatorHidden: 16, generatorLayers: 0, rtdWeight: 50 },
+  };
+  for (const [what, cfg, over] of [
+    ['', small, {}],
+    [', hash variants with the trainable projection', variants, {}],
     [
       ', a low-rank code table (its MLM decoder tied to codes x projection)',
       { ...small, embedding_type: 'lowrank', lowrank_dim: 4, hash_embedding: undefined } as BertConfig,
+      {},
     ],
+    [', ELECTRA (the generator and its samples resume too)', small, electra],
   ] as const)
     test(`an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)${what}`, async () => {
       const full = join(tmp, `full${what.length}`);
       await pretrain(
         createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-        config(full, { valid: undefined, threads: 2 }),
+        config(full, { valid: undefined, threads: 2, ...over }),
       );
       // The "interrupted" twin: same run, but its last checkpoint and final model are lost (crash after update 20).
       const cut = join(tmp, `cut${what.length}`);
       await pretrain(
         createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
-        config(cut, { valid: undefined, threads: 2 }),
+        config(cut, { valid: undefined, threads: 2, ...over }),
       );
       rmSync(join(cut, 'checkpoints', 'step-000040'), { recursive: true });
       rmSync(join(cut, 'model.safetensors'));
       writeFileAtomic(join(cut, 'checkpoints', 'latest'), 'step-000020\n');
       await pretrain(
         createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(99), { mlm: true }),
-        config(cut, { valid: undefined, resume: true, threads: 2 }),
+        config(cut, { valid: undefined, resume: true, threads: 2, ...over }),
       );
       assert.ok(
         readFileSync(join(full, 'model.safetensors')).equals(readFileSync(join(cut, 'model.safetensors'))),
       );
-      if (what)
+      if (cfg !== small)
         assert.ok(
           readSafetensors(join(cut, 'model.safetensors')).tensors.has(
             'bert.embeddings.word_projection.weight',
           ),
         );
+      if (over === electra) {
+        // Only the discriminator is the model: no generator, no discriminator head, no MLM head.
+        const names = [...readSafetensors(join(cut, 'model.safetensors')).tensors.keys()];
+        assert.ok(names.includes('bert.encoder.layer.0.attention.self.query.weight'));
+        assert.deepEqual(
+          names.filter((n) => !n.startsWith('bert.')),
+          [],
+        );
+        assert.ok(!existsSync(join(cut, 'mlm_head.safetensors')));
+        return;
+      }
       assert.ok(
         readFileSync(join(full, 'mlm_head.safetensors')).equals(
           readFileSync(join(cut, 'mlm_head.safetensors')),

@@ -1,7 +1,9 @@
 /**
- * Masked-LM pre-training: a token budget over a streamed, cached corpus packed into fixed windows,
- * dynamic masking per step (15%, 80/10/10, optional whole-word), MLM logits at the masked positions only,
- * validation loss and accuracy, periodic atomic checkpoints, bit-exact resume.
+ * Pre-training: a token budget over a streamed, cached corpus packed into fixed windows, dynamic masking
+ * per step (15%, 80/10/10, optional whole-word), periodic atomic checkpoints, bit-exact resume. The
+ * objective is masked-LM (MLM logits at the masked positions only; validation loss and accuracy) or
+ * ELECTRA's replaced-token detection (electra.ts; validation: the generator's MLM loss, the
+ * discriminator's loss and accuracy).
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -18,7 +20,17 @@ import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { writeFileAtomic, ensureDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import {
+  DEFAULT_ELECTRA,
+  declareElectra,
+  dropPretrainingParts,
+  type ElectraConfig,
+  electraGraph,
+  electraUniforms,
+  GENERATOR,
+  generatorConfig,
+} from './electra.js';
 import { BERT_MASKING, type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
 import { runTraining } from './loop.js';
 import { TrainStep } from './step.js';
@@ -53,6 +65,9 @@ export interface PretrainConfig {
    * about (log-frequency range) / lr updates.
    */
   decoderBias?: 'zeros' | 'unigram';
+  /** masked-LM (the default) or ELECTRA's replaced-token detection with a generator (electra.ts). */
+  objective?: 'mlm' | 'electra';
+  electra?: ElectraConfig;
 }
 
 /** Pre-training defaults (the README's recipe; the shipped models used batch 16 and two corpus passes). */
@@ -75,6 +90,8 @@ export const DEFAULT_PRETRAIN: Readonly<Omit<PretrainConfig, 'out' | 'corpus' | 
   resume: false,
   cacheDir: '.minnow-cache',
   decoderBias: 'zeros',
+  objective: 'mlm',
+  electra: DEFAULT_ELECTRA,
 });
 
 /** How often each vocabulary id occurs among corpus pieces (ids in the low 15 bits). */
@@ -104,10 +121,14 @@ function mlmGraph(cfg: BertConfig) {
   };
 }
 
-function feedsOf(b: MlmBatch) {
-  const { B, T, M, ...feeds } = b;
+/** A masked batch as feeds; ELECTRA's also carry the uniforms of its samples, drawn from (seed, k). */
+function feedsOf(b: MlmBatch, electra?: { seed: number; k: number }) {
+  const { B, T, M, ...rest } = b;
+  const feeds = electra ? { ...rest, electra_uniforms: electraUniforms(electra.seed, electra.k, M) } : rest;
   return { feeds, sizes: { B, T, M } };
 }
+
+const isElectra = (c: PretrainConfig) => c.objective === 'electra';
 
 /**
  * The training corpus as token windows, and the update count its token budget buys (logged): shared by
@@ -135,6 +156,7 @@ export async function openCorpus(
 
 /** Validation: MLM loss (mean over masked positions) and accuracy over fixed, deterministically masked windows. */
 async function makeEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConfig) {
+  if (isElectra(c)) return makeElectraEvaluator(m, sampler, c);
   const build = mlmGraph(m.config);
   const fwd = await Forward.create(
     (g, w) => {
@@ -145,13 +167,7 @@ async function makeEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConf
     m.store,
     { threads: c.threads },
   );
-  const n = Math.min(c.validSequences, sampler.windowsPerEpoch);
-  const batches: MlmBatch[] = [];
-  for (let i = 0; i < n; i += c.batchSize) {
-    const seqs = [];
-    for (let j = i; j < Math.min(n, i + c.batchSize); j++) seqs.push(sampler.sequence(j));
-    batches.push(maskBatch(seqs, c.masking, m.tokenizer, c.seed + 1, i));
-  }
+  const batches = validBatches(m, sampler, c);
   return async () => {
     let lossSum = 0;
     let correct = 0;
@@ -167,6 +183,66 @@ async function makeEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConf
   };
 }
 
+/** The fixed validation batches: the first windows, masked with seed + 1. */
+function validBatches(m: Model, sampler: SequenceSampler, c: PretrainConfig): MlmBatch[] {
+  const n = Math.min(c.validSequences, sampler.windowsPerEpoch);
+  const batches: MlmBatch[] = [];
+  for (let i = 0; i < n; i += c.batchSize) {
+    const seqs = [];
+    for (let j = i; j < Math.min(n, i + c.batchSize); j++) seqs.push(sampler.sequence(j));
+    batches.push(maskBatch(seqs, c.masking, m.tokenizer, c.seed + 1, i));
+  }
+  return batches;
+}
+
+/** ELECTRA validation: the generator's MLM loss, the discriminator's loss and accuracy over real tokens. */
+async function makeElectraEvaluator(m: Model, sampler: SequenceSampler, c: PretrainConfig) {
+  const build = electraGraph(m.config, c.electra ?? DEFAULT_ELECTRA);
+  const fwd = await Forward.create(
+    (g, w) => {
+      const r = build(g, w, new Dropout(false));
+      const said = o.cast(o.greater(r.rtdLogits, o.scalarLike(r.rtdLogits, 0)), 'float32');
+      const right = o.mul(o.cast(o.equal(said, r.replaced), 'float32'), r.real);
+      return {
+        mlm: r.mlmLoss,
+        rtd: r.rtdLoss,
+        correct: o.reduceSum(right, [0]),
+        real: o.reduceSum(r.real, [0]),
+        replaced: o.reduceSum(r.replaced, [0]),
+      };
+    },
+    m.store,
+    { threads: c.threads },
+  );
+  const batches = validBatches(m, sampler, c);
+  return async () => {
+    let mlm = 0;
+    let rtd = 0;
+    let correct = 0;
+    let masked = 0;
+    let real = 0;
+    let replaced = 0;
+    for (const [i, b] of batches.entries()) {
+      const { feeds, sizes } = feedsOf(b, { seed: c.seed + 1, k: i });
+      const out = await fwd.run(feeds, sizes);
+      const n = Number(out.real.data[0]);
+      mlm += Number(out.mlm.data[0]) * b.M;
+      rtd += Number(out.rtd.data[0]) * n;
+      correct += Number(out.correct.data[0]);
+      replaced += Number(out.replaced.data[0]);
+      masked += b.M;
+      real += n;
+    }
+    return {
+      valid_generator_mlm_loss: mlm / masked,
+      valid_rtd_loss: rtd / real,
+      valid_rtd_accuracy: correct / real,
+      // Saying "original" everywhere scores 1 - this: the accuracy's baseline.
+      valid_replaced_fraction: replaced / real,
+    };
+  };
+}
+
 export async function pretrain(
   model: Model,
   c: PretrainConfig,
@@ -178,20 +254,33 @@ export async function pretrain(
       `--seq-len ${c.seqLen} exceeds the model's max_position_embeddings ${model.config.max_position_embeddings}`,
     );
   }
+  const electra = isElectra(c) ? (c.electra ?? DEFAULT_ELECTRA) : undefined;
+  if (electra) generatorConfig(model.config, electra); // bad generator settings fail before any work
   const tok = model.tokenizer;
   const { sampler, micro, updates, tokens: corpusPieces } = await openCorpus('pretrain', c, tok);
+  // ELECTRA's generator and discriminator head join the store (initialised from the seed).
+  if (electra) declareElectra(model.store, model.config, electra, new Rng(deriveSeed(c.seed, 'EGEN')));
   // Before the session and the optimiser see the parameters; a resumed run's checkpoint overwrites it.
   if (c.decoderBias === 'unigram')
-    model.store.get('cls.predictions.bias').data.set(unigramLogPrior(corpusPieces, tok.vocabSize));
+    model.store
+      .get(electra ? `${GENERATOR}predictions.bias` : 'cls.predictions.bias')
+      .data.set(unigramLogPrior(corpusPieces, tok.vocabSize));
   let evaluate: (() => Promise<Record<string, number>>) | undefined;
   if (c.valid) {
     const valid = await corpusTokens(c.valid, tok, c.cacheDir);
     evaluate = await makeEvaluator(model, new SequenceSampler(valid.tokens, c.seqLen, c.seed, tok), c);
   }
-  const step = await TrainStep.create(mlmGraph(model.config), model.store, {
-    seed: c.seed,
-    threads: c.threads,
-  });
+  const buildElectra = electra ? electraGraph(model.config, electra) : undefined;
+  const step = await TrainStep.create(
+    buildElectra
+      ? (g, w, drop) => {
+          const r = buildElectra(g, w, drop);
+          return { loss: r.loss, outputs: { mlm_loss: r.mlmLoss, rtd_loss: r.rtdLoss } };
+        }
+      : mlmGraph(model.config),
+    model.store,
+    { seed: c.seed, threads: c.threads },
+  );
   ensureDir(c.out);
   writeFileAtomic(
     join(c.out, 'pretrain_config.json'),
@@ -207,7 +296,7 @@ export async function pretrain(
     accumulation: c.accumulation,
     batch: (k) => {
       const b = maskBatch(sampler.batch(k, micro), c.masking, tok, c.seed, k);
-      const { feeds, sizes } = feedsOf(b);
+      const { feeds, sizes } = feedsOf(b, electra ? { seed: c.seed, k } : undefined);
       let tokens = 0;
       for (let i = 0; i < b.attention_mask.length; i++) tokens += Number(b.attention_mask[i]);
       return { feeds, sizes, tokens };
@@ -218,6 +307,7 @@ export async function pretrain(
     resume: c.resume,
   });
   await step.release();
+  if (electra) dropPretrainingParts(model.store); // the discriminator alone is the model
   model.config.minnow_pretraining = [
     ...(model.config.minnow_pretraining ?? []),
     pretrainingRecord(c, updates, result.evals, new Date()),
@@ -229,12 +319,13 @@ export async function pretrain(
 
 /** The config.json record of a finished run (also rebuilt from a run's files by scripts/ship-models.ts). */
 export function pretrainingRecord(
-  c: Pick<PretrainConfig, 'corpus' | 'tokens' | 'batchSize' | 'seqLen' | 'lr'>,
+  c: Pick<PretrainConfig, 'corpus' | 'tokens' | 'batchSize' | 'seqLen' | 'lr' | 'objective' | 'electra'>,
   updates: number,
   evals: Partial<Record<string, number>>[],
   ended: Date,
 ): PretrainingRecord {
   const last = evals[evals.length - 1];
+  const e = c.electra ?? DEFAULT_ELECTRA;
   return {
     corpus: basename(c.corpus),
     tokens: c.tokens,
@@ -242,7 +333,23 @@ export function pretrainingRecord(
     batch_size: c.batchSize,
     seq_len: c.seqLen,
     lr: c.lr,
-    ...(last ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy } : {}),
+    ...(c.objective === 'electra'
+      ? {
+          objective: 'electra' as const,
+          generator_hidden: e.generatorHidden || undefined,
+          generator_layers: e.generatorLayers || undefined,
+          rtd_weight: e.rtdWeight,
+          ...(last
+            ? {
+                valid_generator_mlm_loss: last.valid_generator_mlm_loss,
+                valid_rtd_loss: last.valid_rtd_loss,
+                valid_rtd_accuracy: last.valid_rtd_accuracy,
+              }
+            : {}),
+        }
+      : last
+        ? { valid_mlm_loss: last.valid_mlm_loss, valid_mlm_accuracy: last.valid_mlm_accuracy }
+        : {}),
     date: ended.toISOString(),
   };
 }
