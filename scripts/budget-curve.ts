@@ -1,0 +1,292 @@
+/**
+ * Quality per CPU-hour: GLUE dev scores of tiny models against their pre-training budget in wall-clock
+ * minutes on this machine (the same time per point, not the same tokens), for each objective, from 0
+ * (random init) up. Writes results/curve.json, results/curve.md and results/curve.svg.
+ *
+ *   npm run build && npx tsx scripts/budget-curve.ts [--minutes 0,5,15] [--models bert-tiny,uno-eelbert]
+ *       [--objectives mlm,electra] [--tasks sst2,cola,mrpc,stsb,rte] [--threads 2] [--runs runs/curve]
+ *       [--cli runs/frozen/dist/cli/main.js] [--shared ../shared]
+ *
+ * A budget of M minutes becomes a token count: each (model, objective) is first timed on a 100-update
+ * probe (tokens/s of the training loop, this machine, --threads), then pre-trained for rate x M x 60 tokens
+ * with the recipe of scripts/eelbert.ts (batch 16, lr 1e-3, seq 128, gutenberg_train); the wall time the
+ * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point (lr 2e-4,
+ * batch 32; SST-2 on its first 20,000 training sentences, 2 epochs; CoLA, MRPC, STS-B, RTE 4 epochs), one
+ * seed. Every step is a `minnow` child process skipped when its output exists, and pre-training resumes
+ * from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
+ * two CPU-heavy jobs at once distort both the calibration and the budget.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GLUE_DIR, mean, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '0,5,15' },
+    models: { type: 'string', default: 'bert-tiny,eelbert-tiny,uno-eelbert' },
+    objectives: { type: 'string', default: 'mlm,electra' },
+    tasks: { type: 'string', default: 'sst2,cola,mrpc,stsb,rte' },
+    threads: { type: 'string', default: '2' },
+    runs: { type: 'string', default: 'runs/curve' },
+    cli: { type: 'string' },
+    shared: { type: 'string', default: '../shared' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+
+const shared = resolve(values.shared!);
+const runs = resolve(values.runs!);
+const corpus = join(shared, 'data', 'corpus', 'gutenberg_train.txt');
+const valid = join(shared, 'data', 'corpus', 'gutenberg_valid.txt');
+const minutes = values.minutes!.split(',').map(Number);
+const models = values.models!.split(',');
+const objectives = values.objectives!.split(',');
+const tasks = values.tasks!.split(',');
+const threads = values.threads!;
+const seed = values.seed!;
+const epochs: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
+const SST2_TRAIN = 20_000;
+const PRETRAIN = [
+  '--batch-size',
+  '16',
+  '--lr',
+  '1e-3',
+  '--seq-len',
+  '128',
+  '--threads',
+  threads,
+  '--seed',
+  seed,
+];
+
+const minnow = (args: string[]) => runMinnow(args, values.cli ? resolve(values.cli) : undefined);
+mkdirSync(runs, { recursive: true });
+
+/** GLUE data, SST-2 cut to its first SST2_TRAIN training sentences (dev whole). */
+function taskData(task: string): string {
+  const src = join(shared, 'data', 'glue', GLUE_DIR[task]);
+  if (task !== 'sst2') return src;
+  const dir = join(runs, 'data', 'SST-2');
+  if (!existsSync(join(dir, 'dev.tsv'))) {
+    mkdirSync(dir, { recursive: true });
+    const lines = readFileSync(join(src, 'train.tsv'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'train.tsv'), `${lines.slice(0, SST2_TRAIN + 1).join('\n')}\n`);
+    copyFileSync(join(src, 'dev.tsv'), join(dir, 'dev.tsv'));
+  }
+  return dir;
+}
+
+/** Training-loop tokens/s of (model, objective) here, from a 100-update probe (cached). */
+function rate(model: string, objective: string): number {
+  const out = join(runs, `probe-${model}-${objective}`);
+  const file = join(out, 'probe.json');
+  if (!existsSync(file)) {
+    const r = minnow([
+      'pretrain',
+      '--preset',
+      model,
+      '--objective',
+      objective,
+      '--corpus',
+      corpus,
+      '--out',
+      out,
+      '--tokens',
+      String(100 * 16 * 126),
+      '--checkpoint-every',
+      '0',
+      '--cache-dir',
+      join(runs, 'cache'),
+      ...PRETRAIN,
+      '--json',
+    ]);
+    writeFileSync(file, r.trim().split('\n').pop()!);
+  }
+  return readJson<{ tokens_per_s: number }>(file).tokens_per_s;
+}
+
+interface Point {
+  model: string;
+  objective: string; // 'none' at 0 minutes
+  minutes: number;
+  tokens: number;
+  wall_s: number | null; // the pre-training run's own wall time (null when resumed across sittings)
+  valid: Record<string, number> | null;
+  scores: Record<string, number>;
+  metrics: Record<string, Record<string, number>>;
+  glue_avg: number;
+}
+
+function pretrained(
+  model: string,
+  objective: string,
+  m: number,
+): { dir: string; tokens: number; wall: number | null; valid: Record<string, number> | null } {
+  const dir = join(runs, `${model}-${objective}-${m}m`);
+  const file = join(dir, 'pretrain_result.json');
+  if (!existsSync(file)) {
+    const tokens = Math.round(rate(model, objective) * m * 60);
+    const t0 = performance.now();
+    const resumed = existsSync(join(dir, 'checkpoints'));
+    const r = minnow([
+      'pretrain',
+      '--preset',
+      model,
+      '--objective',
+      objective,
+      '--corpus',
+      corpus,
+      '--valid',
+      valid,
+      '--out',
+      dir,
+      '--tokens',
+      String(tokens),
+      '--checkpoint-every',
+      '500',
+      '--cache-dir',
+      join(runs, 'cache'),
+      ...PRETRAIN,
+      '--resume',
+      '--json',
+    ]);
+    const res = JSON.parse(r.trim().split('\n').pop()!);
+    const wall = resumed ? null : (performance.now() - t0) / 1000;
+    writeFileSync(file, `${JSON.stringify({ ...res, tokens, wall_s: wall })}\n`);
+  }
+  const res = readJson<{ tokens: number; wall_s: number | null; evals: Record<string, number>[] }>(file);
+  return { dir, tokens: res.tokens, wall: res.wall_s, valid: res.evals.at(-1) ?? null };
+}
+
+function finetuned(from: string[], name: string) {
+  const scores: Record<string, number> = {};
+  const metrics: Record<string, Record<string, number>> = {};
+  for (const task of tasks) {
+    const out = join(runs, `${name}-${task}`);
+    if (!existsSync(join(out, 'eval_results.json')))
+      minnow([
+        'finetune',
+        ...from,
+        '--task',
+        task,
+        '--data',
+        taskData(task),
+        '--out',
+        out,
+        '--epochs',
+        String(epochs[task]),
+        '--lr',
+        '2e-4',
+        '--batch-size',
+        '32',
+        '--threads',
+        threads,
+        '--seed',
+        seed,
+      ]);
+    const r = readJson<{ metrics: Record<string, number>; score: number }>(join(out, 'eval_results.json'));
+    scores[task] = r.score;
+    metrics[task] = r.metrics;
+  }
+  return { scores, metrics, glue_avg: mean(tasks.map((t) => scores[t])) };
+}
+
+const points: Point[] = [];
+for (const model of models)
+  for (const m of minutes) {
+    if (m === 0) {
+      points.push({
+        model,
+        objective: 'none',
+        minutes: 0,
+        tokens: 0,
+        wall_s: 0,
+        valid: null,
+        ...finetuned(['--preset', model], `${model}-scratch`),
+      });
+      continue;
+    }
+    for (const objective of objectives) {
+      const p = pretrained(model, objective, m);
+      points.push({
+        model,
+        objective,
+        minutes: m,
+        tokens: p.tokens,
+        wall_s: p.wall,
+        valid: p.valid,
+        ...finetuned(['--model', p.dir], `${model}-${objective}-${m}m`),
+      });
+    }
+  }
+
+// JSON, a Markdown table and an SVG plot (GLUE average against minutes, one line per model and objective).
+const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed}`;
+writeFileSync(
+  join(ROOT, 'results', 'curve.json'),
+  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), sst2_train: SST2_TRAIN, tasks, points }, null, 2)}\n`,
+);
+const head = [
+  'model',
+  'objective',
+  'minutes',
+  'tokens',
+  'wall s',
+  ...tasks.map((t) => GLUE_DIR[t]),
+  'GLUE avg',
+];
+const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+for (const p of points)
+  lines.push(
+    `| ${p.model} | ${p.objective} | ${p.minutes} | ${p.tokens.toLocaleString('en-US')} | ${p.wall_s === null ? '-' : Math.round(p.wall_s)} | ${tasks.map((t) => metricCell(t, p.metrics[t])).join(' | ')} | ${p.glue_avg.toFixed(1)} |`,
+  );
+writeFileSync(join(ROOT, 'results', 'curve.md'), `${lines.join('\n')}\n`);
+writeFileSync(join(ROOT, 'results', 'curve.svg'), svg(points));
+process.stdout.write(`${lines.join('\n')}\n`);
+
+function svg(ps: Point[]): string {
+  const W = 640;
+  const H = 400;
+  const pad = { l: 56, r: 170, t: 24, b: 44 };
+  const xs = [...new Set(ps.map((p) => p.minutes))].sort((a, b) => a - b);
+  const ys = ps.map((p) => p.glue_avg);
+  const [y0, y1] = [Math.floor(Math.min(...ys) - 1), Math.ceil(Math.max(...ys) + 1)];
+  const x = (m: number) => pad.l + ((W - pad.l - pad.r) * xs.indexOf(m)) / Math.max(1, xs.length - 1);
+  const y = (v: number) => H - pad.b - ((H - pad.t - pad.b) * (v - y0)) / Math.max(1e-9, y1 - y0);
+  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+  const series = new Map<string, Point[]>();
+  for (const p of ps) {
+    const objs = p.objective === 'none' ? objectives : [p.objective];
+    for (const o of objs) {
+      const k = `${p.model} ${o}`;
+      series.set(k, [...(series.get(k) ?? []), p]);
+    }
+  }
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${pad.l}" y="16">GLUE dev average (${tasks.map((t) => GLUE_DIR[t]).join(', ')}) vs pre-training minutes (${threads} threads)</text>`,
+  ];
+  for (const m of xs) out.push(`<text x="${x(m)}" y="${H - pad.b + 18}" text-anchor="middle">${m}</text>`);
+  out.push(
+    `<text x="${(pad.l + W - pad.r) / 2}" y="${H - 8}" text-anchor="middle">pre-training minutes (wall clock)</text>`,
+  );
+  for (let v = y0; v <= y1; v += Math.max(1, Math.round((y1 - y0) / 6))) {
+    out.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
+    out.push(`<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`);
+  }
+  [...series.entries()].forEach(([k, s], i) => {
+    const c = colours[i % colours.length];
+    const dash = k.endsWith('electra') ? ' stroke-dasharray="5,3"' : '';
+    const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(p.glue_avg)}`);
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
+    for (const p of s) out.push(`<circle cx="${x(p.minutes)}" cy="${y(p.glue_avg)}" r="3" fill="${c}"/>`);
+    out.push(
+      `<line x1="${W - pad.r + 12}" x2="${W - pad.r + 36}" y1="${pad.t + 18 * i}" y2="${pad.t + 18 * i}" stroke="${c}" stroke-width="2"${dash}/>`,
+    );
+    out.push(`<text x="${W - pad.r + 42}" y="${pad.t + 18 * i + 4}">${k}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
