@@ -248,6 +248,25 @@ describe('minnow export', () => {
     await clf.release();
   });
 
+  test('a compact folder exported by an earlier minnow (format 1, inputs_embeds) is refused: export again', async () => {
+    const src = join(tmp, 'hash-export');
+    const config = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
+    assert.equal(config.minnow_export.format, 2);
+    config.minnow_export.format = 1;
+    const reader = folderReader(src);
+    const old = async (name: string) =>
+      name === 'config.json' ? new TextEncoder().encode(JSON.stringify(config)) : reader(name);
+    await assert.rejects(
+      Classifier.load(old, { ort: nodeOrt, variant: 'compact' }),
+      (e: Error) =>
+        e instanceof UserError && /earlier minnow \(format 1\); run minnow export again/.test(e.message),
+    );
+    // Its portable files did not change: they still load.
+    const clf = await Classifier.load(old, { ort: nodeOrt, variant: 'portable' });
+    assert.equal((await clf.classify(['a joy'])).length, 1);
+    await clf.release();
+  });
+
   test('bad input: no task head, a corrupt ONNX file, an out that is a file: one clear line', async () => {
     const headless = join(tmp, 'headless');
     saveModel(headless, createModel(preset('uno-eelbert'), VOCAB, new Rng(2)));
