@@ -79,32 +79,35 @@ function taskData(task: string): string {
   return dir;
 }
 
+/** One `minnow pretrain` of a preset with the curve's recipe; returns its JSON result line. */
+function pretrainRun(model: string, objective: string, out: string, tokens: number, extra: string[]): string {
+  const r = minnow([
+    'pretrain',
+    '--preset',
+    model,
+    '--objective',
+    objective,
+    '--corpus',
+    corpus,
+    '--out',
+    out,
+    '--tokens',
+    String(tokens),
+    '--cache-dir',
+    join(runs, 'cache'),
+    ...PRETRAIN,
+    ...extra,
+    '--json',
+  ]);
+  return r.trim().split('\n').pop()!;
+}
+
 /** Training-loop tokens/s of (model, objective) here, from a 100-update probe (cached). */
 function rate(model: string, objective: string): number {
   const out = join(runs, `probe-${model}-${objective}`);
   const file = join(out, 'probe.json');
-  if (!existsSync(file)) {
-    const r = minnow([
-      'pretrain',
-      '--preset',
-      model,
-      '--objective',
-      objective,
-      '--corpus',
-      corpus,
-      '--out',
-      out,
-      '--tokens',
-      String(100 * 16 * 126),
-      '--checkpoint-every',
-      '0',
-      '--cache-dir',
-      join(runs, 'cache'),
-      ...PRETRAIN,
-      '--json',
-    ]);
-    writeFileSync(file, r.trim().split('\n').pop()!);
-  }
+  if (!existsSync(file))
+    writeFileSync(file, pretrainRun(model, objective, out, 100 * 16 * 126, ['--checkpoint-every', '0']));
   return readJson<{ tokens_per_s: number }>(file).tokens_per_s;
 }
 
@@ -131,29 +134,9 @@ function pretrained(
     const tokens = Math.round(rate(model, objective) * m * 60);
     const t0 = performance.now();
     const resumed = existsSync(join(dir, 'checkpoints'));
-    const r = minnow([
-      'pretrain',
-      '--preset',
-      model,
-      '--objective',
-      objective,
-      '--corpus',
-      corpus,
-      '--valid',
-      valid,
-      '--out',
-      dir,
-      '--tokens',
-      String(tokens),
-      '--checkpoint-every',
-      '500',
-      '--cache-dir',
-      join(runs, 'cache'),
-      ...PRETRAIN,
-      '--resume',
-      '--json',
-    ]);
-    const res = JSON.parse(r.trim().split('\n').pop()!);
+    const res = JSON.parse(
+      pretrainRun(model, objective, dir, tokens, ['--valid', valid, '--checkpoint-every', '500', '--resume']),
+    );
     const wall = resumed ? null : (performance.now() - t0) / 1000;
     writeFileSync(file, `${JSON.stringify({ ...res, tokens, wall_s: wall })}\n`);
   }

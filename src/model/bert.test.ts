@@ -9,6 +9,7 @@ import { type DType, Graph } from '../graph/graph.js';
 import { softmaxCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { ParamStore } from '../runtime/params.js';
+import { sampledCentralDifferences } from '../runtime/gradcheck.js';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
 import { bertInputs, classifier, encoder, encoderCls } from './bert.js';
@@ -140,34 +141,14 @@ describe('BERT graph', () => {
       const store = initStore(cfg);
       const { run, names } = await lossAndGrads(store, 'float64', tree, cfg);
       const base = await run();
-      const rng = new Rng(9);
-      let worst = 0;
-      let where = '';
-      for (const name of names) {
-        const p = store.get(name);
-        const analytic = base[`grad:${name}`].data as Float64Array;
-        for (let k = 0; k < 3; k++) {
-          const i = rng.int(p.data.length);
-          // Perturb in float64 space: the store holds float32, so feed through a float64 copy.
-          const x0 = p.data[i];
-          const h = 1e-3;
-          p.data[i] = x0 + h;
-          const lp = Number((await run()).loss.data[0]);
-          p.data[i] = x0 - h;
-          const lm = Number((await run()).loss.data[0]);
-          p.data[i] = x0;
-          // x0 +- h are not exactly representable in float32: use the actual perturbation.
-          const up = Math.fround(x0 + h) - x0;
-          const down = x0 - Math.fround(x0 - h);
-          const numeric = (lp - lm) / (up + down);
-          const err =
-            Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
-          if (err > worst) {
-            worst = err;
-            where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
-          }
-        }
-      }
+      const { worst, where } = await sampledCentralDifferences({
+        store,
+        names,
+        analytic: (name) => base[`grad:${name}`].data as Float64Array,
+        loss: async () => Number((await run()).loss.data[0]),
+        perParam: 3,
+        seed: 9,
+      });
       // Second-order truncation error of a 1e-3 central difference bounds the agreement.
       assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
     });

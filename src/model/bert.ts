@@ -95,8 +95,8 @@ function hashProjection(w: Weights, x: Value, H: number): Value {
  */
 function embeddings(w: Weights, c: BertConfig, x: BertInputs, bt: Value, drop: Dropout): Value {
   const H = embeddingWidth(c);
-  const shapeBTE = o.concat([bt, o.i64(w.g, [H])], 0);
-  const rows = (v: Value) => o.reshapeTo(v, shapeBTE, ['B', 'T', H]); // (N, E) -> (B, T, E)
+  // (N, E) -> (B, T, E), for the two kinds whose words are Gemms on rows (the shape only built for them).
+  const rows = (v: Value) => o.reshapeTo(v, o.concat([bt, o.i64(w.g, [H])], 0), ['B', 'T', H]);
   let words: Value; // (B, T, H)
   if (c.embedding_type === 'lowrank') {
     const k = c.lowrank_dim ?? 8;

@@ -11,6 +11,7 @@ import { grad } from '../graph/grad.js';
 import { type BertConfig, PRESETS } from '../model/config.js';
 import { Dropout } from '../runtime/dropout.js';
 import { ParamStore } from '../runtime/params.js';
+import { sampledCentralDifferences } from '../runtime/gradcheck.js';
 import { Session } from '../runtime/session.js';
 import { Weights } from '../runtime/weights.js';
 import { Rng } from '../util/rng.js';
@@ -88,31 +89,15 @@ describe('ELECTRA', () => {
     assert.ok(names.some((n) => n.startsWith(GENERATOR)));
     assert.ok(names.includes('discriminator_predictions.dense_prediction.weight'));
     const base = await run();
-    const rng = new Rng(9);
-    let worst = 0;
-    let where = '';
-    for (const name of names) {
-      const p = s.get(name);
-      if (p.derived || p.frozen) continue;
-      const analytic = base[`grad:${name}`].data as Float64Array;
-      for (let k = 0; k < 2; k++) {
-        const i = rng.int(p.data.length);
-        const x0 = p.data[i];
-        const h = 1e-3;
-        p.data[i] = x0 + h;
-        const lp = Number((await run()).loss.data[0]);
-        p.data[i] = x0 - h;
-        const lm = Number((await run()).loss.data[0]);
-        p.data[i] = x0;
-        const numeric = (lp - lm) / (Math.fround(x0 + h) - Math.fround(x0 - h));
-        const err =
-          Math.abs(numeric - analytic[i]) / Math.max(1e-4, Math.abs(numeric), Math.abs(analytic[i]));
-        if (err > worst) {
-          worst = err;
-          where = `${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
-        }
-      }
-    }
+    const { worst, where } = await sampledCentralDifferences({
+      store: s,
+      names,
+      analytic: (name) => base[`grad:${name}`].data as Float64Array,
+      loss: async () => Number((await run()).loss.data[0]),
+      perParam: 2,
+      seed: 9,
+      skip: (p) => !!p.derived || !!p.frozen,
+    });
     // The samples are integers: a perturbation this small moves no sample (checked: the loss is smooth here).
     assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
   });
