@@ -1,6 +1,6 @@
 /** Helpers shared by the experiment scripts: run the `minnow` CLI as a child process, read JSON. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -14,6 +14,26 @@ export const GLUE_DIR: Record<string, string> = {
   rte: 'RTE',
   wnli: 'WNLI',
 };
+
+/** SST-2's first training sentences used by the experiment scripts (dev whole): a run of minutes, not hours. */
+export const SST2_TRAIN = 20_000;
+
+/**
+ * The GLUE folder of `task` under SHARED/data/glue; for SST-2 a copy under RUNS/data/SST-2 cut to its
+ * first SST2_TRAIN training sentences (written once).
+ */
+export function glueData(shared: string, runs: string, task: string): string {
+  const src = join(shared, 'data', 'glue', GLUE_DIR[task]);
+  if (task !== 'sst2') return src;
+  const dir = join(runs, 'data', 'SST-2');
+  if (!existsSync(join(dir, 'dev.tsv'))) {
+    mkdirSync(dir, { recursive: true });
+    const lines = readFileSync(join(src, 'train.tsv'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'train.tsv'), `${lines.slice(0, SST2_TRAIN + 1).join('\n')}\n`);
+    copyFileSync(join(src, 'dev.tsv'), join(dir, 'dev.tsv'));
+  }
+  return dir;
+}
 
 /** Runs `node CLI args...`, streaming its stderr (progress), and returns its stdout. Throws on failure. */
 export function runMinnow(args: string[], cli = join(ROOT, 'dist', 'cli', 'main.js')): string {

@@ -72,6 +72,23 @@ describe('minnow CLI', () => {
       /--hash: "boundaries" should be KEY=VALUE/,
     );
     failsWith(ft('--model', 'models/uno-eelbert', '--hash', 'wholeToken=0.2'), /--hash: only with --preset/);
+    failsWith(
+      ft('--preset', 'uno-lowrank', '--hash', 'wholeToken=0.2'),
+      /--hash: preset uno-lowrank has learned low-rank codes/,
+    );
+    failsWith(
+      ft('--preset', 'uno-eelbert', '--lowrank-dim', '4'),
+      /--lowrank-dim: preset uno-eelbert has no low-rank codes \(lowrank presets: lowrank-tiny, uno-lowrank\)/,
+    );
+    failsWith(
+      ft('--preset', 'uno-lowrank', '--lowrank-dim', '0'),
+      /--lowrank-dim: expected a whole number from 1 to hidden_size \(128\), got 0/,
+    );
+    failsWith(
+      ft('--preset', 'uno-lowrank', '--lowrank-dim', '2.5'),
+      /--lowrank-dim: expected a whole number/,
+    );
+    failsWith(ft('--model', 'models/uno-eelbert', '--lowrank-dim', '4'), /--lowrank-dim: only with --preset/);
     assert.equal(existsSync(searchOut), false, 'bad --hash settings are refused before any work');
     failsWith(
       minnow('finetune', '--preset', 'uno-eelbert', '--task', 'sst3', '--data', 'x', '--out', tmp),
@@ -79,6 +96,14 @@ describe('minnow CLI', () => {
     );
     failsWith(minnow('eval', '--model', tmp, '--task', 'sst2', '--data', 'x'), /config\.json: missing/);
     const pt = ['pretrain', '--corpus', 'x.txt', '--out', tmp];
+    failsWith(
+      minnow(...pt, '--model', 'models/uno-eelbert', '--hash', 'wholeToken=0.2'),
+      /--hash: only with --preset/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'uno-lowrank', '--lowrank-dim', '129'),
+      /--lowrank-dim: expected a whole number from 1 to hidden_size \(128\), got 129/,
+    );
     failsWith(
       minnow(...pt, '--preset', 'bert-tiny', '--decoder-bias', 'ones'),
       /--decoder-bias: expected zeros or unigram, got "ones"/,
@@ -164,6 +189,33 @@ describe('minnow CLI', () => {
       /own\.csv:1: no column "text" \(available: review, stars\)/,
     );
     failsWith(minnow('bench', 'train-step', '--threads', 'two'), /--threads: expected a number/);
+  });
+
+  test('--lowrank-dim sets the code size of a new lowrank model, recorded in config.json', () => {
+    const out = join(tmp, 'lowrank4');
+    const data = join('test', 'fixtures', 'glue-mini');
+    const ft = minnow(
+      'finetune',
+      '--preset',
+      'uno-lowrank',
+      '--lowrank-dim',
+      '4',
+      '--task',
+      'sst2',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--json',
+    );
+    assert.equal(ft.code, 0, ft.err);
+    const info = JSON.parse(minnow('info', out, '--json').out);
+    assert.equal(info.config.lowrank_dim, 4);
+    const init = JSON.parse(minnow('info', join(out, 'init'), '--json').out);
+    assert.equal(init.config.lowrank_dim, 4, 'the initial model is built with k = 4 too');
+    assert.match(minnow('info', out).out, /learned 30522 x 4 codes projected to 128/);
   });
 
   test('fine-tune, eval, predict and info on a tiny task', () => {

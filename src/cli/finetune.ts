@@ -13,11 +13,11 @@ import {
   batchSizeOption,
   DATA_OPTIONS,
   dataSource,
-  HASH_OPTIONS,
+  EMBEDDING_OPTIONS,
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
   optimiserOptions,
-  presetWithHash,
+  presetWithEmbedding,
   runOptions,
 } from './options.js';
 
@@ -35,7 +35,7 @@ export const spec = command({
       value: 'NAME',
       help: `or start from a randomly initialised preset (no pre-training): ${Object.keys(PRESETS).join(', ')}`,
     },
-    ...HASH_OPTIONS,
+    ...EMBEDDING_OPTIONS,
     ...DATA_OPTIONS,
     dev: {
       type: 'string',
@@ -111,9 +111,8 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   };
   const searchSpec = str(p, 'search');
   const grid = searchSpec === undefined ? undefined : parseGrid(searchSpec); // checked before any work
-  // An unknown preset or bad --hash settings fail here, before any work.
-  const fresh = presetName ? presetWithHash(p, presetName) : undefined;
-  if (!fresh && str(p, 'hash') !== undefined) throw new UserError('--hash: only with --preset (a new model)');
+  // An unknown preset or bad --hash / --lowrank-dim settings fail here, before any work.
+  const fresh = presetWithEmbedding(p, presetName);
   checkOutDir(out); // before reading any data
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.

@@ -4,7 +4,7 @@
  */
 import type { DataSource } from '../data/task.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
-import { type BertConfig, preset } from '../model/config.js';
+import { type BertConfig, PRESETS, preset } from '../model/config.js';
 import { validateHashConfig } from '../text/hash-embedding.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
@@ -292,33 +292,66 @@ export function knowledgeSettings(p: KnowledgeParsed): KnowledgeSettings | undef
   };
 }
 
-/** A new model's hash embedding variant (pretrain, finetune with --preset). */
-export const HASH_OPTIONS = options({
+/** A new model's embedding variant (pretrain, finetune with --preset). */
+export const EMBEDDING_OPTIONS = options({
   hash: {
     type: 'string',
     value: 'K=V,...',
     help: 'with a hash preset: hash embedding settings, e.g. wholeToken=0.25,boundaries=true,ngramMax=4 (recorded in config.json)',
   },
+  'lowrank-dim': {
+    type: 'string',
+    value: 'K',
+    help: 'with a lowrank preset: the code size k of its V x k table (default 8; recorded in config.json)',
+  },
 });
 
-/** The preset `name`, with the --hash settings applied (an error for a table preset). */
-export function presetWithHash(p: Parsed<typeof HASH_OPTIONS>, name: string): BertConfig {
+/**
+ * The preset `name` with the --hash and --lowrank-dim settings applied; with no preset (a model directory
+ * goes on as it is), either flag is an error rather than silently ignored.
+ */
+export function presetWithEmbedding(
+  p: Parsed<typeof EMBEDDING_OPTIONS>,
+  name: string | undefined,
+): BertConfig | undefined {
+  const flagSet = (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+  if (name === undefined) {
+    if (flagSet) throw new UserError(`--${flagSet}: only with --preset (a new model)`);
+    return undefined;
+  }
   const c = preset(name);
   const spec = str(p, 'hash');
-  if (spec === undefined) return c;
-  if (c.embedding_type !== 'hash')
-    throw new UserError(`--hash: preset ${name} has a lookup table, not a hash embedding`);
-  const fields: Record<string, unknown> = {};
-  for (const part of spec
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new UserError(`--hash: "${part}" should be KEY=VALUE`);
-    const v = part.slice(eq + 1);
-    fields[part.slice(0, eq)] =
-      v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  if (spec !== undefined) {
+    if (c.embedding_type !== 'hash')
+      throw new UserError(
+        `--hash: preset ${name} has ${c.embedding_type === 'table' ? 'a lookup table' : 'learned low-rank codes'}, not a hash embedding`,
+      );
+    const fields: Record<string, unknown> = {};
+    for (const part of spec
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new UserError(`--hash: "${part}" should be KEY=VALUE`);
+      const v = part.slice(eq + 1);
+      fields[part.slice(0, eq)] =
+        v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    }
+    c.hash_embedding = validateHashConfig({ ...c.hash_embedding, ...fields }, '--hash');
   }
-  c.hash_embedding = validateHashConfig({ ...c.hash_embedding, ...fields }, '--hash');
+  const k = optionalNum(p, 'lowrank-dim');
+  if (k !== undefined) {
+    if (c.embedding_type !== 'lowrank')
+      throw new UserError(
+        `--lowrank-dim: preset ${name} has no low-rank codes (lowrank presets: ${Object.keys(PRESETS)
+          .filter((n) => PRESETS[n].embedding_type === 'lowrank')
+          .join(', ')})`,
+      );
+    if (!Number.isInteger(k) || k < 1 || k > c.hidden_size)
+      throw new UserError(
+        `--lowrank-dim: expected a whole number from 1 to hidden_size (${c.hidden_size}), got ${str(p, 'lowrank-dim')}`,
+      );
+    c.lowrank_dim = k;
+  }
   return c;
 }

@@ -9,9 +9,9 @@ import { choice, command, flag, num, optionalNum, type Parsed, required, str } f
 import {
   batchSizeOption,
   corpusOptions,
-  HASH_OPTIONS,
+  EMBEDDING_OPTIONS,
   optimiserOptions,
-  presetWithHash,
+  presetWithEmbedding,
   runOptions,
 } from './options.js';
 
@@ -31,7 +31,7 @@ export const spec = command({
     'minnow pretrain (--preset NAME | --model DIR) --corpus FILE [--valid FILE] --out DIR [--tokens N] ...',
   options: {
     preset: { type: 'string', value: 'NAME', help: Object.keys(PRESETS).join(', ') },
-    ...HASH_OPTIONS,
+    ...EMBEDDING_OPTIONS,
     model: {
       type: 'string',
       value: 'DIR',
@@ -110,6 +110,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (decoderBias === 'unigram' && modelDir)
     throw new UserError('--decoder-bias unigram initialises a new model: use it with --preset, not --model');
   const seed = num(p, 'seed');
+  const fresh = presetWithEmbedding(p, presetName); // bad embedding settings fail before any work
   const objective = choice(p, 'objective', ['mlm', 'electra'] as const);
   const electraOnly = (['generator-hidden', 'generator-layers'] as const).filter(
     (k) => str(p, k) !== undefined,
@@ -149,7 +150,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   // On resume the model is rebuilt the same way and the checkpoint overwrites it.
   const model = pretrainModel(
     {
-      preset: presetName ? presetWithHash(p, presetName) : undefined,
+      preset: fresh,
       model: modelDir,
       vocab: str(p, 'vocab') ?? assetPath('bert-base-uncased-vocab.txt'),
     },
