@@ -16,10 +16,10 @@
  * from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GLUE_DIR, mean, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
+import { GLUE_DIR, glueData, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +46,6 @@ const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
 const epochs: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
-const SST2_TRAIN = 20_000;
 /** Fine-tuning noise between seeds is about a point here (README): smaller differences are not called. */
 const NOISE = 1;
 const PRETRAIN = [
@@ -65,19 +64,7 @@ const PRETRAIN = [
 const minnow = (args: string[]) => runMinnow(args, values.cli ? resolve(values.cli) : undefined);
 mkdirSync(runs, { recursive: true });
 
-/** GLUE data, SST-2 cut to its first SST2_TRAIN training sentences (dev whole). */
-function taskData(task: string): string {
-  const src = join(shared, 'data', 'glue', GLUE_DIR[task]);
-  if (task !== 'sst2') return src;
-  const dir = join(runs, 'data', 'SST-2');
-  if (!existsSync(join(dir, 'dev.tsv'))) {
-    mkdirSync(dir, { recursive: true });
-    const lines = readFileSync(join(src, 'train.tsv'), 'utf8').split('\n');
-    writeFileSync(join(dir, 'train.tsv'), `${lines.slice(0, SST2_TRAIN + 1).join('\n')}\n`);
-    copyFileSync(join(src, 'dev.tsv'), join(dir, 'dev.tsv'));
-  }
-  return dir;
-}
+const taskData = (task: string) => glueData(shared, runs, task);
 
 /** One `minnow pretrain` of a preset with the curve's recipe; returns its JSON result line. */
 function pretrainRun(model: string, objective: string, out: string, tokens: number, extra: string[]): string {
