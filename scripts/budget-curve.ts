@@ -32,6 +32,7 @@ const { values } = parseArgs({
     cli: { type: 'string' },
     shared: { type: 'string', default: '../shared' },
     seed: { type: 'string', default: '0' },
+    'done-only': { type: 'boolean', default: false }, // report the finished points only, start no work
   },
 });
 
@@ -164,10 +165,20 @@ function finetuned(from: string[], name: string) {
   return { scores, metrics, glue_avg: mean(tasks.map((t) => scores[t])) };
 }
 
+const doneOnly = values['done-only']!;
+/** With --done-only: whether a point's pre-training (if any) and every fine-tuning have finished. */
+const finished = (name: string, pretrainDir?: string) =>
+  (!pretrainDir || existsSync(join(pretrainDir, 'pretrain_result.json'))) &&
+  tasks.every((t) => existsSync(join(runs, `${name}-${t}`, 'eval_results.json')));
 const points: Point[] = [];
+const missing: string[] = [];
 for (const model of models)
   for (const m of minutes) {
     if (m === 0) {
+      if (doneOnly && !finished(`${model}-scratch`)) {
+        missing.push(`${model} random init`);
+        continue;
+      }
       points.push({
         model,
         objective: 'none',
@@ -180,6 +191,11 @@ for (const model of models)
       continue;
     }
     for (const objective of objectives) {
+      const name = `${model}-${objective}-${m}m`;
+      if (doneOnly && !finished(name, join(runs, name))) {
+        missing.push(`${model} ${objective} ${m} min`);
+        continue;
+      }
       const p = pretrained(model, objective, m);
       points.push({
         model,
@@ -188,16 +204,17 @@ for (const model of models)
         tokens: p.tokens,
         wall_s: p.wall,
         valid: p.valid,
-        ...finetuned(['--model', p.dir], `${model}-${objective}-${m}m`),
+        ...finetuned(['--model', p.dir], name),
       });
     }
   }
 
-// JSON, a Markdown table and an SVG plot (GLUE average against minutes, one line per model and objective).
-const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed}`;
+// JSON, a Markdown table and SVG plots (GLUE average, SST-2 and STS-B against minutes, one line per model
+// and objective).
+const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed}${doneOnly ? ' --done-only' : ''}`;
 writeFileSync(
   join(ROOT, 'results', 'curve.json'),
-  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), sst2_train: SST2_TRAIN, tasks, points }, null, 2)}\n`,
+  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), sst2_train: SST2_TRAIN, tasks, points, not_yet_measured: missing }, null, 2)}\n`,
 );
 const head = [
   'model',
@@ -213,9 +230,19 @@ for (const p of points)
   lines.push(
     `| ${p.model} | ${p.objective} | ${p.minutes} | ${p.tokens.toLocaleString('en-US')} | ${p.wall_s === null ? '-' : Math.round(p.wall_s)} | ${tasks.map((t) => metricCell(t, p.metrics[t])).join(' | ')} | ${p.glue_avg.toFixed(1)} |`,
   );
+if (missing.length) lines.push('', `Not yet measured (--done-only): ${missing.join(', ')}.`);
 lines.push('', ...statements(points));
 writeFileSync(join(ROOT, 'results', 'curve.md'), `${lines.join('\n')}\n`);
-writeFileSync(join(ROOT, 'results', 'curve.svg'), svg(points));
+const glueTitle = `GLUE dev average (${tasks.map((t) => GLUE_DIR[t]).join(', ')})`;
+writeFileSync(
+  join(ROOT, 'results', 'curve.svg'),
+  svg(points, (p) => p.glue_avg, glueTitle),
+);
+for (const task of ['sst2', 'stsb'].filter((t) => tasks.includes(t)))
+  writeFileSync(
+    join(ROOT, 'results', `curve-${task}.svg`),
+    svg(points, (p) => p.scores[task], `${GLUE_DIR[task]} dev score`),
+  );
 process.stdout.write(`${lines.join('\n')}\n`);
 
 /**
@@ -272,12 +299,12 @@ function statements(ps: Point[]): string[] {
   return out;
 }
 
-function svg(ps: Point[]): string {
+function svg(ps: Point[], value: (p: Point) => number, title: string): string {
   const W = 640;
   const H = 400;
   const pad = { l: 56, r: 170, t: 44, b: 44 };
   const xs = [...new Set(ps.map((p) => p.minutes))].sort((a, b) => a - b);
-  const ys = ps.map((p) => p.glue_avg);
+  const ys = ps.map(value);
   const [y0, y1] = [Math.floor(Math.min(...ys) - 1), Math.ceil(Math.max(...ys) + 1)];
   const x = (m: number) => pad.l + ((W - pad.l - pad.r) * xs.indexOf(m)) / Math.max(1, xs.length - 1);
   const y = (v: number) => H - pad.b - ((H - pad.t - pad.b) * (v - y0)) / Math.max(1e-9, y1 - y0);
@@ -293,7 +320,7 @@ function svg(ps: Point[]): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${pad.l}" y="16">GLUE dev average (${tasks.map((t) => GLUE_DIR[t]).join(', ')}) vs pre-training minutes (${threads} threads)</text>`,
+    `<text x="${pad.l}" y="16">${title} vs pre-training minutes (${threads} threads)</text>`,
   ];
   for (const m of xs) out.push(`<text x="${x(m)}" y="${H - pad.b + 18}" text-anchor="middle">${m}</text>`);
   out.push(
@@ -306,9 +333,9 @@ function svg(ps: Point[]): string {
   [...series.entries()].forEach(([k, s], i) => {
     const c = colours[i % colours.length];
     const dash = k.endsWith('electra') ? ' stroke-dasharray="5,3"' : '';
-    const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(p.glue_avg)}`);
+    const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(value(p))}`);
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
-    for (const p of s) out.push(`<circle cx="${x(p.minutes)}" cy="${y(p.glue_avg)}" r="3" fill="${c}"/>`);
+    for (const p of s) out.push(`<circle cx="${x(p.minutes)}" cy="${y(value(p))}" r="3" fill="${c}"/>`);
     out.push(
       `<line x1="${W - pad.r + 12}" x2="${W - pad.r + 36}" y1="${pad.t + 18 * i}" y2="${pad.t + 18 * i}" stroke="${c}" stroke-width="2"${dash}/>`,
     );
