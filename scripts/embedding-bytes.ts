@@ -212,7 +212,12 @@ function statements(rs: typeof rows): string[] {
             )
             .join(
               ', ',
-            )}${best[0].avg_int8 - best[1].avg_int8 < 1 ? ' (within a point of the next: even)' : ''}.`,
+            )}${best[0].avg_int8 - best[1].avg_int8 < 1 ? ' (within a point of the next: even)' : ''}; ${tasks
+            .map((t) => {
+              const top = [...cls].sort((a, b) => b.int8[t] - a.int8[t]);
+              return `${t.toUpperCase()} best ${top[0].name} (${f(top[0].int8[t])}, next ${top[1].name} ${f(top[1].int8[t])})`;
+            })
+            .join('; ')}.`,
     );
     i = j;
   }
