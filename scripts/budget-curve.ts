@@ -231,7 +231,7 @@ for (const p of points)
     `| ${p.model} | ${p.objective} | ${p.minutes} | ${p.tokens.toLocaleString('en-US')} | ${p.wall_s === null ? '-' : Math.round(p.wall_s)} | ${tasks.map((t) => metricCell(t, p.metrics[t])).join(' | ')} | ${p.glue_avg.toFixed(1)} |`,
   );
 if (missing.length) lines.push('', `Not yet measured (--done-only): ${missing.join(', ')}.`);
-lines.push('', ...statements(points));
+lines.push('', ...statements(points), ...electraChecks(points));
 writeFileSync(join(ROOT, 'results', 'curve.md'), `${lines.join('\n')}\n`);
 const glueTitle = `GLUE dev average (${tasks.map((t) => GLUE_DIR[t]).join(', ')})`;
 writeFileSync(
@@ -295,6 +295,31 @@ function statements(ps: Point[]): string[] {
       );
     }
     out.push('', 'The paper: eelbert-tiny within 2% of bert-tiny (>= 98%), uno-eelbert within 4% (>= 96%).');
+  }
+  return out;
+}
+
+/**
+ * Whether each ELECTRA discriminator learned anything: its validation RTD loss against the loss of the best
+ * constant guess (the entropy of the replaced fraction), and the generator's MLM loss beside them.
+ */
+function electraChecks(ps: Point[]): string[] {
+  const rows = ps.filter((p) => p.objective === 'electra' && p.valid?.valid_rtd_loss !== undefined);
+  if (!rows.length) return [];
+  const out = [
+    '',
+    'ELECTRA validation: a discriminator that learned nothing has an RTD loss equal to the constant guess (the entropy of the replaced fraction q).',
+    '',
+    '| model | minutes | generator MLM loss | replaced q | RTD loss | constant guess | RTD accuracy | 1 - q |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const p of rows) {
+    const v = p.valid!;
+    const q = v.valid_replaced_fraction;
+    const h = -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
+    out.push(
+      `| ${p.model} | ${p.minutes} | ${v.valid_generator_mlm_loss.toFixed(3)} | ${q.toFixed(4)} | ${v.valid_rtd_loss.toFixed(4)} | ${h.toFixed(4)} | ${v.valid_rtd_accuracy.toFixed(4)} | ${(1 - q).toFixed(4)} |`,
+    );
   }
   return out;
 }
