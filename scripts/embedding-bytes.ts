@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { glueData, mean, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
 /** The variants: a name, the `minnow finetune` flags that create the model, what it is. */
-const VARIANTS: { name: string; flags: string[]; what: string }[] = [
+const VARIANTS: { name: string; flags: string[]; what: string; layers?: number }[] = [
   { name: 'uno-eelbert', flags: ['--preset', 'uno-eelbert'], what: 'hash, 1-3 grams (the default)' },
   {
     name: 'hash-boundaries',
@@ -47,10 +47,9 @@ const VARIANTS: { name: string; flags: string[]; what: string }[] = [
     what: 'learned V x 4 codes',
   },
   { name: 'lowrank-k8', flags: ['--preset', 'uno-lowrank'], what: 'learned V x 8 codes (uno-lowrank)' },
-  { name: 'eelbert-tiny', flags: ['--preset', 'eelbert-tiny'], what: 'hash, 2 layers' },
-  { name: 'bert-tiny', flags: ['--preset', 'bert-tiny'], what: 'V x 128 table, 2 layers' },
+  { name: 'eelbert-tiny', flags: ['--preset', 'eelbert-tiny'], what: 'hash, 2 layers', layers: 2 },
+  { name: 'bert-tiny', flags: ['--preset', 'bert-tiny'], what: 'V x 128 table, 2 layers', layers: 2 },
 ];
-const ENCODER: Record<string, string> = { 'eelbert-tiny': '2 layers', 'bert-tiny': '2 layers' };
 
 const { values } = parseArgs({
   options: {
@@ -132,13 +131,12 @@ function run(v: (typeof VARIANTS)[number], task: string, seed: string) {
   const fp32 = ex.variants.find(
     (x) => x.variant === (shipped.variant === 'compact_quantized' ? 'compact' : 'portable'),
   )!;
-  const params = JSON.parse(minnow(['info', out, '--json'])) as { parameters: number };
   const metrics = readJson<{ metrics: Record<string, number> }>(join(out, 'eval_results.json')).metrics;
   return {
     file: shipped.variant,
     bytes: shipped.bytes,
     gzip: shipped.gzipBytes,
-    parameters: params.parameters,
+    dir: out,
     fp32: fp32.score!,
     int8: shipped.score!,
     metrics,
@@ -153,11 +151,11 @@ const rows = chosen.map((v) => {
   return {
     name: v.name,
     what: v.what,
-    encoder: ENCODER[v.name] ?? '1 layer',
+    encoder: `${v.layers ?? 1} layer${(v.layers ?? 1) > 1 ? 's' : ''}`,
     file: first.file,
     int8_bytes: first.bytes,
     int8_gzip: first.gzip,
-    parameters: first.parameters,
+    parameters: (JSON.parse(minnow(['info', first.dir, '--json'])) as { parameters: number }).parameters,
     fp32,
     int8,
     avg_int8: mean(tasks.map((t) => int8[t])),
