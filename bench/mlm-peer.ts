@@ -16,10 +16,11 @@
  * is a few hundredths.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../src/model/config.js';
+import { cacheOf, requireTorch } from './peer-python.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -41,19 +42,7 @@ if (!preset || preset.embedding_type !== 'table') {
   );
   process.exit(2);
 }
-const probe = spawnSync(
-  v.python!,
-  ['-c', 'import torch, transformers; print(torch.__version__, transformers.__version__)'],
-  {
-    encoding: 'utf8',
-  },
-);
-if (probe.status !== 0) {
-  process.stdout.write(
-    `mlm-peer: skipped: ${v.python} cannot import torch and transformers (set --python or MINNOW_PYTHON)\n`,
-  );
-  process.exit(0);
-}
+requireTorch(v.python!, 'mlm-peer');
 
 /** The recipe both sides run, as flags with the same names in `minnow pretrain` and mlm-peer.py. */
 const common = {
@@ -98,21 +87,14 @@ const mres = JSON.parse(m.stdout) as {
   evals: { valid_mlm_loss: number; valid_mlm_accuracy: number }[];
 };
 
-/** minnow's token cache of a text file (written by the run above). */
-function cacheOf(text: string): string {
-  const name = basename(text);
-  const hit = readdirSync(v['cache-dir']!).find((f) => f.startsWith(`${name}.`) && f.endsWith('.tokens'));
-  if (!hit) throw new Error(`no token cache of ${name} in ${v['cache-dir']}`);
-  return join(v['cache-dir']!, hit);
-}
 const py = spawnSync(
   v.python!,
   [
     resolve('bench', 'mlm-peer.py'),
     '--train-cache',
-    cacheOf(v.corpus!),
+    cacheOf(v.corpus!, v['cache-dir']!),
     '--valid-cache',
-    cacheOf(v.valid!),
+    cacheOf(v.valid!, v['cache-dir']!),
     ...recipe,
     '--layers',
     String(preset.num_hidden_layers),
