@@ -16,7 +16,8 @@
  *
  * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts; tables' scales in float16),
  * except tables of at most SMALL_TABLE rows (token types), kept float32: a few hundred bytes, six fewer
- * nodes per run.
+ * nodes per run; and tables of at most NARROW_TABLE columns (a low-rank model's V x k codes), which take one
+ * float32 scale per column: a float16 scale per row would add 2 bytes to every k (61 kB at k = 2).
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
  */
@@ -30,7 +31,7 @@ import { Dropout } from '../runtime/dropout.js';
 import type { Init, ParamStore } from '../runtime/params.js';
 import { Weights } from '../runtime/weights.js';
 import { COMPACT_TABLE } from './runtime.js';
-import { float16Bits, quantizeRows, transposeInt8 } from './quantize.js';
+import { float16Bits, quantizeColumns, quantizeRows, transposeInt8 } from './quantize.js';
 
 export type Quantize = 'none' | 'int8';
 /** How int8 dense weights run: dequantised to float32 in the graph, or integer products. */
@@ -45,13 +46,18 @@ export interface ExportGraphOptions {
 /** A dense weight or embedding table stored as int8: the int8 constant and its per-row scales. */
 interface Int8Weight {
   q: Value; // int8 (rows, cols)
-  scale: Value; // float32 (rows)
+  scale: Value; // float32 (rows), or (cols) when perColumn
   /** The same scales as float16, shaped (rows, 1) (embedding tables: half the bytes of a 30,522-row
    * table's scales; a gather gives the (N, 1) column that scales the gathered rows). */
   scale16?: Value;
   rows: number;
   cols: number;
+  /** One scale per column (narrow tables): only a gather reads it (never a Gemm's integer path). */
+  perColumn?: boolean;
 }
+
+/** Tables with at most this many columns (low-rank codes) are quantised per column. */
+const NARROW_TABLE = 16;
 
 /** Tables with at most this many rows stay float32 in int8 exports (token types: 2 rows). */
 const SMALL_TABLE = 16;
@@ -83,14 +89,18 @@ class BakedWeights extends Weights {
     if (name === this.asInput) v = this.g.input(COMPACT_TABLE, 'float32', shape);
     else if (this.quantize && shape.length === 2 && !(table && shape[0] <= SMALL_TABLE)) {
       const [rows, cols] = shape;
-      const { q, scale } = quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax, table);
+      const perColumn = table && cols <= NARROW_TABLE;
+      const { q, scale } = perColumn
+        ? quantizeColumns(p.data, rows, cols)
+        : quantizeRows(p.data, rows, cols, table ? 127 : this.denseQmax, table);
       const qv = this.g.constant(q, 'int8', shape, `${name}_int8`);
-      const sv = this.g.constant(scale, 'float32', [rows], `${name}_scale`);
-      const scale16 = table
-        ? this.g.constant(Uint16Array.from(scale, float16Bits), 'float16', [rows, 1], `${name}_scale16`)
-        : undefined;
-      v = o.dequantizeLinear(qv, sv, null, 0);
-      this.int8.set(v, { q: qv, scale: sv, scale16, rows, cols });
+      const sv = this.g.constant(scale, 'float32', [scale.length], `${name}_scale`);
+      const scale16 =
+        table && !perColumn
+          ? this.g.constant(Uint16Array.from(scale, float16Bits), 'float16', [rows, 1], `${name}_scale16`)
+          : undefined;
+      v = o.dequantizeLinear(qv, sv, null, perColumn ? 1 : 0);
+      this.int8.set(v, { q: qv, scale: sv, scale16, rows, cols, perColumn });
     } else v = this.g.constant(p.data, 'float32', shape, name);
     this.baked.set(name, v);
     return v;
@@ -115,10 +125,11 @@ function replaceNode(g: Graph, node: Node, build: () => Value): void {
  */
 function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
   const direct = w.int8.get(v);
-  if (direct) return direct;
+  if (direct) return direct.perColumn ? undefined : direct;
   const n = v.node;
   if (!n || n.op !== 'Concat' || n.attrs.axis?.value !== 0) return undefined;
   const parts = n.inputs.map((x) => (x ? w.int8.get(x) : undefined));
+  if (parts.some((p) => p?.perColumn)) return undefined;
   if (parts.some((p) => !p)) return undefined;
   const ps = parts as Int8Weight[];
   const cols = ps[0].cols;
@@ -169,6 +180,7 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
             )[0];
       replaceNode(g, node, () => {
         const rows = o.cast(pick(table.q), 'float32'); // (..., H)
+        if (table.perColumn) return o.mul(rows, table.scale); // (..., k) x (k)
         const scales = table.scale16
           ? o.cast(pick(table.scale16), 'float32')
           : o.unsqueeze(pick(table.scale), [-1]);

@@ -10,7 +10,7 @@ import { createModel } from '../model/io.js';
 import { assetPath } from '../util/assets.js';
 import { Rng } from '../util/rng.js';
 import { nodeOrt } from './load.js';
-import { classifierOnnx } from './export-graph.js';
+import { classifierGraph, classifierOnnx } from './export-graph.js';
 import { modelClassifier } from './model-classifier.js';
 import { Classifier } from './runtime.js';
 import { predictLogits } from './predict.js';
@@ -47,7 +47,7 @@ for (const variant of [
     assert.ok(diff <= 1e-5, `max |diff| ${diff}`);
   });
 
-test('a lowrank model (learned codes + projection): portable fp32 equals the training graph; int8 runs', async () => {
+test('a lowrank model (learned codes + projection): portable fp32 equals the training graph; int8 runs, its codes scaled per column', async () => {
   const m = createModel(preset('uno-lowrank'), assetPath('bert-base-uncased-vocab.txt'), new Rng(5), {
     numLabels: 2,
   });
@@ -74,4 +74,11 @@ test('a lowrank model (learned codes + projection): portable fp32 equals the tra
   await int8.release();
   const qdiff = Math.max(...q.flatMap((r, i) => r.logits.map((x, k) => Math.abs(x - ref[i][k]))));
   assert.ok(Number.isFinite(qdiff) && qdiff < 0.05, `int8 max |diff| ${qdiff}`);
+  // The V x k codes carry k float32 scales, not a float16 scale per row.
+  const g = classifierGraph(m, 2, { compact: false, quantize: 'int8', scheme: 'dynamic' });
+  const k = m.config.lowrank_dim!;
+  const shapes = new Map([...g.constants].map(([v, t]) => [v.name, t.shape]));
+  assert.deepEqual(shapes.get('bert.embeddings.word_embeddings.weight_scale'), [k]);
+  assert.deepEqual(shapes.get('bert.embeddings.word_embeddings.weight_int8'), [m.config.vocab_size, k]);
+  assert.equal(shapes.has('bert.embeddings.word_embeddings.weight_scale16'), false);
 });

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../util/rng.js';
-import { dequantizeRows, float16Bits, float16Value, quantizeRows, transposeInt8 } from './quantize.js';
+import {
+  dequantizeRows,
+  float16Bits,
+  float16Value,
+  quantizeColumns,
+  quantizeRows,
+  transposeInt8,
+} from './quantize.js';
 
 describe('int8 quantisation', () => {
   test('a hand-computed row: scale max|w|/127, values rounded, zero rows kept at zero', () => {
@@ -32,6 +39,27 @@ describe('int8 quantisation', () => {
       }
       if (half)
         for (const s of x.scale) assert.equal(float16Value(float16Bits(s)), s, 'scales are exact halves');
+    }
+  });
+
+  test('a hand-computed narrow table, one scale per column: max|w[:, c]|/127, zero columns kept at zero', () => {
+    const w = Float32Array.from([1.27, 0.5, 0, -0.635, -2.54, 0]);
+    const { q, scale } = quantizeColumns(w, 2, 3);
+    assert.deepEqual(Array.from(scale), [Math.fround(0.01), Math.fround(0.02), 1]);
+    // 0.5 / float32(0.02) = 24.99999944 rounds to 25; -0.635 / float32(0.01) = -63.500001 to -64.
+    assert.deepEqual(Array.from(q), [127, 25, 0, -64, -127, 0]);
+  });
+
+  test('per column: every value within half a step of its column scale', () => {
+    const rng = new Rng(4);
+    const [rows, cols] = [50, 4];
+    const w = Float32Array.from({ length: rows * cols }, () => rng.normal() * (1 + rng.uniform() * 10));
+    const x = quantizeColumns(w, rows, cols);
+    assert.equal(x.scale.length, cols);
+    for (let i = 0; i < w.length; i++) {
+      assert.ok(Math.abs(x.q[i]) <= 127);
+      const s = x.scale[i % cols];
+      assert.ok(Math.abs(x.q[i] * s - w[i]) <= s / 2 + 1e-6 * Math.abs(w[i]), `[${i}]`);
     }
   });
 

@@ -1,6 +1,7 @@
 /**
  * int8 quantisation of weights, written in TypeScript (no Python at run time): symmetric, one scale per
- * row (per output channel of a dense layer stored (out, in), per token of an embedding table), zero point 0.
+ * row (per output channel of a dense layer stored (out, in), per token of an embedding table), zero point 0
+ * (narrow code tables: one per column, quantizeColumns).
  * q = round(w / s) clamped to [-qmax, qmax] with s = max |w| / qmax over the row, so w ~ q * s.
  *
  * Two ways to run the result (measured in the README): weight-only, where DequantizeLinear turns the int8
@@ -41,6 +42,21 @@ export function quantizeRows(
     scale[r] = s;
     for (let c = 0; c < cols; c++) q[off + c] = Math.max(-qmax, Math.min(qmax, Math.round(w[off + c] / s)));
   }
+  return { q, scale };
+}
+
+/**
+ * Quantise a (rows, cols) row-major matrix to int8 with one scale per column instead (narrow tables: a
+ * low-rank model's V x k codes, where a scale per row would cost 2 bytes beside every k bytes of codes).
+ */
+export function quantizeColumns(w: Float32Array, rows: number, cols: number, qmax = 127): QuantizedRows {
+  if (w.length !== rows * cols) throw new Error(`quantizeColumns: ${w.length} values for ${rows} x ${cols}`);
+  const m = new Float32Array(cols);
+  for (let i = 0; i < w.length; i++) m[i % cols] = Math.max(m[i % cols], Math.abs(w[i]));
+  const scale = Float32Array.from(m, (x) => Math.fround(x > 0 ? x / qmax : 1));
+  const q = new Int8Array(rows * cols);
+  for (let i = 0; i < w.length; i++)
+    q[i] = Math.max(-qmax, Math.min(qmax, Math.round(w[i] / scale[i % cols])));
   return { q, scale };
 }
 
