@@ -5,14 +5,14 @@
  *
  *   npm run build && npx tsx scripts/budget-curve.ts [--minutes 0,5,15] [--models bert-tiny,uno-eelbert]
  *       [--objectives mlm,electra] [--tasks sst2,cola,mrpc,stsb,rte] [--threads 2] [--runs runs/curve]
- *       [--cli runs/frozen/dist/cli/main.js] [--shared ../shared]
+ *       [--cli runs/frozen/dist/cli/main.js] [--shared ../shared] [--seed 0] [--finetune-seeds 0,1]
  *
  * A budget of M minutes becomes a token count: each (model, objective) is first timed on a 100-update
  * probe (tokens/s of the training loop, this machine, --threads), then pre-trained for rate x M x 60 tokens
  * with the recipe of scripts/eelbert.ts (batch 16, lr 1e-3, seq 128, gutenberg_train); the wall time the
  * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point (lr 2e-4,
- * batch 32; SST-2 on its first 20,000 training sentences, 2 epochs; CoLA, MRPC, STS-B, RTE 4 epochs), one
- * seed. Every step is a `minnow` child process skipped when its output exists, and pre-training resumes
+ * batch 32; SST-2 on its first 20,000 training sentences, 2 epochs; CoLA, MRPC, STS-B, RTE 4 epochs), once
+ * per fine-tuning seed (--finetune-seeds; the scores are their mean). Every step is a `minnow` child process skipped when its output exists, and pre-training resumes
  * from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
  */
@@ -31,7 +31,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: 'runs/curve' },
     cli: { type: 'string' },
     shared: { type: 'string', default: '../shared' },
-    seed: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '0' }, // pre-training (and by default fine-tuning) seed
+    'finetune-seeds': { type: 'string' }, // e.g. 0,1: each point fine-tuned once per seed, scores averaged
     'done-only': { type: 'boolean', default: false }, // report the finished points only, start no work
   },
 });
@@ -46,6 +47,7 @@ const objectives = values.objectives!.split(',');
 const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
+const finetuneSeeds = (values['finetune-seeds'] ?? seed).split(',');
 const epochs: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
 /** Fine-tuning noise between seeds is about a point here (README): smaller differences are not called. */
 const NOISE = 1;
@@ -106,16 +108,19 @@ interface Point {
   tokens: number;
   wall_s: number | null; // the pre-training run's own wall time (null when resumed across sittings)
   valid: Record<string, number> | null;
-  scores: Record<string, number>;
+  scores: Record<string, number>; // the mean over the fine-tuning seeds
+  seed_scores: Record<string, number[]>; // each seed's, in --finetune-seeds order
   metrics: Record<string, Record<string, number>>;
   glue_avg: number;
 }
 
 /** What marks each step of a point done (and skipped): the files its `minnow` run writes last. */
 const pretrainDone = (dir: string) => existsSync(join(dir, 'pretrain_result.json'));
-const finetuneDir = (name: string, task: string) => join(runs, `${name}-${task}`);
-const finetuneDone = (name: string, task: string) =>
-  existsSync(join(finetuneDir(name, task), 'eval_results.json'));
+/** A fine-tuning run's directory; the --seed run keeps the plain name that runs before --finetune-seeds had. */
+const finetuneDir = (name: string, task: string, s: string) =>
+  join(runs, s === seed ? `${name}-${task}` : `${name}-${task}-s${s}`);
+const finetuneDone = (name: string, task: string, s: string) =>
+  existsSync(join(finetuneDir(name, task, s), 'eval_results.json'));
 
 function pretrained(
   model: string,
@@ -140,41 +145,47 @@ function pretrained(
 
 function finetuned(from: string[], name: string) {
   const scores: Record<string, number> = {};
+  const seedScores: Record<string, number[]> = {};
   const metrics: Record<string, Record<string, number>> = {};
   for (const task of tasks) {
-    const out = finetuneDir(name, task);
-    if (!finetuneDone(name, task))
-      minnow([
-        'finetune',
-        ...from,
-        '--task',
-        task,
-        '--data',
-        taskData(task),
-        '--out',
-        out,
-        '--epochs',
-        String(epochs[task]),
-        '--lr',
-        '2e-4',
-        '--batch-size',
-        '32',
-        '--threads',
-        threads,
-        '--seed',
-        seed,
-      ]);
-    const r = readJson<{ metrics: Record<string, number>; score: number }>(join(out, 'eval_results.json'));
-    scores[task] = r.score;
-    metrics[task] = r.metrics;
+    const runsOfTask = finetuneSeeds.map((s) => {
+      const out = finetuneDir(name, task, s);
+      if (!finetuneDone(name, task, s))
+        minnow([
+          'finetune',
+          ...from,
+          '--task',
+          task,
+          '--data',
+          taskData(task),
+          '--out',
+          out,
+          '--epochs',
+          String(epochs[task]),
+          '--lr',
+          '2e-4',
+          '--batch-size',
+          '32',
+          '--threads',
+          threads,
+          '--seed',
+          s,
+        ]);
+      return readJson<{ metrics: Record<string, number>; score: number }>(join(out, 'eval_results.json'));
+    });
+    seedScores[task] = runsOfTask.map((r) => r.score);
+    scores[task] = mean(seedScores[task]);
+    const keys = Object.keys(runsOfTask[0].metrics);
+    metrics[task] = Object.fromEntries(keys.map((k) => [k, mean(runsOfTask.map((r) => r.metrics[k]))]));
   }
-  return { scores, metrics, glue_avg: mean(tasks.map((t) => scores[t])) };
+  return { scores, seed_scores: seedScores, metrics, glue_avg: mean(tasks.map((t) => scores[t])) };
 }
 
 const doneOnly = values['done-only']!;
 /** With --done-only: whether a point's pre-training (if any) and every fine-tuning have finished. */
 const finished = (name: string, pretrainDir?: string) =>
-  (!pretrainDir || pretrainDone(pretrainDir)) && tasks.every((t) => finetuneDone(name, t));
+  (!pretrainDir || pretrainDone(pretrainDir)) &&
+  tasks.every((t) => finetuneSeeds.every((s) => finetuneDone(name, t, s)));
 const points: Point[] = [];
 const missing: string[] = [];
 for (const model of models)
@@ -216,10 +227,10 @@ for (const model of models)
 
 // JSON, a Markdown table and SVG plots (GLUE average, SST-2 and STS-B against minutes, one line per model
 // and objective).
-const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed}${doneOnly ? ' --done-only' : ''}`;
+const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed} --finetune-seeds ${finetuneSeeds.join(',')}${doneOnly ? ' --done-only' : ''}`;
 writeFileSync(
   join(ROOT, 'results', 'curve.json'),
-  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), sst2_train: SST2_TRAIN, tasks, points, not_yet_measured: missing }, null, 2)}\n`,
+  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), finetune_seeds: finetuneSeeds.map(Number), sst2_train: SST2_TRAIN, tasks, points, not_yet_measured: missing }, null, 2)}\n`,
 );
 const head = [
   'model',
@@ -229,11 +240,15 @@ const head = [
   'wall s',
   ...tasks.map((t) => GLUE_DIR[t]),
   'GLUE avg',
+  ...(finetuneSeeds.length > 1 ? [`per seed (${finetuneSeeds.join(', ')})`] : []),
 ];
+/** The GLUE average of each fine-tuning seed alone (the spread behind a mean). */
+const perSeed = (p: Point) =>
+  finetuneSeeds.map((_, i) => mean(tasks.map((t) => p.seed_scores[t][i])).toFixed(1)).join(', ');
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
 for (const p of points)
   lines.push(
-    `| ${p.model} | ${p.objective} | ${p.minutes} | ${p.tokens.toLocaleString('en-US')} | ${p.wall_s === null ? '-' : Math.round(p.wall_s)} | ${tasks.map((t) => metricCell(t, p.metrics[t])).join(' | ')} | ${p.glue_avg.toFixed(1)} |`,
+    `| ${p.model} | ${p.objective} | ${p.minutes} | ${p.tokens.toLocaleString('en-US')} | ${p.wall_s === null ? '-' : Math.round(p.wall_s)} | ${tasks.map((t) => metricCell(t, p.metrics[t])).join(' | ')} | ${p.glue_avg.toFixed(1)} |${finetuneSeeds.length > 1 ? ` ${perSeed(p)} |` : ''}`,
   );
 if (missing.length) lines.push('', `Not yet measured (--done-only): ${missing.join(', ')}.`);
 lines.push('', ...statements(points), ...electraChecks(points));
@@ -255,7 +270,8 @@ process.stdout.write(`${lines.join('\n')}\n`);
  * whether ELECTRA beats MLM at any budget, and how the EELBERT models' share of bert-tiny moves.
  */
 function statements(ps: Point[]): string[] {
-  const out: string[] = [`Differences within ${NOISE} point (one seed each) are called even.`, ''];
+  const seeds = finetuneSeeds.length === 1 ? 'one seed each' : `mean of ${finetuneSeeds.length} seeds each`;
+  const out: string[] = [`Differences within ${NOISE} point (${seeds}) are called even.`, ''];
   const f = (v: number) => v.toFixed(1);
   const budgets = (model: string, objective: string) =>
     ps.filter((p) => p.model === model && p.objective === objective).sort((a, b) => a.minutes - b.minutes);
