@@ -9,7 +9,6 @@ cross-entropy at every piece; no padding here). Every --eval-every updates it sc
 windows and prints one JSON line: generator MLM loss, RTD loss, the constant guess's loss (the entropy of
 the replaced fraction q), RTD accuracy and 1 - q. Run by bench/electra-peer.ts.
 """
-import argparse
 import importlib.util
 import json
 import math
@@ -56,23 +55,9 @@ def electra_loss(gen, disc, batch, rng, vocab):
 
 
 def main():
-    a = argparse.ArgumentParser()
-    a.add_argument("--train-cache", required=True)
-    a.add_argument("--valid-cache", required=True)
-    a.add_argument("--tokens", type=int, required=True)
-    a.add_argument("--seq-len", type=int, default=128)
-    a.add_argument("--batch-size", type=int, default=16)
-    a.add_argument("--lr", type=float, default=1e-3)
-    a.add_argument("--warmup", type=float, default=0.02)
+    a = mlm_peer.recipe_arguments(batch_size=16, threads=1, valid_sequences=128)
     a.add_argument("--rtd-weight", type=float, default=50)
     a.add_argument("--eval-every", type=int, default=50)
-    a.add_argument("--threads", type=int, default=1)
-    a.add_argument("--valid-sequences", type=int, default=128)
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--layers", type=int, default=2)
-    a.add_argument("--hidden", type=int, default=128)
-    a.add_argument("--heads", type=int, default=2)
-    a.add_argument("--ffn", type=int, default=512)
     a.add_argument("--gen-hidden", type=int, default=0)
     c = a.parse_args()
     torch.set_num_threads(c.threads)

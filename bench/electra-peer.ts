@@ -15,12 +15,10 @@
  * so and exits 0. Not the same batches, masks or samples: each side draws its own (seeded), and the peer
  * scores the first N validation windows while minnow scores N windows of its seeded order.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../src/model/config.js';
-import { cacheOf, requireTorch } from './peer-python.js';
+import { cacheOf, minnowPretrain, requireTorch, runPeer, tablePreset } from './peer-python.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -39,13 +37,7 @@ const { values: v } = parseArgs({
   },
 });
 
-const preset = PRESETS[v.preset!];
-if (!preset || preset.embedding_type !== 'table') {
-  process.stderr.write(
-    `electra-peer: --preset must be a table model the peer can build (bert-tiny, bert-mini, bert-small)\n`,
-  );
-  process.exit(2);
-}
+const preset = tablePreset(v.preset!, 'electra-peer');
 requireTorch(v.python!, 'electra-peer');
 
 interface Eval {
@@ -71,38 +63,30 @@ const common = {
 const recipe = Object.entries(common).flatMap(([k, x]) => [`--${k}`, x]);
 const generator = Number(v['generator-hidden']) > 0 ? ['--generator-hidden', v['generator-hidden']!] : [];
 const outDir = join('bench', 'out', `electra-peer-${v.preset}`);
-const m = spawnSync(
-  process.execPath,
-  [
-    'dist/cli/main.js',
-    'pretrain',
-    '--preset',
-    v.preset!,
-    '--objective',
-    'electra',
-    ...generator,
-    '--corpus',
-    v.corpus!,
-    '--valid',
-    v.valid!,
-    '--out',
-    outDir,
-    ...recipe,
-    '--cache-dir',
-    v['cache-dir']!,
-    '--checkpoint-every',
-    '0',
-    '--json',
-  ],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-);
-if (m.status !== 0) throw new Error('minnow pretrain failed');
-const mine = (JSON.parse(m.stdout) as { evals: Eval[] }).evals;
+const mout = minnowPretrain([
+  '--preset',
+  v.preset!,
+  '--objective',
+  'electra',
+  ...generator,
+  '--corpus',
+  v.corpus!,
+  '--valid',
+  v.valid!,
+  '--out',
+  outDir,
+  ...recipe,
+  '--cache-dir',
+  v['cache-dir']!,
+  '--checkpoint-every',
+  '0',
+]);
+const mine = (JSON.parse(mout) as { evals: Eval[] }).evals;
 
-const py = spawnSync(
+const lines = runPeer(
   v.python!,
+  'electra-peer.py',
   [
-    resolve('bench', 'electra-peer.py'),
     '--train-cache',
     cacheOf(v.corpus!, v['cache-dir']!),
     '--valid-cache',
@@ -110,22 +94,9 @@ const py = spawnSync(
     ...recipe,
     '--gen-hidden',
     v['generator-hidden']!,
-    '--layers',
-    String(preset.num_hidden_layers),
-    '--hidden',
-    String(preset.hidden_size),
-    '--heads',
-    String(preset.num_attention_heads),
-    '--ffn',
-    String(preset.intermediate_size),
   ],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-);
-if (py.status !== 0) throw new Error('the PyTorch peer failed');
-const lines = py.stdout
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l));
+  preset,
+).map((l) => JSON.parse(l));
 const system = (lines.pop() as { system: string }).system;
 const theirs = lines as Eval[];
 
@@ -146,11 +117,11 @@ const table = [
       `| ${u} | ${cell(mine.find((e) => e.update === u))} | ${cell(theirs.find((e) => e.update === u))} |`,
   ),
 ];
-const gap = (e: Eval) => constant(e.valid_replaced_fraction) - e.valid_rtd_loss;
-const [a, b] = [mine.at(-1)!, theirs.at(-1)!];
+const gap = (e: Eval) => e.valid_rtd_loss - constant(e.valid_replaced_fraction);
+const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 table.push(
   '',
-  `At the end the discriminator is ${gap(a).toFixed(4)} nats below the constant guess in minnow and ${gap(b).toFixed(4)} in the peer.`,
+  `RTD loss - constant guess at the end (negative: the discriminator uses the text): minnow ${sign(gap(mine.at(-1)!))}, peer ${sign(gap(theirs.at(-1)!))}.`,
 );
 process.stdout.write(`${table.join('\n')}\n`);
 mkdirSync(dirname(v.out!), { recursive: true });

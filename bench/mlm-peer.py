@@ -61,23 +61,28 @@ def masked_loss(model, ids, labels):
     return torch.nn.functional.cross_entropy(logits, target), logits, target
 
 
-def main():
+def recipe_arguments(batch_size, threads, valid_sequences):
+    """The flags both peers take: the data, the recipe and the model shape (bench/peer-python.ts passes it)."""
     a = argparse.ArgumentParser()
     a.add_argument("--train-cache", required=True)
     a.add_argument("--valid-cache", required=True)
     a.add_argument("--tokens", type=int, required=True)
     a.add_argument("--seq-len", type=int, default=128)
-    a.add_argument("--batch-size", type=int, default=64)
+    a.add_argument("--batch-size", type=int, default=batch_size)
     a.add_argument("--lr", type=float, default=1e-3)
     a.add_argument("--warmup", type=float, default=0.02)
-    a.add_argument("--threads", type=int, default=2)
-    a.add_argument("--valid-sequences", type=int, default=512)
+    a.add_argument("--threads", type=int, default=threads)
+    a.add_argument("--valid-sequences", type=int, default=valid_sequences)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--layers", type=int, default=2)
     a.add_argument("--hidden", type=int, default=128)
     a.add_argument("--heads", type=int, default=2)
     a.add_argument("--ffn", type=int, default=512)
-    c = a.parse_args()
+    return a
+
+
+def main():
+    c = recipe_arguments(batch_size=64, threads=2, valid_sequences=512).parse_args()
     torch.set_num_threads(c.threads)
     torch.manual_seed(c.seed)
     rng = np.random.default_rng(c.seed)

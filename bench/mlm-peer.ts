@@ -15,12 +15,10 @@
  * scores N windows of its seeded order; with N = 512 (about 9,800 masked pieces) the loss's sampling error
  * is a few hundredths.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../src/model/config.js';
-import { cacheOf, requireTorch } from './peer-python.js';
+import { cacheOf, minnowPretrain, requireTorch, runPeer, tablePreset } from './peer-python.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -35,13 +33,7 @@ const { values: v } = parseArgs({
   },
 });
 
-const preset = PRESETS[v.preset!];
-if (!preset || preset.embedding_type !== 'table') {
-  process.stderr.write(
-    `mlm-peer: --preset must be a table model the peer can build (bert-tiny, bert-mini, bert-small)\n`,
-  );
-  process.exit(2);
-}
+const preset = tablePreset(v.preset!, 'mlm-peer');
 requireTorch(v.python!, 'mlm-peer');
 
 /** The recipe both sides run, as flags with the same names in `minnow pretrain` and mlm-peer.py. */
@@ -57,58 +49,41 @@ const common = {
 const recipe = Object.entries(common).flatMap(([k, x]) => [`--${k}`, x]);
 const outDir = join('bench', 'out', `mlm-peer-${v.preset}`);
 const t0 = performance.now();
-const m = spawnSync(
-  process.execPath,
-  [
-    'dist/cli/main.js',
-    'pretrain',
-    '--preset',
-    v.preset!,
-    '--corpus',
-    v.corpus!,
-    '--valid',
-    v.valid!,
-    '--out',
-    outDir,
-    ...recipe,
-    '--cache-dir',
-    v['cache-dir']!,
-    '--checkpoint-every',
-    '0',
-    '--json',
-  ],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-);
-if (m.status !== 0) throw new Error('minnow pretrain failed');
+const mout = minnowPretrain([
+  '--preset',
+  v.preset!,
+  '--corpus',
+  v.corpus!,
+  '--valid',
+  v.valid!,
+  '--out',
+  outDir,
+  ...recipe,
+  '--cache-dir',
+  v['cache-dir']!,
+  '--checkpoint-every',
+  '0',
+]);
 const minnowWall = (performance.now() - t0) / 1000;
-const mres = JSON.parse(m.stdout) as {
+const mres = JSON.parse(mout) as {
   updates: number;
   tokens_per_s: number;
   evals: { valid_mlm_loss: number; valid_mlm_accuracy: number }[];
 };
 
-const py = spawnSync(
+const peerOut = runPeer(
   v.python!,
+  'mlm-peer.py',
   [
-    resolve('bench', 'mlm-peer.py'),
     '--train-cache',
     cacheOf(v.corpus!, v['cache-dir']!),
     '--valid-cache',
     cacheOf(v.valid!, v['cache-dir']!),
     ...recipe,
-    '--layers',
-    String(preset.num_hidden_layers),
-    '--hidden',
-    String(preset.hidden_size),
-    '--heads',
-    String(preset.num_attention_heads),
-    '--ffn',
-    String(preset.intermediate_size),
   ],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  preset,
 );
-if (py.status !== 0) throw new Error('the PyTorch peer failed');
-const pres = JSON.parse(py.stdout.trim().split('\n').pop()!) as {
+const pres = JSON.parse(peerOut.at(-1)!) as {
   system: string;
   tokens_per_s: number;
   valid_mlm_loss: number;

@@ -1,7 +1,23 @@
-/** What the PyTorch peers (mlm-peer.ts, electra-peer.ts) share: the Python check, and minnow's token caches. */
+/**
+ * What the PyTorch peers (mlm-peer.ts, electra-peer.ts) share: the Python check, the model shape both sides
+ * build, the two child processes, and minnow's token caches.
+ */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { type BertConfig, PRESETS } from '../src/model/config.js';
+
+/** A table preset the peer can build (exit 2 with a one-line reason otherwise). */
+export function tablePreset(name: string, bench: string): BertConfig {
+  const preset = PRESETS[name];
+  if (!preset || preset.embedding_type !== 'table') {
+    process.stderr.write(
+      `${bench}: --preset must be a table model the peer can build (bert-tiny, bert-mini, bert-small)\n`,
+    );
+    process.exit(2);
+  }
+  return preset;
+}
 
 /** Exit 0 with a one-line reason when `python` cannot import torch and transformers (the peer is optional). */
 export function requireTorch(python: string, bench: string): void {
@@ -12,6 +28,36 @@ export function requireTorch(python: string, bench: string): void {
     );
     process.exit(0);
   }
+}
+
+/** `minnow pretrain ARGS --json` from this checkout's build; its stdout (the JSON result). */
+export function minnowPretrain(args: string[]): string {
+  const m = spawnSync(process.execPath, ['dist/cli/main.js', 'pretrain', ...args, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (m.status !== 0) throw new Error('minnow pretrain failed');
+  return m.stdout;
+}
+
+/** bench/SCRIPT on `python` with the preset's shape after ARGS; its stdout lines. */
+export function runPeer(python: string, script: string, args: string[], preset: BertConfig): string[] {
+  const shape = [
+    '--layers',
+    String(preset.num_hidden_layers),
+    '--hidden',
+    String(preset.hidden_size),
+    '--heads',
+    String(preset.num_attention_heads),
+    '--ffn',
+    String(preset.intermediate_size),
+  ];
+  const py = spawnSync(python, [resolve('bench', script), ...args, ...shape], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (py.status !== 0) throw new Error(`the PyTorch peer (${script}) failed`);
+  return py.stdout.trim().split('\n');
 }
 
 /** minnow's token cache of a text file, in `cacheDir` (written by a `minnow pretrain` run on it). */
