@@ -285,7 +285,7 @@ function statements(ps: Point[]): string[] {
       const top = runs[runs.length - 1].minutes;
       out.push(
         wins
-          ? `- ${model}, ${objective}: pre-training beats random init from ${wins.minutes} minutes (${f(wins.glue_avg)} vs ${f(scratch.glue_avg)}).`
+          ? `- ${model}, ${objective}: pre-training beats random init from ${wins.minutes} minutes (${f(wins.glue_avg)} vs ${f(scratch.glue_avg)}; by budget: ${runs.map((p) => `${p.minutes} min ${f(p.glue_avg)}`).join(', ')}).`
           : `- ${model}, ${objective}: pre-training does not beat random init (${f(scratch.glue_avg)}) by more than ${NOISE} point at any budget measured (up to ${top} minutes: ${runs.map((p) => f(p.glue_avg)).join(', ')}).`,
       );
     }
