@@ -17,7 +17,7 @@
  * int8: every 2-D weight is stored as int8 with one scale per row (quantize.ts; tables' scales in float16),
  * except tables of at most SMALL_TABLE rows (token types), kept float32: a few hundred bytes, six fewer
  * nodes per run; and tables of at most NARROW_TABLE columns (a low-rank model's V x k codes), which take one
- * float32 scale per column: a float16 scale per row would add 2 bytes to every k (61 kB at k = 2).
+ * float32 scale per column: a float16 scale per row would add 2 bytes to every k bytes of codes (61 kB).
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
  */
@@ -43,7 +43,7 @@ export interface ExportGraphOptions {
   scheme: Int8Scheme;
 }
 
-/** A dense weight or embedding table stored as int8: the int8 constant and its per-row scales. */
+/** A dense weight or embedding table stored as int8: the int8 constant and its scales (per row, or per column). */
 interface Int8Weight {
   q: Value; // int8 (rows, cols)
   scale: Value; // float32 (rows), or (cols) when perColumn
@@ -129,8 +129,7 @@ function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
   const n = v.node;
   if (!n || n.op !== 'Concat' || n.attrs.axis?.value !== 0) return undefined;
   const parts = n.inputs.map((x) => (x ? w.int8.get(x) : undefined));
-  if (parts.some((p) => p?.perColumn)) return undefined;
-  if (parts.some((p) => !p)) return undefined;
+  if (parts.some((p) => !p || p.perColumn)) return undefined;
   const ps = parts as Int8Weight[];
   const cols = ps[0].cols;
   if (ps.some((p) => p.cols !== cols)) return undefined;
