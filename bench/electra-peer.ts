@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { constantGuessLoss } from '../src/train/electra.js';
 import { cacheOf, minnowPretrain, requireTorch, runPeer, tablePreset } from './peer-python.js';
 
 const { values: v } = parseArgs({
@@ -100,11 +101,9 @@ const lines = runPeer(
 const system = (lines.pop() as { system: string }).system;
 const theirs = lines as Eval[];
 
-/** The loss of the best constant guess: the entropy of the replaced fraction. */
-const constant = (q: number) => -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
 const cell = (e: Eval | undefined) =>
   e
-    ? `${e.valid_generator_mlm_loss.toFixed(3)} | ${e.valid_rtd_loss.toFixed(4)} | ${constant(e.valid_replaced_fraction).toFixed(4)}`
+    ? `${e.valid_generator_mlm_loss.toFixed(3)} | ${e.valid_rtd_loss.toFixed(4)} | ${constantGuessLoss(e.valid_replaced_fraction).toFixed(4)}`
     : '- | - | -';
 const updates = [...new Set([...mine, ...theirs].map((e) => e.update))].sort((a, b) => a - b);
 const table = [
@@ -117,7 +116,7 @@ const table = [
       `| ${u} | ${cell(mine.find((e) => e.update === u))} | ${cell(theirs.find((e) => e.update === u))} |`,
   ),
 ];
-const gap = (e: Eval) => e.valid_rtd_loss - constant(e.valid_replaced_fraction);
+const gap = (e: Eval) => e.valid_rtd_loss - constantGuessLoss(e.valid_replaced_fraction);
 const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 table.push(
   '',

@@ -12,13 +12,14 @@
  * with the recipe of scripts/eelbert.ts (batch 16, lr 1e-3, seq 128, gutenberg_train); the wall time the
  * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point (lr 2e-4,
  * batch 32; SST-2 on its first 20,000 training sentences, 2 epochs; CoLA, MRPC, STS-B, RTE 4 epochs), once
- * per fine-tuning seed (--finetune-seeds; the scores are their mean). Every step is a `minnow` child process skipped when its output exists, and pre-training resumes
- * from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
+ * per fine-tuning seed (--finetune-seeds; the scores are their mean). Every step is a `minnow` child
+ * process skipped when its output exists, and pre-training resumes from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { constantGuessLoss } from '../src/train/electra.js';
 import { GLUE_DIR, glueData, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
 
 const { values } = parseArgs({
@@ -363,7 +364,7 @@ function electraChecks(ps: Point[]): string[] {
   for (const p of rows) {
     const v = p.valid!;
     const q = v.valid_replaced_fraction;
-    const h = -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
+    const h = constantGuessLoss(q);
     out.push(
       `| ${p.model} | ${p.minutes} | ${v.valid_generator_mlm_loss.toFixed(3)} | ${q.toFixed(4)} | ${v.valid_rtd_loss.toFixed(4)} | ${h.toFixed(4)} | ${v.valid_rtd_accuracy.toFixed(4)} | ${(1 - q).toFixed(4)} |`,
     );

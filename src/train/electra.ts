@@ -128,6 +128,14 @@ export function electraGraph(c: BertConfig, e: ElectraConfig) {
   };
 }
 
+/**
+ * The RTD loss of the best constant guess when a fraction q of the tokens is replaced: the entropy of q. A
+ * discriminator at this loss ignores the text; below it, it has learned something.
+ */
+export function constantGuessLoss(q: number): number {
+  return -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
+}
+
 /** The uniforms of micro-batch k (M of them): a function of (seed, k) only. */
 export function electraUniforms(seed: number, k: number, M: number): Float32Array {
   const rng = new Rng(deriveSeed(seed, 'ELEC', k));
