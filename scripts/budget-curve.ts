@@ -10,17 +10,21 @@
  * A budget of M minutes becomes a token count: each (model, objective) is first timed on a 100-update
  * probe (tokens/s of the training loop, this machine, --threads), then pre-trained for rate x M x 60 tokens
  * with the recipe of scripts/eelbert.ts (batch 16, lr 1e-3, seq 128, gutenberg_train); the wall time the
- * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point (lr 2e-4,
- * batch 32; SST-2 on its first 20,000 training sentences, 2 epochs; CoLA, MRPC, STS-B, RTE 4 epochs), once
- * per fine-tuning seed (--finetune-seeds; the scores are their mean). Every step is a `minnow` child
- * process skipped when its output exists, and pre-training resumes from its checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
+ * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point
+ * (scripts/lib/curve-finetune.ts: lr 2e-4, batch 32; SST-2 on its first 20,000 training sentences, 2
+ * epochs; CoLA, MRPC, STS-B, RTE 4 epochs), once per fine-tuning seed (--finetune-seeds; the scores are their
+ * mean). A model is a preset or an embedding variant of scripts/lib/variants.ts (e.g. lowrank-k4). Every
+ * step is a `minnow` child process skipped when its output exists, and pre-training resumes from its
+ * checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { constantGuessLoss } from '../src/train/electra.js';
-import { GLUE_DIR, glueData, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
+import { GLUE_DIR, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
+import { curveFinetuner, type Scores } from './lib/curve-finetune.js';
+import { modelFlags } from './lib/variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +53,6 @@ const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
 const finetuneSeeds = (values['finetune-seeds'] ?? seed).split(',');
-const epochs: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
 /** Fine-tuning noise between seeds is about a point here (README): smaller differences are not called. */
 const NOISE = 1;
 const PRETRAIN = [
@@ -68,14 +71,13 @@ const PRETRAIN = [
 const minnow = (args: string[]) => runMinnow(args, values.cli ? resolve(values.cli) : undefined);
 mkdirSync(runs, { recursive: true });
 
-const taskData = (task: string) => glueData(shared, runs, task);
+const curve = curveFinetuner({ runs, shared, tasks, seeds: finetuneSeeds, seed, threads, minnow });
 
-/** One `minnow pretrain` of a preset with the curve's recipe; returns its JSON result line. */
+/** One `minnow pretrain` of a preset (or an embedding variant of scripts/lib/variants.ts) with the curve's recipe; returns its JSON result line. */
 function pretrainRun(model: string, objective: string, out: string, tokens: number, extra: string[]): string {
   const r = minnow([
     'pretrain',
-    '--preset',
-    model,
+    ...modelFlags(model),
     '--objective',
     objective,
     '--corpus',
@@ -102,27 +104,17 @@ function rate(model: string, objective: string): number {
   return readJson<{ tokens_per_s: number }>(file).tokens_per_s;
 }
 
-interface Point {
+export interface Point extends Scores {
   model: string;
   objective: string; // 'none' at 0 minutes
   minutes: number;
   tokens: number;
   wall_s: number | null; // the pre-training run's own wall time (null when resumed across sittings)
   valid: Record<string, number> | null;
-  scores: Record<string, number>; // the mean over the fine-tuning seeds
-  seed_scores: Record<string, number[]>; // each seed's, in --finetune-seeds order
-  metrics: Record<string, Record<string, number>>;
-  glue_avg: number;
 }
 
 /** What marks each step of a point done (and skipped): the files its `minnow` run writes last. */
 const pretrainDone = (dir: string) => existsSync(join(dir, 'pretrain_result.json'));
-/** A fine-tuning run's directory; the --seed run keeps the plain name that runs before --finetune-seeds had. */
-const finetuneDir = (name: string, task: string, s: string) =>
-  join(runs, s === seed ? `${name}-${task}` : `${name}-${task}-s${s}`);
-const finetuneDone = (name: string, task: string, s: string) =>
-  existsSync(join(finetuneDir(name, task, s), 'eval_results.json'));
-
 function pretrained(
   model: string,
   objective: string,
@@ -144,49 +136,10 @@ function pretrained(
   return { dir, tokens: res.tokens, wall: res.wall_s, valid: res.evals.at(-1) ?? null };
 }
 
-function finetuned(from: string[], name: string) {
-  const scores: Record<string, number> = {};
-  const seedScores: Record<string, number[]> = {};
-  const metrics: Record<string, Record<string, number>> = {};
-  for (const task of tasks) {
-    const runsOfTask = finetuneSeeds.map((s) => {
-      const out = finetuneDir(name, task, s);
-      if (!finetuneDone(name, task, s))
-        minnow([
-          'finetune',
-          ...from,
-          '--task',
-          task,
-          '--data',
-          taskData(task),
-          '--out',
-          out,
-          '--epochs',
-          String(epochs[task]),
-          '--lr',
-          '2e-4',
-          '--batch-size',
-          '32',
-          '--threads',
-          threads,
-          '--seed',
-          s,
-        ]);
-      return readJson<{ metrics: Record<string, number>; score: number }>(join(out, 'eval_results.json'));
-    });
-    seedScores[task] = runsOfTask.map((r) => r.score);
-    scores[task] = mean(seedScores[task]);
-    const keys = Object.keys(runsOfTask[0].metrics);
-    metrics[task] = Object.fromEntries(keys.map((k) => [k, mean(runsOfTask.map((r) => r.metrics[k]))]));
-  }
-  return { scores, seed_scores: seedScores, metrics, glue_avg: mean(tasks.map((t) => scores[t])) };
-}
-
 const doneOnly = values['done-only']!;
 /** With --done-only: whether a point's pre-training (if any) and every fine-tuning have finished. */
 const finished = (name: string, pretrainDir?: string) =>
-  (!pretrainDir || pretrainDone(pretrainDir)) &&
-  tasks.every((t) => finetuneSeeds.every((s) => finetuneDone(name, t, s)));
+  (!pretrainDir || pretrainDone(pretrainDir)) && curve.finished(name);
 const points: Point[] = [];
 const missing: string[] = [];
 for (const model of models)
@@ -203,7 +156,7 @@ for (const model of models)
         tokens: 0,
         wall_s: 0,
         valid: null,
-        ...finetuned(['--preset', model], `${model}-scratch`),
+        ...curve.finetuned(modelFlags(model), `${model}-scratch`),
       });
       continue;
     }
@@ -221,7 +174,7 @@ for (const model of models)
         tokens: p.tokens,
         wall_s: p.wall,
         valid: p.valid,
-        ...finetuned(['--model', p.dir], name),
+        ...curve.finetuned(['--model', p.dir], name),
       });
     }
   }

@@ -1,22 +1,50 @@
 /**
- * Copy pre-trained models into models/ for the repository: config.json + model.safetensors only (the
- * vocabulary is the shipped assets/bert-base-uncased-vocab.txt, named in config.json; no MLM head).
- * config.json keeps (or, for runs made before models recorded it, gains from the run's
- * pretrain_config.json and pretrain_result.json) the `minnow_pretraining` record that `minnow info` shows.
+ * Ship the winners. For each shipped model (models/eelbert-tiny, models/uno-eelbert): score the model now in
+ * models/ and every pre-trained point of the budget curve for that model (results/curve.json, under
+ * --runs) with the curve's fixed fine-tuning recipe (scripts/lib/curve-finetune.ts), and write
+ * results/shipped.json and results/shipped.md: each candidate's scores, the best, and bert-tiny's best at
+ * the same budget. With --ship, the best replaces models/NAME: config.json + model.safetensors only (the
+ * vocabulary is the shipped assets/bert-base-uncased-vocab.txt, named in config.json; no MLM head), and
+ * config.json's `minnow_pretraining` record (`minnow info` shows it) says how it was made.
  *
- *   npx tsx scripts/ship-models.ts runs/eelbert2/eelbert-tiny-pretrained:models/eelbert-tiny ...
+ *   npm run build && npx tsx scripts/ship-models.ts [--models eelbert-tiny,uno-eelbert] [--ship]
+ *       [--runs runs/curve] [--cli runs/frozen/dist/cli/main.js] [--threads 2] [--seed 0]
+ *   npx tsx scripts/ship-models.ts --copy runs/x/eelbert-tiny-pretrained:models/eelbert-tiny ...   (copy as is)
+ *
+ * The shipped model's fine-tuning runs are named by a hash of its weights, so a re-shipped model is scored
+ * afresh and never read from an older model's runs.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadModel, modelBytes, saveModel } from '../src/model/io.js';
 import { type PretrainConfig, pretrainingRecord } from '../src/train/pretrain.js';
+import type { Point } from './budget-curve.js';
+import { curveFinetuner, type Scores } from './lib/curve-finetune.js';
+import { GLUE_DIR, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
-for (const arg of process.argv.slice(2)) {
-  const [from, to] = arg.split(':');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    models: { type: 'string', default: 'eelbert-tiny,uno-eelbert' },
+    ship: { type: 'boolean', default: false },
+    copy: { type: 'boolean', default: false },
+    runs: { type: 'string', default: 'runs/curve' },
+    cli: { type: 'string' },
+    shared: { type: 'string', default: '../shared' },
+    threads: { type: 'string', default: '2' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+
+/** Copies a model directory FROM to TO as a shipped model, with its pre-training record. */
+function ship(from: string, to: string): void {
   const m = loadModel(from);
   const cfgPath = join(from, 'pretrain_config.json');
   const resPath = join(from, 'pretrain_result.json');
   if (!m.config.minnow_pretraining && existsSync(cfgPath) && existsSync(resPath)) {
+    // Runs made before models recorded their pre-training: rebuild the record from the run's files.
     const r = JSON.parse(readFileSync(resPath, 'utf8')) as {
       updates: number;
       evals: Record<string, number>[];
@@ -30,3 +58,105 @@ for (const arg of process.argv.slice(2)) {
     `${from} -> ${to}: ${(b.total / 1e6).toFixed(3)} MB (model.safetensors ${(b.weights / 1e6).toFixed(3)} MB)\n`,
   );
 }
+
+if (values.copy) {
+  for (const arg of positionals) {
+    const [from, to] = arg.split(':');
+    ship(from, to);
+  }
+  process.exit(0);
+}
+
+const runs = resolve(values.runs!);
+const curveFile = join(ROOT, 'results', 'curve.json');
+const curveJson = readJson<{ tasks: string[]; finetune_seeds: number[]; points: Point[] }>(curveFile);
+const tasks = curveJson.tasks;
+const seeds = curveJson.finetune_seeds.map(String);
+const minnow = (args: string[]) => runMinnow(args, values.cli ? resolve(values.cli) : undefined);
+const curve = curveFinetuner({
+  runs,
+  shared: resolve(values.shared!),
+  tasks,
+  seeds,
+  seed: values.seed!,
+  threads: values.threads!,
+  minnow,
+});
+
+interface Candidate extends Scores {
+  name: string;
+  dir: string;
+  shipped: boolean;
+  minutes: number | null; // the curve's budget; null for the shipped model (its record has tokens)
+  tokens: number;
+  objective: string;
+}
+
+const f = (v: number) => v.toFixed(1);
+const sha8 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 8);
+const report: { model: string; candidates: Candidate[]; best: string; shipped_now: boolean }[] = [];
+const lines: string[] = [];
+for (const model of values.models!.split(',')) {
+  const shippedDir = join(ROOT, 'models', model);
+  const record = (loadModel(shippedDir).config.minnow_pretraining ?? []).at(-1);
+  const made: Omit<Candidate, keyof Scores>[] = [
+    {
+      name: `shipped-${model}-${sha8(join(shippedDir, 'model.safetensors'))}`,
+      dir: shippedDir,
+      shipped: true,
+      minutes: null,
+      tokens: record?.tokens ?? 0,
+      objective: record?.objective ?? 'mlm',
+    },
+    ...curveJson.points
+      .filter((p) => p.model === model && p.minutes > 0)
+      .map((p) => ({
+        name: `${model}-${p.objective}-${p.minutes}m`,
+        dir: join(runs, `${model}-${p.objective}-${p.minutes}m`),
+        shipped: false,
+        minutes: p.minutes,
+        tokens: p.tokens,
+        objective: p.objective,
+      })),
+  ];
+  const candidates: Candidate[] = made.map((c) => ({ ...c, ...curve.finetuned(['--model', c.dir], c.name) }));
+  const best = [...candidates].sort((a, b) => b.glue_avg - a.glue_avg)[0];
+  /** bert-tiny's best on the curve at a candidate's budget (the shipped model has no curve budget). */
+  const bertTiny = (c: Candidate) =>
+    c.minutes === null
+      ? undefined
+      : curveJson.points
+          .filter((p) => p.model === 'bert-tiny' && p.minutes === c.minutes)
+          .sort((a, b) => b.glue_avg - a.glue_avg)[0];
+  lines.push(
+    `### ${model}`,
+    '',
+    `| candidate | objective | curve minutes | tokens | ${tasks.map((t) => GLUE_DIR[t]).join(' | ')} | GLUE avg | bert-tiny's best there |`,
+    `|---|---|---|---|${tasks.map(() => '---').join('|')}|---|---|`,
+    ...candidates.map((c) => {
+      const b = bertTiny(c);
+      return `| ${c.shipped ? `models/${model} (shipped now)` : c.name} | ${c.objective} | ${c.minutes ?? '-'} | ${c.tokens.toLocaleString('en-US')} | ${tasks.map((t) => metricCell(t, c.metrics[t])).join(' | ')} | ${c === best ? `**${f(c.glue_avg)}**` : f(c.glue_avg)} | ${b ? `${f(b.glue_avg)} (${f((100 * c.glue_avg) / b.glue_avg)}%)` : '-'} |`;
+    }),
+    '',
+    best.shipped
+      ? `Best: the model shipped now (${f(best.glue_avg)}); models/${model} stays.`
+      : `Best: ${best.name} (${f(best.glue_avg)}), against ${f(candidates[0].glue_avg)} for the model shipped before; ${values.ship ? `now shipped as models/${model}` : `ship it with --ship`}.`,
+    '',
+  );
+  report.push({ model, candidates, best: best.name, shipped_now: best.shipped });
+  if (values.ship && !best.shipped) ship(best.dir, shippedDir);
+}
+
+const seedsNote =
+  seeds.length === 1 ? 'one fine-tuning seed' : `the mean of ${seeds.length} fine-tuning seeds`;
+lines.unshift(
+  `Every candidate fine-tuned with the budget curve's fixed recipe (lr 2e-4, batch 32; SST-2 on its first 20,000 sentences, 2 epochs; the other tasks 4), ${seedsNote}; GLUE avg over ${tasks.map((t) => GLUE_DIR[t]).join(', ')}. Differences within a point are noise.`,
+  '',
+);
+const command = `npx tsx scripts/ship-models.ts --models ${values.models}${values.ship ? ' --ship' : ''}`;
+writeFileSync(
+  join(ROOT, 'results', 'shipped.json'),
+  `${JSON.stringify({ command, date: new Date().toISOString(), tasks, finetune_seeds: seeds.map(Number), models: report }, null, 2)}\n`,
+);
+writeFileSync(join(ROOT, 'results', 'shipped.md'), `${lines.join('\n')}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);
