@@ -1,6 +1,6 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
 import type { KnowledgeConfig } from '../knowledge/config.js';
-import type { BertConfig } from '../model/config.js';
+import type { BertConfig, PretrainingRecord } from '../model/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -73,13 +73,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)${c.hash_embedding?.projection ? ' + a trainable H x H projection' : ''}${hashVariants(c)}` : c.embedding_type === 'lowrank' ? `learned ${c.vocab_size} x ${c.lowrank_dim} codes projected to ${c.hidden_size}` : 'lookup table'}`,
     `  parameters     ${params.toLocaleString()} stored`,
     `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
-    ...(c.minnow_pretraining ?? []).map(
-      (r) =>
-        `  pre-trained    ${r.tokens.toLocaleString('en-US')} tokens of ${r.corpus} (${r.updates.toLocaleString('en-US')} updates of ${r.batch_size} x ${r.seq_len}, lr ${r.lr})` +
-        (r.valid_mlm_loss !== undefined
-          ? `: valid MLM loss ${r.valid_mlm_loss.toFixed(2)}, accuracy ${(100 * (r.valid_mlm_accuracy ?? 0)).toFixed(1)}%`
-          : ''),
-    ),
+    ...(c.minnow_pretraining ?? []).map((r) => `  pre-trained    ${pretrainingLine(r)}`),
     `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
     ...(c.knowledge ? [`  knowledge      ${knowledgeLine(c.knowledge)}`] : []),
     ...deployables.map(
@@ -135,4 +129,24 @@ function exportedInfo(dir: string, json: boolean): void {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** One pre-training record as `minnow info` prints it: budget, recipe, objective and last validation. */
+function pretrainingLine(r: PretrainingRecord): string {
+  const run = `${r.tokens.toLocaleString('en-US')} tokens of ${r.corpus} (${r.updates.toLocaleString('en-US')} updates of ${r.batch_size} x ${r.seq_len}, lr ${r.lr})`;
+  if (r.objective === 'electra') {
+    // Absent sizes are ElectraConfig's defaults: half the hidden size (at least 16), the model's depth.
+    const gen = [
+      r.generator_hidden ? `hidden ${r.generator_hidden}` : 'half the hidden size',
+      r.generator_layers ? `${r.generator_layers} layers` : 'as deep',
+    ];
+    const valid =
+      r.valid_rtd_loss !== undefined
+        ? `: valid generator MLM loss ${r.valid_generator_mlm_loss?.toFixed(2)}, RTD loss ${r.valid_rtd_loss.toFixed(3)}, RTD accuracy ${(100 * (r.valid_rtd_accuracy ?? 0)).toFixed(1)}%`
+        : '';
+    return `${run} with ELECTRA (generator ${gen.join(', ')}, RTD weight ${r.rtd_weight})${valid}`;
+  }
+  return r.valid_mlm_loss !== undefined
+    ? `${run}: valid MLM loss ${r.valid_mlm_loss.toFixed(2)}, accuracy ${(100 * (r.valid_mlm_accuracy ?? 0)).toFixed(1)}%`
+    : run;
 }
