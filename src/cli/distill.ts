@@ -329,8 +329,10 @@ export async function run(p: DistillParsed): Promise<void> {
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {
+    // Metrics are fractions; the teacher's record also holds its score, already in percent: not printed.
     const fmt = (m: Record<string, number | undefined>) =>
       Object.entries(m)
+        .filter(([k]) => k !== 'score')
         .map(([k, v]) => `${k} ${(100 * (v ?? Number.NaN)).toFixed(2)}`)
         .join(', ');
     process.stdout.write(

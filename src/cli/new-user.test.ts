@@ -206,6 +206,30 @@ describe('a new user', () => {
     );
   });
 
+  test("distill's closing line prints the teacher's metrics in percent, not its score scaled again", () => {
+    const out = ok(
+      minnow([
+        'distill',
+        '--teacher',
+        sst2Model,
+        '--student',
+        'uno-eelbert',
+        '--out',
+        join(tmp, 'd-line'),
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+        '--epochs',
+        '1',
+      ]),
+    ).out;
+    assert.match(
+      out,
+      /^sst2 dev: student accuracy \d+\.\d\d \(teacher accuracy \d+\.\d\d\); model written to /m,
+    );
+  });
+
   test('predict reads pairs only for pair models; extra fields are an error; labels have names', () => {
     const line = (text: string, ...args: string[]) =>
       JSON.parse(ok(minnow(['predict', '--model', sst2Model, '--json', ...args], `${text}\n`)).out);
