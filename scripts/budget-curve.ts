@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { constantGuessLoss } from '../src/train/electra.js';
 import { GLUE_DIR, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
-import { curveFinetuner, type Scores } from './lib/curve-finetune.js';
+import { curveFinetuner, NOISE, type Scores } from './lib/curve-finetune.js';
 import { modelFlags } from './lib/variants.js';
 
 const { values } = parseArgs({
@@ -53,8 +53,6 @@ const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
 const finetuneSeeds = (values['finetune-seeds'] ?? seed).split(',');
-/** Fine-tuning noise between seeds is about a point here (README): smaller differences are not called. */
-const NOISE = 1;
 const PRETRAIN = [
   '--batch-size',
   '16',
@@ -73,7 +71,10 @@ mkdirSync(runs, { recursive: true });
 
 const curve = curveFinetuner({ runs, shared, tasks, seeds: finetuneSeeds, seed, threads, minnow });
 
-/** One `minnow pretrain` of a preset (or an embedding variant of scripts/lib/variants.ts) with the curve's recipe; returns its JSON result line. */
+/**
+ * One `minnow pretrain` of a preset (or an embedding variant of scripts/lib/variants.ts) with the curve's
+ * recipe; returns its JSON result line.
+ */
 function pretrainRun(model: string, objective: string, out: string, tokens: number, extra: string[]): string {
   const r = minnow([
     'pretrain',

@@ -18,10 +18,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel, modelBytes, saveModel } from '../src/model/io.js';
+import { loadModel, modelBytes, readConfig, saveModel } from '../src/model/io.js';
 import { type PretrainConfig, pretrainingRecord } from '../src/train/pretrain.js';
 import type { Point } from './budget-curve.js';
-import { curveFinetuner, type Scores } from './lib/curve-finetune.js';
+import { CURVE_RECIPE, curveFinetuner, NOISE, type Scores } from './lib/curve-finetune.js';
 import { GLUE_DIR, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
 const { values, positionals } = parseArgs({
@@ -94,21 +94,19 @@ interface Candidate extends Scores {
 }
 
 const f = (v: number) => v.toFixed(1);
-/** Fine-tuning noise between seeds is about a point here (README), as in scripts/budget-curve.ts. */
-const NOISE = 1;
 const sha8 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 8);
 const report: { model: string; candidates: Candidate[]; best: string; shipped_now: boolean }[] = [];
 const lines: string[] = [];
 for (const model of values.models!.split(',')) {
   const shippedDir = join(ROOT, 'models', model);
-  const record = (loadModel(shippedDir).config.minnow_pretraining ?? []).at(-1);
+  const record = readConfig(shippedDir).minnow_pretraining?.at(-1);
   const points: Omit<Candidate, keyof Scores>[] = curveJson.points
     .filter((p) => p.model === model && p.minutes > 0)
     .map((p) => {
       const name = `${model}-${p.objective}-${p.minutes}m`;
       const dir = join(runs, name);
       // A point shipped earlier is recognised by its pre-training record (same run: same end date).
-      const shipped = loadModel(dir).config.minnow_pretraining?.at(-1)?.date === record?.date;
+      const shipped = readConfig(dir).minnow_pretraining?.at(-1)?.date === record?.date;
       return { name, dir, shipped, minutes: p.minutes, tokens: p.tokens, objective: p.objective };
     });
   const made = points.some((c) => c.shipped)
@@ -158,7 +156,7 @@ for (const model of values.models!.split(',')) {
 const seedsNote =
   seeds.length === 1 ? 'one fine-tuning seed' : `the mean of ${seeds.length} fine-tuning seeds`;
 lines.unshift(
-  `Every candidate fine-tuned with the budget curve's fixed recipe (lr 2e-4, batch 32; SST-2 on its first 20,000 sentences, 2 epochs; the other tasks 4), ${seedsNote}; GLUE avg over ${tasks.map((t) => GLUE_DIR[t]).join(', ')}. The model in models/ is replaced only by a candidate more than ${NOISE} point better (fine-tuning noise is about a point). bert-tiny's column is the budget curve's (results/curve.json, fine-tuning seeds ${curveJson.finetune_seeds.join(', ')}).`,
+  `Every candidate fine-tuned with the budget curve's fixed recipe (${CURVE_RECIPE}), ${seedsNote}; GLUE avg over ${tasks.map((t) => GLUE_DIR[t]).join(', ')}. The model in models/ is replaced only by a candidate more than ${NOISE} point better (fine-tuning noise is about a point). bert-tiny's column is the budget curve's (results/curve.json, fine-tuning seeds ${curveJson.finetune_seeds.join(', ')}).`,
   '',
 );
 const command = `npx tsx scripts/ship-models.ts --models ${values.models} --finetune-seeds ${seeds.join(',')}${values.ship ? ' --ship' : ''}`;

@@ -6,9 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { glueData, mean, readJson } from './minnow.js';
+import { glueData, mean, readJson, SST2_TRAIN } from './minnow.js';
 
 export const CURVE_EPOCHS: Record<string, number> = { sst2: 2, cola: 4, mrpc: 4, stsb: 4, rte: 4, wnli: 4 };
+const LR = '2e-4';
+const BATCH = '32';
+/** The recipe in words, for the tables' headers. */
+export const CURVE_RECIPE = `lr ${LR}, batch ${BATCH}; SST-2 on its first ${SST2_TRAIN.toLocaleString('en-US')} sentences, ${CURVE_EPOCHS.sst2} epochs; the other tasks ${CURVE_EPOCHS.cola}`;
+/** Fine-tuning noise between seeds is about a point here (README): smaller differences are not called. */
+export const NOISE = 1;
 
 export interface CurveFinetuneOptions {
   runs: string; // fine-tuning runs go to RUNS/NAME-TASK (or NAME-TASK-sSEED)
@@ -57,9 +63,9 @@ export function curveFinetuner(o: CurveFinetuneOptions) {
             '--epochs',
             String(CURVE_EPOCHS[task]),
             '--lr',
-            '2e-4',
+            LR,
             '--batch-size',
-            '32',
+            BATCH,
             '--threads',
             o.threads,
             '--seed',

@@ -9,33 +9,26 @@ export interface Variant {
   layers?: number;
 }
 
+/** A 1-layer hash variant: uno-eelbert with one `--hash` setting. */
+const hash = (name: string, setting: string, what: string): Variant => ({
+  name,
+  flags: ['--preset', 'uno-eelbert', '--hash', setting],
+  what,
+});
+/** uno-lowrank with k-wide codes. */
+const lowrank = (k: number): Variant => ({
+  name: `lowrank-k${k}`,
+  flags: ['--preset', 'uno-lowrank', '--lowrank-dim', String(k)],
+  what: `learned V x ${k} codes`,
+});
+
 export const VARIANTS: Variant[] = [
   { name: 'uno-eelbert', flags: ['--preset', 'uno-eelbert'], what: 'hash, 1-3 grams (the default)' },
-  {
-    name: 'hash-boundaries',
-    flags: ['--preset', 'uno-eelbert', '--hash', 'boundaries=true'],
-    what: 'hash with word-start markers',
-  },
-  {
-    name: 'hash-whole',
-    flags: ['--preset', 'uno-eelbert', '--hash', 'wholeToken=0.25'],
-    what: 'hash + whole-token share 0.25',
-  },
-  {
-    name: 'hash-projection',
-    flags: ['--preset', 'uno-eelbert', '--hash', 'projection=true'],
-    what: 'hash + trainable H x H projection',
-  },
-  {
-    name: 'lowrank-k2',
-    flags: ['--preset', 'uno-lowrank', '--lowrank-dim', '2'],
-    what: 'learned V x 2 codes',
-  },
-  {
-    name: 'lowrank-k4',
-    flags: ['--preset', 'uno-lowrank', '--lowrank-dim', '4'],
-    what: 'learned V x 4 codes',
-  },
+  hash('hash-boundaries', 'boundaries=true', 'hash with word-start markers'),
+  hash('hash-whole', 'wholeToken=0.25', 'hash + whole-token share 0.25'),
+  hash('hash-projection', 'projection=true', 'hash + trainable H x H projection'),
+  lowrank(2),
+  lowrank(4),
   { name: 'lowrank-k8', flags: ['--preset', 'uno-lowrank'], what: 'learned V x 8 codes (uno-lowrank)' },
   { name: 'eelbert-tiny', flags: ['--preset', 'eelbert-tiny'], what: 'hash, 2 layers', layers: 2 },
   { name: 'bert-tiny', flags: ['--preset', 'bert-tiny'], what: 'V x 128 table, 2 layers', layers: 2 },

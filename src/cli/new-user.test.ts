@@ -182,48 +182,23 @@ describe('a new user', () => {
     );
   });
 
+  /** `minnow distill` of the SST-2 model into uno-eelbert on TASK's mini data, into tmp/OUT. */
+  const distillArgs = (task: string, out: string) => [
+    ...['distill', '--teacher', sst2Model, '--student', 'uno-eelbert', '--out', join(tmp, out)],
+    ...['--task', task, '--data', GLUE_MINI],
+  ];
+
   test('a model fine-tuned on SST-2 is not evaluated on another task, nor distilled on one', () => {
     for (const task of ['cola', 'rte'])
       failsWith(
         minnow(['eval', '--model', sst2Model, '--task', task, '--data', GLUE_MINI]),
         new RegExp(`fine-tuned on sst2, not ${task}`),
       );
-    failsWith(
-      minnow([
-        'distill',
-        '--teacher',
-        sst2Model,
-        '--student',
-        'uno-eelbert',
-        '--out',
-        join(tmp, 'd'),
-        '--task',
-        'cola',
-        '--data',
-        GLUE_MINI,
-      ]),
-      /fine-tuned on sst2, not cola/,
-    );
+    failsWith(minnow(distillArgs('cola', 'd')), /fine-tuned on sst2, not cola/);
   });
 
   test("distill's closing line prints the teacher's metrics in percent, not its score scaled again", () => {
-    const out = ok(
-      minnow([
-        'distill',
-        '--teacher',
-        sst2Model,
-        '--student',
-        'uno-eelbert',
-        '--out',
-        join(tmp, 'd-line'),
-        '--task',
-        'sst2',
-        '--data',
-        GLUE_MINI,
-        '--epochs',
-        '1',
-      ]),
-    ).out;
+    const out = ok(minnow([...distillArgs('sst2', 'd-line'), '--epochs', '1'])).out;
     assert.match(
       out,
       /^sst2 dev: student accuracy \d+\.\d\d \(teacher accuracy \d+\.\d\d\); model written to /m,
