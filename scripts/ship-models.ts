@@ -60,9 +60,19 @@ function ship(from: string, to: string): void {
   );
 }
 
+/** A developer script still says what is wrong in one line, not a stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`ship-models: ${message}\n`);
+  process.exit(2);
+}
+
 if (values.copy) {
+  if (positionals.length === 0) fail('--copy needs FROM:TO arguments (model directory : models/NAME)');
   for (const arg of positionals) {
-    const [from, to] = arg.split(':');
+    const [from, to, ...rest] = arg.split(':');
+    if (!from || !to || rest.length > 0) fail(`--copy: "${arg}" is not FROM:TO`);
+    if (!existsSync(join(from, 'config.json')))
+      fail(`--copy: ${from} is not a model directory (no config.json)`);
     ship(from, to);
   }
   process.exit(0);
@@ -70,6 +80,10 @@ if (values.copy) {
 
 const runs = resolve(values.runs!);
 const curveFile = join(ROOT, 'results', 'curve.json');
+if (!existsSync(curveFile))
+  fail(
+    `${curveFile} is missing: the candidates are the budget curve's points (run scripts/budget-curve.ts first)`,
+  );
 const curveJson = readJson<{ tasks: string[]; finetune_seeds: number[]; points: Point[] }>(curveFile);
 const tasks = curveJson.tasks;
 const seeds = values['finetune-seeds']?.split(',') ?? curveJson.finetune_seeds.map(String);

@@ -329,14 +329,12 @@ export async function run(p: DistillParsed): Promise<void> {
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {
-    // Metrics are fractions; the teacher's record also holds its score, already in percent: not printed.
     const fmt = (m: Record<string, number | undefined>) =>
       Object.entries(m)
-        .filter(([k]) => k !== 'score')
         .map(([k, v]) => `${k} ${(100 * (v ?? Number.NaN)).toFixed(2)}`)
         .join(', ');
     process.stdout.write(
-      `${res.task} dev: student ${fmt(res.metrics)} (teacher ${fmt(res.teacher)}); model written to ${out}\n`,
+      `${res.task} dev: student ${fmt(res.metrics)} (teacher ${fmt(res.teacher.metrics)}); model written to ${out}\n`,
     );
   }
 }

@@ -203,6 +203,11 @@ describe('a new user', () => {
       out,
       /^sst2 dev: student accuracy \d+\.\d\d \(teacher accuracy \d+\.\d\d\); model written to /m,
     );
+    // The record keeps the teacher like the student: metrics as fractions, score in percent, apart.
+    const rec = JSON.parse(readFileSync(join(tmp, 'd-line', 'eval_results.json'), 'utf8'));
+    assert.deepEqual(Object.keys(rec.teacher.metrics), ['accuracy']);
+    assert.ok(rec.teacher.metrics.accuracy <= 1);
+    assert.ok(Math.abs(rec.teacher.score - 100 * rec.teacher.metrics.accuracy) < 1e-9);
   });
 
   test('predict reads pairs only for pair models; extra fields are an error; labels have names', () => {

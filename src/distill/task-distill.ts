@@ -103,7 +103,8 @@ export interface DistillResult {
   metrics: TaskMetrics;
   score: number;
   stages: { stage: string; evals: Record<string, number>[] }[];
-  teacher: Record<string, number>;
+  /** The teacher on the same dev data, reported like the student: metrics as fractions, score in percent. */
+  teacher: { metrics: TaskMetrics; score: number };
 }
 
 /** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
@@ -328,7 +329,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     metrics,
     score: finalValues.score,
     stages,
-    teacher: teacherMetrics,
+    teacher: { metrics: reportedMetrics(train, teacherMetrics), score: teacherMetrics.score },
   };
   writeFileAtomic(join(o_.out, 'eval_results.json'), `${JSON.stringify(res, null, 2)}\n`);
   return res;
