@@ -485,7 +485,7 @@ export async function teacherCandidates(
     (g: Graph, w) => {
       const out = encoder(w, c, bertInputs(g), new Dropout(false));
       const positions = g.input('mlm_positions', 'int64', ['M']);
-      const { h, table, bias } = mlmHead(w, c, out, positions); // h: (M, H)
+      const { h, table, bias } = mlmHead(w, c, out, positions); // h: (M, H), or (M, k) for low-rank codes
       const banned = g.constant(ban, 'float32', [c.vocab_size], 'banned');
       const logits = o.gemm(h, table, o.add(bias, banned), { transB: true }); // (M, V)
       const [, ids] = g.node(

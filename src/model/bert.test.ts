@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { grad } from '../graph/grad.js';
 import { type DType, Graph } from '../graph/graph.js';
-import { softmaxCrossEntropy } from '../graph/losses.js';
+import { linearCrossEntropy, softmaxCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { ParamStore } from '../runtime/params.js';
 import { sampledCentralDifferences } from '../runtime/gradcheck.js';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
-import { bertInputs, classifier, encoder, encoderCls } from './bert.js';
+import { bertInputs, classifier, encoder, encoderCls, mlmHead } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
 import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
@@ -194,6 +194,97 @@ describe('BERT graph', () => {
           );
       }
     });
+
+  /** The masked-LM loss of cfg at 4 positions and the gradient of every parameter (float64). */
+  async function mlmLossAndGrads(store: ParamStore, cfg: BertConfig) {
+    const g = new Graph();
+    const w = new Weights(g, store, 'float64');
+    const head = mlmHead(
+      w,
+      cfg,
+      encoder(w, cfg, bertInputs(g), new Dropout(false)),
+      g.input('pos', 'int64', ['M']),
+    );
+    const { loss } = linearCrossEntropy(head.h, head.table, head.bias, g.input('mlm_labels', 'int64', ['M']));
+    const entries = w.entries();
+    grad(
+      loss,
+      entries.map(([, v]) => v),
+    ).forEach((gr, i) => {
+      g.output(o.identity(gr), `grad:${entries[i][0]}`);
+    });
+    g.output(loss, 'loss');
+    const session = await Session.create(g, { threads: 1 });
+    const run = async () => {
+      const { labels: _, ...b } = batch();
+      const feeds: Record<string, { data: Float64Array | BigInt64Array; shape: number[] }> = {
+        pos: { data: BigInt64Array.from([1n, 3n, 6n, 12n]), shape: [4] },
+        mlm_labels: { data: BigInt64Array.from([4n, 9n, 5n, 3n]), shape: [4] },
+      };
+      for (const [k, v] of Object.entries(b)) feeds[k] = { data: v, shape: [B, T] };
+      for (const p of store.params) feeds[p.name] = { data: Float64Array.from(p.data), shape: p.shape };
+      return session.run(feeds, { B, T, M: 4 });
+    };
+    return { run, names: entries.map(([n]) => n) };
+  }
+
+  test('masked LM of low-rank codes: decoding through the k-wide codes gives the loss and gradients of the built (V, H) table', async () => {
+    const store = new ParamStore();
+    const g = new Graph();
+    const w = new Weights(g, store);
+    mlmHead(
+      w,
+      tinyLowrank,
+      encoder(w, tinyLowrank, bertInputs(g), new Dropout(false)),
+      g.input('p', 'int64', ['M']),
+    );
+    store.initialize(new Rng(5), 0.3);
+    for (const p of store.params)
+      if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+    const low = await mlmLossAndGrads(store, tinyLowrank);
+    const base = await low.run();
+    // Oracle 1: central differences of the factored decoder's loss, codes and projection included.
+    const { worst, where } = await sampledCentralDifferences({
+      store,
+      names: low.names,
+      analytic: (name) => base[`grad:${name}`].data as Float64Array,
+      loss: async () => Number((await low.run()).loss.data[0]),
+      perParam: 3,
+      seed: 9,
+    });
+    assert.ok(worst < 1e-4, `max relative error ${worst} at ${where}`);
+    // Oracle 2: a table model whose table is C P^T, built here, and the same other weights. The store holds
+    // float32, so the built table is C P^T rounded to float32: agreement to 1e-6, not to float64's 1e-12.
+    const codes = store.get('bert.embeddings.word_embeddings.weight');
+    const P = store.get('bert.embeddings.word_projection.weight');
+    const [V, k] = codes.shape;
+    const H = tiny.hidden_size;
+    const table = new Float32Array(V * H);
+    for (let v = 0; v < V; v++)
+      for (let j = 0; j < H; j++)
+        for (let r = 0; r < k; r++) table[v * H + j] += codes.data[v * k + r] * P.data[j * k + r];
+    const twin = new ParamStore();
+    const tg = new Graph();
+    const tw = new Weights(tg, twin);
+    mlmHead(tw, tiny, encoder(tw, tiny, bertInputs(tg), new Dropout(false)), tg.input('p', 'int64', ['M']));
+    for (const p of twin.params)
+      p.data.set(p.name === 'bert.embeddings.word_embeddings.weight' ? table : store.get(p.name).data);
+    const full = await (await mlmLossAndGrads(twin, tiny)).run();
+    const lossLow = Number(base.loss.data[0]);
+    assert.ok(
+      Math.abs(lossLow - Number(full.loss.data[0])) < 1e-6 * Math.max(1, lossLow),
+      `${lossLow} vs ${full.loss.data[0]}`,
+    );
+    for (const name of low.names.filter((n) => !n.startsWith('bert.embeddings.word_'))) {
+      const a = base[`grad:${name}`].data as Float64Array;
+      const b = full[`grad:${name}`].data as Float64Array;
+      for (let i = 0; i < a.length; i++)
+        assert.ok(
+          Math.abs(a[i] - b[i]) <= 1e-6 * Math.max(1, Math.abs(b[i])),
+          `${name}[${i}]: ${a[i]} vs ${b[i]}`,
+        );
+    }
+  });
 
   test('parameter counts match methods.md (BERT-tiny 4,385,920 without the classifier)', () => {
     const store = new ParamStore();

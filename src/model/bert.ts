@@ -53,10 +53,9 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
 /**
  * Word embeddings (N, H): BERT's lookup table. EELBERT's hash embeddings use the same lookup into a
  * table computed from the vocabulary at load time and marked frozen (never stored, never trained). A
- * 'lowrank' model looks up k-dim codes and projects them up: codes (V, k), projection (H, k).
+ * 'lowrank' model has no (V, H) table: it looks up k-dim codes (V, k) and projects them up with P (H, k).
  */
-export function wordTable(w: Weights, c: BertConfig): Value {
-  if (c.embedding_type === 'lowrank') return lowrankUp(w, c, lowrankCodes(w, c)); // (V, H), for the MLM tie
+function wordTable(w: Weights, c: BertConfig): Value {
   const hash = c.embedding_type === 'hash';
   return w.get(
     'bert.embeddings.word_embeddings.weight',
@@ -71,14 +70,25 @@ function lowrankCodes(w: Weights, c: BertConfig): Value {
   return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.lowrank_dim ?? 8], 'normal');
 }
 
+function lowrankProjection(w: Weights, c: BertConfig): Value {
+  return w.get('bert.embeddings.word_projection.weight', [embeddingWidth(c), c.lowrank_dim ?? 8], 'normal');
+}
+
 /** (rows, k) codes -> (rows, H): x P^T with the projection P (H, k) (no bias). */
 function lowrankUp(w: Weights, c: BertConfig, x: Value): Value {
-  const P = w.get(
-    'bert.embeddings.word_projection.weight',
-    [embeddingWidth(c), c.lowrank_dim ?? 8],
-    'normal',
-  );
-  return o.gemm(x, P, null, { transB: true });
+  return o.gemm(x, lowrankProjection(w, c), null, { transB: true });
+}
+
+/**
+ * The masked-LM decoder tied to the input embeddings, as the two factors of logits = h table^T, for rows h
+ * (M, H) of the MLM transform. A low-rank model's table would be C P^T (V, H); since h (C P^T)^T =
+ * (h P) C^T, it decodes through its codes instead: the (M, k) x (k, V) product does k/H of the work of the
+ * (M, H) x (H, V) one, forward and backward, and the (V, H) table is never built.
+ */
+export function tiedDecoder(w: Weights, c: BertConfig, h: Value): { h: Value; table: Value } {
+  if (c.embedding_type === 'lowrank')
+    return { h: o.gemm(h, lowrankProjection(w, c)), table: lowrankCodes(w, c) };
+  return { h, table: wordTable(w, c) };
 }
 
 /** y = x P^T + b with P (H, H) initialised to the identity: the hash vectors, made trainable through P. */
@@ -354,7 +364,8 @@ export function classifier(
 /**
  * Masked-LM head at the masked positions only: gather rows (M, H) of the sequence output and transform
  * them (dense + GELU + LayerNorm). The decoder is tied to the word table: logits = h table^T + bias,
- * computed inside the loss (losses.linearCrossEntropy). For EELBERT the table is the frozen hash matrix,
+ * computed inside the loss (losses.linearCrossEntropy), with h and table from tiedDecoder (a low-rank
+ * model's h is already projected to its k-wide codes). For EELBERT the table is the frozen hash matrix,
  * so only the transform and the output bias train (methods.md 1.3, option 1).
  */
 export function mlmHead(
@@ -367,7 +378,7 @@ export function mlmHead(
   const rows = o.gather(out.sequence, positions); // (M, H)
   const t = o.gelu(dense(w, 'cls.predictions.transform.dense', rows, H, H));
   const h = layerNorm(w, 'cls.predictions.transform.LayerNorm', t, H, c.layer_norm_eps);
-  return { h, table: wordTable(w, c), bias: w.get('cls.predictions.bias', [c.vocab_size], 'zeros') };
+  return { ...tiedDecoder(w, c, h), bias: w.get('cls.predictions.bias', [c.vocab_size], 'zeros') };
 }
 
 /** Declare the graph inputs of a BERT batch. */

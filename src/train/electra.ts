@@ -13,7 +13,7 @@ import { Graph, type Value } from '../graph/graph.js';
 import { binaryCrossEntropyWithLogits, linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
 import { sampleCategorical } from '../graph/sampling.js';
-import { bertInputs, dense, encoder, layerNorm, wordTable } from '../model/bert.js';
+import { bertInputs, dense, encoder, layerNorm, tiedDecoder } from '../model/bert.js';
 import { type BertConfig, embeddingWidth } from '../model/config.js';
 import { Dropout } from '../runtime/dropout.js';
 import type { ParamStore } from '../runtime/params.js';
@@ -106,7 +106,8 @@ export function electraGraph(c: BertConfig, e: ElectraConfig) {
     const t = o.gelu(dense(gw, 'predictions.dense', rows, gc.hidden_size, E));
     const h = layerNorm(gw, 'predictions.LayerNorm', t, E, c.layer_norm_eps);
     const bias = gw.get('predictions.bias', [c.vocab_size], 'zeros');
-    const { loss: mlmLoss, logits } = linearCrossEntropy(h, wordTable(w, c), bias, labels); // (M, V)
+    const dec = tiedDecoder(w, c, h);
+    const { loss: mlmLoss, logits } = linearCrossEntropy(dec.h, dec.table, bias, labels); // (M, V)
     // The replacements, and where they differ from the original token.
     const sampled = sampleCategorical(logits, uniforms); // (M) int64
     const flat = o.reshape(x.inputIds, [-1]);
