@@ -6,10 +6,12 @@
 # Each ROOT holds a built dist/ (a frozen copy: cp -r dist assets package.json ROOT). Run it alone.
 # e.g. scripts/ab-pretrain-rate.sh runs/frozen-s8 runs/frozen-s9 3 "--preset uno-lowrank --lowrank-dim 4" "--preset bert-tiny"
 set -euo pipefail
+if [ $# -lt 4 ]; then sed -n 2,7p "$0" >&2; exit 2; fi
 old=$1 new=$2 reps=$3
 shift 3
 corpus=${SHARED:-../shared}/data/corpus/gutenberg_train.txt
 rate() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s.trim().split("\n").pop()).tokens_per_s))'; }
+med() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }  # the median of the numbers on stdin
 for model in "$@"; do
   declare -A all=([old]="" [new]="")
   for rep in $(seq "$reps"); do
@@ -25,7 +27,6 @@ for model in "$@"; do
       all[$build]+="$(echo "$r" | rate) "
     done
   done
-  med() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
   o=$(echo "${all[old]}" | med) n=$(echo "${all[new]}" | med)
   echo "$model | median tokens/s: old $o, new $n, new/old $(awk -v a="$n" -v b="$o" 'BEGIN {printf "%.2f", a/b}')"
 done

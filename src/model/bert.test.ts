@@ -114,12 +114,20 @@ async function lossAndGrads(store: ParamStore, dtype: DType, tree = false, cfg =
   return { run, names: entries.map(([n]) => n) };
 }
 
-function initStore(cfg = tiny): ParamStore {
+/** The parameters of cfg's encoder with a classifier or a masked-LM head, declared by building once. */
+function declareStore(cfg: BertConfig, head: 'classifier' | 'mlm'): ParamStore {
   const store = new ParamStore();
-  // Declare by building once, then initialise with a larger std so gradients are not tiny.
   const g = new Graph();
   const w = new Weights(g, store);
-  classifier(w, cfg, encoder(w, cfg, bertInputs(g), new Dropout(false)), 3, new Dropout(false));
+  const out = encoder(w, cfg, bertInputs(g), new Dropout(false));
+  if (head === 'mlm') mlmHead(w, cfg, out, g.input('positions', 'int64', ['M']));
+  else classifier(w, cfg, out, 3, new Dropout(false));
+  return store;
+}
+
+function initStore(cfg = tiny, head: 'classifier' | 'mlm' = 'classifier'): ParamStore {
+  // Initialise with a larger std so gradients are not tiny.
+  const store = declareStore(cfg, head);
   store.initialize(new Rng(5), 0.3);
   for (const p of store.params)
     if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
@@ -229,18 +237,7 @@ describe('BERT graph', () => {
   }
 
   test('masked LM of low-rank codes: decoding through the k-wide codes gives the loss and gradients of the built (V, H) table', async () => {
-    const store = new ParamStore();
-    const g = new Graph();
-    const w = new Weights(g, store);
-    mlmHead(
-      w,
-      tinyLowrank,
-      encoder(w, tinyLowrank, bertInputs(g), new Dropout(false)),
-      g.input('p', 'int64', ['M']),
-    );
-    store.initialize(new Rng(5), 0.3);
-    for (const p of store.params)
-      if (p.init !== 'normal') for (let i = 0; i < p.data.length; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+    const store = initStore(tinyLowrank, 'mlm');
     const low = await mlmLossAndGrads(store, tinyLowrank);
     const base = await low.run();
     // Oracle 1: central differences of the factored decoder's loss, codes and projection included.
@@ -263,10 +260,7 @@ describe('BERT graph', () => {
     for (let v = 0; v < V; v++)
       for (let j = 0; j < H; j++)
         for (let r = 0; r < k; r++) table[v * H + j] += codes.data[v * k + r] * P.data[j * k + r];
-    const twin = new ParamStore();
-    const tg = new Graph();
-    const tw = new Weights(tg, twin);
-    mlmHead(tw, tiny, encoder(tw, tiny, bertInputs(tg), new Dropout(false)), tg.input('p', 'int64', ['M']));
+    const twin = declareStore(tiny, 'mlm');
     for (const p of twin.params)
       p.data.set(p.name === 'bert.embeddings.word_embeddings.weight' ? table : store.get(p.name).data);
     const full = await (await mlmLossAndGrads(twin, tiny)).run();
