@@ -125,6 +125,14 @@ describe('minnow CLI', () => {
       /--rtd-weight/,
     );
     failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--sample-temperature', '2'),
+      /--sample-temperature is an ELECTRA setting: add --objective electra/,
+    );
+    failsWith(
+      minnow(...pt, '--preset', 'bert-tiny', '--objective', 'electra', '--sample-temperature', '0'),
+      /--sample-temperature/,
+    );
+    failsWith(
       minnow(...pt, '--preset', 'bert-tiny', '--objective', 'bert'),
       /--objective: expected mlm or electra/,
     );

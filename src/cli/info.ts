@@ -144,7 +144,8 @@ function pretrainingLine(r: PretrainingRecord): string {
       r.valid_rtd_loss !== undefined
         ? `: valid generator MLM loss ${r.valid_generator_mlm_loss?.toFixed(2)}, RTD loss ${r.valid_rtd_loss.toFixed(3)}, RTD accuracy ${(100 * (r.valid_rtd_accuracy ?? 0)).toFixed(1)}%`
         : '';
-    return `${run} with ELECTRA (generator ${gen.join(', ')}, RTD weight ${r.rtd_weight})${valid}`;
+    const sampled = r.sample_temperature ? `, samples at temperature ${r.sample_temperature}` : '';
+    return `${run} with ELECTRA (generator ${gen.join(', ')}, RTD weight ${r.rtd_weight}${sampled})${valid}`;
   }
   return r.valid_mlm_loss !== undefined
     ? `${run}: valid MLM loss ${r.valid_mlm_loss.toFixed(2)}, accuracy ${(100 * (r.valid_mlm_accuracy ?? 0)).toFixed(1)}%`

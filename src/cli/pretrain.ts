@@ -91,6 +91,12 @@ export const spec = command({
       default: String(DEFAULT_ELECTRA.rtdWeight),
       number: { above: 0 },
     },
+    'sample-temperature': {
+      type: 'string',
+      value: 'T',
+      help: "electra: softmax temperature of the generator's samples (default 1; above 1: odder replacements, an easier start for the discriminator)",
+      number: { above: 0 },
+    },
     ...runOptions(D),
     json: {
       type: 'boolean',
@@ -112,7 +118,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const seed = num(p, 'seed');
   const fresh = presetWithEmbedding(p, presetName); // bad embedding settings fail before any work
   const objective = choice(p, 'objective', ['mlm', 'electra'] as const);
-  const electraOnly = (['generator-hidden', 'generator-layers'] as const).filter(
+  const electraOnly = (['generator-hidden', 'generator-layers', 'sample-temperature'] as const).filter(
     (k) => str(p, k) !== undefined,
   );
   if (objective !== 'electra' && electraOnly.length)
@@ -144,6 +150,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
       generatorHidden: optionalNum(p, 'generator-hidden') ?? 0,
       generatorLayers: optionalNum(p, 'generator-layers') ?? 0,
       rtdWeight: num(p, 'rtd-weight'),
+      sampleTemperature: optionalNum(p, 'sample-temperature') ?? DEFAULT_ELECTRA.sampleTemperature,
     },
   };
   checkOutDir(out);

@@ -6,11 +6,11 @@ import { Rng } from '../util/rng.js';
 import { Graph } from './graph.js';
 import { sampleCategorical } from './sampling.js';
 
-async function sampler() {
+async function sampler(temperature = 1) {
   const g = new Graph();
   const logits = g.input('logits', 'float32', ['M', 'V']);
   const u = g.input('u', 'float32', ['M']);
-  g.output(sampleCategorical(logits, u), 'ids');
+  g.output(sampleCategorical(logits, u, temperature), 'ids');
   const s = await Session.create(g, { threads: 1 });
   return async (l: Float32Array, us: Float32Array, V: number) =>
     Array.from(
@@ -54,20 +54,22 @@ test('sampleCategorical is the inverse CDF of the softmax, per row', async () =>
   assert.ok(got.every((k) => k >= 0 && k < V));
 });
 
-test('sampleCategorical draws each category at its softmax probability', async () => {
-  const run = await sampler();
-  const V = 4;
-  const row = [0, 1, -1, 2];
-  const N = 20000;
-  const rng = new Rng(9);
-  const l = Float32Array.from({ length: N * V }, (_, i) => row[i % V]);
-  const us = Float32Array.from({ length: N }, () => rng.uniform());
-  const counts = new Array(V).fill(0);
-  for (const k of await run(l, us, V)) counts[k]++;
-  const z = row.reduce((a, x) => a + Math.exp(x), 0);
-  row.forEach((x, k) => {
-    const p = Math.exp(x) / z;
-    const sd = Math.sqrt((p * (1 - p)) / N);
-    assert.ok(Math.abs(counts[k] / N - p) < 5 * sd, `category ${k}: ${counts[k] / N} vs ${p}`);
+for (const temperature of [1, 3]) {
+  test(`sampleCategorical draws each category at its probability in softmax(logits / ${temperature})`, async () => {
+    const run = await sampler(temperature);
+    const V = 4;
+    const row = [0, 1, -1, 2];
+    const N = 20000;
+    const rng = new Rng(9);
+    const l = Float32Array.from({ length: N * V }, (_, i) => row[i % V]);
+    const us = Float32Array.from({ length: N }, () => rng.uniform());
+    const counts = new Array(V).fill(0);
+    for (const k of await run(l, us, V)) counts[k]++;
+    const z = row.reduce((a, x) => a + Math.exp(x / temperature), 0);
+    row.forEach((x, k) => {
+      const p = Math.exp(x / temperature) / z;
+      const sd = Math.sqrt((p * (1 - p)) / N);
+      assert.ok(Math.abs(counts[k] / N - p) < 5 * sd, `category ${k}: ${counts[k] / N} vs ${p}`);
+    });
   });
-});
+}

@@ -61,11 +61,12 @@ export interface PretrainingRecord {
   lr: number;
   valid_mlm_loss?: number; // last validation, when --valid was given
   valid_mlm_accuracy?: number;
-  /** ELECTRA runs (absent: masked-LM): the generator's shape (absent: the defaults) and lambda. */
+  /** ELECTRA runs (absent: masked-LM): the generator's shape (absent: the defaults), lambda, temperature. */
   objective?: 'electra';
   generator_hidden?: number;
   generator_layers?: number;
   rtd_weight?: number;
+  sample_temperature?: number; // absent: 1, the generator sampled as it is
   valid_generator_mlm_loss?: number;
   valid_rtd_loss?: number;
   valid_rtd_accuracy?: number;

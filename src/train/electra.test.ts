@@ -56,10 +56,10 @@ function store(): ParamStore {
   return s;
 }
 
-async function lossAndGrads(s: ParamStore) {
+async function lossAndGrads(s: ParamStore, e = electra) {
   const g = new Graph();
   const w = new Weights(g, s, 'float64');
-  const r = electraGraph(tiny, electra)(g, w, new Dropout(false));
+  const r = electraGraph(tiny, e)(g, w, new Dropout(false));
   const entries = w.entries();
   const grads = grad(
     r.loss,
@@ -68,6 +68,7 @@ async function lossAndGrads(s: ParamStore) {
   g.output(r.loss, 'loss');
   g.output(o.identity(r.replaced), 'replaced');
   g.output(o.identity(r.sampled), 'sampled');
+  g.output(o.identity(r.generatorLogits), 'logits');
   grads.forEach((gr, i) => {
     g.output(o.identity(gr), `grad:${entries[i][0]}`);
   });
@@ -116,6 +117,26 @@ describe('ELECTRA', () => {
     });
     assert.deepEqual(replaced, expected);
     assert.ok(sampled.every((id) => id >= 0 && id < tiny.vocab_size));
+  });
+
+  test('the generator is sampled at softmax(logits / sampleTemperature): the inverse CDF of a JavaScript recount', async () => {
+    const temperature = 2.5;
+    const { run } = await lossAndGrads(store(), { ...electra, sampleTemperature: temperature });
+    const out = await run();
+    const logits = out.logits.data as Float64Array;
+    const V = tiny.vocab_size;
+    const at = (t: number) =>
+      Array.from(batch().electra_uniforms, (u, i) => {
+        const row = Array.from(logits.subarray(i * V, (i + 1) * V), (x) => x / t);
+        const m = Math.max(...row);
+        const z = row.reduce((a, x) => a + Math.exp(x - m), 0);
+        let c = 0;
+        for (let k = 0; k < V; k++) if ((c += Math.exp(row[k] - m) / z) >= u) return k;
+        return V - 1;
+      });
+    assert.deepEqual(Array.from(out.sampled.data as BigInt64Array, Number), at(temperature));
+    assert.notDeepEqual(at(1), at(temperature)); // the temperature changes these draws
+    assert.throws(() => generatorConfig(tiny, { ...electra, sampleTemperature: 0 }), /--sample-temperature/);
   });
 
   test("generator shape: half the width by default, heads of 64 or one, the model's embedding width", () => {

@@ -28,12 +28,19 @@ export interface ElectraConfig {
   generatorLayers: number;
   /** lambda, the weight of the replaced-token-detection loss (the paper: 50). */
   rtdWeight: number;
+  /**
+   * Softmax temperature of the generator's samples: 1 samples the generator as it is (the paper); above 1
+   * flattens it toward uniform, so that replacements are odder and easier to spot at the start. The
+   * generator's MLM loss is the same at every temperature.
+   */
+  sampleTemperature: number;
 }
 
 export const DEFAULT_ELECTRA: Readonly<ElectraConfig> = Object.freeze({
   generatorHidden: 0,
   generatorLayers: 0,
   rtdWeight: 50,
+  sampleTemperature: 1,
 });
 
 /** Parameter name prefixes that belong to pre-training only and are not saved with the model. */
@@ -52,6 +59,8 @@ export function generatorConfig(c: BertConfig, e: ElectraConfig): BertConfig {
       `--generator-hidden: a whole number from 1 to the model's ${c.hidden_size}, got ${H}`,
     );
   if (!Number.isInteger(L) || L < 1) throw new UserError(`--generator-layers: a whole number >= 1, got ${L}`);
+  if (!(e.sampleTemperature > 0))
+    throw new UserError(`--sample-temperature: a number above 0, got ${e.sampleTemperature}`);
   return {
     ...c,
     hidden_size: H,
@@ -85,6 +94,7 @@ export interface ElectraOutputs {
   mlmLoss: Value; // generator, mean over the masked positions
   rtdLoss: Value; // discriminator, mean over the real tokens
   rtdLogits: Value; // (N)
+  generatorLogits: Value; // (M, V), the generator's at each masked position (before the temperature)
   sampled: Value; // (M) int64, the generator's sample at each masked position
   replaced: Value; // (N) float, 1 where the token was replaced by a different one
   real: Value; // (N) float, 1 at non-padding tokens
@@ -109,7 +119,7 @@ export function electraGraph(c: BertConfig, e: ElectraConfig) {
     const dec = tiedDecoder(w, c, h);
     const { loss: mlmLoss, logits } = linearCrossEntropy(dec.h, dec.table, bias, labels); // (M, V)
     // The replacements, and where they differ from the original token.
-    const sampled = sampleCategorical(logits, uniforms); // (M) int64
+    const sampled = sampleCategorical(logits, uniforms, e.sampleTemperature); // (M) int64
     const flat = o.reshape(x.inputIds, [-1]);
     const corrupted = o.reshapeTo(o.scatterElements(flat, positions, sampled, 0), o.shapeOf(x.inputIds), [
       'B',
@@ -125,7 +135,7 @@ export function electraGraph(c: BertConfig, e: ElectraConfig) {
     const real = o.cast(o.reshape(x.attentionMask, [-1]), w.dtype);
     const rtdLoss = binaryCrossEntropyWithLogits(rtdLogits, replaced, real);
     const loss = o.add(mlmLoss, o.mul(rtdLoss, o.scalarLike(rtdLoss, e.rtdWeight)));
-    return { loss, mlmLoss, rtdLoss, rtdLogits, sampled, replaced, real };
+    return { loss, mlmLoss, rtdLoss, rtdLogits, generatorLogits: logits, sampled, replaced, real };
   };
 }
 

@@ -10,7 +10,7 @@ import { readSafetensors } from '../runtime/safetensors-file.js';
 import { createModel } from '../model/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
-import { constantGuessLoss } from './electra.js';
+import { constantGuessLoss, DEFAULT_ELECTRA } from './electra.js';
 import { type PretrainConfig, pretrain, unigramLogPrior } from './pretrain.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-pt-'));
@@ -110,7 +110,7 @@ describe('pretrain', () => {
       createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true }),
       config(out, {
         objective: 'electra',
-        electra: { generatorHidden: 16, generatorLayers: 0, rtdWeight: 50 },
+        electra: { ...DEFAULT_ELECTRA, generatorHidden: 16 },
         tokens: 40 * 16 * 30 * 4,
       }),
     );
@@ -126,6 +126,7 @@ describe('pretrain', () => {
     const c = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     assert.equal(c.minnow_pretraining.at(-1).objective, 'electra');
     assert.equal(c.minnow_pretraining.at(-1).generator_hidden, 16);
+    assert.equal(c.minnow_pretraining.at(-1).sample_temperature, undefined); // 1, the default, is not written
     assert.equal(c.hidden_size, 32); // the discriminator's config, not the generator's
   });
 
@@ -156,7 +157,7 @@ describe('pretrain', () => {
 
   const electra: Partial<PretrainConfig> = {
     objective: 'electra',
-    electra: { generatorHidden: 16, generatorLayers: 0, rtdWeight: 50 },
+    electra: { ...DEFAULT_ELECTRA, generatorHidden: 16, sampleTemperature: 2 },
   };
   for (const [what, cfg, over] of [
     ['', small, {}],
@@ -166,7 +167,7 @@ describe('pretrain', () => {
       { ...small, embedding_type: 'lowrank', lowrank_dim: 4, hash_embedding: undefined } as BertConfig,
       {},
     ],
-    [', ELECTRA (the generator and its samples resume too)', small, electra],
+    [', ELECTRA (the generator and its samples at temperature 2 resume too)', small, electra],
   ] as const)
     test(`an interrupted run resumed from its checkpoint ends with identical weights (2 threads, the default)${what}`, async () => {
       const full = join(tmp, `full${what.length}`);
@@ -205,6 +206,16 @@ describe('pretrain', () => {
           [],
         );
         assert.ok(!existsSync(join(cut, 'mlm_head.safetensors')));
+        // The temperature is recorded, and `minnow info` says so.
+        const rec = JSON.parse(readFileSync(join(cut, 'config.json'), 'utf8')).minnow_pretraining.at(-1);
+        assert.equal(rec.sample_temperature, 2);
+        const info = spawnSync(process.execPath, [join('dist', 'cli', 'main.js'), 'info', cut], {
+          encoding: 'utf8',
+        });
+        assert.match(
+          info.stdout,
+          /with ELECTRA \(generator hidden 16, as deep, RTD weight 50, samples at temperature 2\)/,
+        );
         return;
       }
       assert.ok(

@@ -339,6 +339,7 @@ export function pretrainingRecord(
           generator_hidden: e.generatorHidden || undefined,
           generator_layers: e.generatorLayers || undefined,
           rtd_weight: e.rtdWeight,
+          sample_temperature: e.sampleTemperature === 1 ? undefined : e.sampleTemperature,
           ...(last
             ? {
                 valid_generator_mlm_loss: last.valid_generator_mlm_loss,
