@@ -4,7 +4,7 @@
  * (random init) up. Writes results/curve.json, results/curve.md and results/curve.svg.
  *
  *   npm run build && npx tsx scripts/budget-curve.ts [--minutes 0,5,15] [--models bert-tiny,uno-eelbert]
- *       [--objectives mlm,electra] [--tasks sst2,cola,mrpc,stsb,rte] [--threads 2] [--runs runs/curve]
+ *       [--objectives mlm,electra,electra-t2] [--tasks sst2,cola,mrpc,stsb,rte] [--threads 2] [--runs runs/curve]
  *       [--cli runs/frozen/dist/cli/main.js] [--shared ../shared] [--seed 0] [--finetune-seeds 0,1]
  *
  * A budget of M minutes becomes a token count: each (model, objective) is first timed on a 100-update
@@ -13,7 +13,8 @@
  * run really took is recorded beside it. Fine-tuning is the same fixed recipe for every point
  * (scripts/lib/curve-finetune.ts: lr 2e-4, batch 32; SST-2 on its first 20,000 training sentences, 2
  * epochs; CoLA, MRPC, STS-B, RTE 4 epochs), once per fine-tuning seed (--finetune-seeds; the scores are their
- * mean). A model is a preset or an embedding variant of scripts/lib/variants.ts (e.g. lowrank-k4). Every
+ * mean). A model is a preset or an embedding variant of scripts/lib/variants.ts (e.g. lowrank-k4); an
+ * objective is mlm, electra, or electra-tT (ELECTRA with the generator sampled at temperature T). Every
  * step is a `minnow` child process skipped when its output exists, and pre-training resumes from its
  * checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
@@ -49,6 +50,7 @@ const valid = join(shared, 'data', 'corpus', 'gutenberg_valid.txt');
 const minutes = values.minutes!.split(',').map(Number);
 const models = values.models!.split(',');
 const objectives = values.objectives!.split(',');
+objectives.forEach(objectiveFlags); // a bad name fails before any work
 const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
@@ -71,6 +73,20 @@ mkdirSync(runs, { recursive: true });
 
 const curve = curveFinetuner({ runs, shared, tasks, seeds: finetuneSeeds, seed, threads, minnow });
 
+/** The `minnow pretrain` flags of an objective: mlm, electra, or electra-tT (samples at temperature T). */
+function objectiveFlags(objective: string): string[] {
+  const t = /^electra-t(\d+(?:\.\d+)?)$/.exec(objective);
+  if (t) return ['--objective', 'electra', '--sample-temperature', t[1]];
+  if (objective === 'mlm' || objective === 'electra') return ['--objective', objective];
+  console.error(`--objectives: mlm, electra or electra-tT (e.g. electra-t2), got ${objective}`);
+  process.exit(2);
+}
+
+/** How the statements name an objective. */
+const objectiveName = (o: string) =>
+  o === 'mlm' ? 'MLM' : o === 'electra' ? 'ELECTRA' : `ELECTRA at T = ${o.slice('electra-t'.length)}`;
+const isElectra = (o: string) => o.startsWith('electra');
+
 /**
  * One `minnow pretrain` of a preset (or an embedding variant of scripts/lib/variants.ts) with the curve's
  * recipe; returns its JSON result line.
@@ -79,8 +95,7 @@ function pretrainRun(model: string, objective: string, out: string, tokens: numb
   const r = minnow([
     'pretrain',
     ...modelFlags(model),
-    '--objective',
-    objective,
+    ...objectiveFlags(objective),
     '--corpus',
     corpus,
     '--out',
@@ -244,14 +259,16 @@ function statements(ps: Point[]): string[] {
           : `- ${model}, ${objective}: pre-training does not beat random init (${f(scratch.glue_avg)}) by more than ${NOISE} point at any budget measured (up to ${top} minutes: ${runs.map((p) => f(p.glue_avg)).join(', ')}).`,
       );
     }
-    const pairs = budgets(model, 'mlm').flatMap((m) => {
-      const e = budgets(model, 'electra').find((x) => x.minutes === m.minutes);
-      return e ? [{ minutes: m.minutes, d: e.glue_avg - m.glue_avg }] : [];
-    });
-    if (pairs.length) {
+    for (const objective of objectives.filter(isElectra)) {
+      const pairs = budgets(model, 'mlm').flatMap((m) => {
+        const e = budgets(model, objective).find((x) => x.minutes === m.minutes);
+        return e ? [{ minutes: m.minutes, d: e.glue_avg - m.glue_avg }] : [];
+      });
+      if (!pairs.length) continue;
       const better = pairs.filter((x) => x.d > NOISE);
+      const name = objectiveName(objective);
       out.push(
-        `- ${model}: ELECTRA ${better.length ? `beats MLM at ${better.map((x) => `${x.minutes} min (+${f(x.d)})`).join(', ')}` : 'beats MLM at no budget measured'} (ELECTRA - MLM: ${pairs.map((x) => `${x.minutes} min ${x.d >= 0 ? '+' : ''}${f(x.d)}`).join(', ')}).`,
+        `- ${model}: ${name} ${better.length ? `beats MLM at ${better.map((x) => `${x.minutes} min (+${f(x.d)})`).join(', ')}` : 'beats MLM at no budget measured'} (${name} - MLM: ${pairs.map((x) => `${x.minutes} min ${x.d >= 0 ? '+' : ''}${f(x.d)}`).join(', ')}).`,
       );
     }
   }
@@ -306,21 +323,21 @@ function statements(ps: Point[]): string[] {
  * constant guess (the entropy of the replaced fraction), and the generator's MLM loss beside them.
  */
 function electraChecks(ps: Point[]): string[] {
-  const rows = ps.filter((p) => p.objective === 'electra' && p.valid?.valid_rtd_loss !== undefined);
+  const rows = ps.filter((p) => isElectra(p.objective) && p.valid?.valid_rtd_loss !== undefined);
   if (!rows.length) return [];
   const out = [
     '',
     'ELECTRA validation: a discriminator that learned nothing has an RTD loss equal to the constant guess (the entropy of the replaced fraction q).',
     '',
-    '| model | minutes | generator MLM loss | replaced q | RTD loss | constant guess | RTD accuracy | 1 - q |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | objective | minutes | generator MLM loss | replaced q | RTD loss | constant guess | RTD accuracy | 1 - q |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of rows) {
     const v = p.valid!;
     const q = v.valid_replaced_fraction;
     const h = constantGuessLoss(q);
     out.push(
-      `| ${p.model} | ${p.minutes} | ${v.valid_generator_mlm_loss.toFixed(3)} | ${q.toFixed(4)} | ${v.valid_rtd_loss.toFixed(4)} | ${h.toFixed(4)} | ${v.valid_rtd_accuracy.toFixed(4)} | ${(1 - q).toFixed(4)} |`,
+      `| ${p.model} | ${p.objective} | ${p.minutes} | ${v.valid_generator_mlm_loss.toFixed(3)} | ${q.toFixed(4)} | ${v.valid_rtd_loss.toFixed(4)} | ${h.toFixed(4)} | ${v.valid_rtd_accuracy.toFixed(4)} | ${(1 - q).toFixed(4)} |`,
     );
   }
   return out;
@@ -359,8 +376,12 @@ function svg(ps: Point[], value: (p: Point) => number, title: string): string {
     out.push(`<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`);
   }
   [...series.entries()].forEach(([k, s], i) => {
-    const c = colours[i % colours.length];
-    const dash = k.endsWith('electra') ? ' stroke-dasharray="5,3"' : '';
+    const c = colours[models.indexOf(s[0].model) % colours.length]; // a colour per model, a dash per objective
+    const dash = k.endsWith(' electra')
+      ? ' stroke-dasharray="5,3"'
+      : k.includes(' electra-t')
+        ? ' stroke-dasharray="2,2"'
+        : '';
     const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(value(p))}`);
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
     for (const p of s) out.push(`<circle cx="${x(p.minutes)}" cy="${y(value(p))}" r="3" fill="${c}"/>`);
