@@ -355,8 +355,13 @@ function svg(ps: Point[], value: (p: Point) => number, title: string): string {
   const y = (v: number) => H - pad.b - ((H - pad.t - pad.b) * (v - y0)) / Math.max(1e-9, y1 - y0);
   const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   const series = new Map<string, Point[]>();
+  // Random init starts the line of each objective the model was pre-trained with (alone: a point of its own).
+  const trained = (model: string) => [
+    ...new Set(ps.filter((q) => q.model === model && q.objective !== 'none').map((q) => q.objective)),
+  ];
   for (const p of ps) {
-    const objs = p.objective === 'none' ? objectives : [p.objective];
+    const objs =
+      p.objective !== 'none' ? [p.objective] : trained(p.model).length ? trained(p.model) : ['random init'];
     for (const o of objs) {
       const k = `${p.model} ${o}`;
       series.set(k, [...(series.get(k) ?? []), p]);
