@@ -475,10 +475,6 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
   }
 
   ensureDir(c.out);
-  writeFileAtomic(
-    join(c.out, 'distill_config.json'),
-    `${JSON.stringify({ mode: 'general', ...c, plan, teacherConfig: tc, studentConfig: sc }, null, 2)}\n`,
-  );
   const evals: Record<string, number>[] = [];
   const fresh = !c.resume || !latestCheckpoint(join(c.out, 'checkpoints'));
   if (evaluate && fresh) {
@@ -492,6 +488,11 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     );
   }
   const result = await runTraining({
+    onStart: () =>
+      writeFileAtomic(
+        join(c.out, 'distill_config.json'),
+        `${JSON.stringify({ mode: 'general', ...c, plan, teacherConfig: tc, studentConfig: sc }, null, 2)}\n`,
+      ),
     label: `distill ${c.method}`,
     out: c.out,
     step,

@@ -258,7 +258,6 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const teacherItems = teacher.config.knowledge ? encode(teacher, train.examples) : items;
   const teacherDev = teacher.config.knowledge ? encode(teacher, devData.examples) : devItems;
   ensureDir(o_.out);
-  writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`);
   const { logits: cached } = await teacherLogits(
     teacher,
     teacherItems,
@@ -281,6 +280,8 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     const terms = step.graph.outputs.map((v) => v.name).filter((n) => n.startsWith('loss_'));
     const updates = epochs * stepsPerEpoch;
     const result = await runTraining({
+      onStart: () =>
+        writeFileAtomic(join(o_.out, 'distill_config.json'), `${JSON.stringify({ ...o_, plan }, null, 2)}\n`),
       label: `distill ${stage}`,
       out: join(o_.out, stage),
       step,

@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -15,6 +23,7 @@ import { type BertConfig, PRESETS } from '../model/config.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { ParamStore } from '../runtime/params.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { cleanCheckpointDir } from './checkpoint.js';
 import { runTraining } from './loop.js';
@@ -115,7 +124,7 @@ function toyBatch(micro: number) {
 }
 
 /** Train 4 updates into `out` (checkpoints every 2) from a store initialised with `seed`. */
-async function train(out: string, seed: number, resume: boolean) {
+async function train(out: string, seed: number, resume: boolean, lr = 3e-3) {
   const store = new ParamStore();
   const step = await TrainStep.create(
     (g, w, drop) => {
@@ -133,7 +142,7 @@ async function train(out: string, seed: number, resume: boolean) {
       out,
       step,
       store,
-      optim: { ...DEFAULT_ADAMW, lr: 3e-3 },
+      optim: { ...DEFAULT_ADAMW, lr },
       schedule: { warmupSteps: 1, totalSteps: 4, decay: 'linear' },
       accumulation: 1,
       batch: toyBatch,
@@ -185,5 +194,24 @@ describe('runTraining with a checkpoint directory left by killed runs', () => {
     );
     assert.deepEqual(readdirSync(ckpt).sort(), [live, 'latest', 'step-000002', 'step-000004']);
     assert.ok(!existsSync(join(cut, `model.safetensors.${dead}.0123456789ab.tmp`)));
+  });
+
+  test('--resume refuses a checkpoint written with other settings, naming them, and changes nothing', async () => {
+    const out = join(tmp, 'other-lr');
+    await train(out, 3, false);
+    const ckpt = join(out, 'checkpoints');
+    rmSync(join(ckpt, 'step-000004'), { recursive: true });
+    writeFileAtomic(join(ckpt, 'latest'), 'step-000002\n');
+    const before = readFileSync(join(ckpt, 'step-000002', 'model.safetensors'));
+    await assert.rejects(
+      train(out, 3, true, 1e-3),
+      (e: Error) =>
+        e instanceof UserError &&
+        /^toy: --resume: .*step-000002 was written with other settings \(optim\.lr 0\.003 there, 0\.001 now\); resume with the same settings/.test(
+          e.message,
+        ),
+    );
+    assert.ok(readFileSync(join(ckpt, 'step-000002', 'model.safetensors')).equals(before));
+    assert.deepEqual(readdirSync(ckpt).sort(), ['latest', 'step-000002']);
   });
 });

@@ -151,11 +151,12 @@ export async function finetune(
     threads: c.threads,
   });
   ensureDir(c.out);
-  writeFileAtomic(
-    join(c.out, 'finetune_config.json'),
-    `${JSON.stringify({ ...c, src, dev, model: modelDir }, null, 2)}\n`,
-  );
   const result = await runTraining({
+    onStart: () =>
+      writeFileAtomic(
+        join(c.out, 'finetune_config.json'),
+        `${JSON.stringify({ ...c, src, dev, model: modelDir }, null, 2)}\n`,
+      ),
     label: `finetune ${train.task}`,
     out: c.out,
     step,

@@ -32,6 +32,18 @@ export interface LoopOptions {
   resume?: boolean;
   /** Extra fields for every log line (e.g. the loss terms returned as step outputs). */
   logOutputs?: string[];
+  /**
+   * The caller's settings that decide what the run computes (seed, batch shape, masking, objective...).
+   * With the loop's own (optimiser, schedule, accumulation) they are saved in every checkpoint, and
+   * --resume refuses a checkpoint written with other values: a resumed run must replay the same run.
+   */
+  recipe?: Record<string, unknown>;
+  /**
+   * Called once the run is accepted (a resumed run's checkpoint loaded and its recipe checked), before the
+   * first update: where a caller writes its run's settings, so that a refused --resume leaves them as
+   * they were.
+   */
+  onStart?: () => void;
 }
 
 export interface LoopResult {
@@ -55,16 +67,20 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     );
   }
   const optim = await AdamW.create(o.step.params, o.optim);
+  const recipe = { optim: o.optim, schedule: o.schedule, accumulation: o.accumulation, ...o.recipe };
   let start = 0;
   if (o.resume) {
     const path = latestCheckpoint(ckptDir);
     if (path) {
-      start = loadCheckpoint(path, o.store, optim).step;
+      const state = loadCheckpoint(path, o.store, optim);
+      checkSameRecipe(o.label, path, state.recipe, recipe);
+      start = state.step;
       info(`${o.label}: resumed from ${path} at update ${start}`);
     } else {
       info(`${o.label}: --resume given but no checkpoint in ${ckptDir}; starting from scratch`);
     }
   }
+  o.onStart?.();
   const total = o.schedule.totalSteps;
   const progress = new Progress(o.label, total);
   const evals: Record<string, number>[] = [];
@@ -73,7 +89,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   let lastLoss = Number.NaN;
   let emaLoss = Number.NaN;
   const t0 = performance.now();
-  const save = (update: number) => saveCheckpoint(ckptDir, o.store, optim, { step: update });
+  const save = (update: number) => saveCheckpoint(ckptDir, o.store, optim, { step: update, recipe });
   for (let update = start; update < total; update++) {
     let lossSum = 0;
     const extras: Record<string, number> = {};
@@ -141,4 +157,28 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       `${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`,
     );
   return { updates: total, tokensPerSecond, lastLoss, evals };
+}
+
+/** `{ a: { b: 1 } }` -> `a.b` = `1`: every leaf of a settings object as JSON text. */
+function leaves(x: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (x !== null && typeof x === 'object' && !Array.isArray(x))
+    for (const [k, v] of Object.entries(x)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  else if (x !== undefined) out.set(prefix, JSON.stringify(x));
+  return out;
+}
+
+/**
+ * A resumed run must be the run that wrote the checkpoint: the same settings, or the replay is not the
+ * run it claims to be. Checkpoints from before recipes were saved carry none and are not checked.
+ */
+function checkSameRecipe(label: string, path: string, saved: unknown, now: Record<string, unknown>): void {
+  if (saved === undefined) return;
+  const [was, is] = [leaves(saved), leaves(now)];
+  const differ = [...new Set([...was.keys(), ...is.keys()])].filter((k) => was.get(k) !== is.get(k));
+  if (differ.length)
+    throw new UserError(
+      `${label}: --resume: ${path} was written with other settings (${differ
+        .map((k) => `${k} ${was.get(k) ?? 'unset'} there, ${is.get(k) ?? 'unset'} now`)
+        .join('; ')}); resume with the same settings, or start a new run in another --out`,
+    );
 }

@@ -216,6 +216,25 @@ describe('pretrain', () => {
           info.stdout,
           /with ELECTRA \(generator hidden 16, as deep, RTD weight 50, samples at temperature 2\)/,
         );
+        // Resuming it at another temperature would not replay this run: refused, naming the setting, and
+        // its recorded settings stay as they were.
+        const settings = readFileSync(join(cut, 'pretrain_config.json'));
+        await assert.rejects(
+          pretrain(
+            createModel(structuredClone(cfg), 'assets/bert-base-uncased-vocab.txt', new Rng(1), {
+              mlm: true,
+            }),
+            config(cut, {
+              valid: undefined,
+              resume: true,
+              threads: 2,
+              ...over,
+              electra: { ...DEFAULT_ELECTRA, generatorHidden: 16, sampleTemperature: 3 },
+            }),
+          ),
+          /--resume: .* was written with other settings \(electra\.sampleTemperature 2 there, 3 now\)/,
+        );
+        assert.ok(readFileSync(join(cut, 'pretrain_config.json')).equals(settings));
         return;
       }
       assert.ok(

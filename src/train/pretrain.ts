@@ -282,10 +282,6 @@ export async function pretrain(
     { seed: c.seed, threads: c.threads },
   );
   ensureDir(c.out);
-  writeFileAtomic(
-    join(c.out, 'pretrain_config.json'),
-    `${JSON.stringify({ ...c, model: model.config }, null, 2)}\n`,
-  );
   const result = await runTraining({
     label: 'pretrain',
     out: c.out,
@@ -305,6 +301,21 @@ export async function pretrain(
     evalEvery: c.evalEvery,
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,
+    recipe: {
+      corpus: basename(c.corpus),
+      seed: c.seed,
+      seqLen: c.seqLen,
+      batchSize: c.batchSize,
+      masking: c.masking,
+      decoderBias: c.decoderBias,
+      objective: c.objective,
+      electra,
+    },
+    onStart: () =>
+      writeFileAtomic(
+        join(c.out, 'pretrain_config.json'),
+        `${JSON.stringify({ ...c, model: model.config }, null, 2)}\n`,
+      ),
   });
   await step.release();
   if (electra) dropPretrainingParts(model.store); // the discriminator alone is the model
