@@ -5,6 +5,7 @@ import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
 import { Graph } from './graph.js';
 import { sampleCategorical } from './sampling.js';
+import { inverseCdf } from './sampling.testkit.js';
 
 async function sampler(temperature = 1) {
   const g = new Graph();
@@ -20,18 +21,6 @@ async function sampler(temperature = 1) {
     );
 }
 
-function reference(l: number[], u: number): number {
-  const m = Math.max(...l);
-  const e = l.map((x) => Math.exp(x - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  let c = 0;
-  for (let k = 0; k < l.length; k++) {
-    c += e[k] / z;
-    if (c >= u) return k;
-  }
-  return l.length - 1;
-}
-
 test('sampleCategorical is the inverse CDF of the softmax, per row', async () => {
   const run = await sampler();
   const rng = new Rng(3);
@@ -41,7 +30,7 @@ test('sampleCategorical is the inverse CDF of the softmax, per row', async () =>
   const us = Float32Array.from({ length: M }, (_, i) => (i === 0 ? 0 : i === 1 ? 0.9999999 : rng.uniform()));
   const got = await run(l, us, V);
   got.forEach((k, i) => {
-    const want = reference(Array.from(l.subarray(i * V, (i + 1) * V)), us[i]);
+    const want = inverseCdf(Array.from(l.subarray(i * V, (i + 1) * V)), us[i]);
     // Float32 cumulative sums may put a u within ~1e-7 of a boundary on the other side: allow only that.
     if (k !== want) {
       const row = Array.from(l.subarray(i * V, (i + 1) * V));

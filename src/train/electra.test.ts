@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Graph } from '../graph/graph.js';
+import { inverseCdf } from '../graph/sampling.testkit.js';
 import * as o from '../graph/ops.js';
 import { grad } from '../graph/grad.js';
 import { type BertConfig, PRESETS } from '../model/config.js';
@@ -126,14 +127,7 @@ describe('ELECTRA', () => {
     const logits = out.logits.data as Float64Array;
     const V = tiny.vocab_size;
     const at = (t: number) =>
-      Array.from(batch().electra_uniforms, (u, i) => {
-        const row = Array.from(logits.subarray(i * V, (i + 1) * V), (x) => x / t);
-        const m = Math.max(...row);
-        const z = row.reduce((a, x) => a + Math.exp(x - m), 0);
-        let c = 0;
-        for (let k = 0; k < V; k++) if ((c += Math.exp(row[k] - m) / z) >= u) return k;
-        return V - 1;
-      });
+      Array.from(batch().electra_uniforms, (u, i) => inverseCdf(logits.subarray(i * V, (i + 1) * V), u, t));
     assert.deepEqual(Array.from(out.sampled.data as BigInt64Array, Number), at(temperature));
     assert.notDeepEqual(at(1), at(temperature)); // the temperature changes these draws
     assert.throws(() => generatorConfig(tiny, { ...electra, sampleTemperature: 0 }), /--sample-temperature/);

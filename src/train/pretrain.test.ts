@@ -1,10 +1,10 @@
 /** Masked-LM pre-training end to end on a small text: it learns, and a resumed run is bit-exact. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { minnow } from '../cli/cli.testkit.js';
 import { type BertConfig, preset } from '../model/config.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
 import { createModel } from '../model/io.js';
@@ -95,11 +95,8 @@ describe('pretrain', () => {
         date: undefined,
       },
     );
-    const info = spawnSync(process.execPath, [join('dist', 'cli', 'main.js'), 'info', join(tmp, 'a')], {
-      encoding: 'utf8',
-    });
     assert.match(
-      info.stdout,
+      minnow('info', join(tmp, 'a')).out,
       /pre-trained +19,200 tokens of corpus\.txt \(\d+ updates of 16 x 32, lr 0\.003\): valid MLM loss \d/,
     );
   });
@@ -209,11 +206,8 @@ describe('pretrain', () => {
         // The temperature is recorded, and `minnow info` says so.
         const rec = JSON.parse(readFileSync(join(cut, 'config.json'), 'utf8')).minnow_pretraining.at(-1);
         assert.equal(rec.sample_temperature, 2);
-        const info = spawnSync(process.execPath, [join('dist', 'cli', 'main.js'), 'info', cut], {
-          encoding: 'utf8',
-        });
         assert.match(
-          info.stdout,
+          minnow('info', cut).out,
           /with ELECTRA \(generator hidden 16, as deep, RTD weight 50, samples at temperature 2\)/,
         );
         // Resuming it at another temperature would not replay this run: refused, naming the setting, and
