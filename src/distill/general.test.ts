@@ -178,7 +178,7 @@ describe('general distillation on a corpus', () => {
     assert.ok(Number.isFinite(ft.score));
   });
 
-  test('DistilBERT with L_ce at every position: a resumed run ends bit-exactly like an uninterrupted one', async () => {
+  test('DistilBERT with L_ce at every position: a resumed run ends bit-exactly like an uninterrupted one, and only with its settings', async () => {
     const cfg = (out: string, over: Partial<GeneralDistillOptions> = {}) =>
       options(out, {
         student: { dir: tableDir },
@@ -198,6 +198,12 @@ describe('general distillation on a corpus', () => {
     rmSync(join(cut, 'checkpoints', 'step-000020'), { recursive: true });
     rmSync(join(cut, 'model.safetensors'));
     writeFileAtomic(join(cut, 'checkpoints', 'latest'), 'step-000010\n');
+    await assert.rejects(
+      generalDistill(
+        cfg(cut, { resume: true, distilbert: { ...DEFAULT_DISTILBERT, alphaCos: 0, positions: 'masked' } }),
+      ),
+      /--resume: .* was written with other settings \(--ce-positions "all" there, "masked" now\)/,
+    );
     await generalDistill(cfg(cut, { resume: true }));
     for (const f of ['model.safetensors', 'mlm_head.safetensors'])
       assert.ok(readFileSync(join(full, f)).equals(readFileSync(join(cut, f))), f);

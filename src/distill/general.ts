@@ -29,7 +29,7 @@
  * the student directory came with one); the learned projections (distill.*) are dropped.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { bertFeeds } from '../data/batch.js';
 import { corpusTokens, type Sequence, SequenceSampler } from '../data/corpus.js';
 import type { Graph, Value } from '../graph/graph.js';
@@ -45,7 +45,12 @@ import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
-import { DEFAULT_PRETRAIN, openCorpus, type PretrainConfig } from '../train/pretrain.js';
+import {
+  DEFAULT_PRETRAIN,
+  openCorpus,
+  PRETRAIN_SETTING_NAMES,
+  type PretrainConfig,
+} from '../train/pretrain.js';
 import { TrainStep } from '../train/step.js';
 import { Forward } from '../runtime/forward.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -176,6 +181,18 @@ export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias
   config: DistillConfig;
   distilbert: DistilbertSettings;
 }
+
+/** The flags behind general distillation's recipe, for the message of a refused --resume. */
+const GENERAL_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  ...PRETRAIN_SETTING_NAMES,
+  teacher: '--teacher',
+  method: '--method',
+  'distilbert.alphaCe': '--alpha-ce',
+  'distilbert.alphaMlm': '--alpha-mlm',
+  'distilbert.alphaCos': '--alpha-cos',
+  'distilbert.temperature': '--temperature',
+  'distilbert.positions': '--ce-positions',
+});
 
 /**
  * General distillation defaults: pre-training's corpus and run settings, with DistilBERT's gentler
@@ -509,6 +526,18 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,
     logOutputs: termNames,
+    recipe: {
+      teacher: basename(c.teacher),
+      corpus: basename(c.corpus),
+      seed: c.seed,
+      seqLen: c.seqLen,
+      batchSize: c.batchSize,
+      masking: c.masking,
+      method: c.method,
+      distilbert: c.method === 'distilbert' ? c.distilbert : null,
+      distill: c.config,
+    },
+    settingNames: GENERAL_DISTILL_SETTING_NAMES,
   });
   await step.release();
   await tFwd.release();

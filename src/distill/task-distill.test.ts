@@ -112,7 +112,7 @@ describe('minnow distill', () => {
     assert.equal(info.embedding_type, 'hash');
   });
 
-  test('--resume continues a killed two-stage run bit-exactly (killed in the prediction stage)', () => {
+  test('--resume continues a killed two-stage run bit-exactly (killed in the prediction stage), and only with its settings', () => {
     const run = (out: string, ...extra: string[]) =>
       minnow(
         'distill',
@@ -148,6 +148,14 @@ describe('minnow distill', () => {
     rmSync(join(ckpts, 'step-000006'), { recursive: true });
     writeFileSync(join(ckpts, 'latest'), 'step-000003');
     rmSync(join(killed, 'model.safetensors'));
+    const settings = readFileSync(join(killed, 'distill_config.json'));
+    const refused = run(killed, '--resume', '--seed', '5', '--temperature', '2');
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.err,
+      /distill intermediate: --resume: .*step-\d+ was written with other settings \(--seed 0 there, 5 now; --temperature 1 there, 2 now\)/,
+    );
+    assert.deepEqual(readFileSync(join(killed, 'distill_config.json')), settings);
     const r = run(killed, '--resume');
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /distill prediction: resumed from .*step-000003 at update 3/);

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { mse } from '../graph/losses.js';
@@ -40,11 +40,20 @@ import { encodeAll, type Encoded, epochBatches, padBatch } from '../data/batch.j
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
 import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
-import { devSplit, withKnowledge } from '../train/finetune.js';
+import { devSplit, FINETUNE_SETTING_NAMES, withKnowledge } from '../train/finetune.js';
 import { initFromTeacher } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
 import { type DistillConfig, describePlan, type ResolvedPlan, resolveMapping } from './mapping.js';
+
+/** The flags behind task distillation's recipe, for the message of a refused --resume. */
+const TASK_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  ...FINETUNE_SETTING_NAMES,
+  teacher: '--teacher',
+  'distill.temperature': '--temperature',
+  'distill.alpha': '--alpha',
+  'schedule.totalSteps': "updates (the stage's epochs, --batch-size)",
+});
 
 export interface DistillOptions {
   teacher: string; // fine-tuned teacher model directory
@@ -312,6 +321,18 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       checkpointEvery: o_.checkpointEvery,
       resume: o_.resume,
       logOutputs: terms,
+      recipe: {
+        teacher: basename(o_.teacher),
+        task: train.task,
+        data: basename(train.file),
+        trainExamples: items.length,
+        seed: o_.seed,
+        batchSize: o_.batchSize,
+        maxLength,
+        knowledge: student.config.knowledge?.source ?? 'none',
+        distill: o_.config,
+      },
+      settingNames: TASK_DISTILL_SETTING_NAMES,
     });
     await step.release();
     await tFwd?.release();

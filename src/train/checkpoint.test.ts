@@ -124,7 +124,13 @@ function toyBatch(micro: number) {
 }
 
 /** Train 4 updates into `out` (checkpoints every 2) from a store initialised with `seed`. */
-async function train(out: string, seed: number, resume: boolean, lr = 3e-3) {
+async function train(
+  out: string,
+  seed: number,
+  resume: boolean,
+  lr = 3e-3,
+  recipe?: Record<string, unknown>,
+) {
   const store = new ParamStore();
   const step = await TrainStep.create(
     (g, w, drop) => {
@@ -148,6 +154,8 @@ async function train(out: string, seed: number, resume: boolean, lr = 3e-3) {
       batch: toyBatch,
       checkpointEvery: 2,
       resume,
+      recipe,
+      settingNames: { corpus: '--corpus' },
     });
   } finally {
     await step.release();
@@ -207,11 +215,26 @@ describe('runTraining with a checkpoint directory left by killed runs', () => {
       train(out, 3, true, 1e-3),
       (e: Error) =>
         e instanceof UserError &&
-        /^toy: --resume: .*step-000002 was written with other settings \(optim\.lr 0\.003 there, 0\.001 now\); resume with the same settings/.test(
+        /^toy: --resume: .*step-000002 was written with other settings \(--lr 0\.003 there, 0\.001 now\); resume with the same settings/.test(
           e.message,
         ),
     );
     assert.ok(readFileSync(join(ckpt, 'step-000002', 'model.safetensors')).equals(before));
     assert.deepEqual(readdirSync(ckpt).sort(), ['latest', 'step-000002']);
+  });
+
+  test('a setting recorded since the checkpoint was written is not checked; one no longer given is', async () => {
+    const out = join(tmp, 'added-setting');
+    const straight = await train(join(tmp, 'added-straight'), 3, false, 3e-3, { corpus: 'a.txt' });
+    await train(out, 3, false, 3e-3, { corpus: 'a.txt' });
+    const ckpt = join(out, 'checkpoints');
+    rmSync(join(ckpt, 'step-000004'), { recursive: true });
+    writeFileAtomic(join(ckpt, 'latest'), 'step-000002\n');
+    await assert.rejects(
+      train(out, 3, true, 3e-3, {}),
+      /other settings \(--corpus "a\.txt" there, unset now\)/,
+    );
+    // The checkpoint predates `--added`: the resume goes on, and replays the run bit-exactly.
+    assert.deepEqual(await train(out, 3, true, 3e-3, { corpus: 'a.txt', added: 1 }), straight);
   });
 });

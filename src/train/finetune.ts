@@ -3,7 +3,7 @@
  * batch, seeded per-epoch shuffles (batches are a pure function of the step, so --resume is bit-exact),
  * the task's metrics on the dev split after every epoch.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type DataSource, holdOut, readTask, type TaskData } from '../data/task.js';
 import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
@@ -57,6 +57,23 @@ export const DEFAULT_FINETUNE: Readonly<Omit<FinetuneConfig, 'out' | 'dropout'>>
   threads: 2,
   resume: false,
   checkpointEvery: 0,
+});
+
+/** The flags behind fine-tuning's recipe, for the message of a refused --resume. */
+export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  task: '--task',
+  data: '--data',
+  trainExamples: 'training rows (--data, --dev-fraction)',
+  seed: '--seed',
+  batchSize: '--batch-size',
+  maxLength: '--max-length',
+  dropout: '--dropout',
+  'schedule.totalSteps': 'updates (--epochs, --batch-size)',
+  knowledge: '--knowledge',
+  relations: '--relations',
+  maxEntities: '--max-entities',
+  maxBranchTokens: '--max-branch-tokens',
+  visibleMatrix: '--visible-matrix',
 });
 
 export interface FinetuneResult {
@@ -174,6 +191,21 @@ export async function finetune(
     evalEvery: stepsPerEpoch,
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,
+    recipe: {
+      task: train.task,
+      data: basename(train.file),
+      trainExamples: items.length,
+      seed: c.seed,
+      batchSize: c.batchSize,
+      maxLength,
+      dropout: c.dropout ?? null,
+      knowledge: m.config.knowledge?.source ?? 'none',
+      relations: m.config.knowledge?.relations ?? null,
+      maxEntities: m.config.knowledge?.max_entities ?? null,
+      maxBranchTokens: m.config.knowledge?.max_branch_tokens ?? null,
+      visibleMatrix: m.config.knowledge?.visible_matrix ?? null,
+    },
+    settingNames: FINETUNE_SETTING_NAMES,
   });
   await step.release();
   saveModel(c.out, m);

@@ -39,6 +39,11 @@ export interface LoopOptions {
    */
   recipe?: Record<string, unknown>;
   /**
+   * How a user sets each recipe setting (its leaf path -> a flag, e.g. `seqLen` -> `--seq-len`), for the
+   * message of a refused --resume; joins LOOP_SETTING_NAMES. A setting not named prints its path.
+   */
+  settingNames?: Record<string, string>;
+  /**
    * Called once the run is accepted (a resumed run's checkpoint loaded and its recipe checked), before the
    * first update: where a caller writes its run's settings, so that a refused --resume leaves them as
    * they were.
@@ -73,7 +78,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     const path = latestCheckpoint(ckptDir);
     if (path) {
       const state = loadCheckpoint(path, o.store, optim);
-      checkSameRecipe(o.label, path, state.recipe, recipe);
+      checkSameRecipe(o.label, path, state.recipe, recipe, { ...LOOP_SETTING_NAMES, ...o.settingNames });
       start = state.step;
       info(`${o.label}: resumed from ${path} at update ${start}`);
     } else {
@@ -150,6 +155,12 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) save(done);
   }
   progress.done();
+  // A finished run resumed: nothing to train, but the caller still gets its final weights' scores.
+  if (start === total && total > 0 && o.evaluate) {
+    const metrics = await o.evaluate(total);
+    evals.push({ update: total, ...metrics });
+    info(`${o.label}: already at update ${total}/${total}; evaluated its final weights`);
+  }
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSecond = tokens / seconds;
   if (total > start)
@@ -158,6 +169,20 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     );
   return { updates: total, tokensPerSecond, lastLoss, evals };
 }
+
+/**
+ * The flags behind the loop's own settings, as every training command spells them. The update count has
+ * no flag of its own: the caller's budget (--tokens, --epochs) and batch size decide it.
+ */
+export const LOOP_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  'optim.lr': '--lr',
+  'optim.weightDecay': '--weight-decay',
+  'optim.clipNorm': '--clip-norm',
+  'schedule.decay': '--decay',
+  'schedule.warmupSteps': 'warmup updates (--warmup)',
+  'schedule.totalSteps': 'updates',
+  accumulation: '--accumulation',
+});
 
 /** `{ a: { b: 1 } }` -> `a.b` = `1`: every leaf of a settings object as JSON text. */
 function leaves(x: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
@@ -171,14 +196,21 @@ function leaves(x: unknown, prefix = '', out = new Map<string, string>()): Map<s
  * A resumed run must be the run that wrote the checkpoint: the same settings, or the replay is not the
  * run it claims to be. Checkpoints from before recipes were saved carry none and are not checked.
  */
-function checkSameRecipe(label: string, path: string, saved: unknown, now: Record<string, unknown>): void {
+function checkSameRecipe(
+  label: string,
+  path: string,
+  saved: unknown,
+  now: Record<string, unknown>,
+  names: Record<string, string>,
+): void {
   if (saved === undefined) return;
   const [was, is] = [leaves(saved), leaves(now)];
-  const differ = [...new Set([...was.keys(), ...is.keys()])].filter((k) => was.get(k) !== is.get(k));
+  // A setting the checkpoint has no record of was added to the recipe after it was written: not checked.
+  const differ = [...was.keys()].filter((k) => was.get(k) !== is.get(k));
   if (differ.length)
     throw new UserError(
       `${label}: --resume: ${path} was written with other settings (${differ
-        .map((k) => `${k} ${was.get(k) ?? 'unset'} there, ${is.get(k) ?? 'unset'} now`)
+        .map((k) => `${names[k] ?? k} ${was.get(k) ?? 'unset'} there, ${is.get(k) ?? 'unset'} now`)
         .join('; ')}); resume with the same settings, or start a new run in another --out`,
     );
 }

@@ -226,7 +226,7 @@ describe('pretrain', () => {
               electra: { ...DEFAULT_ELECTRA, generatorHidden: 16, sampleTemperature: 3 },
             }),
           ),
-          /--resume: .* was written with other settings \(electra\.sampleTemperature 2 there, 3 now\)/,
+          /--resume: .* was written with other settings \(--sample-temperature 2 there, 3 now\)/,
         );
         assert.ok(readFileSync(join(cut, 'pretrain_config.json')).equals(settings));
         return;

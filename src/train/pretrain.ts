@@ -70,6 +70,23 @@ export interface PretrainConfig {
   electra?: ElectraConfig;
 }
 
+/** The flags behind pre-training's recipe, for the message of a refused --resume. */
+export const PRETRAIN_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  corpus: '--corpus',
+  seed: '--seed',
+  seqLen: '--seq-len',
+  batchSize: '--batch-size',
+  'masking.probability': '--mask-prob',
+  'masking.wholeWord': '--whole-word',
+  decoderBias: '--decoder-bias',
+  objective: '--objective',
+  'electra.generatorHidden': '--generator-hidden',
+  'electra.generatorLayers': '--generator-layers',
+  'electra.rtdWeight': '--rtd-weight',
+  'electra.sampleTemperature': '--sample-temperature',
+  'schedule.totalSteps': 'updates (--tokens, --batch-size, --seq-len)',
+});
+
 /** Pre-training defaults (the README's recipe; the shipped models used batch 16 and two corpus passes). */
 export const DEFAULT_PRETRAIN: Readonly<Omit<PretrainConfig, 'out' | 'corpus' | 'valid'>> = Object.freeze({
   tokens: 1_000_000,
@@ -311,6 +328,7 @@ export async function pretrain(
       objective: c.objective,
       electra,
     },
+    settingNames: PRETRAIN_SETTING_NAMES,
     onStart: () =>
       writeFileAtomic(
         join(c.out, 'pretrain_config.json'),

@@ -1,0 +1,70 @@
+/**
+ * Fine-tuning's --resume: a checkpoint remembers the run that wrote it (seed, data, batch shape, length,
+ * optimiser), and a resume with other settings is refused in one line that names them by their flags.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { type BertConfig, preset } from '../model/config.js';
+import { createModel, saveModel } from '../model/io.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { DEFAULT_FINETUNE, type FinetuneConfig, finetune } from './finetune.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'minnow-finetune-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const small: BertConfig = {
+  ...preset('uno-eelbert'),
+  hidden_size: 32,
+  num_attention_heads: 2,
+  intermediate_size: 64,
+  max_position_embeddings: 64,
+};
+const src = { task: 'sst2', data: join('test', 'fixtures', 'glue-mini') };
+
+function config(out: string, over: Partial<FinetuneConfig> = {}): FinetuneConfig {
+  return { ...DEFAULT_FINETUNE, out, epochs: 1, batchSize: 16, threads: 1, ...over };
+}
+
+describe('finetune --resume', () => {
+  const model = join(tmp, 'model');
+  saveModel(model, createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1)));
+
+  test('refuses a checkpoint written with another seed, batch size and length, naming the flags, and changes nothing', async () => {
+    const out = join(tmp, 'run');
+    await finetune(model, src, undefined, config(out));
+    const settings = readFileSync(join(out, 'finetune_config.json'));
+    const weights = readFileSync(join(out, 'model.safetensors'));
+    await assert.rejects(
+      finetune(model, src, undefined, config(out, { resume: true, seed: 3, batchSize: 8, maxLength: 32 })),
+      (e: Error) => {
+        assert.ok(e instanceof UserError, e.stack);
+        assert.match(e.message, /^finetune sst2: --resume: .*step-\d+ was written with other settings \(/);
+        for (const s of [
+          'updates (--epochs, --batch-size) 6 there, 12 now',
+          '--seed 0 there, 3 now',
+          '--batch-size 16 there, 8 now',
+          '--max-length 64 there, 32 now',
+        ])
+          assert.ok(e.message.includes(s), `${s} in: ${e.message}`);
+        return true;
+      },
+    );
+    assert.ok(readFileSync(join(out, 'finetune_config.json')).equals(settings));
+    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
+  });
+
+  test('a finished run resumed with the same settings keeps its weights and reports its dev scores', async () => {
+    const out = join(tmp, 'again');
+    const first = await finetune(model, src, undefined, config(out));
+    const weights = readFileSync(join(out, 'model.safetensors'));
+    const again = await finetune(model, src, undefined, config(out, { resume: true }));
+    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
+    // Nothing left to train, yet the result carries the final weights' dev scores, not NaN.
+    assert.equal(again.score, first.score);
+    assert.deepEqual(again.metrics, first.metrics);
+  });
+});
