@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type BertConfig, preset } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_FINETUNE, type FinetuneConfig, finetune } from './finetune.js';
@@ -57,14 +58,28 @@ describe('finetune --resume', () => {
     assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
   });
 
-  test('a finished run resumed with the same settings keeps its weights and reports its dev scores', async () => {
-    const out = join(tmp, 'again');
-    const first = await finetune(model, src, undefined, config(out));
-    const weights = readFileSync(join(out, 'model.safetensors'));
-    const again = await finetune(model, src, undefined, config(out, { resume: true }));
+  test('a run killed after epoch 1 resumes bit-exactly and reports every epoch; a finished one reports its scores', async () => {
+    const two = { epochs: 2, checkpointEvery: 6 }; // 6 updates per epoch
+    const whole = await finetune(model, src, undefined, config(join(tmp, 'whole'), two));
+    assert.equal(whole.perEpoch.length, 2);
+    const out = join(tmp, 'killed');
+    await finetune(model, src, undefined, config(out, two));
+    rmSync(join(out, 'checkpoints', 'step-000012'), { recursive: true });
+    writeFileAtomic(join(out, 'checkpoints', 'latest'), 'step-000006\n');
+    rmSync(join(out, 'model.safetensors'));
+    const resumed = await finetune(model, src, undefined, config(out, { ...two, resume: true }));
+    const weights = readFileSync(join(tmp, 'whole', 'model.safetensors'));
     assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
-    // Nothing left to train, yet the result carries the final weights' dev scores, not NaN.
-    assert.equal(again.score, first.score);
-    assert.deepEqual(again.metrics, first.metrics);
+    // Epoch 1's scores come from the log the killed run wrote; epoch 2's from the replay.
+    assert.deepEqual(resumed.perEpoch, whole.perEpoch);
+    // Resumed once more, nothing is left to train, yet the result carries the final scores, not NaN.
+    const again = await finetune(model, src, undefined, config(out, { ...two, resume: true }));
+    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
+    assert.deepEqual(again.perEpoch, whole.perEpoch);
+    assert.equal(again.score, whole.score);
+    // Without the log, the final weights are evaluated again: the same scores.
+    rmSync(join(out, 'log.jsonl'));
+    const bare = await finetune(model, src, undefined, config(out, { ...two, resume: true }));
+    assert.deepEqual(bare.perEpoch, whole.perEpoch.slice(-1));
   });
 });

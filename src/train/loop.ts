@@ -4,6 +4,7 @@
  * periodic atomic checkpoints and bit-exact resume. Batches come from a pure function of the step, so a
  * resumed run sees exactly the batches the uninterrupted run would have seen.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '../data/batch.js';
 import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
@@ -73,6 +74,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   }
   const optim = await AdamW.create(o.step.params, o.optim);
   const recipe = { optim: o.optim, schedule: o.schedule, accumulation: o.accumulation, ...o.recipe };
+  const evals: Record<string, number>[] = [];
   let start = 0;
   if (o.resume) {
     const path = latestCheckpoint(ckptDir);
@@ -81,6 +83,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       checkSameRecipe(o.label, path, state.recipe, recipe, { ...LOOP_SETTING_NAMES, ...o.settingNames });
       start = state.step;
       info(`${o.label}: resumed from ${path} at update ${start}`);
+      evals.push(...earlierEvals(join(o.out, 'log.jsonl'), start));
     } else {
       info(`${o.label}: --resume given but no checkpoint in ${ckptDir}; starting from scratch`);
     }
@@ -88,7 +91,6 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   o.onStart?.();
   const total = o.schedule.totalSteps;
   const progress = new Progress(o.label, total);
-  const evals: Record<string, number>[] = [];
   const acc = new GradAccumulator();
   let tokens = 0;
   let lastLoss = Number.NaN;
@@ -156,7 +158,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   }
   progress.done();
   // A finished run resumed: nothing to train, but the caller still gets its final weights' scores.
-  if (start === total && total > 0 && o.evaluate) {
+  if (start === total && total > 0 && o.evaluate && evals.at(-1)?.update !== total) {
     const metrics = await o.evaluate(total);
     evals.push({ update: total, ...metrics });
     info(`${o.label}: already at update ${total}/${total}; evaluated its final weights`);
@@ -168,6 +170,29 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       `${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`,
     );
   return { updates: total, tokensPerSecond, lastLoss, evals };
+}
+
+/**
+ * The evaluations a resumed run made before its checkpoint, from its log.jsonl: the last record for each
+ * update up to `upTo` (a killed run may have logged past its checkpoint, and a replay logs again). Lines a
+ * kill cut short are skipped.
+ */
+function earlierEvals(path: string, upTo: number): Record<string, number>[] {
+  if (!existsSync(path)) return [];
+  const byUpdate = new Map<number, Record<string, number>>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (r === null || typeof r !== 'object') continue;
+    const { event, time: _, ...rest } = r as Record<string, unknown>;
+    if (event !== 'eval' || typeof rest.update !== 'number' || rest.update > upTo) continue;
+    byUpdate.set(rest.update, rest as Record<string, number>);
+  }
+  return [...byUpdate.values()].sort((a, b) => a.update - b.update);
 }
 
 /**
