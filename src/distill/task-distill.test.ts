@@ -202,7 +202,7 @@ describe('minnow distill', () => {
     assert.deepEqual(redo.logits, first.logits);
   });
 
-  test('clear errors before training: missing teacher, config typo, impossible mapping', () => {
+  test('clear errors before training: missing teacher, nothing to train, config typo, impossible mapping', () => {
     const one = (r: ReturnType<typeof minnow>, re: RegExp) => {
       assert.equal(r.code, 2, r.err);
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
@@ -220,6 +220,21 @@ describe('minnow distill', () => {
         ...common,
       ),
       /nope: model directory not found/,
+    );
+    one(
+      minnow(
+        'distill',
+        '--teacher',
+        teacher,
+        '--student',
+        'uno-eelbert',
+        '--epochs',
+        '0',
+        '--out',
+        join(tmp, 'zero'),
+        ...common,
+      ),
+      /distill: nothing to train: --epochs 0 and no intermediate stage/,
     );
     const typo = join(tmp, 'typo.json');
     writeFileSync(typo, JSON.stringify({ temprature: 2 }));

@@ -223,6 +223,10 @@ export async function teacherLogits(
 }
 
 export async function distill(o_: DistillOptions): Promise<DistillResult> {
+  if (o_.intermediateEpochs <= 0 && o_.predictionEpochs <= 0)
+    throw new UserError(
+      `distill: nothing to train: --epochs ${o_.predictionEpochs} and no intermediate stage (--intermediate-epochs ${o_.intermediateEpochs})`,
+    );
   // The teacher's head decides the classes; a task it was not fine-tuned on is refused before any work.
   const tHead = taskHead(readConfig(o_.teacher), join(o_.teacher, 'config.json'));
   const all = readTaskFor(tHead, o_.src, 'train', `--teacher ${o_.teacher}`);
