@@ -14,7 +14,7 @@ import type { Example } from '../data/tabular.js';
 import * as o from '../graph/ops.js';
 import { bertInputs, encoder, mlmHead } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
-import { type BertConfig, preset } from '../model/config.js';
+import { smallPreset } from '../model/config.testkit.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import type { Tensor } from '../runtime/session.js';
 import { readTask } from '../data/task.js';
@@ -237,14 +237,7 @@ describe('augment: the algorithm', () => {
 
 // ---------------------------------------------------------------------------------------- teacher
 
-const tiny: BertConfig = {
-  ...preset('bert-tiny'),
-  hidden_size: 32,
-  num_attention_heads: 2,
-  intermediate_size: 64,
-  num_hidden_layers: 1,
-  max_position_embeddings: 64,
-};
+const tiny = smallPreset('bert-tiny', { num_hidden_layers: 1 });
 
 describe('augment: the teacher', () => {
   let m: Model;

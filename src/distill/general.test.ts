@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { helpText, parse } from '../cli/args.js';
 import { run, spec } from '../cli/distill.js';
 import { type BertConfig, preset } from '../model/config.js';
+import { smallPreset } from '../model/config.testkit.js';
 import { createModel, loadModel, saveModel } from '../model/io.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
@@ -35,9 +36,8 @@ const VOCAB = join(FIX, 'general-vocab.txt');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-general-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const small = { hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 };
-const teacherConfig: BertConfig = { ...preset('bert-tiny'), ...small };
-const hashStudent: BertConfig = { ...preset('uno-eelbert'), ...small };
+const teacherConfig = smallPreset('bert-tiny');
+const hashStudent = smallPreset('uno-eelbert');
 const narrowStudent: BertConfig = {
   ...preset('bert-tiny'),
   num_hidden_layers: 1,

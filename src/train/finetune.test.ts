@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type BertConfig, preset } from '../model/config.js';
+import { smallPreset } from '../model/config.testkit.js';
 import { createModel, saveModel } from '../model/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -17,13 +17,7 @@ import { DEFAULT_FINETUNE, type FinetuneConfig, finetune } from './finetune.js';
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-finetune-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const small: BertConfig = {
-  ...preset('uno-eelbert'),
-  hidden_size: 32,
-  num_attention_heads: 2,
-  intermediate_size: 64,
-  max_position_embeddings: 64,
-};
+const small = smallPreset('uno-eelbert');
 const src = { task: 'sst2', data: join('test', 'fixtures', 'glue-mini') };
 
 function config(out: string, over: Partial<FinetuneConfig> = {}): FinetuneConfig {

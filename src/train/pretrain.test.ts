@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { minnow } from '../cli/cli.testkit.js';
-import { type BertConfig, preset } from '../model/config.js';
+import type { BertConfig } from '../model/config.js';
+import { smallPreset } from '../model/config.testkit.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
 import { createModel } from '../model/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -16,13 +17,7 @@ import { type PretrainConfig, pretrain, unigramLogPrior } from './pretrain.js';
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-pt-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const small: BertConfig = {
-  ...preset('uno-eelbert'),
-  hidden_size: 32,
-  num_attention_heads: 2,
-  intermediate_size: 64,
-  max_position_embeddings: 64,
-};
+const small = smallPreset('uno-eelbert');
 
 /** The same with every hash variant on: word-start markers, a whole-token share, the trainable projection. */
 const variants: BertConfig = {
