@@ -3,8 +3,11 @@
  * TTY the bar as before.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { formatBytes, Progress } from './progress.js';
+import { formatBytes, JsonLog, Progress } from './progress.js';
 
 /** A Progress on a fake clock; `lines` collects what it writes. */
 function fake(opts: { tty?: boolean; intervalMs?: number } = {}) {
@@ -125,4 +128,27 @@ test('formatBytes', () => {
   assert.equal(formatBytes(9_600_000), '9.6 MB');
   assert.equal(formatBytes(999_999), '1.0 MB');
   assert.equal(formatBytes(1.3e9), '1.3 GB');
+});
+
+test('JsonLog: one object per line; a line a killed run cut short is closed first, never joined', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minnow-log-'));
+  try {
+    const path = join(dir, 'log.jsonl');
+    new JsonLog(path).write({ event: 'train', update: 1 });
+    appendFileSync(path, '{"event":"eval","upd'); // killed mid-write
+    const log = new JsonLog(path);
+    log.write({ event: 'train', update: 2 });
+    log.write({ event: 'train', update: 3 });
+    const lines = readFileSync(path, 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines[1], '{"event":"eval","upd');
+    assert.deepEqual(
+      [0, 2, 3].map((i) => JSON.parse(lines[i]).update),
+      [1, 2, 3],
+    );
+    new JsonLog(join(dir, 'new.jsonl')).write({ update: 0 }); // a new file starts at its first line
+    assert.equal(readFileSync(join(dir, 'new.jsonl'), 'utf8').split('\n').length, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@
  * On a TTY (and not under CI) progress is a one-line bar redrawn at most 10 times a second; otherwise
  * (a pipe, a log file, CI) it is a plain line at most every 10 s, so a long run shows it is alive.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export interface ProgressOptions {
   /** Plain-line mode: minimum milliseconds between lines (default: env MINNOW_PROGRESS_INTERVAL_MS or 10,000). */
@@ -104,12 +104,38 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** Appends one JSON object per line; undefined path means no file. */
+/**
+ * Appends one JSON object per line; undefined path means no file. A line a killed run left cut short is
+ * closed before the first record, so that the record starts a line of its own.
+ */
 export class JsonLog {
+  private checked = false;
   constructor(readonly path?: string) {}
   write(record: Record<string, unknown>): void {
-    if (this.path)
-      appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    if (!this.path) return;
+    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
+    const cut = !this.checked && endsMidLine(this.path);
+    this.checked = true;
+    appendFileSync(this.path, cut ? `\n${line}` : line);
+  }
+}
+
+/** Whether a file exists and its last byte is not a newline. */
+function endsMidLine(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 
