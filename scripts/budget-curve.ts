@@ -51,6 +51,8 @@ const minutes = values.minutes!.split(',').map(Number);
 const models = values.models!.split(',');
 const objectives = values.objectives!.split(',');
 objectives.forEach(objectiveFlags); // a bad name fails before any work
+/** A line style per objective, in --objectives order: solid, dashed, dotted, dash-dot, sparse dots. */
+const DASHES = ['', '5,3', '2,2', '8,3,2,3', '1,4'];
 const tasks = values.tasks!.split(',');
 const threads = values.threads!;
 const seed = values.seed!;
@@ -382,11 +384,8 @@ function svg(ps: Point[], value: (p: Point) => number, title: string): string {
   }
   [...series.entries()].forEach(([k, s], i) => {
     const c = colours[models.indexOf(s[0].model) % colours.length]; // a colour per model, a dash per objective
-    const dash = k.endsWith(' electra')
-      ? ' stroke-dasharray="5,3"'
-      : k.includes(' electra-t')
-        ? ' stroke-dasharray="2,2"'
-        : '';
+    const pattern = DASHES[Math.max(0, objectives.indexOf(k.slice(s[0].model.length + 1))) % DASHES.length];
+    const dash = pattern ? ` stroke-dasharray="${pattern}"` : '';
     const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(value(p))}`);
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
     for (const p of s) out.push(`<circle cx="${x(p.minutes)}" cy="${y(value(p))}" r="3" fill="${c}"/>`);
