@@ -4,14 +4,13 @@
  * periodic atomic checkpoints and bit-exact resume. Batches come from a pure function of the step, so a
  * resumed run sees exactly the batches the uninterrupted run would have seen.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '../data/batch.js';
 import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
 import type { ParamStore } from '../runtime/params.js';
 import { ensureDir, removeStaleTemporaries } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { formatBytes, formatSeconds, info, JsonLog, Progress } from '../util/progress.js';
+import { formatBytes, formatSeconds, info, JsonLog, Progress, readJsonLog } from '../util/progress.js';
 import { cleanCheckpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainStep } from './step.js';
 
@@ -178,20 +177,10 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
  * kill cut short are skipped.
  */
 function earlierEvals(path: string, upTo: number): Record<string, number>[] {
-  if (!existsSync(path)) return [];
   const byUpdate = new Map<number, Record<string, number>>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (r === null || typeof r !== 'object') continue;
-    const { event, time: _, ...rest } = r as Record<string, unknown>;
-    if (event !== 'eval' || typeof rest.update !== 'number' || rest.update > upTo) continue;
-    byUpdate.set(rest.update, rest as Record<string, number>);
-  }
+  for (const { event, time: _, ...rest } of readJsonLog(path))
+    if (event === 'eval' && typeof rest.update === 'number' && rest.update <= upTo)
+      byUpdate.set(rest.update, rest as Record<string, number>);
   return [...byUpdate.values()].sort((a, b) => a.update - b.update);
 }
 

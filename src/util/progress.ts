@@ -3,7 +3,7 @@
  * On a TTY (and not under CI) progress is a one-line bar redrawn at most 10 times a second; otherwise
  * (a pipe, a log file, CI) it is a plain line at most every 10 s, so a long run shows it is alive.
  */
-import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 
 export interface ProgressOptions {
   /** Plain-line mode: minimum milliseconds between lines (default: env MINNOW_PROGRESS_INTERVAL_MS or 10,000). */
@@ -118,6 +118,27 @@ export class JsonLog {
     this.checked = true;
     appendFileSync(this.path, cut ? `\n${line}` : line);
   }
+}
+
+/** The records of a JsonLog file, in order ([] when there is none); lines a kill cut short are skipped. */
+export function readJsonLog(path: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const records: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const r: unknown = JSON.parse(line);
+      if (r !== null && typeof r === 'object' && !Array.isArray(r))
+        records.push(r as Record<string, unknown>);
+    } catch {
+      // a cut or empty line
+    }
+  }
+  return records;
 }
 
 /** Whether a file exists and its last byte is not a newline. */
