@@ -6,6 +6,7 @@
  *   npm run build && npx tsx scripts/budget-curve.ts [--minutes 0,5,15] [--models bert-tiny,uno-eelbert]
  *       [--objectives mlm,electra,electra-t2] [--tasks sst2,cola,mrpc,stsb,rte] [--threads 2] [--runs runs/curve]
  *       [--cli runs/frozen/dist/cli/main.js] [--shared ../shared] [--seed 0] [--finetune-seeds 0,1]
+ *       [--done-only] [--fresh]
  *
  * A budget of M minutes becomes a token count: each (model, objective) is first timed on a 100-update
  * probe (tokens/s of the training loop, this machine, --threads), then pre-trained for rate x M x 60 tokens
@@ -18,13 +19,19 @@
  * step is a `minnow` child process skipped when its output exists, and pre-training resumes from its
  * checkpoints: an interrupted curve continues where it stopped, across sittings. Run it alone:
  * two CPU-heavy jobs at once distort both the calibration and the budget.
+ *
+ * results/curve.json is added to, not replaced (scripts/lib/curve-record.ts): a point whose runs are not
+ * under --runs (a fresh clone has none) is carried from it as recorded, so one new point can be measured,
+ * or the tables and plots regenerated with --done-only, without re-running the others. --fresh reports
+ * only what --runs holds.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { constantGuessLoss } from '../src/train/electra.js';
 import { GLUE_DIR, mean, metricCell, readJson, ROOT, runMinnow, SST2_TRAIN } from './lib/minnow.js';
-import { curveFinetuner, NOISE, type Scores } from './lib/curve-finetune.js';
+import { curveFinetuner, NOISE } from './lib/curve-finetune.js';
+import { mergeCurve, type Point, pointKey, recordedPoints } from './lib/curve-record.js';
 import { modelFlags } from './lib/variants.js';
 
 const { values } = parseArgs({
@@ -40,6 +47,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' }, // pre-training (and by default fine-tuning) seed
     'finetune-seeds': { type: 'string' }, // e.g. 0,1: each point fine-tuned once per seed, scores averaged
     'done-only': { type: 'boolean', default: false }, // report the finished points only, start no work
+    fresh: { type: 'boolean', default: false }, // report only what --runs holds: do not carry results/curve.json's points
   },
 });
 
@@ -122,15 +130,6 @@ function rate(model: string, objective: string): number {
   return readJson<{ tokens_per_s: number }>(file).tokens_per_s;
 }
 
-export interface Point extends Scores {
-  model: string;
-  objective: string; // 'none' at 0 minutes
-  minutes: number;
-  tokens: number;
-  wall_s: number | null; // the pre-training run's own wall time (null when resumed across sittings)
-  valid: Record<string, number> | null;
-}
-
 /** What marks each step of a point done (and skipped): the files its `minnow` run writes last. */
 const pretrainDone = (dir: string) => existsSync(join(dir, 'pretrain_result.json'));
 function pretrained(
@@ -158,34 +157,51 @@ const doneOnly = values['done-only']!;
 /** With --done-only: whether a point's pre-training (if any) and every fine-tuning have finished. */
 const finished = (name: string, pretrainDir?: string) =>
   (!pretrainDir || pretrainDone(pretrainDir)) && curve.finished(name);
-const points: Point[] = [];
+/** Whether any run of a point is under --runs: then it is measured from them, not carried. */
+const started = (name: string) => existsSync(join(runs, name)) || curve.started(name);
+
+// The points recorded so far (results/curve.json) are carried unless their runs are here: a fresh clone
+// adds to the curve instead of replacing it. Points scored another way are not mixed in: refused, or
+// replaced with --fresh.
+const curveFile = join(ROOT, 'results', 'curve.json');
+const scoring = { tasks, finetune_seeds: finetuneSeeds.map(Number), sst2_train: SST2_TRAIN };
+const record = values.fresh
+  ? { points: [] }
+  : recordedPoints(existsSync(curveFile) ? JSON.parse(readFileSync(curveFile, 'utf8')) : undefined, scoring);
+if (record.setAside) {
+  console.error(
+    `budget-curve: ${curveFile}: ${record.setAside}; run with the same scoring to add to it, or pass --fresh to replace it`,
+  );
+  process.exit(2);
+}
+const recorded = new Set(record.points.map(pointKey));
+
+const measured: Point[] = [];
 const missing: string[] = [];
 for (const model of models)
   for (const m of minutes) {
-    if (m === 0) {
-      if (doneOnly && !finished(`${model}-scratch`)) {
-        missing.push(`${model} random init`);
+    for (const objective of m === 0 ? ['none'] : objectives) {
+      const name = m === 0 ? `${model}-scratch` : `${model}-${objective}-${m}m`;
+      const isRecorded = recorded.has(pointKey({ model, objective, minutes: m }));
+      if (isRecorded && !started(name)) continue; // carried
+      if (doneOnly && !finished(name, m === 0 ? undefined : join(runs, name))) {
+        if (!isRecorded) missing.push(m === 0 ? `${model} random init` : `${model} ${objective} ${m} min`);
         continue;
       }
-      points.push({
-        model,
-        objective: 'none',
-        minutes: 0,
-        tokens: 0,
-        wall_s: 0,
-        valid: null,
-        ...curve.finetuned(modelFlags(model), `${model}-scratch`),
-      });
-      continue;
-    }
-    for (const objective of objectives) {
-      const name = `${model}-${objective}-${m}m`;
-      if (doneOnly && !finished(name, join(runs, name))) {
-        missing.push(`${model} ${objective} ${m} min`);
+      if (m === 0) {
+        measured.push({
+          model,
+          objective,
+          minutes: 0,
+          tokens: 0,
+          wall_s: 0,
+          valid: null,
+          ...curve.finetuned(modelFlags(model), name),
+        });
         continue;
       }
       const p = pretrained(model, objective, m);
-      points.push({
+      measured.push({
         model,
         objective,
         minutes: m,
@@ -196,13 +212,20 @@ for (const model of models)
       });
     }
   }
+const merged = mergeCurve(measured, record.points, models, objectives);
+const { points, carried } = merged;
+/** Every model and objective on the curve, those of --models and --objectives first. */
+const [allModels, allObjectives] = [merged.models, merged.objectives];
 
 // JSON, a Markdown table and SVG plots (GLUE average, SST-2 and STS-B against minutes, one line per model
 // and objective).
-const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed} --finetune-seeds ${finetuneSeeds.join(',')}${doneOnly ? ' --done-only' : ''}`;
+const command = `npx tsx scripts/budget-curve.ts --minutes ${values.minutes} --models ${values.models} --objectives ${values.objectives} --tasks ${values.tasks} --threads ${threads} --seed ${seed} --finetune-seeds ${finetuneSeeds.join(',')}${doneOnly ? ' --done-only' : ''}${values.fresh ? ' --fresh' : ''}`;
 writeFileSync(
-  join(ROOT, 'results', 'curve.json'),
-  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), finetune_seeds: finetuneSeeds.map(Number), sst2_train: SST2_TRAIN, tasks, points, not_yet_measured: missing }, null, 2)}\n`,
+  curveFile,
+  `${JSON.stringify({ command, date: new Date().toISOString(), threads: Number(threads), finetune_seeds: scoring.finetune_seeds, sst2_train: SST2_TRAIN, tasks, points, carried_from_record: carried.map(pointKey), not_yet_measured: missing }, null, 2)}\n`,
+);
+console.error(
+  `budget-curve: ${measured.length} points measured from ${runs}, ${carried.length} carried from the earlier ${curveFile}`,
 );
 const head = [
   'model',
@@ -247,10 +270,10 @@ function statements(ps: Point[]): string[] {
   const f = (v: number) => v.toFixed(1);
   const budgets = (model: string, objective: string) =>
     ps.filter((p) => p.model === model && p.objective === objective).sort((a, b) => a.minutes - b.minutes);
-  for (const model of models) {
+  for (const model of allModels) {
     const scratch = ps.find((p) => p.model === model && p.minutes === 0);
     if (!scratch) continue;
-    for (const objective of objectives) {
+    for (const objective of allObjectives) {
       const runs = budgets(model, objective);
       if (!runs.length) continue;
       const wins = runs.find((p) => p.glue_avg > scratch.glue_avg + NOISE);
@@ -261,7 +284,7 @@ function statements(ps: Point[]): string[] {
           : `- ${model}, ${objective}: pre-training does not beat random init (${f(scratch.glue_avg)}) by more than ${NOISE} point at any budget measured (up to ${top} minutes: ${runs.map((p) => f(p.glue_avg)).join(', ')}).`,
       );
     }
-    for (const objective of objectives.filter(isElectra)) {
+    for (const objective of allObjectives.filter(isElectra)) {
       const pairs = budgets(model, 'mlm').flatMap((m) => {
         const e = budgets(model, objective).find((x) => x.minutes === m.minutes);
         return e ? [{ minutes: m.minutes, d: e.glue_avg - m.glue_avg }] : [];
@@ -294,7 +317,7 @@ function statements(ps: Point[]): string[] {
     const at = (model: string, m: number) => ps.filter((p) => p.model === model && p.minutes === m);
     const bestAt = (model: string, m: number) => at(model, m).sort((a, b) => b.glue_avg - a.glue_avg)[0];
     const best: string[] = [];
-    for (const model of models.filter((m) => m !== 'bert-tiny')) {
+    for (const model of allModels.filter((m) => m !== 'bert-tiny')) {
       const shared = ps
         .filter((p) => p.model === model && at('bert-tiny', p.minutes).length)
         .map((p) => p.minutes);
@@ -303,7 +326,7 @@ function statements(ps: Point[]): string[] {
       const [b, ref] = [bestAt(model, top), bestAt('bert-tiny', top)];
       /** Whether every objective has its point at this budget (random init has only one). */
       const complete = (name: string) =>
-        top === 0 || objectives.every((o) => at(name, top).some((p) => p.objective === o));
+        top === 0 || allObjectives.every((o) => at(name, top).some((p) => p.objective === o));
       const partial = !complete(model) || !complete('bert-tiny');
       best.push(
         `- ${model} at ${top} minutes: ${f(b.glue_avg)} (${b.objective}) against bert-tiny's ${f(ref.glue_avg)} (${ref.objective}): ${f((100 * b.glue_avg) / ref.glue_avg)}%${partial ? ' (not every objective is measured there yet)' : ''}.`,
@@ -383,8 +406,9 @@ function svg(ps: Point[], value: (p: Point) => number, title: string): string {
     out.push(`<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`);
   }
   [...series.entries()].forEach(([k, s], i) => {
-    const c = colours[models.indexOf(s[0].model) % colours.length]; // a colour per model, a dash per objective
-    const pattern = DASHES[Math.max(0, objectives.indexOf(k.slice(s[0].model.length + 1))) % DASHES.length];
+    const c = colours[allModels.indexOf(s[0].model) % colours.length]; // a colour per model, a dash per objective
+    const pattern =
+      DASHES[Math.max(0, allObjectives.indexOf(k.slice(s[0].model.length + 1))) % DASHES.length];
     const dash = pattern ? ` stroke-dasharray="${pattern}"` : '';
     const pts = s.sort((a, b) => a.minutes - b.minutes).map((p) => `${x(p.minutes)},${y(value(p))}`);
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, modelBytes, readConfig, saveModel } from '../src/model/io.js';
 import { type PretrainConfig, pretrainingRecord } from '../src/train/pretrain.js';
-import type { Point } from './budget-curve.js';
+import type { Point } from './lib/curve-record.js';
 import { CURVE_RECIPE, curveFinetuner, NOISE, type Scores } from './lib/curve-finetune.js';
 import { GLUE_DIR, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
 

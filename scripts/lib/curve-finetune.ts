@@ -41,6 +41,8 @@ export function curveFinetuner(o: CurveFinetuneOptions) {
     existsSync(join(dir(name, task, s), 'eval_results.json'));
   /** Whether every task and seed of NAME has been fine-tuned and evaluated. */
   const finished = (name: string) => o.tasks.every((t) => o.seeds.every((s) => done(name, t, s)));
+  /** Whether any fine-tuning run of NAME has started. */
+  const started = (name: string) => o.tasks.some((t) => o.seeds.some((s) => existsSync(dir(name, t, s))));
 
   /** Fine-tunes the model made by `from` (`--model DIR` or preset flags) on every task and seed. */
   function finetuned(from: string[], name: string): Scores {
@@ -80,5 +82,5 @@ export function curveFinetuner(o: CurveFinetuneOptions) {
     }
     return { scores, seed_scores: seedScores, metrics, glue_avg: mean(o.tasks.map((t) => scores[t])) };
   }
-  return { finetuned, finished };
+  return { finetuned, finished, started };
 }
