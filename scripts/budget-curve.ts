@@ -299,17 +299,25 @@ function statements(ps: Point[]): string[] {
   }
   const base = (minutes: number, objective: string) =>
     ps.find((p) => p.model === 'bert-tiny' && p.minutes === minutes && p.objective === objective);
-  const gaps = ps.filter((p) => p.model !== 'bert-tiny' && base(p.minutes, p.objective));
+  /** bert-tiny's best point at a budget, whatever its objective. */
+  const baseBest = (minutes: number) =>
+    ps
+      .filter((p) => p.model === 'bert-tiny' && p.minutes === minutes)
+      .sort((a, b) => b.glue_avg - a.glue_avg)[0];
+  const gaps = ps.filter((p) => p.model !== 'bert-tiny' && baseBest(p.minutes));
   if (gaps.length) {
     out.push(
       '',
-      '| model | objective | minutes | GLUE avg | % of bert-tiny at the same point |',
-      '|---|---|---|---|---|',
+      "Each point against bert-tiny at the same budget: with the same objective, and at bert-tiny's best objective there (the paper's comparison).",
+      '',
+      "| model | objective | minutes | GLUE avg | % of bert-tiny, same objective | % of bert-tiny's best (objective) |",
+      '|---|---|---|---|---|---|',
     );
     for (const p of gaps) {
-      const b = base(p.minutes, p.objective)!;
+      const [same, best] = [base(p.minutes, p.objective), baseBest(p.minutes)];
+      const pct = (b: Point) => `${f((100 * p.glue_avg) / b.glue_avg)}%`;
       out.push(
-        `| ${p.model} | ${p.objective} | ${p.minutes} | ${f(p.glue_avg)} | ${f((100 * p.glue_avg) / b.glue_avg)}% |`,
+        `| ${p.model} | ${p.objective} | ${p.minutes} | ${f(p.glue_avg)} | ${same ? pct(same) : '-'} | ${pct(best)} (${best.objective}) |`,
       );
     }
     // The targets compare each model at its best against bert-tiny at its best, at the largest budget
