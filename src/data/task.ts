@@ -2,6 +2,7 @@
  * A task's examples as read from a GLUE folder or the user's CSV/TSV/JSONL file, its dev split or a
  * seeded held-out part, and the class names. Encoding and batching are in batch.ts.
  */
+import { createHash } from 'node:crypto';
 import { info } from '../util/progress.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { glueTask, readGlue } from './glue.js';
@@ -24,6 +25,16 @@ export interface TaskData {
   examples: Example[];
   labels: string[] | null; // class names; null = regression
   file: string;
+}
+
+/**
+ * A digest of examples (text, pair and label, in order): training runs record their training split's, so
+ * a --resume on a file edited in place, with the same number of rows, is refused rather than mixed in.
+ */
+export function examplesDigest(examples: readonly Example[]): string {
+  const h = createHash('sha256');
+  for (const e of examples) h.update(`${e.text}\u0000${e.pair ?? ''}\u0000${e.label}\n`);
+  return h.digest('hex').slice(0, 16);
 }
 
 export function isGlue(task: string): boolean {

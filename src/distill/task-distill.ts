@@ -35,7 +35,7 @@ import { type Batch, runTraining } from '../train/loop.js';
 import { evaluateOn } from '../infer/evaluate.js';
 import { predictLogits } from '../infer/predict.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
-import { type DataSource } from '../data/task.js';
+import { type DataSource, examplesDigest } from '../data/task.js';
 import { encodeAll, type Encoded, epochBatches, padBatch } from '../data/batch.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
@@ -330,6 +330,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
         task: train.task,
         data: basename(train.file),
         trainExamples: items.length,
+        trainDigest: examplesDigest(train.examples),
         seed: o_.seed,
         batchSize: o_.batchSize,
         maxLength,

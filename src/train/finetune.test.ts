@@ -3,7 +3,15 @@
  * optimiser), and a resume with other settings is refused in one line that names them by their flags.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -50,6 +58,33 @@ describe('finetune --resume', () => {
     );
     assert.ok(readFileSync(join(out, 'finetune_config.json')).equals(settings));
     assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
+  });
+
+  test('refuses a checkpoint written on data since edited in place (same rows, other content)', async () => {
+    const data = join(tmp, 'edited');
+    mkdirSync(data);
+    copyFileSync(join(src.data, 'dev.tsv'), join(data, 'dev.tsv'));
+    const train = readFileSync(join(src.data, 'train.tsv'), 'utf8');
+    writeFileSync(join(data, 'train.tsv'), train);
+    const out = join(tmp, 'edited-run');
+    await finetune(model, { ...src, data }, undefined, config(out));
+    // One label flipped: the same file name and row count as before.
+    const lines = train.split('\n');
+    lines[1] = lines[1].replace(/\t([01])$/, (_, l: string) => `\t${1 - Number(l)}`);
+    assert.notEqual(lines.join('\n'), train);
+    writeFileSync(join(data, 'train.tsv'), lines.join('\n'));
+    await assert.rejects(
+      finetune(model, { ...src, data }, undefined, config(out, { resume: true })),
+      (e: Error) => {
+        assert.ok(e instanceof UserError, e.stack);
+        assert.match(
+          e.message,
+          /training rows' content \(--data, --dev-fraction\) "[0-9a-f]{16}" there, "[0-9a-f]{16}" now/,
+        );
+        assert.ok(!e.message.includes('training rows (--data'), e.message); // the count is the same
+        return true;
+      },
+    );
   });
 
   test('a run killed after epoch 1 resumes bit-exactly and reports every epoch; a finished one reports its scores', async () => {

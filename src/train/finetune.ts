@@ -4,7 +4,7 @@
  * the task's metrics on the dev split after every epoch.
  */
 import { basename, join } from 'node:path';
-import { type DataSource, holdOut, readTask, type TaskData } from '../data/task.js';
+import { type DataSource, examplesDigest, holdOut, readTask, type TaskData } from '../data/task.js';
 import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
@@ -64,6 +64,7 @@ export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.f
   task: '--task',
   data: '--data',
   trainExamples: 'training rows (--data, --dev-fraction)',
+  trainDigest: "training rows' content (--data, --dev-fraction)",
   seed: '--seed',
   batchSize: '--batch-size',
   maxLength: '--max-length',
@@ -195,6 +196,7 @@ export async function finetune(
       task: train.task,
       data: basename(train.file),
       trainExamples: items.length,
+      trainDigest: examplesDigest(train.examples),
       seed: c.seed,
       batchSize: c.batchSize,
       maxLength,
