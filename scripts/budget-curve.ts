@@ -121,10 +121,17 @@ function pretrainRun(model: string, objective: string, out: string, tokens: numb
   return r.trim().split('\n').pop()!;
 }
 
-/** Training-loop tokens/s of (model, objective) here, from a 100-update probe (cached). */
+/**
+ * Training-loop tokens/s of (model, objective) here, from a 100-update probe (cached). Where the probe is
+ * not under --runs but results/curve.json records a pre-trained point of the pair, the rate those points
+ * were budgeted with is taken from it (tokens / seconds), so a point added later stands on the same
+ * budget as the recorded ones instead of a new probe's.
+ */
 function rate(model: string, objective: string): number {
   const out = join(runs, `probe-${model}-${objective}`);
   const file = join(out, 'probe.json');
+  const known = record.points.find((p) => p.model === model && p.objective === objective && p.minutes > 0);
+  if (!existsSync(file) && known) return known.tokens / (known.minutes * 60);
   if (!existsSync(file))
     writeFileSync(file, pretrainRun(model, objective, out, 100 * 16 * 126, ['--checkpoint-every', '0']));
   return readJson<{ tokens_per_s: number }>(file).tokens_per_s;
