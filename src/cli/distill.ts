@@ -169,7 +169,7 @@ export const spec = command({
     teacher: {
       type: 'string',
       value: 'DIR',
-      help: 'teacher model directory: fine-tuned (task mode) or pre-trained (corpus mode)',
+      help: 'teacher model directory: fine-tuned (task mode) or pre-trained (corpus mode); task mode, hinton: several, comma-separated (A,B,C), distils their ensemble (the mean of their softmaxes at T)',
     },
     student: {
       type: 'string',
@@ -268,10 +268,18 @@ function studentSpec(student: string): { preset?: string; dir?: string } {
 }
 
 export async function run(p: DistillParsed): Promise<void> {
-  const teacher = required(p, 'teacher');
+  const [teacher, ...ensemble] = required(p, 'teacher').split(',');
+  if ([teacher, ...ensemble].some((d) => d.trim() === ''))
+    throw new UserError(`--teacher: an empty directory name in "${required(p, 'teacher')}"`);
   const student = studentSpec(required(p, 'student'));
   const out = required(p, 'out');
-  if (str(p, 'corpus') !== undefined) return runGeneral(p, teacher, student, out);
+  if (str(p, 'corpus') !== undefined) {
+    if (ensemble.length)
+      throw new UserError(
+        '--teacher: general distillation (--corpus) takes one teacher; an ensemble is for task distillation',
+      );
+    return runGeneral(p, teacher, student, out);
+  }
   const stray = Object.keys(CORPUS_OPTIONS).find((k) => given(p, k as keyof typeof CORPUS_OPTIONS));
   if (stray)
     throw new UserError(
@@ -316,6 +324,7 @@ export async function run(p: DistillParsed): Promise<void> {
   checkOutDir(out);
   const res = await distill({
     teacher,
+    ensemble,
     student,
     initLayers: initLayers(p),
     vocab: assetPath('bert-base-uncased-vocab.txt'),

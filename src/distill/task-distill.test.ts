@@ -15,6 +15,7 @@ import { loadModel, saveModel } from '../model/io.js';
 import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { readTask } from '../data/task.js';
 import { encodeAll } from '../data/batch.js';
+import { predictLogits } from '../infer/predict.js';
 import { teacherCacheKey, teacherLogits } from './task-distill.js';
 import { initProjections } from './intermediate.js';
 import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
@@ -200,6 +201,128 @@ describe('minnow distill', () => {
     const redo = await teacherLogits(m, items, 2, dir, 1);
     assert.equal(redo.reused, false);
     assert.deepEqual(redo.logits, first.logits);
+  });
+
+  test('Hinton KD from an ensemble: each teacher scored alone, the ensemble as the mean of their softmaxes', async () => {
+    const second = join(tmp, 'teacher-2');
+    const t2 = minnow(
+      'finetune',
+      '--preset',
+      'uno-eelbert',
+      '--out',
+      second,
+      '--epochs',
+      '6',
+      '--seed',
+      '1',
+      ...common,
+    );
+    assert.equal(t2.code, 0, t2.err);
+    const out = join(tmp, 'ensemble');
+    const r = minnow(
+      'distill',
+      '--teacher',
+      `${teacher},${second}`,
+      '--student',
+      'uno-eelbert',
+      '--out',
+      out,
+      '--epochs',
+      '2',
+      ...common,
+    );
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(r.out);
+    // Each member's dev score is the one its own fine-tuning reported.
+    assert.deepEqual(
+      res.members.map((m: { dir: string; score: number }) => [m.dir, m.score]),
+      [teacher, second].map((d) => [d, JSON.parse(readFileSync(join(d, 'eval_results.json'), 'utf8')).score]),
+    );
+    // The ensemble's accuracy, by hand: the argmax of the two teachers' mean softmax on dev.
+    const dev = readTask({ task: 'sst2', data: DATA }, 'dev').examples;
+    const probs: number[][][] = [];
+    for (const d of [teacher, second]) {
+      const m = loadModel(d, { numLabels: 2 });
+      const rows = await predictLogits(m, encodeAll(m.tokenizer, dev, 128), 2, 128, 1);
+      probs.push(rows.map((z) => [Math.exp(z[0]), Math.exp(z[1])].map((e, _, a) => e / (a[0] + a[1]))));
+    }
+    const right = dev.filter(
+      (e, i) => Number(probs[0][i][1] + probs[1][i][1] > probs[0][i][0] + probs[1][i][0]) === e.label,
+    );
+    assert.equal(res.teacher.metrics.accuracy, right.length / dev.length);
+    assert.equal(readdirSync(join(out, 'teacher_cache')).length, 2, 'one logits file per teacher');
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'distill_config.json'), 'utf8')).ensemble, [second]);
+    assert.match(r.err, /ensemble of 2 teachers dev score/);
+    // The student learns the mean softmax: a teacher twice is that teacher alone (to rounding), two differ.
+    const softLosses = (teachers: string, dir: string) => {
+      const run = minnow(
+        'distill',
+        '--teacher',
+        teachers,
+        '--student',
+        'uno-eelbert',
+        '--out',
+        dir,
+        '--epochs',
+        '2',
+        ...common,
+      );
+      assert.equal(run.code, 0, run.err);
+      return readFileSync(join(dir, 'prediction', 'log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.event === 'train')
+        .map((l) => l.loss_soft as number);
+    };
+    const alone = softLosses(teacher, join(tmp, 'alone'));
+    const twice = softLosses(`${teacher},${teacher}`, join(tmp, 'twice'));
+    const both = readFileSync(join(out, 'prediction', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.event === 'train')
+      .map((l) => l.loss_soft as number);
+    assert.equal(twice.length, alone.length);
+    twice.forEach((x, i) =>
+      assert.ok(Math.abs(x - alone[i]) < 1e-4 * Math.max(1, alone[i]), `update ${i}: ${x} vs ${alone[i]}`),
+    );
+    assert.ok(
+      both.some((x, i) => Math.abs(x - alone[i]) > 1e-3),
+      `ensemble ${both} vs alone ${alone}`,
+    );
+    // An ensemble has no one set of intermediate layers; a teacher of another task is refused; one corpus teacher.
+    const fails = (args: string[], re: RegExp) => {
+      const f = minnow('distill', '--student', 'uno-eelbert', '--out', join(tmp, 'x'), ...args);
+      assert.equal(f.code, 2, f.err);
+      assert.match(f.err, re);
+    };
+    fails(
+      ['--teacher', `${teacher},${second}`, '--method', 'tinybert', ...common],
+      /several teachers .* only with --method hinton/,
+    );
+    const regression = join(tmp, 'teacher-regression');
+    cpSync(teacher, regression, { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(regression, 'config.json'), 'utf8'));
+    writeFileSync(
+      join(regression, 'config.json'),
+      JSON.stringify({
+        ...cfg,
+        num_labels: 1,
+        problem_type: 'regression',
+        id2label: undefined,
+        label2id: undefined,
+      }),
+    );
+    fails(
+      ['--teacher', `${teacher},${regression}`, ...common],
+      /teacher-regression was fine-tuned for regression, teacher .* for classes negative, positive; an ensemble needs one task/,
+    );
+    fails(['--teacher', `${teacher},`, ...common], /--teacher: an empty directory name/);
+    fails(
+      ['--teacher', `${teacher},${second}`, '--corpus', DATA],
+      /general distillation \(--corpus\) takes one teacher/,
+    );
   });
 
   test('clear errors before training: missing teacher, nothing to train, config typo, impossible mapping', () => {

@@ -32,15 +32,16 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { type Batch, runTraining } from '../train/loop.js';
-import { evaluateOn } from '../infer/evaluate.js';
+import { evaluateOn, scoreLogits } from '../infer/evaluate.js';
 import { predictLogits } from '../infer/predict.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
-import { type DataSource, examplesDigest } from '../data/task.js';
+import { type DataSource, examplesDigest, type TaskData } from '../data/task.js';
 import { encodeAll, type Encoded, epochBatches, padBatch } from '../data/batch.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { TrainStep } from '../train/step.js';
 import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
 import { devSplit, FINETUNE_SETTING_NAMES, withKnowledge } from '../train/finetune.js';
+import { ensembleLogits } from './ensemble.js';
 import { initFromTeacher } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
@@ -57,6 +58,11 @@ const TASK_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.free
 
 export interface DistillOptions {
   teacher: string; // fine-tuned teacher model directory
+  /**
+   * More fine-tuned teachers of the same task (Hinton KD only): the student learns the mean of all the
+   * teachers' softmaxes at T (src/distill/ensemble.ts). The first, `teacher`, decides classes and vocabulary.
+   */
+  ensemble?: string[];
   student: { preset?: string; dir?: string };
   /** DistilBERT-style: copy these 0-based teacher layers (and the embeddings) into the student first. */
   initLayers?: number[];
@@ -88,7 +94,16 @@ export interface DistillOptions {
 
 type TaskDistillSettings = Omit<
   DistillOptions,
-  'teacher' | 'student' | 'initLayers' | 'vocab' | 'src' | 'dev' | 'out' | 'config' | 'teacherCache'
+  | 'teacher'
+  | 'ensemble'
+  | 'student'
+  | 'initLayers'
+  | 'vocab'
+  | 'src'
+  | 'dev'
+  | 'out'
+  | 'config'
+  | 'teacherCache'
 >;
 
 /** Task distillation defaults (TinyBERT's stage lengths at minnow's scale; Hinton's alpha 0.5). */
@@ -112,8 +127,10 @@ export interface DistillResult {
   metrics: TaskMetrics;
   score: number;
   stages: { stage: string; evals: Record<string, number>[] }[];
-  /** The teacher on the same dev data, reported like the student: metrics as fractions, score in percent. */
+  /** The teacher (an ensemble: their mean softmax) on the same dev data, reported like the student. */
   teacher: { metrics: TaskMetrics; score: number };
+  /** With an ensemble: each teacher alone on the dev data, in --teacher order. */
+  members?: { dir: string; metrics: TaskMetrics; score: number }[];
 }
 
 /** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
@@ -222,6 +239,36 @@ export async function teacherLogits(
   return { logits: all, file, reused: false };
 }
 
+/**
+ * The teachers' dev metrics: each alone and, for several, their ensemble (the mean softmax at T = 1,
+ * or the mean prediction for regression); one teacher is its own ensemble.
+ */
+async function teacherDevMetrics(
+  teachers: Model[],
+  task: TaskData,
+  devOf: (t: Model) => Encoded[],
+  numLabels: number,
+  threads: number,
+): Promise<{ members: Record<string, number>[]; ensemble: Record<string, number> }> {
+  const regression = task.labels === null;
+  const gold = devOf(teachers[0]).map((x) => x.label);
+  const flat: Float32Array[] = [];
+  const members: Record<string, number>[] = [];
+  for (const t of teachers) {
+    const rows = await predictLogits(t, devOf(t), numLabels, 128, threads);
+    members.push(scoreLogits(task, rows, gold));
+    const all = new Float32Array(rows.length * numLabels);
+    rows.forEach((r, i) => all.set(r, i * numLabels));
+    flat.push(all);
+  }
+  if (teachers.length === 1) return { members, ensemble: members[0] };
+  const mean = ensembleLogits(flat, numLabels, 1, regression);
+  const rows = Array.from({ length: gold.length }, (_, i) =>
+    mean.subarray(i * numLabels, (i + 1) * numLabels),
+  );
+  return { members, ensemble: scoreLogits(task, rows, gold) };
+}
+
 export async function distill(o_: DistillOptions): Promise<DistillResult> {
   if (o_.intermediateEpochs <= 0 && o_.predictionEpochs <= 0)
     throw new UserError(
@@ -237,6 +284,17 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   });
   const { numLabels, regression } = tHead;
   const teacher = loadModel(o_.teacher, { numLabels });
+  const others = (o_.ensemble ?? []).map((dir) => {
+    const h = taskHead(readConfig(dir), join(dir, 'config.json'));
+    const what = (x: typeof h) => (x.regression ? 'regression' : `classes ${x.names!.join(', ')}`);
+    if (what(h) !== what(tHead))
+      throw new UserError(
+        `distill: teacher ${dir} was fine-tuned for ${what(h)}, teacher ${o_.teacher} for ${what(tHead)}; an ensemble needs one task`,
+      );
+    return loadModel(dir, { numLabels });
+  });
+  const teachers = [teacher, ...others];
+  const teacherDirs = [o_.teacher, ...(o_.ensemble ?? [])];
   let student: Model;
   if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
   else student = createModel(preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), { numLabels });
@@ -244,11 +302,12 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     info(
       `distill: initialised ${initFromTeacher(student, teacher, o_.initLayers).length} student tensors from teacher layers ${o_.initLayers.join(', ')}`,
     );
-  if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
-    throw new UserError(
-      `distill: teacher ${o_.teacher} and student use different vocabularies; logit and token-level distillation need the same tokenizer`,
-    );
-  }
+  teachers.forEach((t, i) => {
+    if (student.tokenizer.vocabulary.join('\n') !== t.tokenizer.vocabulary.join('\n'))
+      throw new UserError(
+        `distill: teacher ${teacherDirs[i]} and student use different vocabularies; logit and token-level distillation need the same tokenizer`,
+      );
+  });
   const plan = resolveMapping(o_.config, teacher.config, student.config, 'distill config');
   info(describePlan(plan));
   setHead(student.config, head);
@@ -263,23 +322,48 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     throw new UserError(
       'distill: with knowledge (K-BERT) only --method hinton: intermediate layers need the same tokens in teacher and student',
     );
+  if (method === 'tinybert' && others.length)
+    throw new UserError(
+      `distill: several teachers (${teacherDirs.join(', ')}) only with --method hinton: an ensemble has soft targets but no one set of intermediate layers`,
+    );
   // Each model reads the text its own way (a K-BERT model as sentence trees); the examples line up.
   const encode = (m: Model, examples: typeof train.examples) =>
     encodeAll(m.tokenizer, examples, maxLength, modelEncoder(m, maxLength));
   const items = encode(student, train.examples);
   const devItems = encode(student, devData.examples);
-  const teacherItems = teacher.config.knowledge ? encode(teacher, train.examples) : items;
-  const teacherDev = teacher.config.knowledge ? encode(teacher, devData.examples) : devItems;
+  /** Each teacher reads the examples its own way (a K-BERT teacher as sentence trees); the rows line up. */
+  const itemsOf = (t: Model, examples: typeof train.examples, own: Encoded[]) =>
+    t.config.knowledge ? encode(t, examples) : own;
   ensureDir(o_.out);
-  const { logits: cached } = await teacherLogits(
-    teacher,
-    teacherItems,
+  const memberLogits: Float32Array[] = [];
+  for (const t of teachers)
+    memberLogits.push(
+      (
+        await teacherLogits(
+          t,
+          itemsOf(t, train.examples, items),
+          numLabels,
+          o_.teacherCache ?? join(o_.out, 'teacher_cache'),
+          o_.threads,
+        )
+      ).logits,
+    );
+  const cached =
+    teachers.length === 1
+      ? memberLogits[0]
+      : ensembleLogits(memberLogits, numLabels, o_.config.temperature, regression);
+  const dev = await teacherDevMetrics(
+    teachers,
+    train,
+    (t) => itemsOf(t, devData.examples, devItems),
     numLabels,
-    o_.teacherCache ?? join(o_.out, 'teacher_cache'),
     o_.threads,
   );
-  const teacherMetrics = await evaluateOn(teacher, train, teacherDev, numLabels, o_.threads);
-  info(`distill: teacher dev score ${teacherMetrics.score.toFixed(2)}`);
+  const teacherMetrics = dev.ensemble;
+  dev.members.forEach((m, i) => info(`distill: teacher ${teacherDirs[i]} dev score ${m.score.toFixed(2)}`));
+  info(
+    `distill: ${teachers.length > 1 ? `ensemble of ${teachers.length} teachers` : 'teacher'} dev score ${teacherMetrics.score.toFixed(2)}`,
+  );
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, o_.batchSize, o_.seed);
   const evaluate = () => evaluateOn(student, train, devItems, numLabels, o_.threads);
   const stages: DistillResult['stages'] = [];
@@ -326,7 +410,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       resume: o_.resume,
       logOutputs: terms,
       recipe: {
-        teacher: basename(o_.teacher),
+        teacher: teacherDirs.map((d) => basename(d)).join(','),
         task: train.task,
         data: basename(train.file),
         trainExamples: items.length,
@@ -357,6 +441,13 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     score: finalValues.score,
     stages,
     teacher: { metrics: reportedMetrics(train, teacherMetrics), score: teacherMetrics.score },
+    ...(others.length && {
+      members: dev.members.map((m, i) => ({
+        dir: teacherDirs[i],
+        metrics: reportedMetrics(train, m),
+        score: m.score,
+      })),
+    }),
   };
   writeFileAtomic(join(o_.out, 'eval_results.json'), `${JSON.stringify(res, null, 2)}\n`);
   return res;

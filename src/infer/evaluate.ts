@@ -18,13 +18,26 @@ export async function evaluateOn(
   numLabels: number,
   threads: number,
 ): Promise<Record<string, number>> {
-  const regression = task.labels === null;
   const logits = await predictLogits(model, items, numLabels, 128, threads);
+  return scoreLogits(
+    task,
+    logits,
+    items.map((x) => x.label),
+  );
+}
+
+/** The task's metrics and score (in percent) of one logit row per example against the gold labels. */
+export function scoreLogits(
+  task: TaskData,
+  logits: ArrayLike<number>[],
+  gold: number[],
+): Record<string, number> {
+  const regression = task.labels === null;
   const metrics = metricsFor(
     task.task,
     task.labels,
     logits.map((l) => decide(l, regression)),
-    items.map((x) => x.label),
+    gold,
   );
   return { ...(metrics as Record<string, number>), score: taskScore(metrics) };
 }
