@@ -13,6 +13,7 @@ import {
   generalDistill,
   parseGeneralConfig,
 } from '../distill/general.js';
+import type { StudentSpec } from '../distill/init.js';
 import { DEFAULT_DISTILL, type DistillConfig, parseDistillConfig } from '../distill/mapping.js';
 import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
 import { PRESETS } from '../model/config.js';
@@ -24,8 +25,10 @@ import {
   corpusOptions,
   DATA_OPTIONS,
   dataSource,
+  EMBEDDING_OPTIONS,
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
+  presetWithEmbedding,
   seedThreadsOptions,
 } from './options.js';
 
@@ -176,6 +179,7 @@ export const spec = command({
       value: 'PRESET|DIR',
       help: `student preset (${Object.keys(PRESETS).join(', ')}) or model directory (e.g. models/uno-eelbert)`,
     },
+    ...EMBEDDING_OPTIONS,
     out: { type: 'string', value: 'DIR', help: 'output student model directory' },
     method: {
       type: 'string',
@@ -259,9 +263,17 @@ function initLayers(p: DistillParsed): number[] | undefined {
 }
 
 /** A preset name, or a model directory; a name that is neither gets one error naming both. */
-function studentSpec(student: string): { preset?: string; dir?: string } {
-  if (PRESETS[student]) return { preset: student };
-  if (existsSync(student)) return { dir: student };
+/** The student: a preset (with its --hash / --lowrank-dim settings) or a model directory. */
+function studentSpec(p: DistillParsed, student: string): StudentSpec {
+  if (PRESETS[student]) return { preset: student, config: presetWithEmbedding(p, student) };
+  if (existsSync(student)) {
+    const flagSet = (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+    if (flagSet)
+      throw new UserError(
+        `--${flagSet}: only with a preset --student (a new model), not the directory ${student}`,
+      );
+    return { dir: student };
+  }
   throw new UserError(
     `--student ${student}: not a preset (${Object.keys(PRESETS).join(', ')}) and no model directory of that name`,
   );
@@ -271,7 +283,7 @@ export async function run(p: DistillParsed): Promise<void> {
   const [teacher, ...ensemble] = required(p, 'teacher').split(',');
   if ([teacher, ...ensemble].some((d) => d.trim() === ''))
     throw new UserError(`--teacher: an empty directory name in "${required(p, 'teacher')}"`);
-  const student = studentSpec(required(p, 'student'));
+  const student = studentSpec(p, required(p, 'student'));
   const out = required(p, 'out');
   if (str(p, 'corpus') !== undefined) {
     if (ensemble.length)
@@ -352,7 +364,7 @@ export async function run(p: DistillParsed): Promise<void> {
 async function runGeneral(
   p: DistillParsed,
   teacher: string,
-  student: { preset?: string; dir?: string },
+  student: StudentSpec,
   out: string,
 ): Promise<void> {
   const stray = Object.keys(TASK_OPTIONS).find((k) => given(p, k as keyof typeof TASK_OPTIONS));

@@ -58,7 +58,7 @@ import { UserError } from '../util/errors.js';
 import { info, JsonLog } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
-import { initFromTeacher } from './init.js';
+import { initFromTeacher, type StudentSpec } from './init.js';
 import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './kd-losses.js';
 import {
   closest,
@@ -171,7 +171,7 @@ export function parseGeneralConfig(
 export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias'> {
   /** Pre-trained teacher model directory (minnow, or a Hugging Face BERT directory in that layout). */
   teacher: string;
-  student: { preset?: string; dir?: string };
+  student: StudentSpec;
   /** DistilBERT-style: copy these 0-based teacher layers (and the embeddings) into the student first. */
   initLayers?: number[];
   /** vocab.txt for a preset student when the teacher directory has none (it names a shipped one). */
@@ -272,7 +272,9 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
   } else {
     // A preset student takes the teacher's vocabulary: both models must read the same token ids.
     const vocab = existsSync(ownVocab) ? ownVocab : c.vocab;
-    student = createModel(preset(c.student.preset!), vocab, new Rng(c.seed), { mlm: !!distilbert });
+    student = createModel(c.student.config ?? preset(c.student.preset!), vocab, new Rng(c.seed), {
+      mlm: !!distilbert,
+    });
   }
   if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
     throw new UserError(

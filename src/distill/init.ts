@@ -3,8 +3,19 @@
  * (DistilBERT's script takes teacher layers [0, 2, 4, 7, 9, 11] for a 6-layer student). The widths must
  * match; a hash-embedding student keeps its (derived) word embeddings and copies the rest.
  */
+import type { BertConfig } from '../model/config.js';
 import type { Model } from '../model/io.js';
 import { UserError } from '../util/errors.js';
+
+/**
+ * The student to distil into: a new model of a preset (`config`: the preset with its embedding settings,
+ * default the plain preset) or a model directory.
+ */
+export interface StudentSpec {
+  preset?: string;
+  config?: BertConfig;
+  dir?: string;
+}
 
 /** `layers[i]` is the 0-based teacher layer copied into student layer i. Returns the copied names. */
 export function initFromTeacher(student: Model, teacher: Model, layers: number[]): string[] {

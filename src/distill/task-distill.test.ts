@@ -325,6 +325,61 @@ describe('minnow distill', () => {
     );
   });
 
+  test('a preset student takes the embedding settings finetune and pretrain take (--lowrank-dim, --hash)', () => {
+    const out = join(tmp, 'lowrank-student');
+    const r = minnow(
+      'distill',
+      '--teacher',
+      teacher,
+      '--student',
+      'uno-lowrank',
+      '--lowrank-dim',
+      '4',
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      ...common,
+    );
+    assert.equal(r.code, 0, r.err);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.equal(cfg.embedding_type, 'lowrank');
+    assert.equal(cfg.lowrank_dim, 4);
+    const h = minnow(
+      'distill',
+      '--teacher',
+      teacher,
+      '--student',
+      'uno-eelbert',
+      '--hash',
+      'boundaries=true',
+      '--out',
+      join(tmp, 'hash-student'),
+      '--epochs',
+      '1',
+      ...common,
+    );
+    assert.equal(h.code, 0, h.err);
+    assert.equal(
+      JSON.parse(readFileSync(join(tmp, 'hash-student', 'config.json'), 'utf8')).hash_embedding.boundaries,
+      true,
+    );
+    const dir = minnow(
+      'distill',
+      '--teacher',
+      teacher,
+      '--student',
+      out,
+      '--lowrank-dim',
+      '2',
+      '--out',
+      join(tmp, 'x'),
+      ...common,
+    );
+    assert.equal(dir.code, 2, dir.err);
+    assert.match(dir.err, /--lowrank-dim: only with a preset --student \(a new model\), not the directory/);
+  });
+
   test('clear errors before training: missing teacher, nothing to train, config typo, impossible mapping', () => {
     const one = (r: ReturnType<typeof minnow>, re: RegExp) => {
       assert.equal(r.code, 2, r.err);

@@ -42,7 +42,7 @@ import { TrainStep } from '../train/step.js';
 import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
 import { devSplit, FINETUNE_SETTING_NAMES, withKnowledge } from '../train/finetune.js';
 import { ensembleLogits } from './ensemble.js';
-import { initFromTeacher } from './init.js';
+import { initFromTeacher, type StudentSpec } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
 import { type DistillConfig, describePlan, type ResolvedPlan, resolveMapping } from './mapping.js';
@@ -63,7 +63,7 @@ export interface DistillOptions {
    * teachers' softmaxes at T (src/distill/ensemble.ts). The first, `teacher`, decides classes and vocabulary.
    */
   ensemble?: string[];
-  student: { preset?: string; dir?: string };
+  student: StudentSpec;
   /** DistilBERT-style: copy these 0-based teacher layers (and the embeddings) into the student first. */
   initLayers?: number[];
   vocab: string; // vocab.txt for a preset student
@@ -297,7 +297,10 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const teacherDirs = [o_.teacher, ...(o_.ensemble ?? [])];
   let student: Model;
   if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
-  else student = createModel(preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), { numLabels });
+  else
+    student = createModel(o_.student.config ?? preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), {
+      numLabels,
+    });
   if (o_.initLayers)
     info(
       `distill: initialised ${initFromTeacher(student, teacher, o_.initLayers).length} student tensors from teacher layers ${o_.initLayers.join(', ')}`,
