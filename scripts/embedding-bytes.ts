@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { glueData, mean, readJson, ROOT, runMinnow } from './lib/minnow.js';
+import { exportChecked, glueData, mean, readJson, ROOT, runMinnow } from './lib/minnow.js';
 import { VARIANTS } from './lib/variants.js';
 
 const { values } = parseArgs({
@@ -43,10 +43,6 @@ const minnow = (args: string[]) => runMinnow(args, values.cli ? resolve(values.c
 const epochs = '3';
 mkdirSync(runs, { recursive: true });
 
-interface Export {
-  variants: { variant: string; bytes: number; gzipBytes: number; score?: number; drop?: number }[];
-}
-
 /** One variant, task and seed: fine-tune (skipped when done), export with the int8 check (likewise). */
 function run(v: (typeof VARIANTS)[number], task: string, seed: string) {
   const out = join(runs, `${v.name}-${task}-s${seed}`);
@@ -72,41 +68,15 @@ function run(v: (typeof VARIANTS)[number], task: string, seed: string) {
       '--seed',
       seed,
     ]);
-  const file = join(runs, `${v.name}-${task}-s${seed}-export.json`);
-  if (!existsSync(file)) {
-    const res = minnow([
-      'export',
-      '--model',
-      out,
-      '--out',
-      `${out}-export`,
-      '--check',
-      task,
-      '--data',
-      data,
-      '--max-drop',
-      '100', // record every drop; the gate is not the question here
-      '--threads',
-      values.threads!,
-      '--json',
-    ]);
-    writeFileSync(file, res);
-  }
-  const ex = readJson<Export>(file);
-  const shipped =
-    ex.variants.find((x) => x.variant === 'compact_quantized') ??
-    ex.variants.find((x) => x.variant === 'portable_quantized')!;
-  const fp32 = ex.variants.find(
-    (x) => x.variant === (shipped.variant === 'compact_quantized' ? 'compact' : 'portable'),
-  )!;
+  const ex = exportChecked(minnow, out, task, data, values.threads!);
   const metrics = readJson<{ metrics: Record<string, number> }>(join(out, 'eval_results.json')).metrics;
   return {
-    file: shipped.variant,
-    bytes: shipped.bytes,
-    gzip: shipped.gzipBytes,
+    file: ex.file,
+    bytes: ex.bytes,
+    gzip: ex.gzip,
     dir: out,
-    fp32: fp32.score!,
-    int8: shipped.score!,
+    fp32: ex.fp32,
+    int8: ex.int8,
     metrics,
   };
 }

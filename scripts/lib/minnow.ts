@@ -68,3 +68,56 @@ export function median(xs: number[]): number {
   const h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
+
+interface ExportResult {
+  variants: { variant: string; bytes: number; gzipBytes: number; score?: number; drop?: number }[];
+}
+
+/**
+ * `minnow export --check TASK` of a fine-tuned model into DIR-export (skipped when DIR-export.json holds its
+ * result): the int8 file minnow ships for it (the compact file for hash models, whose table is computed at
+ * load; the portable file for table and low-rank models) and its fp32 twin, with their bytes and dev scores.
+ */
+export function exportChecked(
+  minnow: (args: string[]) => string,
+  dir: string,
+  task: string,
+  data: string,
+  threads: string,
+): { file: string; bytes: number; gzip: number; int8: number; fp32: number } {
+  const file = `${dir}-export.json`;
+  if (!existsSync(file))
+    writeFileSync(
+      file,
+      minnow([
+        'export',
+        '--model',
+        dir,
+        '--out',
+        `${dir}-export`,
+        '--check',
+        task,
+        '--data',
+        data,
+        '--max-drop',
+        '100', // record every drop; the gate is not the question here
+        '--threads',
+        threads,
+        '--json',
+      ]),
+    );
+  const ex = readJson<ExportResult>(file);
+  const shipped =
+    ex.variants.find((x) => x.variant === 'compact_quantized') ??
+    ex.variants.find((x) => x.variant === 'portable_quantized')!;
+  const fp32 = ex.variants.find(
+    (x) => x.variant === (shipped.variant === 'compact_quantized' ? 'compact' : 'portable'),
+  )!;
+  return {
+    file: shipped.variant,
+    bytes: shipped.bytes,
+    gzip: shipped.gzipBytes,
+    int8: shipped.score!,
+    fp32: fp32.score!,
+  };
+}
