@@ -129,17 +129,17 @@ interface Row {
 const rows: Row[] = [];
 for (const st of chosen)
   for (const recipe of st.recipes) {
-    const scores = seeds.map(
-      (s) => readJson<{ score: number }>(join(train(st, recipe, s), 'eval_results.json')).score,
+    const results = seeds.map((s) =>
+      readJson<{ score: number; teacher?: { score: number } }>(
+        join(train(st, recipe, s), 'eval_results.json'),
+      ),
     );
-    const first = readJson<{ teacher?: { score: number } }>(
-      join(dir(st.name, recipe, seeds[0]), 'eval_results.json'),
-    );
+    const scores = results.map((r) => r.score);
     rows.push({
       student: st.name,
       recipe,
       teachers: recipe === 'finetune' ? 0 : teachers(recipe).length,
-      teacher_score: first.teacher?.score ?? null,
+      teacher_score: results[0].teacher?.score ?? null,
       scores,
       mean: mean(scores),
     });

@@ -26,6 +26,7 @@ import {
   DATA_OPTIONS,
   dataSource,
   EMBEDDING_OPTIONS,
+  embeddingFlagGiven,
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
   presetWithEmbedding,
@@ -262,12 +263,14 @@ function initLayers(p: DistillParsed): number[] | undefined {
     });
 }
 
-/** A preset name, or a model directory; a name that is neither gets one error naming both. */
-/** The student: a preset (with its --hash / --lowrank-dim settings) or a model directory. */
+/**
+ * The student: a preset (with its --hash / --lowrank-dim settings) or a model directory; a name that is
+ * neither gets one error naming both.
+ */
 function studentSpec(p: DistillParsed, student: string): StudentSpec {
   if (PRESETS[student]) return { preset: student, config: presetWithEmbedding(p, student) };
   if (existsSync(student)) {
-    const flagSet = (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+    const flagSet = embeddingFlagGiven(p);
     if (flagSet)
       throw new UserError(
         `--${flagSet}: only with a preset --student (a new model), not the directory ${student}`,

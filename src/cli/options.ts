@@ -306,6 +306,11 @@ export const EMBEDDING_OPTIONS = options({
   },
 });
 
+/** The first embedding-variant flag given (--hash, --lowrank-dim), if any. */
+export function embeddingFlagGiven(p: Parsed<typeof EMBEDDING_OPTIONS>): 'hash' | 'lowrank-dim' | undefined {
+  return (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+}
+
 /**
  * The preset `name` with the --hash and --lowrank-dim settings applied; with no preset (a model directory
  * goes on as it is), either flag is an error rather than silently ignored.
@@ -314,7 +319,7 @@ export function presetWithEmbedding(
   p: Parsed<typeof EMBEDDING_OPTIONS>,
   name: string | undefined,
 ): BertConfig | undefined {
-  const flagSet = (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+  const flagSet = embeddingFlagGiven(p);
   if (name === undefined) {
     if (flagSet) throw new UserError(`--${flagSet}: only with --preset (a new model)`);
     return undefined;

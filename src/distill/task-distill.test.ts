@@ -16,6 +16,7 @@ import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { readTask } from '../data/task.js';
 import { encodeAll } from '../data/batch.js';
 import { predictLogits } from '../infer/predict.js';
+import { readJsonLog } from '../util/progress.js';
 import { teacherCacheKey, teacherLogits } from './task-distill.js';
 import { initProjections } from './intermediate.js';
 import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
@@ -254,6 +255,10 @@ describe('minnow distill', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'distill_config.json'), 'utf8')).ensemble, [second]);
     assert.match(r.err, /ensemble of 2 teachers dev score/);
     // The student learns the mean softmax: a teacher twice is that teacher alone (to rounding), two differ.
+    const loggedSoftLosses = (dir: string) =>
+      readJsonLog(join(dir, 'prediction', 'log.jsonl'))
+        .filter((l) => l.event === 'train')
+        .map((l) => l.loss_soft as number);
     const softLosses = (teachers: string, dir: string) => {
       const run = minnow(
         'distill',
@@ -268,21 +273,11 @@ describe('minnow distill', () => {
         ...common,
       );
       assert.equal(run.code, 0, run.err);
-      return readFileSync(join(dir, 'prediction', 'log.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .filter((l) => l.event === 'train')
-        .map((l) => l.loss_soft as number);
+      return loggedSoftLosses(dir);
     };
     const alone = softLosses(teacher, join(tmp, 'alone'));
     const twice = softLosses(`${teacher},${teacher}`, join(tmp, 'twice'));
-    const both = readFileSync(join(out, 'prediction', 'log.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.event === 'train')
-      .map((l) => l.loss_soft as number);
+    const both = loggedSoftLosses(out);
     assert.equal(twice.length, alone.length);
     twice.forEach((x, i) =>
       assert.ok(Math.abs(x - alone[i]) < 1e-4 * Math.max(1, alone[i]), `update ${i}: ${x} vs ${alone[i]}`),

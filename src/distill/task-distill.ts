@@ -33,7 +33,7 @@ import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { evaluateOn, scoreLogits } from '../infer/evaluate.js';
-import { predictLogits } from '../infer/predict.js';
+import { predictLogits, stackRows } from '../infer/predict.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
 import { type DataSource, examplesDigest, type TaskData } from '../data/task.js';
 import { encodeAll, type Encoded, epochBatches, padBatch } from '../data/batch.js';
@@ -231,9 +231,7 @@ export async function teacherLogits(
     info(`${file}: cache does not match this teacher and data; recomputing`);
   }
   info(`distill: computing teacher logits for ${items.length} examples (cached in ${file})`);
-  const rows = await predictLogits(t, items, numLabels, 128, threads);
-  const all = new Float32Array(items.length * numLabels);
-  rows.forEach((r, i) => all.set(r, i * numLabels));
+  const all = stackRows(await predictLogits(t, items, numLabels, 128, threads), numLabels);
   ensureDir(dir);
   writeSafetensors(file, { logits: { dtype: 'F32', shape: [items.length, numLabels], data: all } }, { key });
   return { logits: all, file, reused: false };
@@ -251,15 +249,15 @@ async function teacherDevMetrics(
   threads: number,
 ): Promise<{ members: Record<string, number>[]; ensemble: Record<string, number> }> {
   const regression = task.labels === null;
-  const gold = devOf(teachers[0]).map((x) => x.label);
+  let gold: number[] = [];
   const flat: Float32Array[] = [];
   const members: Record<string, number>[] = [];
   for (const t of teachers) {
-    const rows = await predictLogits(t, devOf(t), numLabels, 128, threads);
+    const items = devOf(t);
+    gold = items.map((x) => x.label); // the same rows, in the same order, for every teacher
+    const rows = await predictLogits(t, items, numLabels, 128, threads);
     members.push(scoreLogits(task, rows, gold));
-    const all = new Float32Array(rows.length * numLabels);
-    rows.forEach((r, i) => all.set(r, i * numLabels));
-    flat.push(all);
+    flat.push(stackRows(rows, numLabels));
   }
   if (teachers.length === 1) return { members, ensemble: members[0] };
   const mean = ensembleLogits(flat, numLabels, 1, regression);

@@ -55,3 +55,10 @@ export async function predictLogits(
   out.push(...byIndex);
   return out;
 }
+
+/** Logit rows (one per example, `width` wide) stacked into one row-major (examples x width) array. */
+export function stackRows(rows: readonly Float32Array[], width: number): Float32Array {
+  const all = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => all.set(r, i * width));
+  return all;
+}

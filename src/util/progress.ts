@@ -125,8 +125,9 @@ export function readJsonLog(path: string): Record<string, unknown>[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
   const records: Record<string, unknown>[] = [];
   for (const line of text.split('\n')) {
