@@ -314,6 +314,7 @@ describe('minnow distill', () => {
       /teacher-regression was fine-tuned for regression, teacher .* for classes negative, positive; an ensemble needs one task/,
     );
     fails(['--teacher', `${teacher},`, ...common], /--teacher: an empty directory name/);
+    fails(['--teacher', `${teacher},${join(tmp, 'nope')}`, ...common], /nope: model directory not found/);
     fails(
       ['--teacher', `${teacher},${second}`, '--corpus', DATA],
       /general distillation \(--corpus\) takes one teacher/,
