@@ -358,6 +358,15 @@ export function loadTokenCache(
   return { tokens, count: header.count };
 }
 
+/**
+ * A digest of a corpus' token stream (16 hex): training runs record it, so a --resume on a corpus edited in
+ * place under the same name is refused rather than trained on. 24 ms for 24M pieces here.
+ */
+export function tokensDigest(tokens: Uint16Array): string {
+  const bytes = new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength);
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
 /** Path of the token cache of `textPath` inside `cacheDir`: `<basename>.<vocab hash, 16 hex>.tokens`. */
 export function tokenCachePath(textPath: string, tokenizer: CorpusTokenizer, cacheDir: string): string {
   return path.join(cacheDir, `${path.basename(textPath)}.${vocabHash(tokenizer).slice(0, 16)}.tokens`);

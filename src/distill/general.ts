@@ -339,7 +339,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
 
   // Data.
   const tok = student.tokenizer;
-  const { sampler, micro, updates } = await openCorpus('distill', c, tok);
+  const { sampler, micro, updates, digest } = await openCorpus('distill', c, tok);
   const masking = randomRangeFor(student, c.masking);
   if (distilbert) {
     const rows =
@@ -531,6 +531,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     recipe: {
       teacher: basename(c.teacher),
       corpus: basename(c.corpus),
+      corpusDigest: digest,
       seed: c.seed,
       seqLen: c.seqLen,
       batchSize: c.batchSize,

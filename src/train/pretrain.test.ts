@@ -1,6 +1,6 @@
 /** Masked-LM pre-training end to end on a small text: it learns, and a resumed run is bit-exact. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -151,6 +151,27 @@ describe('pretrain', () => {
     objective: 'electra',
     electra: { ...DEFAULT_ELECTRA, generatorHidden: 16, sampleTemperature: 2 },
   };
+  test('--resume on a corpus edited in place under the same name is refused, naming the corpus content', async () => {
+    const dir = join(tmp, 'edited');
+    mkdirSync(dir);
+    const text = join(dir, 'corpus.txt');
+    writeFileSync(text, readFileSync(corpus, 'utf8'));
+    const out = join(dir, 'run');
+    const over = { corpus: text, valid: undefined, tokens: 20 * 16 * 30, checkpointEvery: 10 };
+    const model = () =>
+      createModel(structuredClone(small), 'assets/bert-base-uncased-vocab.txt', new Rng(1), { mlm: true });
+    await pretrain(model(), config(out, over));
+    // Same name, same length in pieces, one word changed: only the content says it is another corpus.
+    writeFileSync(text, readFileSync(corpus, 'utf8').replace('the cat', 'the dog'));
+    await assert.rejects(
+      pretrain(model(), config(out, { ...over, resume: true })),
+      /--resume: .* was written with other settings \(corpus content \(--corpus: the file's tokens\) "[0-9a-f]{16}" there, "[0-9a-f]{16}" now\)/,
+    );
+    // The unchanged corpus resumes.
+    writeFileSync(text, readFileSync(corpus, 'utf8'));
+    await pretrain(model(), config(out, { ...over, resume: true }));
+  });
+
   for (const [what, cfg, over] of [
     ['', small, {}],
     [', hash variants with the trainable projection', variants, {}],

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
-import { corpusTokens, ID_MASK, SequenceSampler } from '../data/corpus.js';
+import { corpusTokens, ID_MASK, SequenceSampler, tokensDigest } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
 import * as o from '../graph/ops.js';
@@ -73,6 +73,7 @@ export interface PretrainConfig {
 /** The flags behind pre-training's recipe, for the message of a refused --resume. */
 export const PRETRAIN_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
   corpus: '--corpus',
+  corpusDigest: "corpus content (--corpus: the file's tokens)",
   seed: '--seed',
   seqLen: '--seq-len',
   batchSize: '--batch-size',
@@ -158,7 +159,13 @@ export async function openCorpus(
     'corpus' | 'cacheDir' | 'seqLen' | 'seed' | 'tokens' | 'batchSize' | 'accumulation'
   >,
   tok: BertTokenizer,
-): Promise<{ sampler: SequenceSampler; micro: number; updates: number; tokens: Uint16Array }> {
+): Promise<{
+  sampler: SequenceSampler;
+  micro: number;
+  updates: number;
+  tokens: Uint16Array;
+  digest: string; // tokensDigest: what --resume checks the corpus by
+}> {
   info(`${label}: tokenizing ${c.corpus} (cached in ${c.cacheDir})`);
   const train = await corpusTokens(c.corpus, tok, c.cacheDir);
   const sampler = new SequenceSampler(train.tokens, c.seqLen, c.seed, tok);
@@ -168,7 +175,7 @@ export async function openCorpus(
     `${label}: ${train.count.toLocaleString()} corpus tokens, ${sampler.windowsPerEpoch.toLocaleString()} windows of ${c.seqLen}; ` +
       `budget ${c.tokens.toLocaleString()} tokens = ${updates} updates of ${c.batchSize} (${((updates * c.batchSize * sampler.windowLen) / sampler.tokensPerEpoch).toFixed(2)} epochs)`,
   );
-  return { sampler, micro, updates, tokens: train.tokens };
+  return { sampler, micro, updates, tokens: train.tokens, digest: tokensDigest(train.tokens) };
 }
 
 /** Validation: MLM loss (mean over masked positions) and accuracy over fixed, deterministically masked windows. */
@@ -274,7 +281,7 @@ export async function pretrain(
   const electra = isElectra(c) ? (c.electra ?? DEFAULT_ELECTRA) : undefined;
   if (electra) generatorConfig(model.config, electra); // bad generator settings fail before any work
   const tok = model.tokenizer;
-  const { sampler, micro, updates, tokens: corpusPieces } = await openCorpus('pretrain', c, tok);
+  const { sampler, micro, updates, tokens: corpusPieces, digest } = await openCorpus('pretrain', c, tok);
   // ELECTRA's generator and discriminator head join the store (initialised from the seed).
   if (electra) declareElectra(model.store, model.config, electra, new Rng(deriveSeed(c.seed, 'EGEN')));
   // Before the session and the optimiser see the parameters; a resumed run's checkpoint overwrites it.
@@ -320,6 +327,7 @@ export async function pretrain(
     resume: c.resume,
     recipe: {
       corpus: basename(c.corpus),
+      corpusDigest: digest,
       seed: c.seed,
       seqLen: c.seqLen,
       batchSize: c.batchSize,
