@@ -69,7 +69,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   }
   const lines = [
     `${dir}`,
-    `  architecture   ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
+    `  architecture   ${c.num_hidden_layers} layer${c.num_hidden_layers === 1 ? '' : 's'}, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
     `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)${c.hash_embedding?.projection ? ' + a trainable H x H projection' : ''}${hashVariants(c)}` : c.embedding_type === 'lowrank' ? `learned ${c.vocab_size} x ${c.lowrank_dim} codes projected to ${c.hidden_size}` : 'lookup table'}`,
     `  parameters     ${params.toLocaleString()} stored`,
     `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
