@@ -1,28 +1,39 @@
 /** `minnow augment`: TinyBERT's data augmentation of a training set (src/distill/augment-task.ts). */
 import { basename } from 'node:path';
 
+import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
-import { choice, command, flag, num, optionalNum, type Parsed, required } from './args.js';
+import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
 import { batchSizeOption, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
 import { checkOutDir } from '../util/atomic.js';
 import { augment, checkTeacher, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
 
 export const spec = command({
   name: 'augment',
-  summary: "TinyBERT data augmentation of a training set with a teacher's masked LM",
+  summary: "TinyBERT data augmentation of a training set with a teacher's masked LM and/or WordNet synonyms",
   usage: `minnow augment --teacher DIR --task T --data PATH --out DIR [--k 15] [--p 0.4] [--n 20] ...
+       minnow augment --synonyms wordnet [--teacher DIR] --task T --data PATH --out DIR ...
 
 Writes each training example and N copies of it in which every word that is a single WordPiece is, with
 probability P, replaced by one of the teacher's top-K masked-LM predictions for it (TinyBERT, Jiao et
 al. 2020, Algorithm 1). Words of several WordPieces are left unchanged: TinyBERT replaces them with
-GloVe nearest neighbours, which minnow does not have. Punctuation, numbers, special tokens and [UNK]
-words are kept too; replacements are never special tokens or ## pieces. Pairs: both texts change.
-Labels and other columns are kept. OUT is usable as --data for finetune and distill.`,
+GloVe nearest neighbours, which minnow does not have; with --synonyms wordnet they get one of their
+first K WordNet synonyms instead. --synonyms wordnet without --teacher needs no model: every word gets
+WordNet synonyms (as spelt, not lemmatised; never antonyms; function words are kept). Punctuation,
+numbers, special tokens and [UNK] words are kept too; replacements are never special tokens or ##
+pieces. Pairs: both texts change. Labels and other columns are kept. OUT is usable as --data for
+finetune and distill, where a teacher's soft labels correct the copies whose meaning drifted.`,
   options: {
     teacher: {
       type: 'string',
       value: 'DIR',
-      help: 'pre-trained model directory with a masked-LM head (mlm_head.safetensors)',
+      help: 'pre-trained model directory with a masked-LM head (mlm_head.safetensors); optional with --synonyms',
+    },
+    synonyms: {
+      type: 'string',
+      value: 'wordnet',
+      help: 'WordNet synonyms (WordNet 3.1) for words the teacher does not cover, or for every word without --teacher',
+      choices: ['wordnet'],
     },
     ...DATA_OPTIONS,
     out: {
@@ -33,7 +44,7 @@ Labels and other columns are kept. OUT is usable as --data for finetune and dist
     k: {
       type: 'string',
       value: 'K',
-      help: "candidates per word: the teacher's top K",
+      help: "candidates per word: the teacher's top K, or the first K synonyms",
       default: String(A.k),
       number: { int: true, min: 1 },
     },
@@ -78,7 +89,10 @@ Labels and other columns are kept. OUT is usable as --data for finetune and dist
 });
 
 export async function run(p: Parsed<typeof spec.options>): Promise<void> {
-  const teacher = required(p, 'teacher');
+  const synonyms = str(p, 'synonyms') === undefined ? undefined : choice(p, 'synonyms', ['wordnet'] as const);
+  const teacher = str(p, 'teacher');
+  if (teacher === undefined && synonyms === undefined)
+    throw new UserError('augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both');
   const out = required(p, 'out');
   const opts = {
     k: num(p, 'k'),
@@ -90,17 +104,21 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     batchSize: num(p, 'batch-size'),
     seed: num(p, 'seed'),
     threads: num(p, 'threads'),
+    synonyms,
   };
-  checkTeacher(teacher); // before reading any data
+  if (teacher !== undefined) checkTeacher(teacher); // before reading any data
   const src = dataSource(p);
   checkOutDir(out);
   const r = await augment(teacher, src, out, opts);
   const fmt = (x: number) => x.toLocaleString('en-US');
   info(
     `augment ${r.task}: ${fmt(r.examples)} examples in, ${fmt(r.copies)} copies out (${fmt(r.rows)} rows in ${r.file}); ` +
-      `${fmt(r.wordsReplaced)} words replaced; ${fmt(r.predictedWords)} single-piece words predicted ` +
-      `(${fmt(r.forwards)} teacher inputs, ${r.forwardsPerSecond.toFixed(0)}/s); left alone: ` +
-      `${fmt(r.multiPieceWords)} multi-piece, ${fmt(r.unknownWords)} [UNK], ${fmt(r.truncatedWords)} beyond --max-length; ` +
+      `${fmt(r.wordsReplaced)} words replaced; ` +
+      (teacher !== undefined
+        ? `${fmt(r.predictedWords)} single-piece words predicted (${fmt(r.forwards)} teacher inputs, ${r.forwardsPerSecond.toFixed(0)}/s); `
+        : '') +
+      (synonyms ? `${fmt(r.thesaurusWords)} words with WordNet synonyms; ` : '') +
+      `left alone: ${synonyms ? '' : `${fmt(r.multiPieceWords)} multi-piece, `}${fmt(r.unknownWords)} [UNK], ${fmt(r.truncatedWords)} beyond --max-length; ` +
       `${r.seconds.toFixed(1)} s` +
       (r.devFiles.length ? `; dev copied: ${r.devFiles.map((f) => basename(f)).join(', ')}` : ''),
   );

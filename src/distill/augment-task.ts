@@ -1,6 +1,6 @@
 /**
  * TinyBERT's data augmentation (augment.ts) of a task's training file, end to end: read the rows, ask the
- * teacher's masked LM for candidates, write the originals and their copies back in the input's own format.
+ * teacher's masked LM and/or WordNet for candidates, write the originals and their copies back in the input's own format.
  * The output directory is read by `--data` of finetune and distill: GLUE tasks get `train.tsv` in the
  * task's own layout (every column kept, only the texts changed) and the task's dev file(s) copied beside
  * it; own data gets the same format and columns as the input file. Each original row is followed by its
@@ -11,11 +11,20 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { GLUE_TASKS, glueFile, glueTask } from '../data/glue.js';
 import { type Example, parseDelimited, readText, splitLines, tabularFormat } from '../data/tabular.js';
 import { type DataSource, readTask } from '../data/task.js';
+import { wordnetSynonyms } from '../knowledge/load.js';
 import { loadModel, readConfig } from '../model/io.js';
+import { readVocabFile } from '../text/vocab-file.js';
+import { assetPath } from '../util/assets.js';
 import { AtomicStream, ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, Progress } from '../util/progress.js';
-import { augmentExamples, type AugmentStats, type MlmContext, teacherCandidates } from './augment.js';
+import {
+  augmentExamples,
+  type AugmentStats,
+  type MlmContext,
+  type TeacherCandidates,
+  teacherCandidates,
+} from './augment.js';
 
 export interface AugmentTaskOptions {
   k: number; // candidates per word: the teacher's top K
@@ -27,6 +36,11 @@ export interface AugmentTaskOptions {
   batchSize: number; // masked inputs per teacher forward
   seed: number;
   threads: number;
+  /**
+   * A thesaurus for the words the teacher's masked LM does not cover (words of several pieces, where
+   * TinyBERT used GloVe neighbours), or for every word without a teacher: WordNet's synonyms.
+   */
+  synonyms?: 'wordnet';
 }
 
 /** TinyBERT's settings (N 20, p 0.4, K 15) and minnow's run defaults. */
@@ -163,13 +177,16 @@ export function checkTeacher(dir: string): void {
     );
 }
 
+/** Augments with the teacher's masked LM (`teacher`), WordNet's synonyms (`o.synonyms`), or both. */
 export async function augment(
-  teacher: string,
+  teacher: string | undefined,
   src: DataSource,
   out: string,
   o: AugmentTaskOptions,
 ): Promise<AugmentResult> {
-  checkTeacher(teacher);
+  if (teacher === undefined && o.synonyms === undefined)
+    throw new UserError('augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both');
+  if (teacher !== undefined) checkTeacher(teacher);
   const t0 = performance.now();
   const data = readTask(src, 'train');
   const glue = !src.textColumn;
@@ -180,20 +197,28 @@ export async function augment(
   const examples = o.maxExamples !== undefined ? data.examples.slice(0, o.maxExamples) : data.examples;
   if (examples.length === 0) throw new UserError(`${data.file}: no examples to augment`);
 
-  const m = loadModel(teacher, { mlm: true });
-  const maxLength = Math.min(o.maxLength, m.config.max_position_embeddings);
+  const m = teacher === undefined ? undefined : loadModel(teacher, { mlm: true });
+  const tokenizer = m?.tokenizer ?? readVocabFile(assetPath('bert-base-uncased-vocab.txt'));
+  const maxLength = m ? Math.min(o.maxLength, m.config.max_position_embeddings) : o.maxLength;
   const progress = new Progress(`augment ${data.task}`, examples.length);
   let forwards = 0;
-  const teacherFn = await teacherCandidates(m, {
-    k: o.k,
-    batchSize: o.batchSize,
-    threads: o.threads,
-    onBatch: (b) => {
-      forwards += b;
-    },
-  });
+  const words = o.synonyms === 'wordnet' ? wordnetSynonyms(o.k) : undefined;
+  let teacherFn: TeacherCandidates | undefined;
+  if (m)
+    teacherFn = await teacherCandidates(m, {
+      k: o.k,
+      batchSize: o.batchSize,
+      threads: o.threads,
+      onBatch: (b) => {
+        forwards += b;
+      },
+    });
+  const from = [
+    ...(m ? [`teacher ${teacher} (${o.context} context, max ${maxLength} tokens)`] : []),
+    ...(words ? [m ? 'WordNet synonyms for words of several pieces' : 'WordNet synonyms'] : []),
+  ];
   info(
-    `augment ${data.task}: ${examples.length} examples x ${o.n} copies, K ${o.k}, p ${o.p}, teacher ${teacher} (${o.context} context, max ${maxLength} tokens)`,
+    `augment ${data.task}: ${examples.length} examples x ${o.n} copies, K ${o.k}, p ${o.p}; ${from.join(', ')}`,
   );
   ensureDir(out);
   const stream = new AtomicStream(target);
@@ -204,9 +229,9 @@ export async function augment(
     if (writer.header !== null) stream.write(`${writer.header}\n`);
     const tStart = performance.now();
     stats = await augmentExamples(
-      m.tokenizer,
+      tokenizer,
       examples,
-      teacherFn.candidates,
+      { mlm: teacherFn?.candidates, words },
       { k: o.k, p: o.p, n: o.n, seed: o.seed, maxLength, context: o.context, chunkForwards: 8 * o.batchSize },
       (_, ex, copies) => {
         stream.write(`${writer.row(ex, ex.text, ex.pair)}\n`);
@@ -225,7 +250,7 @@ export async function augment(
     stream.abort();
     throw e;
   } finally {
-    await teacherFn.release();
+    await teacherFn?.release();
   }
   const devFiles = glue ? copyDevFiles(data.task, src.data, out) : [];
   if (glue && devFiles.length === 0)

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { augment } from './augment-task.js';
+import { wordnetSynonyms } from '../knowledge/load.js';
 import type { Example } from '../data/tabular.js';
 import * as o from '../graph/ops.js';
 import { bertInputs, encoder, mlmHead } from '../model/bert.js';
@@ -29,6 +30,7 @@ import {
   type MaskQuery,
   replacementMask,
   teacherCandidates,
+  type WordCandidateFn,
   wordSpans,
 } from './augment.js';
 import { readVocabFile } from '../text/vocab-file.js';
@@ -54,12 +56,17 @@ function fakeTeacher(): { fn: CandidateFn; queries: MaskQuery[] } {
   return { fn, queries };
 }
 
-async function run(examples: Example[], opts: Partial<AugmentOptions> = {}, fn = fakeTeacher().fn) {
+async function run(
+  examples: Example[],
+  opts: Partial<AugmentOptions> = {},
+  fn: CandidateFn | null = fakeTeacher().fn, // null: no masked LM
+  words?: WordCandidateFn,
+) {
   const out: Copy[][] = [];
   const stats = await augmentExamples(
     tok,
     examples,
-    fn,
+    { mlm: fn ?? undefined, words },
     { k: 15, p: 0.4, n: 5, seed: 0, maxLength: 128, ...opts },
     (i, ex, copies) => {
       assert.equal(i, out.length, 'emitted in order');
@@ -401,6 +408,86 @@ describe('augment: the teacher', () => {
   });
 });
 
+describe('augment: a thesaurus (--synonyms)', () => {
+  /** A fake thesaurus: for `film` and `unwatchable`, forbidden entries first, then allowed ones. */
+  const asked: string[] = [];
+  const thesaurus: WordCandidateFn = (w) => {
+    asked.push(w);
+    if (w === 'film') return ['film', 'ice cream', '##x', '[UNK]', '42', 'well-made', 'movie', 'flick'];
+    if (w === 'unwatchable') return ['tedious', 'unwatchable', 'dull'];
+    return [];
+  };
+
+  test('alone: every word it knows, one piece or several, becomes one of its allowed first K entries', async () => {
+    asked.length = 0;
+    const { out, stats } = await run(
+      [ex('An unwatchable FILM , and a film')],
+      { p: 1, n: 40, k: 8 },
+      null,
+      thesaurus,
+    );
+    const seen = new Set<string>();
+    for (const c of out[0]) {
+      const m = /^An (\S+) (\S+) , and a (\S+)$/.exec(c.text);
+      assert.ok(m, c.text);
+      assert.ok(['tedious', 'dull'].includes(m[1]), m[1]);
+      assert.ok(['MOVIE', 'FLICK'].includes(m[2]), `case kept: ${m[2]}`);
+      assert.ok(['movie', 'flick'].includes(m[3]), m[3]);
+      seen.add(m[3]);
+    }
+    assert.deepEqual([...seen].sort(), ['flick', 'movie'], 'drawn uniformly among the allowed entries');
+    assert.equal(stats.thesaurusWords, 3);
+    assert.equal(stats.predictedWords, 0);
+    assert.equal(stats.forwards, 0);
+    assert.deepEqual(
+      [...new Set(asked)].sort(),
+      ['a', 'an', 'and', 'film', 'unwatchable'],
+      'asked once per word',
+    );
+    assert.equal(asked.length, 5, 'each distinct word asked once');
+    // K cuts the allowed list: with K 1, only the first allowed entry.
+    const one = await run([ex('a film')], { p: 1, n: 5, k: 1 }, null, thesaurus);
+    assert.deepEqual(
+      one.out[0].map((c) => c.text),
+      Array(5).fill('a movie'),
+    );
+  });
+
+  test('beside the masked LM: the LM takes words of one piece, the thesaurus only words of several', async () => {
+    const t = fakeTeacher();
+    asked.length = 0;
+    const { out, stats } = await run([ex('an unwatchable film')], { p: 1, n: 20 }, t.fn, thesaurus);
+    assert.deepEqual([...new Set(asked)], ['unwatchable'], 'single-piece words never go to the thesaurus');
+    assert.equal(t.queries.length, 2, 'an, film: masked-LM queries; unwatchable: none');
+    assert.equal(stats.thesaurusWords, 1);
+    assert.equal(stats.predictedWords, 2);
+    for (const c of out[0]) {
+      const [a, b, f] = c.text.split(' ');
+      assert.ok(GOOD.includes(a) && GOOD.includes(f), c.text);
+      assert.ok(['tedious', 'dull'].includes(b), c.text);
+    }
+    // Without the thesaurus, the multi-piece word is kept, as before.
+    const plain = await run([ex('an unwatchable film')], { p: 1, n: 5 });
+    assert.ok(plain.out[0].every((c) => c.text.split(' ')[1] === 'unwatchable'));
+  });
+
+  test("WordNet's synonyms: film -> movie, awful -> bad, never an antonym, none for function words", () => {
+    const before = process.env.MINNOW_CACHE;
+    process.env.MINNOW_CACHE = join(tmp, 'wordnet-cache');
+    try {
+      const syn = wordnetSynonyms(8);
+      assert.ok(syn('film').includes('movie'), syn('film').join(', '));
+      assert.ok(syn('awful').includes('bad'), syn('awful').join(', '));
+      assert.ok(!syn('good').includes('bad'), syn('good').join(', '));
+      assert.deepEqual(syn('the'), []);
+      assert.ok(syn('film').length <= 8);
+    } finally {
+      if (before === undefined) delete process.env.MINNOW_CACHE;
+      else process.env.MINNOW_CACHE = before;
+    }
+  });
+});
+
 describe('augment: the command', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), 'augment', ...args], {
@@ -426,6 +513,53 @@ describe('augment: the command', () => {
     assert.match(
       lines[0],
       /^minnow: .*no-head\/mlm_head\.safetensors: missing; --teacher needs a masked-LM head/,
+    );
+  });
+
+  test('--synonyms wordnet needs no teacher: N + 1 times the rows, labels kept, dev copied', () => {
+    const out = join(tmp, 'wn');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join('src', 'cli', 'main.ts'),
+        'augment',
+        '--synonyms',
+        'wordnet',
+        '--task',
+        'sst2',
+        '--data',
+        join('test', 'fixtures', 'glue-mini'),
+        '--out',
+        out,
+        '--n',
+        '2',
+        '--p',
+        '0.5',
+        '--json',
+      ],
+      { encoding: 'utf8', env: { ...process.env, MINNOW_CACHE: join(tmp, 'wordnet-cache') } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const before = readTask({ task: 'sst2', data: join('test', 'fixtures', 'glue-mini') }, 'train').examples;
+    const after = readTask({ task: 'sst2', data: out }, 'train').examples;
+    assert.equal(after.length, 3 * before.length);
+    assert.equal(res.forwards, 0);
+    assert.ok(res.thesaurusWords > 0 && res.wordsReplaced > 0, r.stdout);
+    after.forEach((e, i) => assert.equal(e.label, before[Math.floor(i / 3)].label));
+    assert.ok(after.some((e, i) => e.text !== before[Math.floor(i / 3)].text));
+    assert.match(r.stderr, /words with WordNet synonyms/);
+    assert.ok(existsSync(join(out, 'dev.tsv')));
+  });
+
+  test('neither --teacher nor --synonyms: one line saying what to give', () => {
+    const r = cli('--task', 'sst2', '--data', join('test', 'fixtures', 'glue-mini'), '--out', join(tmp, 'y'));
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr.trim(),
+      'minnow: augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both',
     );
   });
 });

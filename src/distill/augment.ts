@@ -89,6 +89,24 @@ export interface MaskQuery {
  */
 export type CandidateFn = (queries: readonly MaskQuery[]) => Promise<ArrayLike<number>[]>;
 
+/**
+ * Candidate words for a word (as WordPiece normalises it: lower-cased, accents stripped), best first: a
+ * thesaurus, such as WordNet's synonyms ({@link wordnetSynonyms} in knowledge/load.ts). Unlike the
+ * masked LM it covers words of several pieces, and it needs no teacher.
+ */
+export type WordCandidateFn = (word: string) => readonly string[];
+
+/**
+ * Where candidates come from. `mlm` alone: TinyBERT's masked LM for single-piece words, the rest kept.
+ * `mlm` and `words`: the masked LM for single-piece words, the thesaurus for words of several pieces
+ * (TinyBERT's split, the thesaurus standing in for its GloVe neighbours). `words` alone: the thesaurus for
+ * every word.
+ */
+export interface CandidateSources {
+  mlm?: CandidateFn;
+  words?: WordCandidateFn;
+}
+
 /** One augmented copy: the example with new text (and pair); label and line unchanged. */
 export type Copy = Example;
 
@@ -101,7 +119,7 @@ export interface AugmentStats {
   words: number;
   /** Of these, words of one WordPiece (the ones TinyBERT masks). */
   singlePieceWords: number;
-  /** Words of several pieces: left unchanged (TinyBERT used GloVe neighbours). */
+  /** Words of several pieces: left unchanged without a thesaurus (TinyBERT used GloVe neighbours). */
   multiPieceWords: number;
   /** Words that are [UNK] to the teacher's vocabulary: left unchanged. */
   unknownWords: number;
@@ -109,6 +127,8 @@ export interface AugmentStats {
   truncatedWords: number;
   /** Single-piece words that got candidates from the teacher. */
   predictedWords: number;
+  /** Words that got candidates from the thesaurus (`words` source). */
+  thesaurusWords: number;
   /** Masked-LM inputs actually run (identical inputs in a chunk run once). */
   forwards: number;
   /** (copy, word) replacements that changed the word, over all copies. */
@@ -125,6 +145,7 @@ export function emptyStats(): AugmentStats {
     unknownWords: 0,
     truncatedWords: 0,
     predictedWords: 0,
+    thesaurusWords: 0,
     forwards: 0,
     wordsReplaced: 0,
   };
@@ -223,11 +244,11 @@ interface Side {
   spans: WordSpan[];
 }
 
-/** A single-piece word to predict: which side and span, and its query. */
+/** A word that may be replaced: which side and span, and its masked-LM query (none: a thesaurus word). */
 interface Slot {
   side: number;
   span: number;
-  query: MaskQuery;
+  query?: MaskQuery;
 }
 
 export interface ExamplePlan {
@@ -245,12 +266,17 @@ function countWords(sides: Side[], stats: AugmentStats): void {
     }
 }
 
-/** The words of an example and one masked-LM query per single-piece word inside the length limit. */
+/**
+ * The words of an example and its slots: with `sources.mlm` (the default), one masked-LM query per
+ * single-piece word inside the length limit; with `sources.words`, a thesaurus slot for each word of
+ * several pieces (and, without `mlm`, for every word of one piece too), after the masked-LM slots.
+ */
 export function planExample(
   tok: BertTokenizer,
   ex: Example,
   opts: Pick<AugmentOptions, 'maxLength' | 'context'>,
   stats: AugmentStats = emptyStats(),
+  sources: { mlm: boolean; words: boolean } = { mlm: true, words: false },
 ): ExamplePlan {
   const sides: Side[] = [{ text: ex.text, spans: wordSpans(tok, ex.text) }];
   if (ex.pair !== undefined) sides.push({ text: ex.pair, spans: wordSpans(tok, ex.pair) });
@@ -266,6 +292,16 @@ export function planExample(
     });
   });
   const slots: Slot[] = [];
+  const thesaurusSlots = () =>
+    sides.forEach((s, side) =>
+      s.spans.forEach((w, span) => {
+        if (w.kind === 'multi' || (w.kind === 'single' && !sources.mlm)) slots.push({ side, span });
+      }),
+    );
+  if (!sources.mlm) {
+    if (sources.words) thesaurusSlots();
+    return { sides, slots };
+  }
   const addSlots = (side: number, kept: number, base: number[], types: number[], at: number) => {
     sides[side].spans.forEach((w, span) => {
       if (w.kind !== 'single') return;
@@ -305,6 +341,7 @@ export function planExample(
     addSlots(0, la, base, types, 1);
     if (pair) addSlots(1, lb, base, types, la + 2);
   }
+  if (sources.words) thesaurusSlots();
   return { sides, slots };
 }
 
@@ -337,15 +374,14 @@ function rebuild(side: Side, replaced: Map<number, string>): string {
 }
 
 /**
- * The N copies of one example. `candidates[j]` are the allowed candidate ids of `plan.slots[j]` (at
+ * The N copies of one example. `candidates[j]` are the allowed candidate words of `plan.slots[j]` (at
  * most k, best first). In each copy, each slot draws u ~ U[0,1); if u < p its word becomes a candidate
- * drawn uniformly.
+ * drawn uniformly (drawing the word itself leaves it unchanged).
  */
 export function makeCopies(
-  tok: BertTokenizer,
   ex: Example,
   plan: ExamplePlan,
-  candidates: readonly (readonly number[])[],
+  candidates: readonly (readonly string[])[],
   opts: Pick<AugmentOptions, 'n' | 'p'>,
   rng: Rng,
   stats: AugmentStats = emptyStats(),
@@ -357,10 +393,9 @@ export function makeCopies(
       const u = rng.uniform();
       const list = candidates[j];
       if (u >= opts.p || list.length === 0) return;
-      const id = list[rng.int(list.length)];
-      const word = plan.sides[slot.side].spans[slot.span];
-      if (id === word.pieces[0]) return;
-      replaced[slot.side].set(slot.span, tok.tokenOf(id)!);
+      const cand = list[rng.int(list.length)];
+      if (cand === plan.sides[slot.side].spans[slot.span].word) return;
+      replaced[slot.side].set(slot.span, cand);
       stats.wordsReplaced++;
     });
     const copy: Copy = { ...ex, text: rebuild(plan.sides[0], replaced[0]) };
@@ -389,14 +424,32 @@ function allowedCandidates(list: ArrayLike<number>, allowed: Uint8Array, k: numb
 const queryKey = (q: MaskQuery) => `${q.position}:${q.types.indexOf(1)}:${q.ids.join(',')}`;
 
 /**
+ * The first k distinct thesaurus candidates for `word` that can replace it: one word as the tokenizer
+ * splits text (no spaces, no punctuation inside), with a letter, not [UNK], and not the word itself.
+ */
+function thesaurusCandidates(tok: BertTokenizer, words: WordCandidateFn, word: string, k: number): string[] {
+  const out: string[] = [];
+  for (const c of words(word)) {
+    if (out.length >= k) break;
+    if (c === word || out.includes(c) || !HAS_LETTER.test(c)) continue;
+    const split = tok.basicTokenize(c);
+    if (split.length !== 1 || split[0] !== c) continue;
+    const pieces = tok.wordPiece(c);
+    if (pieces.length === 1 && pieces[0] === tok.unkId) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
  * Augment examples in order. For each example, `emit(index, example, copies)` is called once, in input
- * order; `onChunk(done, stats)` after each chunk. The candidate function is called once per chunk with
- * the chunk's distinct masked-LM inputs.
+ * order; `onChunk(done, stats)` after each chunk. The masked LM (`sources.mlm`) is called once per chunk
+ * with the chunk's distinct masked-LM inputs; the thesaurus (`sources.words`) once per distinct word.
  */
 export async function augmentExamples(
   tok: BertTokenizer,
   examples: readonly Example[],
-  candidateFn: CandidateFn,
+  sources: CandidateSources,
   opts: AugmentOptions,
   emit: (index: number, example: Example, copies: Copy[]) => void,
   onChunk?: (done: number, stats: AugmentStats) => void,
@@ -406,16 +459,27 @@ export async function augmentExamples(
     throw new UserError(`augment: k must be >= 1, got ${opts.k}`);
   if (!(Number.isInteger(opts.n) && opts.n >= 0))
     throw new UserError(`augment: n must be >= 0, got ${opts.n}`);
-  const allowed = replacementMask(tok);
+  if (!sources.mlm && !sources.words) throw new Error('augment: no candidate source');
+  const allowed = sources.mlm ? replacementMask(tok) : new Uint8Array(0);
+  const use = { mlm: sources.mlm !== undefined, words: sources.words !== undefined };
+  const thesaurus = new Map<string, string[]>();
+  const fromThesaurus = (word: string): string[] => {
+    let list = thesaurus.get(word);
+    if (list === undefined) {
+      list = thesaurusCandidates(tok, sources.words!, word, opts.k);
+      thesaurus.set(word, list);
+    }
+    return list;
+  };
   const stats = emptyStats();
   const target = opts.chunkForwards ?? 1024;
   let start = 0;
   while (start < examples.length) {
-    // Plan examples until the chunk holds about `target` masked-LM inputs.
+    // Plan examples until the chunk holds about `target` slots.
     const plans: ExamplePlan[] = [];
     let queries = 0;
     while (start + plans.length < examples.length && (plans.length === 0 || queries < target)) {
-      const plan = planExample(tok, examples[start + plans.length], opts, stats);
+      const plan = planExample(tok, examples[start + plans.length], opts, stats, use);
       plans.push(plan);
       queries += plan.slots.length;
     }
@@ -423,6 +487,7 @@ export async function augmentExamples(
     const indexOf = new Map<string, number>();
     const slotQuery = plans.map((plan) =>
       plan.slots.map((slot) => {
+        if (!slot.query) return -1;
         const key = queryKey(slot.query);
         let at = indexOf.get(key);
         if (at === undefined) {
@@ -433,18 +498,26 @@ export async function augmentExamples(
         return at;
       }),
     );
-    const results = unique.length ? await candidateFn(unique) : [];
+    const results = unique.length ? await sources.mlm!(unique) : [];
     if (results.length !== unique.length)
       throw new Error(
         `augment: candidate function returned ${results.length} lists for ${unique.length} inputs`,
       );
-    const lists = results.map((r) => allowedCandidates(r, allowed, opts.k));
+    const lists = results.map((r) => allowedCandidates(r, allowed, opts.k).map((id) => tok.tokenOf(id)!));
     stats.forwards += unique.length;
     plans.forEach((plan, e) => {
       const index = start + e;
-      const cands = slotQuery[e].map((q) => lists[q]);
-      stats.predictedWords += cands.filter((c) => c.length > 0).length;
-      const copies = makeCopies(tok, examples[index], plan, cands, opts, exampleRng(opts.seed, index), stats);
+      const cands = plan.slots.map((slot, j) => {
+        if (slot.query) {
+          const list = lists[slotQuery[e][j]];
+          if (list.length > 0) stats.predictedWords++;
+          return list;
+        }
+        const list = fromThesaurus(plan.sides[slot.side].spans[slot.span].word);
+        if (list.length > 0) stats.thesaurusWords++;
+        return list;
+      });
+      const copies = makeCopies(examples[index], plan, cands, opts, exampleRng(opts.seed, index), stats);
       emit(index, examples[index], copies);
     });
     stats.examples += plans.length;

@@ -32,6 +32,17 @@ export function wordnetGraph(relations?: readonly string[], source = '--relation
   return loadWordNet({ relations: wordnetRelations(relations, source), cacheDir: cacheDir() }).graph;
 }
 
+/**
+ * WordNet as a thesaurus: a word's synonyms (the other lemmas of its synsets) and, for an adjective
+ * satellite, its head adjective (`awful` -> `bad`), the most frequent sense first, at most `k`. Never
+ * antonyms, never hypernyms; function words ({@link ENGLISH_STOPWORDS}) have none. Words are looked up as
+ * they are spelt (lower-cased), not lemmatised: `films` finds nothing, `film` finds `movie`.
+ */
+export function wordnetSynonyms(k: number): (word: string) => string[] {
+  const graph = loadWordNet({ relations: ['synonym', 'similar'], maxFacts: k, cacheDir: cacheDir() }).graph;
+  return (word) => graph.facts(word, k).map((f) => f.object);
+}
+
 /** A triples file (CSV or TSV, by its extension or first line) as a graph. */
 export function triplesGraph(file: string): KnowledgeGraph {
   if (!existsSync(file)) throw new UserError(`${file}: knowledge file not found`);
