@@ -36,7 +36,6 @@ export async function predictLogits(
   threads: number,
 ): Promise<Float32Array[]> {
   const fwd = await classifierForward(m, numLabels, threads);
-  const out: Float32Array[] = [];
   const byIndex = new Array<Float32Array>(items.length);
   for (const idx of lengthBatches(items, batchSize)) {
     const b = padBatch(
@@ -52,8 +51,7 @@ export async function predictLogits(
     });
   }
   await fwd.release();
-  out.push(...byIndex);
-  return out;
+  return byIndex; // not spread into another array: 200k rows overflow the call stack
 }
 
 /** Logit rows (one per example, `width` wide) stacked into one row-major (examples x width) array. */
