@@ -1,11 +1,11 @@
 /**
- * The pre-trained models committed under models/ (the README's quick start runs on them from a fresh
- * clone): within the size limits, hash embeddings with no V x H table stored, a pre-training record, and
- * they fine-tune.
+ * The models committed under models/ (the README's quick start runs on them from a fresh clone): the
+ * pre-trained ones within the size limits, hash embeddings with no V x H table stored, a pre-training
+ * record, and they fine-tune; the sentiment model gives the dev scores it was shipped with.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -71,4 +71,41 @@ test('models/uno-eelbert fine-tunes on a small task (the quick start, shortened)
   const info = JSON.parse(minnow('info', out, '--json'));
   assert.equal(info.task, 'sst2');
   assert.equal(info.config.minnow_pretraining.length, 1, 'the pre-training record travels with the model');
+});
+
+test('models/sst2-sentiment: the dev scores recorded when it was shipped, in fp32 and after an int8 export', () => {
+  // scripts/sst2-distill.ts --ship recorded the run it copied and its scores on SST-2 dev, which
+  // examples/sst2/dev.tsv holds whole (872 sentences): the committed weights must give them again.
+  const record = JSON.parse(readFileSync(join('results', 'sst2-distill.json'), 'utf8')).shipped;
+  assert.ok(
+    record,
+    'results/sst2-distill.json has no "shipped" record (scripts/sst2-distill.ts --ship lowrank-k4)',
+  );
+  assert.equal(record.dir, join('models', 'sst2-sentiment'));
+  const evalOn = (...args: string[]) =>
+    JSON.parse(minnow('eval', ...args, '--task', 'sst2', '--data', join('examples', 'sst2'), '--json'));
+  const fp32 = evalOn('--model', record.dir);
+  assert.equal(fp32.examples, 872);
+  assert.ok(Math.abs(fp32.score - record.fp32) < 1e-9, `fp32 ${fp32.score} vs recorded ${record.fp32}`);
+  const out = join(tmp, 'sentiment');
+  minnow('export', '--model', record.dir, '--out', out);
+  const int8File = join(out, 'onnx', 'model_quantized.onnx');
+  assert.ok(statSync(int8File).size < 500_000, 'the sub-0.5 MB class');
+  assert.equal(statSync(int8File).size, record.int8_bytes);
+  const int8 = evalOn('--model', out, '--quantized');
+  // The int8 rounding is onnxruntime's; allow two sentences of the 872 if its kernels change.
+  assert.ok(Math.abs(int8.score - record.int8) <= 0.23, `int8 ${int8.score} vs recorded ${record.int8}`);
+  // The model card's example, and a plain negative.
+  writeFileSync(
+    join(tmp, 'two.txt'),
+    'a gorgeous, witty, seductive movie.\nthe worst film of the year, dull and far too long.\n',
+  );
+  const lines = minnow('predict', '--model', out, '--quantized', '--input', join(tmp, 'two.txt'));
+  assert.deepEqual(
+    lines
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[0]),
+    ['positive', 'negative'],
+  );
 });
