@@ -492,6 +492,7 @@ describe('augment: the command', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), 'augment', ...args], {
       encoding: 'utf8',
+      env: { ...process.env, MINNOW_CACHE: join(tmp, 'wordnet-cache') }, // WordNet's index, built once
     });
 
   test('--help explains the multi-piece choice', () => {
@@ -518,28 +519,9 @@ describe('augment: the command', () => {
 
   test('--synonyms wordnet needs no teacher: N + 1 times the rows, labels kept, dev copied', () => {
     const out = join(tmp, 'wn');
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join('src', 'cli', 'main.ts'),
-        'augment',
-        '--synonyms',
-        'wordnet',
-        '--task',
-        'sst2',
-        '--data',
-        join('test', 'fixtures', 'glue-mini'),
-        '--out',
-        out,
-        '--n',
-        '2',
-        '--p',
-        '0.5',
-        '--json',
-      ],
-      { encoding: 'utf8', env: { ...process.env, MINNOW_CACHE: join(tmp, 'wordnet-cache') } },
+    const r = cli(
+      ...['--synonyms', 'wordnet', '--task', 'sst2', '--data', join('test', 'fixtures', 'glue-mini')],
+      ...['--out', out, '--n', '2', '--p', '0.5', '--json'],
     );
     assert.equal(r.status, 0, r.stderr);
     const res = JSON.parse(r.stdout);
