@@ -1,12 +1,11 @@
 /** `minnow augment`: TinyBERT's data augmentation of a training set (src/distill/augment-task.ts). */
 import { basename } from 'node:path';
 
-import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
 import { batchSizeOption, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
 import { checkOutDir } from '../util/atomic.js';
-import { augment, checkTeacher, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
+import { augment, checkSources, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
 
 export const spec = command({
   name: 'augment',
@@ -91,8 +90,7 @@ finetune and distill, where a teacher's soft labels correct the copies whose mea
 export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const synonyms = str(p, 'synonyms') === undefined ? undefined : choice(p, 'synonyms', ['wordnet'] as const);
   const teacher = str(p, 'teacher');
-  if (teacher === undefined && synonyms === undefined)
-    throw new UserError('augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both');
+  checkSources(teacher, synonyms); // before reading any data
   const out = required(p, 'out');
   const opts = {
     k: num(p, 'k'),
@@ -106,7 +104,6 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     threads: num(p, 'threads'),
     synonyms,
   };
-  if (teacher !== undefined) checkTeacher(teacher); // before reading any data
   const src = dataSource(p);
   checkOutDir(out);
   const r = await augment(teacher, src, out, opts);

@@ -168,6 +168,13 @@ function copyDevFiles(task: string, data: string, out: string): string[] {
 
 // ------------------------------------------------------------------------------------------- run
 
+/** A candidate source is given, and a teacher has a masked-LM head: one-line errors, before any data is read. */
+export function checkSources(teacher: string | undefined, synonyms: string | undefined): void {
+  if (teacher === undefined && synonyms === undefined)
+    throw new UserError('augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both');
+  if (teacher !== undefined) checkTeacher(teacher);
+}
+
 export function checkTeacher(dir: string): void {
   readConfig(dir); // a one-line error if it is not a model directory
   const head = join(dir, 'mlm_head.safetensors');
@@ -184,9 +191,7 @@ export async function augment(
   out: string,
   o: AugmentTaskOptions,
 ): Promise<AugmentResult> {
-  if (teacher === undefined && o.synonyms === undefined)
-    throw new UserError('augment: give --teacher DIR (a masked LM), --synonyms wordnet, or both');
-  if (teacher !== undefined) checkTeacher(teacher);
+  checkSources(teacher, o.synonyms);
   const t0 = performance.now();
   const data = readTask(src, 'train');
   const glue = !src.textColumn;

@@ -35,7 +35,7 @@ export function wordnetGraph(relations?: readonly string[], source = '--relation
 /**
  * WordNet as a thesaurus: a word's synonyms (the other lemmas of its synsets) and, for an adjective
  * satellite, its head adjective (`awful` -> `bad`), the most frequent sense first, at most `k`. Never
- * antonyms, never hypernyms; function words ({@link ENGLISH_STOPWORDS}) have none. Words are looked up as
+ * antonyms, never hypernyms; function words (ENGLISH_STOPWORDS, english.ts) have none. Words are looked up as
  * they are spelt (lower-cased), not lemmatised: `films` finds nothing, `film` finds `movie`.
  */
 export function wordnetSynonyms(k: number): (word: string) => string[] {
