@@ -13,7 +13,8 @@
  *   ens3-wn2  as ens3, on SST-2 augmented with WordNet synonyms: each sentence and 2 copies in which each
  *             word is replaced with probability 0.3 by one of its first 8 synonyms (`minnow augment
  *             --synonyms wordnet --n 2 --p 0.3 --k 8`, written to RUNS/sst2-wn-n2; eelbert-tiny only);
- *   ens3-wn4  the same with 4 copies (RUNS/sst2-wn-n4).
+ *   ens3-wn4  the same with 4 copies (RUNS/sst2-wn-n4);
+ *   ens9-wn4  ens9's teachers on that set (lowrank-k4 only).
  * One recipe throughout: lr 1e-3, batch 32, 3 epochs (but ens3-e5); KD at T = 2, alpha 0.5 (minnow distill's
  * defaults).
  * Writes results/sst2-distill.json and results/sst2-distill.md.
@@ -65,7 +66,8 @@ interface Student {
   recipes: Recipe[];
   what: string;
 }
-type Recipe = 'finetune' | 'self' | 'ens3' | 'ens9' | 'mix6' | 'ens3-e5' | 'ens3-wn2' | 'ens3-wn4';
+type Recipe =
+  'finetune' | 'self' | 'ens3' | 'ens9' | 'mix6' | 'ens3-e5' | 'ens3-wn2' | 'ens3-wn4' | 'ens9-wn4';
 const STUDENTS: Student[] = [
   {
     name: 'eelbert-tiny',
@@ -78,7 +80,7 @@ const STUDENTS: Student[] = [
     name: 'lowrank-k4',
     finetune: ['--preset', 'uno-lowrank', '--lowrank-dim', '4'],
     distill: ['--student', 'uno-lowrank', '--lowrank-dim', '4'],
-    recipes: ['finetune', 'ens9'],
+    recipes: ['finetune', 'ens9', 'ens9-wn4'],
     what: 'uno-lowrank with 4-wide codes, random init',
   },
   {
@@ -100,7 +102,7 @@ const epochs = (recipe: Recipe) => (recipe === 'ens3-e5' ? '5' : '3');
 const WORDNET_AUGMENT = ['--synonyms', 'wordnet', '--p', '0.3', '--k', '8', '--seed', '0'];
 /** The training data of a recipe: SST-2, or SST-2 augmented with WordNet synonyms (made when missing). */
 function dataFor(recipe: Recipe): string {
-  const copies = { 'ens3-wn2': '2', 'ens3-wn4': '4' }[recipe as string];
+  const copies = { 'ens3-wn2': '2', 'ens3-wn4': '4', 'ens9-wn4': '4' }[recipe as string];
   if (copies === undefined) return data;
   const out = join(runs, `sst2-wn-n${copies}`);
   if (!existsSync(join(out, 'augment.json')))
@@ -186,6 +188,7 @@ const WHAT: Record<Recipe, string> = {
     'KD from the ensemble of 3 (the fine-tunes), on SST-2 with 2 WordNet-synonym copies of each sentence',
   'ens3-wn4':
     'KD from the ensemble of 3 (the fine-tunes), on SST-2 with 4 WordNet-synonym copies of each sentence',
+  'ens9-wn4': 'KD from the ensemble of 9, on SST-2 with 4 WordNet-synonym copies of each sentence',
 };
 const lines = [
   `SST-2 dev accuracy (872 sentences), trained on all 67,349 training sentences: lr 1e-3, batch 32, 3 epochs (unless the recipe says otherwise); KD at T = 2, alpha 0.5; seeds ${seeds.join(', ')}. Every teacher is eelbert-tiny's own run or a student it taught; none is bigger than eelbert-tiny.`,
@@ -299,7 +302,7 @@ function shipModel(from: string, st: Student, b: Row, rec: Shipped): void {
       `(\`embedding_type: lowrank\`, after NeuML's BERT Hash models). ${params.toLocaleString('en-US')} parameters; ` +
       `model.safetensors ${(modelBytes(SHIP_DIR).weights / 1e6).toFixed(2)} MB in fp32. BERT's uncased vocabulary; at most 512 positions (128 tokens by default).`,
     `- How it was made (\`scripts/sst2-distill.ts --ship ${rec.student}\`): ${st.what}, then Hinton knowledge ` +
-      `distillation on all 67,349 SST-2 training sentences (lr 1e-3, batch 32, 3 epochs, T = 2, alpha 0.5, seed ` +
+      `distillation on ${dataFor(b.recipe) === data ? 'all 67,349 SST-2 training sentences' : `all 67,349 SST-2 training sentences and ${b.recipe.endsWith('wn4') ? 4 : 2} copies of each with words swapped for WordNet synonyms (\`minnow augment --synonyms wordnet\`)`} (lr 1e-3, batch 32, 3 epochs, T = 2, alpha 0.5, seed ` +
       `${rec.seed}) from an ensemble of ${b.teachers} eelbert-tiny SST-2 models (the mean of their softmaxes; ` +
       `${b.teacher_score === null ? '' : `the ensemble scores ${f(b.teacher_score)} on dev`}). No pre-training.`,
     `- Seeds: the recipe's three seeds score ${b.scores.map(f).join(', ')} in fp32 (mean ${f(b.mean)}); this is ` +
