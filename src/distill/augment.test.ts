@@ -536,6 +536,25 @@ describe('augment: the command', () => {
     assert.ok(existsSync(join(out, 'dev.tsv')));
   });
 
+  test('--synonyms with an unknown thesaurus: one line naming the choices, nothing written', () => {
+    const out = join(tmp, 'glove');
+    const r = cli(
+      '--synonyms',
+      'glove',
+      '--task',
+      'sst2',
+      '--data',
+      join('test', 'fixtures', 'glue-mini'),
+      '--out',
+      out,
+    );
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^minnow: --synonyms: expected wordnet, got "glove"$/);
+    assert.ok(!existsSync(out));
+  });
+
   test('neither --teacher nor --synonyms: one line saying what to give', () => {
     const r = cli('--task', 'sst2', '--data', join('test', 'fixtures', 'glue-mini'), '--out', join(tmp, 'y'));
     assert.equal(r.status, 2, r.stderr);
