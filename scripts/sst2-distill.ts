@@ -96,6 +96,8 @@ const chosen = values.students!.split(',').map((n) => {
   if (!s) throw new Error(`unknown student "${n}" (students: ${STUDENTS.map((x) => x.name).join(', ')})`);
   return s;
 });
+if (values.ship && !chosen.some((s) => s.name === values.ship))
+  throw new Error(`--ship ${values.ship}: not among --students (${values.students})`); // before any training
 const RECIPE = ['--task', 'sst2', '--lr', '1e-3', '--batch-size', '32'];
 const epochs = (recipe: Recipe) => (recipe === 'ens3-e5' ? '5' : '3');
 /** The ens3-wnN augmentation: N copies, each word replaced with probability 0.3 by one of 8 synonyms. */
@@ -255,7 +257,6 @@ interface Shipped {
 let shipped: Shipped | undefined;
 if (values.ship) {
   const b = best[values.ship];
-  if (!b) throw new Error(`--ship ${values.ship}: not among --students (${values.students})`);
   shipped = {
     dir: relative(ROOT, SHIP_DIR),
     student: b.student,

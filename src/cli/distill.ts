@@ -268,7 +268,7 @@ function initLayers(p: DistillParsed): number[] | undefined {
  * neither gets one error naming both.
  */
 function studentSpec(p: DistillParsed, student: string): StudentSpec {
-  if (PRESETS[student]) return { preset: student, config: presetWithEmbedding(p, student) };
+  if (PRESETS[student]) return { preset: student, config: presetWithEmbedding(p, student)! }; // a name: never undefined
   if (existsSync(student)) {
     const flagSet = embeddingFlagGiven(p);
     if (flagSet)

@@ -360,7 +360,7 @@ export function loadTokenCache(
 
 /**
  * A digest of a corpus' token stream (16 hex): training runs record it, so a --resume on a corpus edited in
- * place under the same name is refused rather than trained on. 24 ms for 24M pieces here.
+ * place under the same name is refused rather than trained on. One sha256 pass over the tokens' bytes.
  */
 export function tokensDigest(tokens: Uint16Array): string {
   const bytes = new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength);

@@ -37,7 +37,6 @@ import * as o from '../graph/ops.js';
 import { bertInputs, encoder, mlmHead } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
-import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
@@ -266,19 +265,17 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
   const teacher = loadTeacher(c.teacher, !!distilbert);
   const ownVocab = join(c.teacher, 'vocab.txt');
   let student: Model;
-  if (c.student.dir) {
+  if ('dir' in c.student) {
     const head = !!distilbert || existsSync(join(c.student.dir, 'mlm_head.safetensors'));
     student = loadModel(c.student.dir, { mlm: head, rng: new Rng(c.seed) });
   } else {
     // A preset student takes the teacher's vocabulary: both models must read the same token ids.
     const vocab = existsSync(ownVocab) ? ownVocab : c.vocab;
-    student = createModel(c.student.config ?? preset(c.student.preset!), vocab, new Rng(c.seed), {
-      mlm: !!distilbert,
-    });
+    student = createModel(c.student.config, vocab, new Rng(c.seed), { mlm: !!distilbert });
   }
   if (student.tokenizer.vocabulary.join('\n') !== teacher.tokenizer.vocabulary.join('\n')) {
     throw new UserError(
-      `distill: teacher ${c.teacher} and student ${c.student.dir ?? c.student.preset} use different vocabularies; token-level distillation needs the same tokenizer`,
+      `distill: teacher ${c.teacher} and student ${'dir' in c.student ? c.student.dir : c.student.preset} use different vocabularies; token-level distillation needs the same tokenizer`,
     );
   }
   const tc = teacher.config;

@@ -8,14 +8,10 @@ import type { Model } from '../model/io.js';
 import { UserError } from '../util/errors.js';
 
 /**
- * The student to distil into: a new model of a preset (`config`: the preset with its embedding settings,
- * default the plain preset) or a model directory.
+ * The student to distil into: a model directory, or a new model of a preset (`config`: the preset with its
+ * --hash / --lowrank-dim settings applied).
  */
-export interface StudentSpec {
-  preset?: string;
-  config?: BertConfig;
-  dir?: string;
-}
+export type StudentSpec = { dir: string } | { preset: string; config: BertConfig };
 
 /** `layers[i]` is the 0-based teacher layer copied into student layer i. Returns the copied names. */
 export function initFromTeacher(student: Model, teacher: Model, layers: number[]): string[] {

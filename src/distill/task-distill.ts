@@ -20,7 +20,6 @@ import { mse } from '../graph/losses.js';
 import { bertInputs, classifier, encoder } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
-import { preset } from '../model/config.js';
 import { createModel, loadModel, type Model, readConfig, saveModel } from '../model/io.js';
 import { modelEncoder } from '../model/model.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
@@ -294,11 +293,8 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
   const teachers = [teacher, ...others];
   const teacherDirs = [o_.teacher, ...(o_.ensemble ?? [])];
   let student: Model;
-  if (o_.student.dir) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
-  else
-    student = createModel(o_.student.config ?? preset(o_.student.preset!), o_.vocab, new Rng(o_.seed), {
-      numLabels,
-    });
+  if ('dir' in o_.student) student = loadModel(o_.student.dir, { numLabels, rng: new Rng(o_.seed) });
+  else student = createModel(o_.student.config, o_.vocab, new Rng(o_.seed), { numLabels });
   if (o_.initLayers)
     info(
       `distill: initialised ${initFromTeacher(student, teacher, o_.initLayers).length} student tensors from teacher layers ${o_.initLayers.join(', ')}`,
