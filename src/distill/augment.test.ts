@@ -538,16 +538,8 @@ describe('augment: the command', () => {
 
   test('--synonyms with an unknown thesaurus: one line naming the choices, nothing written', () => {
     const out = join(tmp, 'glove');
-    const r = cli(
-      '--synonyms',
-      'glove',
-      '--task',
-      'sst2',
-      '--data',
-      join('test', 'fixtures', 'glue-mini'),
-      '--out',
-      out,
-    );
+    const data = ['--task', 'sst2', '--data', join('test', 'fixtures', 'glue-mini')];
+    const r = cli('--synonyms', 'glove', ...data, '--out', out);
     assert.equal(r.status, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
