@@ -20,6 +20,8 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   help: string;
   default?: string | boolean;
+  /** In --help, for a flag without a fixed default: how the command chooses the value when it is absent. */
+  defaultText?: string;
   short?: string;
   /** Shown in --help as the value placeholder, e.g. N or DIR. */
   value?: string;
@@ -74,7 +76,12 @@ export function helpText(c: CommandSpec): string {
   });
   for (const [name, o] of entries) {
     const flag = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const def = o.default !== undefined && o.type === 'string' ? ` (default: ${o.default})` : '';
+    const def =
+      o.default !== undefined && o.type === 'string'
+        ? ` (default: ${o.default})`
+        : o.defaultText
+          ? ` (default: ${o.defaultText})`
+          : '';
     lines.push(`  ${flag.padEnd(28)} ${o.help}${def}`);
   }
   return lines.join('\n');

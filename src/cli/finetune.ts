@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PRESETS } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
+import { describeRule } from '../train/finetune-recipe.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
@@ -22,6 +23,7 @@ import {
 } from './options.js';
 
 const D = DEFAULT_FINETUNE;
+const RULE = describeRule();
 
 export const spec = command({
   name: 'finetune',
@@ -53,17 +55,24 @@ export const spec = command({
     epochs: {
       type: 'string',
       value: 'N',
-      help: 'passes over the training data',
-      default: String(D.epochs),
+      help: 'passes over the training data (at most: see --patience)',
+      defaultText: RULE.epochs,
       number: { int: true, min: 1 },
     },
+    patience: {
+      type: 'string',
+      value: 'N',
+      help: "with dev data: stop after N epochs without a better dev score, not in the first half of the epochs (0: never); the best epoch's weights are saved",
+      default: String(D.patience),
+      number: { int: true, min: 0 },
+    },
     ...batchSizeOption(D.batchSize, 'examples per update'),
-    ...optimiserOptions(D),
+    ...optimiserOptions(D, RULE.lr),
     'max-length': {
       type: 'string',
       value: 'N',
-      help: 'maximum tokens per example (pairs truncated longest-first)',
-      default: String(D.maxLength),
+      help: 'maximum tokens per training example (pairs truncated longest-first)',
+      defaultText: RULE.maxLength,
       number: { int: true, min: 3 },
     },
     dropout: {
@@ -94,13 +103,15 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const devPath = str(p, 'dev');
   const config = {
     out,
-    epochs: num(p, 'epochs'),
+    // Absent: chosen by the model and the data (train/finetune-recipe.ts).
+    epochs: optionalNum(p, 'epochs'),
     batchSize: num(p, 'batch-size'),
-    lr: num(p, 'lr'),
+    lr: optionalNum(p, 'lr'),
     warmup: num(p, 'warmup'),
     weightDecay: num(p, 'weight-decay'),
     clipNorm: num(p, 'clip-norm'),
-    maxLength: num(p, 'max-length'),
+    maxLength: optionalNum(p, 'max-length'),
+    patience: num(p, 'patience'),
     dropout: optionalNum(p, 'dropout'),
     devFraction: num(p, 'dev-fraction'),
     seed,
@@ -137,12 +148,15 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const res = await finetune(model!, src, devSrc, config);
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.devSource === 'none')
-    process.stdout.write(`${res.task}: no dev data, no metrics; model written to ${out}\n`);
+    process.stdout.write(
+      `${res.task}: no dev data, no metrics (${res.epochsRun} epochs, lr ${res.recipe.lr}, max length ${res.recipe.maxLength}); model written to ${out}\n`,
+    );
   else {
     const m = Object.entries(res.metrics).map(([k, v]) => `${k} ${(100 * (v ?? Number.NaN)).toFixed(2)}`);
     const which = res.devSource === 'held-out' ? 'held-out dev' : 'dev';
+    const { lr, maxLength } = res.recipe;
     process.stdout.write(
-      `${res.task} ${which} (${res.devExamples} examples): ${m.join(', ')}; model written to ${out}\n`,
+      `${res.task} ${which} (${res.devExamples} examples): ${m.join(', ')}, best of ${res.epochsRun} epochs (epoch ${res.bestEpoch}; lr ${lr}, max length ${maxLength}); model written to ${out}\n`,
     );
   }
 }

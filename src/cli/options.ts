@@ -77,16 +77,21 @@ function ownTaskName(path: string): string {
   return base.replace(/\.(csv|tsv|jsonl|json|txt)$/i, '') || 'data';
 }
 
-/** AdamW and its schedule: peak lr, warmup fraction, decoupled weight decay, gradient clip. */
+/**
+ * AdamW and its schedule: peak lr, warmup fraction, decoupled weight decay, gradient clip. Without `d.lr`
+ * the lr has no fixed default: `lrDefault` says in --help how the command chooses it.
+ */
 export function optimiserOptions(
-  d: Pick<AdamWConfig, 'lr' | 'weightDecay' | 'clipNorm'> & { warmup: number },
+  d: Pick<AdamWConfig, 'weightDecay' | 'clipNorm'> & { lr?: number; warmup: number },
+  lrDefault?: string,
 ) {
   return options({
     lr: {
       type: 'string',
       value: 'X',
       help: 'peak learning rate',
-      default: String(d.lr),
+      default: d.lr === undefined ? undefined : String(d.lr),
+      defaultText: lrDefault,
       number: { above: 0 },
     },
     warmup: {

@@ -1,11 +1,14 @@
 /**
  * Fine-tuning of a classification or regression head (and the encoder) on a task: dynamic padding per
  * batch, seeded per-epoch shuffles (batches are a pure function of the step, so --resume is bit-exact),
- * the task's metrics on the dev split after every epoch.
+ * the task's metrics on the dev split after every epoch, the best epoch's weights kept and saved (early
+ * stopping after --patience epochs without a better dev score). The learning rate, epochs and maximum
+ * length the user does not give are chosen by finetune-recipe.ts's rules.
  */
 import { basename, join } from 'node:path';
 import { type DataSource, examplesDigest, holdOut, readTask, type TaskData } from '../data/task.js';
-import { encodeAll, epochBatches, padBatch } from '../data/batch.js';
+import { type Encoded, encodeAll, epochBatches, padBatch } from '../data/batch.js';
+import type { Example } from '../data/tabular.js';
 import { headFor, readTaskFor, setHead, type TaskHead } from '../infer/task-head.js';
 import type { TaskMetrics } from '../eval/glue-score.js';
 import { reportedMetrics } from '../eval/task-metrics.js';
@@ -20,18 +23,25 @@ import { headGraph } from './head-graph.js';
 import type { KnowledgeConfig } from '../knowledge/config.js';
 import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
 import { modelEncoder } from '../model/model.js';
+import { BestWeights } from './best-epoch.js';
+import { DEFAULT_RECIPE_RULE, maxLengthFor, recipeFor } from './finetune-recipe.js';
 import { runTraining } from './loop.js';
 import { TrainStep } from './step.js';
 
 export interface FinetuneConfig {
   out: string;
-  epochs: number;
+  /** Passes over the training data; undefined: by the data's size (finetune-recipe.ts). */
+  epochs?: number;
   batchSize: number;
-  lr: number;
+  /** Peak learning rate; undefined: by the model's size (finetune-recipe.ts). */
+  lr?: number;
   warmup: number; // fraction of updates
   weightDecay: number;
   clipNorm: number;
-  maxLength: number;
+  /** Maximum tokens per example; undefined: from the training rows' lengths (finetune-recipe.ts). */
+  maxLength?: number;
+  /** With dev data: stop after this many epochs without a better dev score (0: never). */
+  patience: number;
   dropout?: number; // override the model's dropout
   /** Without a dev file for the user's own data: the seeded fraction of the training rows held out as dev. */
   devFraction: number;
@@ -43,15 +53,19 @@ export interface FinetuneConfig {
   checkpointEvery: number;
 }
 
-/** Fine-tuning defaults: BERT's recipe at the small end (3 epochs, lr 1e-4, 10% warmup, batch 32). */
-export const DEFAULT_FINETUNE: Readonly<Omit<FinetuneConfig, 'out' | 'dropout'>> = Object.freeze({
-  epochs: 3,
+/**
+ * Fine-tuning defaults: batch 32, 10% warmup, early stopping after 2 epochs without a better dev score (not
+ * in the first half of the epochs); the learning rate, epochs and maximum length are left to
+ * finetune-recipe.ts's rules (by model and data).
+ */
+export const DEFAULT_FINETUNE: Readonly<
+  Omit<FinetuneConfig, 'out' | 'dropout' | 'epochs' | 'lr' | 'maxLength'>
+> = Object.freeze({
   batchSize: 32,
-  lr: 1e-4,
   warmup: 0.1,
   weightDecay: 0.01,
   clipNorm: 1,
-  maxLength: 128,
+  patience: 2,
   devFraction: 0.1,
   seed: 0,
   threads: 2,
@@ -68,6 +82,7 @@ export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.f
   seed: '--seed',
   batchSize: '--batch-size',
   maxLength: '--max-length',
+  patience: '--patience',
   dropout: '--dropout',
   'schedule.totalSteps': 'updates (--epochs, --batch-size)',
   knowledge: '--knowledge',
@@ -79,8 +94,15 @@ export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.f
 
 export interface FinetuneResult {
   task: string;
+  /** The saved epoch's dev metrics (the best epoch's; without dev data, none). */
   metrics: TaskMetrics;
   score: number;
+  /** The epoch whose weights were saved (1-based): the best on dev, or the last without dev data. */
+  bestEpoch: number;
+  /** Epochs trained: the recipe's, or fewer when early stopping ended the run. */
+  epochsRun: number;
+  /** The recipe run: given, or chosen by the rules (`chosen` says how, by field). */
+  recipe: FinetuneRecipe;
   perEpoch: Record<string, number>[];
   tokensPerSecond: number;
   /** Mean tokens per training example (with knowledge: the sentence trees, branches included). */
@@ -92,6 +114,14 @@ export interface FinetuneResult {
 }
 
 export type DevSource = 'file' | 'held-out' | 'none';
+
+export interface FinetuneRecipe {
+  lr: number;
+  epochs: number;
+  maxLength: number;
+  patience: number;
+  chosen: Partial<Record<'lr' | 'epochs' | 'maxLength', string>>;
+}
 
 /**
  * The dev data of a run: the --dev file (read in the training classes, so a label training never saw is an
@@ -133,6 +163,38 @@ export function withKnowledge(m: Model, s: KnowledgeSettings): void {
   m.knowledge = graph;
 }
 
+/**
+ * The training rows encoded, and their maximum length: `given` (capped by the model), or, without it, the
+ * rule's percentile of their lengths (each encoded as long as the model allows; the longer ones encoded
+ * again, truncated).
+ */
+function trainingRows(
+  m: Model,
+  examples: Example[],
+  given: number | undefined,
+): { items: Encoded[]; maxLength: number; chosen?: string } {
+  const cap = m.config.max_position_embeddings;
+  const encodeAt = (n: number, rows: Example[]) => encodeAll(m.tokenizer, rows, n, modelEncoder(m, n));
+  if (given !== undefined) {
+    const maxLength = Math.min(given, cap);
+    return { items: encodeAt(maxLength, examples), maxLength };
+  }
+  const full = encodeAt(cap, examples);
+  const maxLength = maxLengthFor(
+    full.map((x) => x.ids.length),
+    cap,
+  );
+  const long = full.flatMap((x, i) => (x.ids.length > maxLength ? [i] : []));
+  const cut = encodeAt(
+    maxLength,
+    long.map((i) => examples[i]),
+  );
+  long.forEach((i, k) => (full[i] = cut[k]));
+  const r = DEFAULT_RECIPE_RULE;
+  const chosen = `from the data (${r.lengthPercentile}th percentile of the training rows' tokens; ${long.length} of ${examples.length} rows truncated)`;
+  return { items: full, maxLength, chosen };
+}
+
 /** Fine-tune `modelDir` on `src` (train split) and evaluate on its dev split (or `dev` source). */
 export async function finetune(
   modelDir: string,
@@ -152,34 +214,62 @@ export async function finetune(
   }
   setHead(m.config, head);
   if (c.knowledge) withKnowledge(m, c.knowledge);
-  const maxLength = Math.min(c.maxLength, m.config.max_position_embeddings);
-  const encode = modelEncoder(m, maxLength);
-  const items = encodeAll(m.tokenizer, train.examples, maxLength, encode);
-  const devItems = encodeAll(m.tokenizer, devData.examples, maxLength, encode);
+  const { items, maxLength, chosen: lengthChosen } = trainingRows(m, train.examples, c.maxLength);
+  // Dev rows are read as `minnow eval` reads them: at the given --max-length, else at eval's default.
+  const devLength =
+    c.maxLength === undefined
+      ? Math.min(DEFAULT_RECIPE_RULE.evalLength, m.config.max_position_embeddings)
+      : maxLength;
+  const devItems = encodeAll(m.tokenizer, devData.examples, devLength, modelEncoder(m, devLength));
   const tokensPerExample = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
-  if (encode) info(knowledgeSummary(m.config.knowledge!, tokensPerExample));
+  if (m.config.knowledge) info(knowledgeSummary(m.config.knowledge, tokensPerExample));
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
-  const updates = stepsPerEpoch * c.epochs;
+  const { lr, epochs, chosen } = recipeFor(m.config, stepsPerEpoch, { lr: c.lr, epochs: c.epochs });
+  const recipe: FinetuneRecipe = {
+    lr,
+    epochs,
+    maxLength,
+    patience: c.patience,
+    chosen: { ...chosen, ...(lengthChosen ? { maxLength: lengthChosen } : {}) },
+  };
+  const updates = stepsPerEpoch * epochs;
+  const how = (k: keyof FinetuneRecipe['chosen']) => (recipe.chosen[k] ? ` ${recipe.chosen[k]}` : '');
+  const stopping = devItems.length
+    ? c.patience > 0
+      ? `, early stopping after ${c.patience} epochs without a better dev score (not before epoch ${Math.ceil(epochs / 2)})`
+      : ', no early stopping'
+    : '';
   info(
-    `finetune ${train.task}: ${items.length} train / ${devItems.length} dev (${devSource}) examples, ${c.epochs} epochs x ${stepsPerEpoch} steps`,
+    `finetune ${train.task}: ${items.length} train / ${devItems.length} dev (${devSource}) examples, ${epochs} epochs${how('epochs')} x ${stepsPerEpoch} steps, lr ${lr}${how('lr')}, max length ${maxLength}${how('maxLength')}${stopping}`,
   );
   const evaluate = () => evaluateOn(m, train, devItems, numLabels, c.threads);
+  // With dev data the best epoch's weights are kept (best.safetensors) and saved as the model.
+  // Early stopping waits for half the epochs: until then the learning rate is above half its peak.
+  const best = devItems.length
+    ? new BestWeights(c.out, m.store, {
+        patience: c.patience,
+        evalEvery: stepsPerEpoch,
+        notBefore: Math.ceil(epochs / 2) * stepsPerEpoch,
+      })
+    : undefined;
   const step = await TrainStep.create(headGraph(m.config, numLabels, regression), m.store, {
     seed: c.seed,
     threads: c.threads,
   });
   ensureDir(c.out);
   const result = await runTraining({
-    onStart: () =>
+    onStart: (run) => {
       writeFileAtomic(
         join(c.out, 'finetune_config.json'),
-        `${JSON.stringify({ ...c, src, dev, model: modelDir }, null, 2)}\n`,
-      ),
+        `${JSON.stringify({ ...c, ...recipe, src, dev, model: modelDir }, null, 2)}\n`,
+      );
+      best?.start(run.start, run.evals);
+    },
     label: `finetune ${train.task}`,
     out: c.out,
     step,
     store: m.store,
-    optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
+    optim: { ...DEFAULT_ADAMW, lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
     schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: 'linear' },
     accumulation: 1,
     batch: (k) =>
@@ -190,6 +280,8 @@ export async function finetune(
       ),
     evaluate: devItems.length ? evaluate : undefined,
     evalEvery: stepsPerEpoch,
+    stopEarly: best && ((update, metrics) => best.shouldStop(update, metrics)),
+    onEval: best && ((update, metrics) => best.offer(update, metrics)),
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,
     recipe: {
@@ -200,6 +292,7 @@ export async function finetune(
       seed: c.seed,
       batchSize: c.batchSize,
       maxLength,
+      patience: best ? c.patience : null,
       dropout: c.dropout ?? null,
       knowledge: m.config.knowledge?.source ?? 'none',
       relations: m.config.knowledge?.relations ?? null,
@@ -210,13 +303,17 @@ export async function finetune(
     settingNames: FINETUNE_SETTING_NAMES,
   });
   await step.release();
+  best?.restore(result.updates);
   saveModel(c.out, m);
-  const last = result.evals[result.evals.length - 1] ?? {};
-  const metrics = reportedMetrics(train, last);
+  const kept = best?.best;
+  const epochOf = (update: number) => Math.ceil(update / stepsPerEpoch);
   const res: FinetuneResult = {
     task: train.task,
-    metrics,
-    score: last.score ?? Number.NaN,
+    metrics: reportedMetrics(train, kept?.metrics ?? {}),
+    score: kept?.metrics.score ?? Number.NaN,
+    bestEpoch: epochOf(kept?.update ?? result.updates),
+    epochsRun: epochOf(result.updates),
+    recipe,
     perEpoch: result.evals,
     tokensPerSecond: result.tokensPerSecond,
     tokensPerExample,

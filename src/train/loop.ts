@@ -1,8 +1,8 @@
 /**
  * The training loop shared by pre-training, fine-tuning and distillation: micro-batches with gradient
  * accumulation, AdamW with warmup + decay, progress on stderr, JSON-lines metrics, periodic evaluation,
- * periodic atomic checkpoints and bit-exact resume. Batches come from a pure function of the step, so a
- * resumed run sees exactly the batches the uninterrupted run would have seen.
+ * periodic atomic checkpoints and bit-exact resume, optional early stopping. Batches come from a pure
+ * function of the step, so a resumed run sees exactly the batches the uninterrupted run would have seen.
  */
 import { join } from 'node:path';
 import type { Batch } from '../data/batch.js';
@@ -46,13 +46,29 @@ export interface LoopOptions {
   /**
    * Called once the run is accepted (a resumed run's checkpoint loaded and its recipe checked), before the
    * first update: where a caller writes its run's settings, so that a refused --resume leaves them as
-   * they were.
+   * they were. `start` is the update the run starts from (0, or the checkpoint's), `evals` the
+   * evaluations its log holds up to there.
    */
-  onStart?: () => void;
+  onStart?: (run: { start: number; evals: readonly Record<string, number>[] }) => void;
+  /**
+   * Early stopping: after each evaluation, whether to end the run there. The checkpoint then written at
+   * that update records the stop, so --resume of a stopped run trains no further.
+   */
+  stopEarly?: (update: number, metrics: Record<string, number>) => boolean;
+  /**
+   * After each evaluation, once that update's checkpoint is written (given this hook, the loop writes one
+   * at every evaluation): where a caller saves what goes with those weights (e.g. a copy of the best
+   * ones), so that it is never ahead of the checkpoint a killed run resumes from. Also called for the
+   * evaluation of a finished run's weights when --resume finds nothing left to train.
+   */
+  onEval?: (update: number, metrics: Record<string, number>) => void;
 }
 
 export interface LoopResult {
+  /** The updates the run made: the schedule's, or fewer when it stopped early. */
   updates: number;
+  /** The run was stopped early (stopEarly), at `updates`. */
+  stopped: boolean;
   tokensPerSecond: number;
   lastLoss: number;
   evals: Record<string, number>[];
@@ -75,28 +91,34 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   const recipe = { optim: o.optim, schedule: o.schedule, accumulation: o.accumulation, ...o.recipe };
   const evals: Record<string, number>[] = [];
   let start = 0;
+  let stopped = false;
   if (o.resume) {
     const path = latestCheckpoint(ckptDir);
     if (path) {
       const state = loadCheckpoint(path, o.store, optim);
       checkSameRecipe(o.label, path, state.recipe, recipe, { ...LOOP_SETTING_NAMES, ...o.settingNames });
       start = state.step;
-      info(`${o.label}: resumed from ${path} at update ${start}`);
+      stopped = state.stopped === true;
+      info(
+        `${o.label}: resumed from ${path} at update ${start}${stopped ? ' (where it stopped early)' : ''}`,
+      );
       evals.push(...earlierEvals(join(o.out, 'log.jsonl'), start));
     } else {
       info(`${o.label}: --resume given but no checkpoint in ${ckptDir}; starting from scratch`);
     }
   }
-  o.onStart?.();
+  o.onStart?.({ start, evals: [...evals] });
   const total = o.schedule.totalSteps;
+  let end = stopped ? start : total; // the update the run ends at
   const progress = new Progress(o.label, total);
   const acc = new GradAccumulator();
   let tokens = 0;
   let lastLoss = Number.NaN;
   let emaLoss = Number.NaN;
   const t0 = performance.now();
-  const save = (update: number) => saveCheckpoint(ckptDir, o.store, optim, { step: update, recipe });
-  for (let update = start; update < total; update++) {
+  const save = (update: number, stop: boolean) =>
+    saveCheckpoint(ckptDir, o.store, optim, { step: update, recipe, ...(stop ? { stopped: true } : {}) });
+  for (let update = start; update < end; update++) {
     let lossSum = 0;
     const extras: Record<string, number> = {};
     for (let k = 0; k < o.accumulation; k++) {
@@ -142,8 +164,9 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
       });
     }
     const evalNow = o.evaluate && ((o.evalEvery && done % o.evalEvery === 0) || done === total);
+    let metrics: Record<string, number> | undefined;
     if (evalNow) {
-      const metrics = await o.evaluate!(done);
+      metrics = await o.evaluate!(done);
       evals.push({ update: done, ...metrics });
       log.write({ event: 'eval', update: done, ...metrics });
       progress.done();
@@ -153,22 +176,37 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
           .join('  ')}`,
       );
     }
-    if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) save(done);
+    const stop = metrics !== undefined && done < total && (o.stopEarly?.(done, metrics) ?? false);
+    if (
+      (o.checkpointEvery && done % o.checkpointEvery === 0) ||
+      done === total ||
+      stop ||
+      (metrics && o.onEval)
+    )
+      save(done, stop);
+    if (metrics) o.onEval?.(done, metrics);
+    if (stop) {
+      progress.done();
+      info(`${o.label}: stopped early at update ${done}/${total}`);
+      end = done;
+      stopped = true;
+    }
   }
   progress.done();
   // A finished run resumed: nothing to train, but the caller still gets its final weights' scores.
-  if (start === total && total > 0 && o.evaluate && evals.at(-1)?.update !== total) {
-    const metrics = await o.evaluate(total);
-    evals.push({ update: total, ...metrics });
-    info(`${o.label}: already at update ${total}/${total}; evaluated its final weights`);
+  if (start === end && end > 0 && o.evaluate && evals.at(-1)?.update !== end) {
+    const metrics = await o.evaluate(end);
+    evals.push({ update: end, ...metrics });
+    o.onEval?.(end, metrics);
+    info(`${o.label}: already at update ${end}/${total}; evaluated its final weights`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSecond = tokens / seconds;
-  if (total > start)
+  if (end > start)
     info(
-      `${o.label}: ${total - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`,
+      `${o.label}: ${end - start} updates in ${formatSeconds(seconds)}, ${(tokensPerSecond / 1000).toFixed(1)}k tokens/s`,
     );
-  return { updates: total, tokensPerSecond, lastLoss, evals };
+  return { updates: end, stopped, tokensPerSecond, lastLoss, evals };
 }
 
 /**
