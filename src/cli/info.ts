@@ -13,6 +13,8 @@ import {
 import type { ExportedConfig, ExportVariant } from '../infer/runtime.js';
 import { taskHead } from '../infer/task-head.js';
 import { loadModel, modelBytes, readConfig } from '../model/io.js';
+import { ngramOnnx } from '../ngram/graph.js';
+import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { UserError } from '../util/errors.js';
 import { command, flag, type Parsed, str } from './args.js';
 
@@ -31,6 +33,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (p.positionals.length > 1) throw new UserError(`info: one model directory, got ${p.positionals.length}`);
   const dir = str(p, 'model') ?? p.positionals[0];
   if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
+  if (isNgramDir(dir)) return ngramInfo(dir, flag(p, 'json'));
   const config = readConfig(dir); // read once: an export, a classifier or a pre-trained model
   if ((config as ExportedConfig).minnow_export) return exportedInfo(dir, flag(p, 'json'));
   const m = loadModel(dir, config.num_labels ? { numLabels: config.num_labels } : {});
@@ -150,4 +153,39 @@ function pretrainingLine(r: PretrainingRecord): string {
   return r.valid_mlm_loss !== undefined
     ? `${run}: valid MLM loss ${r.valid_mlm_loss.toFixed(2)}, accuracy ${(100 * (r.valid_mlm_accuracy ?? 0)).toFixed(1)}%`
     : run;
+}
+
+/** An n-gram model (`minnow baseline`): its features, fit and the int8 ONNX file an export writes. */
+function ngramInfo(dir: string, json: boolean): void {
+  const m = loadNgramModel(dir);
+  const c = m.config;
+  const K = columnsOf(c);
+  const int8Bytes = ngramOnnx(m.weights, c.num_labels, K, true).length;
+  const used = m.weights.weight.reduce((n, w) => n + (w !== 0 ? 1 : 0), 0);
+  const res = {
+    dir,
+    model_type: c.model_type,
+    ngram: c.ngram,
+    parameters: m.weights.weight.length + m.weights.bias.length + m.weights.idf.length,
+    nonzero_weights: used,
+    bytes_int8_onnx: int8Bytes,
+    task: c.finetuning_task ?? null,
+    num_labels: c.num_labels,
+    fit: c.minnow_baseline ?? null,
+    exported: !!(c as { minnow_export?: unknown }).minnow_export,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+    return;
+  }
+  const n = c.ngram;
+  const fit = c.minnow_baseline as { C?: number } | undefined;
+  const lines = [
+    dir,
+    `  model          bag of n-grams: word 1-${n.word_ngrams}-grams${n.char_ngrams ? `, character ${n.char_ngrams.join('-')}-grams within words` : ''}, TF-IDF, ${c.problem_type === 'regression' ? 'ridge' : 'logistic'} regression${fit?.C ? ` (C ${fit.C})` : ''}`,
+    `  parameters     ${n.buckets.toLocaleString()} buckets x ${K} column${K === 1 ? '' : 's'} + idf (${used.toLocaleString()} non-zero weights)`,
+    `  task           ${c.finetuning_task ?? 'unnamed'}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}`,
+    `  int8 export    ${(int8Bytes / 1000).toFixed(1)} kB onnx/model_quantized.onnx`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
 import * as augment from './augment.js';
+import * as baseline from './baseline.js';
 import * as bench from './bench.js';
 import * as distill from './distill.js';
 import * as evaluate from './eval.js';
@@ -26,6 +27,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   pretrain,
+  baseline,
   finetune,
   distill,
   augment,

@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/tabular.js';
-import { loadClassifier } from '../infer/load.js';
+import { loadClassifier, readHeadConfig } from '../infer/load.js';
 import { taskHead } from '../infer/task-head.js';
-import { readConfig } from '../model/io.js';
 import { UserError } from '../util/errors.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
 import { INFERENCE_OPTIONS } from './options.js';
@@ -57,7 +56,7 @@ function readExamples(text: string, name: string, pairs: boolean): Example[] {
 
 export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const dir = required(p, 'model');
-  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
+  const head = taskHead(readHeadConfig(dir), join(dir, 'config.json'));
   const input = str(p, 'input');
   let text: string;
   try {

@@ -4,8 +4,8 @@ import { type DataSource, type TaskData } from '../data/task.js';
 import { type Encoded } from '../data/batch.js';
 import { type TaskMetrics, taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
-import { type Model, readConfig } from '../model/io.js';
-import { loadClassifier } from './load.js';
+import type { Model } from '../model/io.js';
+import { loadClassifier, readHeadConfig } from './load.js';
 import { predictLogits } from './predict.js';
 import { type Classifier, decide } from './runtime.js';
 import { readTaskFor, taskHead } from './task-head.js';
@@ -82,7 +82,7 @@ export async function evaluateModel(
   split: 'train' | 'dev',
   o: { maxLength: number; batchSize: number; threads: number; quantized?: boolean },
 ): Promise<ModelEvaluation> {
-  const head = taskHead(readConfig(dir), join(dir, 'config.json'));
+  const head = taskHead(readHeadConfig(dir), join(dir, 'config.json'));
   const data = readTaskFor(head, src, split, dir);
   const clf = await loadClassifier(dir, {
     maxLength: o.maxLength,

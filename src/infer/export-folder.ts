@@ -15,6 +15,7 @@
  * points below its fp32 twin is not written.
  */
 import * as fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
@@ -22,6 +23,8 @@ import type { DataSource } from '../data/task.js';
 import { loadModel, type Model, readConfig } from '../model/io.js';
 import { weightsFile } from '../model/model.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
+import { ngramOnnx } from '../ngram/graph.js';
+import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
@@ -163,6 +166,7 @@ export function deployableSizes(b: BuiltExport): Omit<VariantReport, 'written'>[
 
 /** Export `dir` to `out` (see the file comment). */
 export async function exportModel(dir: string, out: string, o: ExportOptions): Promise<ExportResult> {
+  if (isNgramDir(dir)) return exportNgramModel(dir, out, o);
   const head = taskHead(readConfig(dir), join(dir, 'config.json'));
   const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
   const m = loadModel(dir, { numLabels: head.numLabels });
@@ -220,6 +224,75 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
     ),
   });
   return { out, variants: [...reports.values()], tokenizerBytes, weightsBytes: weights.byteLength, refused };
+}
+
+/**
+ * Export an n-gram model (`minnow baseline`): config.json, onnx/model.onnx and onnx/model_quantized.onnx
+ * (int8 weights, uint8 idf), model.safetensors; no tokenizer files (it reads words, not word pieces). The
+ * same accuracy gate as a transformer's.
+ */
+async function exportNgramModel(dir: string, out: string, o: ExportOptions): Promise<ExportResult> {
+  const m = loadNgramModel(dir);
+  const head = taskHead(m.config, join(dir, 'config.json'));
+  const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
+  const K = columnsOf(m.config);
+  const variants: ExportVariant[] = o.quantize === 'int8' ? ['portable', 'portable_quantized'] : ['portable'];
+  const onnx = new Map(
+    variants.map((v) => [v, ngramOnnx(m.weights, head.numLabels, K, v.endsWith('_quantized'))]),
+  );
+  const exported = { ...m.config } as unknown as ExportedConfig;
+  const configBytes = new TextEncoder().encode(`${JSON.stringify(exported, null, 2)}\n`);
+  const reports = new Map<ExportVariant, VariantReport>();
+  for (const v of variants) {
+    const bytes = onnx.get(v)!;
+    const gzipBytes = gzipSync(bytes).length;
+    reports.set(v, {
+      variant: v,
+      file: FILES[v],
+      bytes: bytes.length,
+      gzipBytes,
+      sideFiles: ['config.json'],
+      totalBytes: bytes.length + configBytes.length,
+      totalGzipBytes: gzipBytes + gzipSync(configBytes).length,
+      written: true,
+    });
+  }
+  const refused: ExportVariant[] = [];
+  if (checkData) {
+    for (const v of variants) {
+      const clf = await Classifier.create(exported, [], onnx.get(v)!, { ort: nodeOrt, threads: o.threads });
+      const { metrics, score } = await scoreClassifier(clf, checkData, head.regression, 64);
+      await clf.release();
+      Object.assign(reports.get(v)!, { metrics, score });
+    }
+    const q = reports.get('portable_quantized');
+    if (q) {
+      q.drop = reports.get('portable')!.score! - q.score!;
+      if (q.drop > o.maxDrop) {
+        q.written = false;
+        refused.push('portable_quantized');
+      }
+    }
+  }
+  exported.minnow_export = {
+    format: 2,
+    files: Object.fromEntries(variants.filter((v) => reports.get(v)!.written).map((v) => [v, FILES[v]])),
+  };
+  const weights = readFileSync(join(dir, 'model.safetensors'));
+  writeFolderAtomic(out, {
+    'config.json': `${JSON.stringify(exported, null, 2)}\n`,
+    'model.safetensors': weights,
+    ...Object.fromEntries(
+      variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
+    ),
+  });
+  return {
+    out,
+    variants: [...reports.values()],
+    tokenizerBytes: 0,
+    weightsBytes: weights.byteLength,
+    refused,
+  };
 }
 
 /**

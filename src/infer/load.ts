@@ -8,10 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModel, readConfig } from '../model/io.js';
+import { ngramOnnx } from '../ngram/graph.js';
+import { columnsOf, isNgramDir, loadNgramModel, readNgramConfig } from '../ngram/io.js';
 import { UserError } from '../util/errors.js';
 import { modelClassifier } from './model-classifier.js';
 import { Classifier, type ExportedConfig, type OrtModule } from './runtime.js';
-import { setHead, taskHead } from './task-head.js';
+import { type HeadFields, setHead, taskHead } from './task-head.js';
 
 export interface LoadOptions {
   threads: number;
@@ -37,12 +39,29 @@ export function folderReader(dir: string): (name: string) => Promise<Uint8Array 
 
 export const nodeOrt = ort as unknown as OrtModule;
 
+/** config.json of any model directory or export, for its task head: a BERT model's or an n-gram model's. */
+export function readHeadConfig(dir: string): HeadFields & { minnow_export?: unknown } {
+  return isNgramDir(dir) ? readNgramConfig(dir) : readConfig(dir);
+}
+
 /** A Classifier for an exported folder or a fine-tuned model directory. */
 export async function loadClassifier(dir: string, o: LoadOptions): Promise<Classifier> {
-  const config = readConfig(dir) as ExportedConfig;
-  if (config.minnow_export) return Classifier.load(folderReader(dir), { ...o, ort: nodeOrt });
+  const headConfig = readHeadConfig(dir);
+  if (headConfig.minnow_export) return Classifier.load(folderReader(dir), { ...o, ort: nodeOrt });
   if (o.quantized)
     throw new UserError(`${dir}: int8 needs an exported folder (minnow export --quantize int8)`);
+  if (isNgramDir(dir)) {
+    const m = loadNgramModel(dir);
+    const onnx = ngramOnnx(m.weights, m.config.num_labels, columnsOf(m.config), false);
+    return Classifier.create(
+      m.config as unknown as ExportedConfig,
+      [],
+      onnx,
+      { ...o, ort: nodeOrt },
+      join(dir, 'model.safetensors'),
+    );
+  }
+  const config = headConfig as ExportedConfig;
   const head = taskHead(config, join(dir, 'config.json'));
   const m = loadModel(dir, { numLabels: head.numLabels });
   setHead(m.config, head);

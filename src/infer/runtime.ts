@@ -25,6 +25,16 @@ import type { BertConfig } from '../model/config.js';
 import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { UserError } from '../util/errors.js';
+import {
+  NGRAM_IDS,
+  NGRAM_MODEL_TYPE,
+  NGRAM_TF,
+  type NgramConfig,
+  ngramFeatures,
+  ngramFeeds,
+  type NgramRow,
+  validateNgramConfig,
+} from '../ngram/features.js';
 import { withInitializer } from './onnx-initializer.js';
 
 /** The compact graph's (V, H) float32 input: the hash table, computed and added at load. */
@@ -57,7 +67,20 @@ export interface ExportRecord {
 }
 export type ExportVariant = 'portable' | 'portable_quantized' | 'compact' | 'compact_quantized';
 
-export type ExportedConfig = BertConfig & { minnow_export?: ExportRecord; label2id?: Record<string, number> };
+export type ExportedConfig = BertConfig & {
+  minnow_export?: ExportRecord;
+  label2id?: Record<string, number>;
+  /** Bag-of-n-grams features the graph reads (ngram_ids, ngram_tf): the baseline, or a hybrid's linear path. */
+  ngram?: NgramConfig;
+};
+
+/** An example as the graph reads it: word pieces (transformer models) and n-gram features (ngram models). */
+export type ClassifierRow = TokenRow & { ngrams?: NgramRow };
+
+/** Whether a config is an n-gram model's (BertConfig types model_type as "bert"; config.json may say otherwise). */
+export function isNgramModel(config: { model_type?: string }): boolean {
+  return config.model_type === NGRAM_MODEL_TYPE;
+}
 
 export interface ClassifierOptions {
   ort: OrtModule;
@@ -127,7 +150,8 @@ export function interpret(
 export class Classifier {
   private constructor(
     readonly config: ExportedConfig,
-    readonly tokenizer: BertTokenizer,
+    /** Word pieces of the texts; undefined for a model of n-gram features only. */
+    readonly tokenizer: BertTokenizer | undefined,
     private readonly ort: OrtModule,
     private readonly session: OrtSession,
     readonly maxLength: number,
@@ -135,6 +159,8 @@ export class Classifier {
     readonly modelBytes: number,
     /** K-BERT models: texts to sentence trees. */
     private readonly tree?: TreeEncoder,
+    /** The n-gram features the graph reads (the baseline, a hybrid's linear path). */
+    private readonly ngram?: NgramConfig,
   ) {}
 
   /** Load an exported folder (see the file comment). */
@@ -158,10 +184,10 @@ export class Classifier {
     if (!file) throw new UserError(`${where}: no ${variant.replace('_', ' ')} model in this export`);
     const onnx = await readAll(source, file);
     if (!onnx) throw new UserError(`${where}/${file}: missing`);
-    const vocabBytes = await readAll(source, 'vocab.txt');
-    let vocabulary: string[];
+    const vocabBytes = isNgramModel(config) ? undefined : await readAll(source, 'vocab.txt');
+    let vocabulary: string[] = [];
     if (vocabBytes) vocabulary = BertTokenizer.parseVocab(text(vocabBytes));
-    else {
+    else if (!isNgramModel(config)) {
       const tj = await readAll(source, 'tokenizer.json');
       if (!tj) throw new UserError(`${where}: neither vocab.txt nor tokenizer.json`);
       const vocab =
@@ -197,8 +223,12 @@ export class Classifier {
       config = { ...config, num_labels: Object.keys(config.id2label).length };
     if (!config.num_labels)
       throw new UserError(`${source}: config.json has no task head (num_labels or id2label)`);
-    const tokenizer = new BertTokenizer(vocabulary, { source });
-    const compact = o.variant === 'compact';
+    const pieces = !isNgramModel(config);
+    const tokenizer = pieces ? new BertTokenizer(vocabulary, { source }) : undefined;
+    const ngram = config.ngram ? validateNgramConfig(config.ngram, `${source}: config.json`) : undefined;
+    if (!pieces && !ngram)
+      throw new UserError(`${source}: config.json: an n-gram model needs its "ngram" settings`);
+    const compact = pieces && o.variant === 'compact';
     if (compact && (config.embedding_type !== 'hash' || !config.hash_embedding))
       throw new UserError(`${source}: a compact model needs a hash-embedding config (embedding_type "hash")`);
     if (compact && config.minnow_export?.format === 1)
@@ -207,12 +237,12 @@ export class Classifier {
       );
     let graph = onnx;
     if (compact) {
-      const table = hashEmbeddingTable(tokenizer.vocabulary, config.hidden_size, config.hash_embedding!);
+      const table = hashEmbeddingTable(tokenizer!.vocabulary, config.hidden_size, config.hash_embedding!);
       try {
         graph = withInitializer(
           onnx,
           COMPACT_TABLE,
-          [tokenizer.vocabulary.length, config.hidden_size],
+          [tokenizer!.vocabulary.length, config.hidden_size],
           table,
         );
       } catch (e) {
@@ -234,9 +264,11 @@ export class Classifier {
         `${source}: not a model onnxruntime can load (${(e as Error).message.split('\n')[0]})`,
       );
     }
-    if (!session.inputNames.includes('input_ids'))
+    const needs = [...(pieces ? ['input_ids'] : []), ...(ngram ? [NGRAM_IDS, NGRAM_TF] : [])];
+    const missing = needs.filter((x) => !session.inputNames.includes(x));
+    if (missing.length)
       throw new UserError(
-        `${source}: the graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`,
+        `${source}: the graph has no ${missing.join(', ')} input (inputs: ${session.inputNames.join(', ')})`,
       );
     const maxLength = Math.min(o.maxLength ?? 128, config.max_position_embeddings);
     let tree: TreeEncoder | undefined;
@@ -247,9 +279,9 @@ export class Classifier {
         throw new UserError(
           `${source}: a knowledge model's graph needs a position_ids input (export it again)`,
         );
-      tree = treeEncoder(tokenizer, o.knowledge, config.knowledge, maxLength);
+      tree = treeEncoder(tokenizer!, o.knowledge, config.knowledge, maxLength);
     }
-    return new Classifier(config, tokenizer, o.ort, session, maxLength, onnx.length, tree);
+    return new Classifier(config, tokenizer, o.ort, session, maxLength, onnx.length, tree, ngram);
   }
 
   /** As BertForSequenceClassification decides: problem_type, else one output means regression. */
@@ -265,39 +297,56 @@ export class Classifier {
     return Array.from({ length: n }, (_, i) => this.config.id2label?.[String(i)] ?? `LABEL_${i}`);
   }
 
-  /** Token rows of inputs, truncated longest-first to maxLength (K-BERT: sentence trees). */
-  encode(inputs: readonly ClassifierInput[]): TokenRow[] {
+  /**
+   * The rows the graph reads: token rows truncated longest-first to maxLength (K-BERT: sentence trees),
+   * and the n-gram features of models that read them.
+   */
+  encode(inputs: readonly ClassifierInput[]): ClassifierRow[] {
     return inputs.map((x) => {
       const [a, b] = typeof x === 'string' ? [x, undefined] : x;
-      if (this.tree) return this.tree(a, b);
+      const ngrams = this.ngram ? ngramFeatures(a, b, this.ngram) : undefined;
+      if (!this.tokenizer) return { ids: [], ngrams };
+      if (this.tree) return { ...this.tree(a, b), ngrams };
       const e = this.tokenizer.encode(a, b, { maxLength: this.maxLength });
-      return { ids: e.ids, types: e.typeIds };
+      return { ids: e.ids, types: e.typeIds, ngrams };
     });
   }
 
   /** Logits of encoded examples, in their order; batches of similar lengths to keep padding small. */
-  async logits(rows: readonly TokenRow[], batchSize = 32): Promise<Float32Array[]> {
+  async logits(rows: readonly ClassifierRow[], batchSize = 32): Promise<Float32Array[]> {
     const n = this.config.num_labels ?? 1;
     const out = new Array<Float32Array>(rows.length);
     for (const idx of lengthBatches(rows, batchSize)) {
-      const f = bertFeeds(
-        idx.map((k) => rows[k]),
-        this.tokenizer.padId,
-      );
-      const T = f.T;
-      const dims = [idx.length, T];
-      const feeds: Record<string, unknown> = {
-        attention_mask: new this.ort.Tensor('int64', f.attention_mask, this.tree ? [...dims, T] : dims),
-        token_type_ids: new this.ort.Tensor('int64', f.token_type_ids, dims),
-      };
-      if (this.tree) feeds.position_ids = new this.ort.Tensor('int64', f.position_ids, dims);
-      feeds.input_ids = new this.ort.Tensor('int64', f.input_ids, dims);
+      const feeds: Record<string, unknown> = {};
+      if (this.ngram) {
+        const missing = idx.find((k) => !rows[k].ngrams);
+        if (missing !== undefined)
+          throw new Error(`row ${missing} has no n-gram features (encode it with this classifier)`);
+        const f = ngramFeeds(idx.map((k) => rows[k].ngrams!));
+        feeds[NGRAM_IDS] = new this.ort.Tensor('int64', f.ids, [idx.length, f.N]);
+        feeds[NGRAM_TF] = new this.ort.Tensor('float32', f.tf, [idx.length, f.N]);
+      }
+      if (this.tokenizer) this.bertFeeds(rows, idx, feeds);
       const logits = (await this.session.run(feeds)).logits.data as Float32Array;
       idx.forEach((k, j) => {
         out[k] = logits.slice(j * n, (j + 1) * n);
       });
     }
     return out;
+  }
+
+  /** Word-piece feeds of rows `idx` (input_ids, attention_mask, token_type_ids; K-BERT: position_ids). */
+  private bertFeeds(rows: readonly ClassifierRow[], idx: number[], feeds: Record<string, unknown>): void {
+    const f = bertFeeds(
+      idx.map((k) => rows[k]),
+      this.tokenizer!.padId,
+    );
+    const T = f.T;
+    const dims = [idx.length, T];
+    feeds.attention_mask = new this.ort.Tensor('int64', f.attention_mask, this.tree ? [...dims, T] : dims);
+    feeds.token_type_ids = new this.ort.Tensor('int64', f.token_type_ids, dims);
+    if (this.tree) feeds.position_ids = new this.ort.Tensor('int64', f.position_ids, dims);
+    feeds.input_ids = new this.ort.Tensor('int64', f.input_ids, dims);
   }
 
   /** Labels and scores of texts (or pairs). */

@@ -25,15 +25,18 @@ export interface TaskHead {
 /** minnow's record of whether a head was trained on pairs (config.json `minnow_text_pairs`). */
 type WithPairs = BertConfig & { minnow_text_pairs?: boolean; label2id?: Record<string, number> };
 
-function recordedPairs(c: BertConfig): boolean | undefined {
+function recordedPairs(c: HeadFields): boolean | undefined {
   const v = (c as WithPairs).minnow_text_pairs;
   if (typeof v === 'boolean') return v;
   const ft = c.finetuning_task;
   return ft && isGlue(ft) ? glueTask(ft).pair !== undefined : undefined;
 }
 
+/** The fields of config.json that describe a task head (Hugging Face's names; any kind of model). */
+export type HeadFields = Pick<BertConfig, 'num_labels' | 'problem_type' | 'id2label' | 'finetuning_task'>;
+
 /** The model's head, or a one-line error when it has none. */
-export function taskHead(c: BertConfig, source: string): TaskHead {
+export function taskHead(c: HeadFields, source: string): TaskHead {
   const n = c.num_labels;
   if (!n) throw new UserError(`${source}: no task head (num_labels); fine-tune the model first`);
   const regression = c.problem_type === 'regression';
@@ -70,7 +73,7 @@ export function headFor(data: TaskData): TaskHead {
 }
 
 /** Write a head into a config (Hugging Face's fields). */
-export function setHead(c: BertConfig, h: TaskHead): void {
+export function setHead(c: HeadFields, h: TaskHead): void {
   c.num_labels = h.numLabels;
   c.problem_type = h.regression ? 'regression' : 'single_label_classification';
   if (h.names) {

@@ -481,6 +481,16 @@ function countCodePoints(s: string): number {
   return n;
 }
 
+/**
+ * The words of a text as BERT's BasicTokenizer splits them (cleaned, lower-cased, accents stripped, split
+ * on whitespace and punctuation), with no vocabulary: what the bag-of-n-grams features count.
+ */
+export function basicWords(text: string): string[] {
+  const out: string[] = [];
+  basicSplit(text, out);
+  return out;
+}
+
 /** Normalizes a text without special tokens and appends its words to `out`. */
 function basicSplit(text: string, out: string[]): void {
   // Fast path: printable ASCII plus \t \n \r needs no cleaning, CJK spacing or NFD.

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  DEFAULT_NGRAM,
+  type NgramConfig,
+  ngramFeatures,
+  ngramFeeds,
+  validateNgramConfig,
+} from './features.js';
+
+const words: NgramConfig = { ...DEFAULT_NGRAM, buckets: 1 << 20 };
+
+describe('n-gram features', () => {
+  test('word 1-2-grams: one bucket per distinct n-gram, tf = 1 + ln(count)', () => {
+    // "a b a b": unigrams a, b (twice each), bigrams "a b" (twice), "b a" (once).
+    const r = ngramFeatures('A b a B', undefined, words);
+    assert.equal(r.ids.length, 4);
+    const tf = [...r.tf].sort();
+    const two = 1 + Math.log(2);
+    assert.deepEqual(
+      tf.map((x) => +x.toFixed(6)),
+      [1, two, two, two].map((x) => +x.toFixed(6)).sort(),
+    );
+    assert.deepEqual(
+      [...r.ids],
+      [...r.ids].sort((x, y) => x - y),
+      'ids increase',
+    );
+  });
+
+  test('the same text gives the same features; case and accents do not matter (BERT basic tokenizer)', () => {
+    assert.deepEqual(
+      ngramFeatures('Café au lait!', undefined, words),
+      ngramFeatures('cafe AU lait !', undefined, words),
+    );
+    assert.notDeepEqual(
+      ngramFeatures('good film', undefined, words),
+      ngramFeatures('film good', undefined, words),
+    );
+  });
+
+  test('word order of a bigram matters, "ab c" and "a bc" differ', () => {
+    const a = ngramFeatures('ab c', undefined, { ...words, word_ngrams: 2 });
+    const b = ngramFeatures('a bc', undefined, { ...words, word_ngrams: 2 });
+    assert.notDeepEqual([...a.ids], [...b.ids]);
+  });
+
+  test('character n-grams within padded words: " ab " has 3 bigrams and 2 trigrams', () => {
+    const r = ngramFeatures('ab', undefined, { ...words, word_ngrams: 0, char_ngrams: [2, 3] });
+    assert.equal(r.ids.length, 5);
+  });
+
+  test('pairs: the two texts hash apart, and shared words add features', () => {
+    const single = ngramFeatures('the cat', undefined, words);
+    const pair = ngramFeatures('the cat', 'a dog', words);
+    const shared = ngramFeatures('the cat', 'the dog', words);
+    assert.ok(pair.ids.length > single.ids.length);
+    // "the" is in both: 3 + 3 n-grams of each text, plus one shared word.
+    assert.equal(shared.ids.length, 7);
+  });
+
+  test('empty text: no features; feeds pad to at least one column of zeros', () => {
+    const e = ngramFeatures('', undefined, words);
+    assert.equal(e.ids.length, 0);
+    const f = ngramFeeds([e, ngramFeatures('x y', undefined, words)]);
+    assert.equal(f.N, 3);
+    assert.deepEqual([...f.tf.slice(0, 3)], [0, 0, 0]);
+    assert.equal(ngramFeeds([e]).N, 1);
+  });
+
+  test('buckets bound the ids', () => {
+    const r = ngramFeatures('one two three four five six seven', undefined, { ...words, buckets: 7 });
+    assert.ok([...r.ids].every((x) => x >= 0 && x < 7));
+  });
+
+  test('validation names the field', () => {
+    assert.throws(() => validateNgramConfig({ ...words, buckets: 0 }, 'c.json'), /c\.json: ngram\.buckets/);
+    assert.throws(
+      () => validateNgramConfig({ ...words, char_ngrams: [3, 2] }, 'c.json'),
+      /ngram\.char_ngrams/,
+    );
+    assert.throws(
+      () => validateNgramConfig({ ...words, word_ngrams: 0, char_ngrams: null }, 'c.json'),
+      /no features/,
+    );
+    assert.deepEqual(validateNgramConfig({ ...words }, 'c.json'), words);
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Hashed bag-of-n-grams features (fastText's and scikit-learn's HashingVectorizer's trick), computed the
+ * same way in training, in Node and in the browser. Browser-safe.
+ *
+ * A text is split into words as BERT's BasicTokenizer splits it (lower-cased, accents stripped,
+ * punctuation as words). Its features are word n-grams of 1..word_ngrams words and, with char_ngrams
+ * [a, b], the character n-grams of a..b characters of each word padded with a space on both sides
+ * (scikit-learn's `char_wb`). Each feature is hashed (MurmurHash3 of its code points, one seed per kind of
+ * feature) into one of `buckets` rows. A row's features are the distinct buckets with sublinear term
+ * frequency 1 + ln(count); IDF and the L2 norm are the model's (linear.ts, graph.ts).
+ *
+ * A text pair (entailment, paraphrase) hashes its two texts with different seeds, and adds the words found
+ * in both as features of their own: a bag cannot compare two texts, but it can count what they share.
+ */
+import { murmur3_32 } from '../text/hash-embedding.js';
+import { basicWords } from '../text/wordpiece.js';
+import { UserError } from '../util/errors.js';
+
+/** config.json's model_type of a model of n-gram features only (`minnow baseline`). */
+export const NGRAM_MODEL_TYPE = 'minnow-ngram';
+
+/** The graph's inputs: (B, N) bucket ids and their 1 + ln(count) (graph.ts). */
+export const NGRAM_IDS = 'ngram_ids';
+export const NGRAM_TF = 'ngram_tf';
+
+export interface NgramConfig {
+  /** Hash buckets: rows of the weight table. */
+  buckets: number;
+  /** Word n-grams of 1..word_ngrams words (0: none). */
+  word_ngrams: number;
+  /** Character n-grams of [min, max] characters within word boundaries; null: none. */
+  char_ngrams: [number, number] | null;
+  /** Hash seed. */
+  seed: number;
+}
+
+export const DEFAULT_NGRAM: Readonly<NgramConfig> = Object.freeze({
+  buckets: 1 << 18,
+  word_ngrams: 2,
+  char_ngrams: null,
+  seed: 0,
+});
+
+/** Words read per text; the rest of a longer text is not counted (about 20 pages of prose). */
+export const MAX_WORDS = 10_000;
+
+/** One example's features: distinct bucket ids in increasing order and their 1 + ln(count). */
+export interface NgramRow {
+  ids: Int32Array;
+  tf: Float32Array;
+}
+
+/** Check a config read from a file or flags; errors name `source` and the field. */
+export function validateNgramConfig(raw: unknown, source: string): NgramConfig {
+  const c = raw as Partial<NgramConfig> | null;
+  if (!c || typeof c !== 'object') throw new UserError(`${source}: ngram: expected an object`);
+  const int = (name: keyof NgramConfig, min: number, max: number): number => {
+    const v = c[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new UserError(
+        `${source}: ngram.${name}: expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`,
+      );
+    return v;
+  };
+  const buckets = int('buckets', 1, 1 << 24);
+  const word = int('word_ngrams', 0, 4);
+  const seed = int('seed', 0, 0xffffffff);
+  let chars: [number, number] | null = null;
+  if (c.char_ngrams !== null && c.char_ngrams !== undefined) {
+    const r = c.char_ngrams;
+    if (
+      !Array.isArray(r) ||
+      r.length !== 2 ||
+      !r.every((x) => Number.isInteger(x)) ||
+      r[0] < 1 ||
+      r[1] < r[0] ||
+      r[1] > 8
+    )
+      throw new UserError(
+        `${source}: ngram.char_ngrams: expected [min, max] with 1 <= min <= max <= 8, or null`,
+      );
+    chars = [r[0], r[1]];
+  }
+  if (word === 0 && chars === null)
+    throw new UserError(`${source}: ngram: no features (word_ngrams 0 and char_ngrams null)`);
+  return { buckets, word_ngrams: word, char_ngrams: chars, seed };
+}
+
+// Kinds of feature, each hashed with its own seed: first text, second text, shared words.
+const WORD = 1;
+const CHAR = 2;
+const SHARED = 3;
+const SEGMENT = 8; // seed offset of the second text
+
+/** Counts hashed features into buckets. */
+class Counter {
+  readonly counts = new Map<number, number>();
+  private key = new Uint32Array(256);
+
+  constructor(private readonly c: NgramConfig) {}
+
+  /** Hash code points `cps[0..len)` with the kind's seed and count its bucket. */
+  add(cps: Uint32Array, len: number, kind: number): void {
+    const h = murmur3_32(cps, len, (this.c.seed + kind * 0x9e3779b1) | 0);
+    const b = h % this.c.buckets;
+    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+  }
+
+  /** A scratch buffer of at least n code units. */
+  buffer(n: number): Uint32Array {
+    if (this.key.length < n) this.key = new Uint32Array(Math.max(n, 2 * this.key.length));
+    return this.key;
+  }
+}
+
+function codePoints(word: string): number[] {
+  const out: number[] = [];
+  for (const ch of word) out.push(ch.codePointAt(0)!);
+  return out;
+}
+
+function countText(counter: Counter, words: number[][], c: NgramConfig, segment: number): void {
+  const off = segment * SEGMENT;
+  for (let n = 1; n <= c.word_ngrams; n++) {
+    for (let i = 0; i + n <= words.length; i++) {
+      let len = 1;
+      for (let j = i; j < i + n; j++) len += words[j].length + 1;
+      const key = counter.buffer(len);
+      let k = 0;
+      key[k++] = n;
+      for (let j = i; j < i + n; j++) {
+        for (const cp of words[j]) key[k++] = cp;
+        key[k++] = 0; // separator: "ab c" and "a bc" differ
+      }
+      counter.add(key, k, WORD + off);
+    }
+  }
+  if (c.char_ngrams) {
+    const [lo, hi] = c.char_ngrams;
+    for (const w of words) {
+      const padded = [32, ...w, 32];
+      for (let n = lo; n <= hi; n++) {
+        const key = counter.buffer(n + 1);
+        for (let i = 0; i + n <= padded.length; i++) {
+          key[0] = n;
+          for (let j = 0; j < n; j++) key[j + 1] = padded[i + j];
+          counter.add(key, n + 1, CHAR + off);
+        }
+      }
+    }
+  }
+}
+
+/** The features of a text (or a text pair). */
+export function ngramFeatures(text: string, pair: string | undefined, c: NgramConfig): NgramRow {
+  const counter = new Counter(c);
+  const wordsOf = (t: string) => basicWords(t).slice(0, MAX_WORDS).map(codePoints);
+  const a = wordsOf(text);
+  countText(counter, a, c, 0);
+  if (pair !== undefined) {
+    const b = wordsOf(pair);
+    countText(counter, b, c, 1);
+    const inA = new Set(a.map((w) => String.fromCodePoint(...w)));
+    const shared = new Set(b.map((w) => String.fromCodePoint(...w)).filter((w) => inA.has(w)));
+    for (const w of shared) {
+      const cps = codePoints(w);
+      const key = counter.buffer(cps.length);
+      key.set(cps);
+      counter.add(key, cps.length, SHARED);
+    }
+  }
+  const ids = Int32Array.from(counter.counts.keys()).sort();
+  const tf = Float32Array.from(ids, (id) => 1 + Math.log(counter.counts.get(id)!));
+  return { ids, tf };
+}
+
+/** The graph's feeds for rows: (B, N) ids and tf, padded with id 0 and tf 0 to the longest row (N >= 1). */
+export function ngramFeeds(rows: readonly NgramRow[]): { ids: BigInt64Array; tf: Float32Array; N: number } {
+  const N = Math.max(1, ...rows.map((r) => r.ids.length));
+  const ids = new BigInt64Array(rows.length * N);
+  const tf = new Float32Array(rows.length * N);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < r.ids.length; j++) ids[i * N + j] = BigInt(r.ids[j]);
+    tf.set(r.tf, i * N);
+  });
+  return { ids, tf, N };
+}

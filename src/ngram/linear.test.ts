@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { NgramRow } from './features.js';
+import {
+  DEFAULT_FIT,
+  fitIdf,
+  fitLinear,
+  type LinearKind,
+  linearScores,
+  logitRows,
+  tfidfRows,
+} from './linear.js';
+
+const row = (ids: number[], counts: number[]): NgramRow => ({
+  ids: Int32Array.from(ids),
+  tf: Float32Array.from(counts, (c) => 1 + Math.log(c)),
+});
+
+/** The objective fitLinear minimises, computed directly (for the optimality check). */
+function objective(
+  w: Float32Array,
+  b: Float32Array,
+  x: ReturnType<typeof tfidfRows>,
+  y: number[],
+  kind: LinearKind,
+  C: number,
+) {
+  const K = b.length;
+  const z = linearScores(x, w, b, K);
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (kind.regression) loss += 0.5 * (z[i] - y[i]) ** 2;
+    else if (K === 1) loss += Math.log1p(Math.exp(z[i])) - y[i] * z[i];
+    else {
+      const zi = [...z.subarray(i * K, (i + 1) * K)];
+      const m = Math.max(...zi);
+      loss += m + Math.log(zi.reduce((s, v) => s + Math.exp(v - m), 0)) - zi[y[i]];
+    }
+  }
+  return C * loss + 0.5 * w.reduce((s, v) => s + v * v, 0);
+}
+
+describe('TF-IDF rows', () => {
+  test('smooth idf and L2-normalised rows, by hand', () => {
+    const rows = [row([0, 1], [1, 2]), row([1], [1])];
+    const idf = fitIdf(rows, 3);
+    // n = 2: df 1 -> ln(3/2) + 1; df 2 -> ln(3/3) + 1 = 1; df 0 -> ln(3) + 1.
+    assert.ok(Math.abs(idf[0] - (Math.log(1.5) + 1)) < 1e-6);
+    assert.ok(Math.abs(idf[1] - 1) < 1e-6);
+    assert.ok(Math.abs(idf[2] - (Math.log(3) + 1)) < 1e-6);
+    const x = tfidfRows(rows, idf);
+    const v0 = idf[0] * 1;
+    const v1 = (1 + Math.log(2)) * 1;
+    const n = Math.hypot(v0, v1);
+    assert.ok(Math.abs(x.values[0] - v0 / n) < 1e-6);
+    assert.ok(Math.abs(x.values[1] - v1 / n) < 1e-6);
+    assert.ok(Math.abs(x.values[2] - 1) < 1e-6);
+  });
+});
+
+describe('fitLinear', () => {
+  // Two features that decide the class, one shared by all, and noise ids.
+  const rows: NgramRow[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const c = i % 2;
+    rows.push(row([c, 2, 3 + (i % 5)], [1, 1, 1]));
+    y.push(c);
+  }
+  const x = tfidfRows(rows, fitIdf(rows, 8));
+
+  for (const [name, kind, labels] of [
+    ['binary logistic', { regression: false, classes: 2 }, y],
+    ['multinomial (3 classes)', { regression: false, classes: 3 }, y.map((c, i) => (i % 3 === 0 ? 2 : c))],
+    ['ridge', { regression: true }, y.map((c) => 2 * c - 0.5)],
+  ] as [string, LinearKind, number[]][]) {
+    test(`${name}: gradient ~ 0 at the optimum, and no nearby point is lower`, () => {
+      const K = kind.regression || kind.classes === 2 ? 1 : kind.classes;
+      const r = fitLinear(x, labels, 8, kind, { ...DEFAULT_FIT, C: 3 });
+      const f = objective(r.weight, r.bias, x, labels, kind, 3);
+      for (let j = 0; j < r.weight.length; j++)
+        for (const eps of [1e-3, -1e-3]) {
+          const w = Float32Array.from(r.weight);
+          w[j] += eps;
+          assert.ok(objective(w, r.bias, x, labels, kind, 3) >= f - 1e-6, `weight ${j} ${eps}`);
+        }
+      for (let k = 0; k < K; k++) {
+        const b = Float32Array.from(r.bias);
+        b[k] += 1e-3;
+        assert.ok(objective(r.weight, b, x, labels, kind, 3) >= f - 1e-6, `bias ${k}`);
+      }
+    });
+  }
+
+  test('separable classes are learned; a larger C fits them harder', () => {
+    const kind: LinearKind = { regression: false, classes: 2 };
+    const weak = fitLinear(x, y, 8, kind, { ...DEFAULT_FIT, C: 0.1 });
+    const strong = fitLinear(x, y, 8, kind, { ...DEFAULT_FIT, C: 100 });
+    const acc = (r: typeof weak) => {
+      const z = linearScores(x, r.weight, r.bias, 1);
+      return y.filter((c, i) => (z[i] > 0 ? 1 : 0) === c).length / y.length;
+    };
+    assert.equal(acc(strong), 1);
+    assert.ok(Math.abs(strong.weight[1] - strong.weight[0]) > Math.abs(weak.weight[1] - weak.weight[0]));
+    // Bucket 8 of 9: no row uses it, so it keeps weight 0.
+    const wide = fitLinear(tfidfRows(rows, fitIdf(rows, 9)), y, 9, kind, { ...DEFAULT_FIT, C: 100 });
+    assert.equal(wide.weight[8], 0);
+    assert.notEqual(wide.weight[7], 0);
+  });
+
+  test('two-class logits are [-z/2, z/2]: their softmax is sigmoid(z)', () => {
+    const [l] = logitRows(Float64Array.of(1.5), { regression: false, classes: 2 });
+    assert.deepEqual([...l], [-0.75, 0.75]);
+  });
+});
