@@ -14,6 +14,8 @@ import * as evaluate from './eval.js';
 import * as explainTree from './explain-tree.js';
 import * as exporter from './export.js';
 import * as finetune from './finetune.js';
+import * as fit from './fit.js';
+import * as hybrid from './hybrid.js';
 import * as info from './info.js';
 import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
@@ -28,7 +30,9 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   pretrain,
   baseline,
+  fit,
   finetune,
+  hybrid,
   distill,
   augment,
   eval: evaluate,

@@ -6,6 +6,14 @@
  */
 import type { NumericArray, Tensor } from '../graph/graph.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
+import {
+  NGRAM_IDS,
+  NGRAM_TF,
+  type NgramConfig,
+  ngramFeatures,
+  ngramFeeds,
+  type NgramRow,
+} from '../ngram/features.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import type { Example } from './tabular.js';
 
@@ -108,22 +116,29 @@ export interface Encoded {
   label: number;
   positions?: Int32Array;
   visible?: Uint8Array;
+  /** A hybrid model's bag-of-n-grams features (src/ngram/features.ts). */
+  ngrams?: NgramRow;
 }
 
 /** An encoding other than the tokenizer's (K-BERT's sentence trees: knowledge/encode.ts). */
 export type RowEncoder = (text: string, pair?: string) => Omit<Encoded, 'label'>;
 
-/** Examples as token rows, truncated to `maxLength` (by `encode` when given, else by the tokenizer). */
+/**
+ * Examples as token rows, truncated to `maxLength` (by `encode` when given, else by the tokenizer); with
+ * `ngram` (a hybrid model), each row also carries its n-gram features.
+ */
 export function encodeAll(
   tok: BertTokenizer,
   examples: Example[],
   maxLength: number,
   encode?: RowEncoder,
+  ngram?: NgramConfig,
 ): Encoded[] {
   return examples.map((e) => {
-    if (encode) return { ...encode(e.text, e.pair), label: e.label };
+    const ngrams = ngram ? { ngrams: ngramFeatures(e.text, e.pair, ngram) } : {};
+    if (encode) return { ...encode(e.text, e.pair), label: e.label, ...ngrams };
     const enc = tok.encode(e.text, e.pair, { maxLength });
-    return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label };
+    return { ids: Int32Array.from(enc.ids), types: Int32Array.from(enc.typeIds), label: e.label, ...ngrams };
   });
 }
 
@@ -133,7 +148,13 @@ export function padBatch(items: Encoded[], regression: boolean, padId: number): 
   const labels = regression
     ? Float32Array.from(items.map((x) => x.label))
     : BigInt64Array.from(items.map((x) => BigInt(x.label)));
-  return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
+  if (!items.some((x) => x.ngrams)) return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
+  const n = ngramFeeds(items.map((x) => x.ngrams ?? { ids: new Int32Array(0), tf: new Float32Array(0) }));
+  return {
+    feeds: { ...feeds, labels, [NGRAM_IDS]: n.ids, [NGRAM_TF]: n.tf },
+    sizes: { B, T, N: n.N },
+    tokens,
+  };
 }
 
 /**

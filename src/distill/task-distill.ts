@@ -143,7 +143,7 @@ function studentGraph(
   method: 'hinton' | 'tinybert',
 ) {
   return (g: Graph, w: Weights, drop: Dropout) => {
-    const x = bertInputs(g, !!s.config.knowledge);
+    const x = bertInputs(g, !!s.config.knowledge, !!s.config.ngram);
     const out = encoder(w, s.config, x, drop);
     const acc = lossTerms(g);
     const { terms } = acc;
@@ -151,7 +151,7 @@ function studentGraph(
     if (stage === 'intermediate') {
       intermediateTerms(g, w, out, x, t.config, plan, addTerm);
     } else {
-      const logits = classifier(w, s.config, out, numLabels, drop);
+      const logits = classifier(w, s.config, out, numLabels, drop, x.ngram);
       const teacherLogits = g.input('teacher_logits', 'float32', ['B', numLabels]);
       const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
       if (method === 'hinton') {
@@ -325,7 +325,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
     );
   // Each model reads the text its own way (a K-BERT model as sentence trees); the examples line up.
   const encode = (m: Model, examples: typeof train.examples) =>
-    encodeAll(m.tokenizer, examples, maxLength, modelEncoder(m, maxLength));
+    encodeAll(m.tokenizer, examples, maxLength, modelEncoder(m, maxLength), m.config.ngram);
   const items = encode(student, train.examples);
   const devItems = encode(student, devData.examples);
   /** Each teacher reads the examples its own way (a K-BERT teacher as sentence trees); the rows line up. */

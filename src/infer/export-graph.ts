@@ -30,6 +30,7 @@ import { WORD_TABLE } from '../model/model.js';
 import { Dropout } from '../runtime/dropout.js';
 import type { Init, ParamStore } from '../runtime/params.js';
 import { Weights } from '../runtime/weights.js';
+import { isNgramParam, ngramConstant, ngramInputs } from '../ngram/graph.js';
 import { COMPACT_TABLE } from './runtime.js';
 import { float16Bits, quantizeColumns, quantizeRows, transposeInt8 } from './quantize.js';
 
@@ -87,6 +88,7 @@ class BakedWeights extends Weights {
     // Embedding tables (gathered, scaled after the gather); a projection after them is a dense weight.
     const table = name.includes('embeddings') && !name.includes('word_projection');
     if (name === this.asInput) v = this.g.input(COMPACT_TABLE, 'float32', shape);
+    else if (isNgramParam(name)) v = ngramConstant(this.g, name, p.data, shape, this.quantize);
     else if (this.quantize && shape.length === 2 && !(table && shape[0] <= SMALL_TABLE)) {
       const [rows, cols] = shape;
       const perColumn = table && cols <= NARROW_TABLE;
@@ -228,7 +230,8 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
   const positionIds = tree ? g.input('position_ids', 'int64', ['B', 'T']) : undefined;
   const x: BertInputs = { inputIds, tokenTypeIds, positionIds, attentionMask };
   const off = new Dropout(false);
-  g.output(classifier(w, c, encoderCls(w, c, x, off), numLabels, off), 'logits');
+  const ngram = c.ngram ? ngramInputs(g) : undefined; // a hybrid's bag-of-n-grams path
+  g.output(classifier(w, c, encoderCls(w, c, x, off), numLabels, off, ngram), 'logits');
   if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme, opts.compact);
   return g;
 }

@@ -13,15 +13,11 @@ import type { Tensor } from '../runtime/session.js';
 /** The inference graph of a classifier or regressor: `logits` (B, numLabels), no dropout. */
 export function classifierForward(m: Model, numLabels: number, threads: number): Promise<Forward> {
   return Forward.create(
-    (g, w) => ({
-      logits: classifier(
-        w,
-        m.config,
-        encoderCls(w, m.config, bertInputs(g, !!m.config.knowledge), new Dropout(false)),
-        numLabels,
-        new Dropout(false),
-      ),
-    }),
+    (g, w) => {
+      const x = bertInputs(g, !!m.config.knowledge, !!m.config.ngram);
+      const off = new Dropout(false);
+      return { logits: classifier(w, m.config, encoderCls(w, m.config, x, off), numLabels, off, x.ngram) };
+    },
     m.store,
     { threads },
   );

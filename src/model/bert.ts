@@ -10,6 +10,7 @@ import type { DType, Graph, Value } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import type { Dropout } from '../runtime/dropout.js';
 import type { Weights } from '../runtime/weights.js';
+import { hybridColumns, hybridLogits, type NgramInputs, ngramInputs } from '../ngram/graph.js';
 import { type BertConfig, embeddingWidth, headSize } from './config.js';
 
 export interface BertInputs {
@@ -18,6 +19,8 @@ export interface BertInputs {
   /** (B, T) int64; absent: 0..T-1 in every row, the first T rows of the table (the export's graph). */
   positionIds?: Value;
   attentionMask: Value; // (B, T) int64, 1 = attend; or (B, T, T) visibility (K-BERT)
+  /** A hybrid model's bag-of-n-grams inputs (config.ngram). */
+  ngram?: NgramInputs;
 }
 
 export interface EncoderOutput {
@@ -348,17 +351,27 @@ export function clsVectors(out: EncoderOutput | ClsOutput, c: BertConfig): Value
   return 'cls' in out ? out.cls : clsRows(out.sequence, out.shapeBTH, c);
 }
 
-/** Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). */
+/**
+ * Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). A hybrid
+ * model (config.ngram) adds its bag-of-n-grams logits, read from `ngram` (src/ngram/graph.ts).
+ */
 export function classifier(
   w: Weights,
   c: BertConfig,
   out: EncoderOutput | ClsOutput,
   numLabels: number,
   drop: Dropout,
+  ngram?: NgramInputs,
 ): Value {
   const H = c.hidden_size;
   const pooled = o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
-  return dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);
+  const logits = dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);
+  if (!c.ngram) return logits;
+  if (!ngram) throw new Error('classifier: a hybrid model (config.ngram) is built without its n-gram inputs');
+  const B = c.ngram.buckets;
+  const weight = w.get('ngram.weight', [B, hybridColumns(numLabels)], 'zeros');
+  const idf = w.get('ngram.idf', [B], 'ones', true);
+  return o.add(logits, hybridLogits(ngram, { weight, idf }, numLabels));
 }
 
 /**
@@ -382,11 +395,12 @@ export function mlmHead(
 }
 
 /** Declare the graph inputs of a BERT batch. */
-export function bertInputs(g: Graph, visibility = false): BertInputs {
+export function bertInputs(g: Graph, visibility = false, ngram = false): BertInputs {
   return {
     inputIds: g.input('input_ids', 'int64', ['B', 'T']),
     tokenTypeIds: g.input('token_type_ids', 'int64', ['B', 'T']),
     positionIds: g.input('position_ids', 'int64', ['B', 'T']),
     attentionMask: g.input('attention_mask', 'int64', visibility ? ['B', 'T', 'T'] : ['B', 'T']),
+    ngram: ngram ? ngramInputs(g) : undefined,
   };
 }

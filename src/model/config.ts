@@ -4,6 +4,7 @@
  * variants and UNO-EELBERT. `validateConfig` turns a config.json into a BertConfig or a one-line error.
  */
 import { type KnowledgeConfig, validateKnowledgeConfig } from '../knowledge/config.js';
+import { type NgramConfig, validateNgramConfig } from '../ngram/features.js';
 import { DEFAULT_HASH_CONFIG, type HashEmbeddingConfig, validateHashConfig } from '../text/hash-embedding.js';
 import { UserError } from '../util/errors.js';
 
@@ -47,6 +48,11 @@ export interface BertConfig {
   minnow_vocab?: string;
   /** minnow: K-BERT knowledge injection, when fine-tuned with --knowledge (read everywhere the model runs). */
   knowledge?: KnowledgeConfig;
+  /**
+   * minnow: a hybrid classifier's bag-of-n-grams path (ngram.weight, ngram.idf): its logits are added to
+   * the [CLS] head's (src/ngram/graph.ts; `minnow hybrid`).
+   */
+  ngram?: NgramConfig;
   /** minnow: what pre-trained this model, one entry per `minnow pretrain` run (oldest first). */
   minnow_pretraining?: PretrainingRecord[];
 }
@@ -237,6 +243,8 @@ export function validateConfig(
   if (r.knowledge !== undefined && r.knowledge !== null)
     cfg.knowledge = validateKnowledgeConfig(r.knowledge, `${source}: knowledge`);
   else delete cfg.knowledge;
+  if (r.ngram !== undefined && r.ngram !== null) cfg.ngram = validateNgramConfig(r.ngram, source);
+  else delete cfg.ngram;
 
   // The task head.
   const labels = r.id2label ?? undefined;

@@ -62,11 +62,13 @@ export function declareParams(
 ): void {
   const g = new Graph('declare');
   const w = new Weights(g, store);
-  const x = bertInputs(g);
+  const x = bertInputs(g, false, !!c.ngram);
   const out = encoder(w, c, x, new Dropout(false));
-  classifier(w, c, out, parts.numLabels ?? 2, new Dropout(false)); // pooler (+ classifier, dropped below if unused)
+  // pooler (+ classifier and a hybrid's n-gram path, dropped below if unused)
+  classifier(w, c, out, parts.numLabels ?? 2, new Dropout(false), x.ngram);
   if (parts.mlm) mlmHead(w, c, out, g.input('mlm_positions', 'int64', ['M']));
-  if (parts.numLabels === undefined) store.remove((n) => n.startsWith('classifier.'));
+  if (parts.numLabels === undefined)
+    store.remove((n) => n.startsWith('classifier.') || n.startsWith('ngram.'));
 }
 
 /** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */

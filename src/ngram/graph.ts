@@ -86,6 +86,49 @@ export function classLogits(z: Value, numLabels: number, K: number): Value {
   return z;
 }
 
+/** Columns of a hybrid's n-gram table: one for two classes and for regression, one per class otherwise. */
+export function hybridColumns(numLabels: number): number {
+  return numLabels === 2 ? 1 : numLabels;
+}
+
+/**
+ * A hybrid classifier's n-gram logits (B, numLabels), from its parameters as graph values (training: the
+ * trainable table and the frozen idf; export: ngramConstant). No bias: the [CLS] head has one.
+ */
+export function hybridLogits(x: NgramInputs, p: { weight: Value; idf: Value }, numLabels: number): Value {
+  const g = x.ids.graph;
+  const v = o.mul(x.tf, o.gather(p.idf, x.ids));
+  const norm = o.sqrt(o.max2(o.reduceSum(o.mul(v, v), [1], true), g.scalar(1e-30)));
+  const rows = o.gather(p.weight, x.ids); // (B, N, K)
+  const z = o.reduceSum(o.mul(o.unsqueeze(o.div(v, norm), [2]), rows), [1]);
+  return classLogits(z, numLabels, hybridColumns(numLabels));
+}
+
+/** Whether a parameter belongs to the n-gram path (its export is ngramConstant's, not a dense layer's). */
+export const isNgramParam = (name: string) => name.startsWith('ngram.');
+
+/**
+ * A hybrid's n-gram parameter as an export constant: ngram.weight as int8 with one scale per column,
+ * ngram.idf as uint8 with one scale (both read through DequantizeLinear, which onnxruntime folds once at
+ * load), or float32 without int8.
+ */
+export function ngramConstant(
+  g: Graph,
+  name: string,
+  data: Float32Array,
+  shape: number[],
+  int8: boolean,
+): Value {
+  if (!int8) return g.constant(data, 'float32', shape, name);
+  if (shape.length === 2) {
+    const q = quantizeWeight(data, shape[1]);
+    const qv = g.constant(q.q, 'int8', shape, `${name}_int8`);
+    return o.dequantizeLinear(qv, g.constant(q.scale, 'float32', [shape[1]], `${name}_scale`), null, 1);
+  }
+  const q = quantizeIdf(data);
+  return o.dequantizeLinear(g.constant(q.q, 'uint8', shape, `${name}_uint8`), g.scalar(q.scale), null, 0);
+}
+
 /** The whole model as ONNX bytes. */
 export function ngramOnnx(w: LinearWeights, numLabels: number, K: number, int8: boolean): Uint8Array {
   const g = new Graph('minnow-ngram');

@@ -174,7 +174,8 @@ function trainingRows(
   given: number | undefined,
 ): { items: Encoded[]; maxLength: number; chosen?: string } {
   const cap = m.config.max_position_embeddings;
-  const encodeAt = (n: number, rows: Example[]) => encodeAll(m.tokenizer, rows, n, modelEncoder(m, n));
+  const encodeAt = (n: number, rows: Example[]) =>
+    encodeAll(m.tokenizer, rows, n, modelEncoder(m, n), m.config.ngram);
   if (given !== undefined) {
     const maxLength = Math.min(given, cap);
     return { items: encodeAt(maxLength, examples), maxLength };
@@ -220,7 +221,13 @@ export async function finetune(
     c.maxLength === undefined
       ? Math.min(DEFAULT_RECIPE_RULE.evalLength, m.config.max_position_embeddings)
       : maxLength;
-  const devItems = encodeAll(m.tokenizer, devData.examples, devLength, modelEncoder(m, devLength));
+  const devItems = encodeAll(
+    m.tokenizer,
+    devData.examples,
+    devLength,
+    modelEncoder(m, devLength),
+    m.config.ngram,
+  );
   const tokensPerExample = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
   if (m.config.knowledge) info(knowledgeSummary(m.config.knowledge, tokensPerExample));
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);

@@ -14,7 +14,8 @@ import type { BuildStep } from './step.js';
  */
 export function headGraph(c: BertConfig, numLabels: number, regression: boolean): BuildStep {
   return (g: Graph, w: Weights, drop: Dropout) => {
-    const logits = classifier(w, c, encoder(w, c, bertInputs(g, !!c.knowledge), drop), numLabels, drop);
+    const x = bertInputs(g, !!c.knowledge, !!c.ngram); // a hybrid also reads its n-gram features
+    const logits = classifier(w, c, encoder(w, c, x, drop), numLabels, drop, x.ngram);
     const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
     const loss = regression ? mse(o.reshape(logits, ['B']), labels) : softmaxCrossEntropy(logits, labels);
     return { loss };

@@ -74,6 +74,7 @@ export async function teach(
     examples.map((e, i) => ({ ...e, line: i + 1 })),
     maxLength,
     modelEncoder(m, maxLength),
+    m.config.ngram,
   );
   const { indicesOf } = epochBatches(items.length, Math.min(c.batchSize, items.length), c.seed);
   // Freezing is read when the step is compiled: only the trained part gets gradients.
