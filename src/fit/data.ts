@@ -1,0 +1,44 @@
+/**
+ * `minnow fit`'s data, checked before anything is written: training rows that exist and hold two classes
+ * or more (or numbers, for regression), and dev data to pick the winner by (the dev file, GLUE's dev
+ * split, or a seeded held-out fraction of the user's rows; the same split every stage uses, as finetune's
+ * and baseline's own devSplit makes it from the same seed).
+ */
+import { type DataSource, readTask, type TaskData } from '../data/task.js';
+import { headFor, type TaskHead } from '../infer/task-head.js';
+import { type DevSource, devSplit } from '../train/finetune.js';
+import { UserError } from '../util/errors.js';
+
+export interface FitData {
+  task: string;
+  head: TaskHead;
+  /** The training file read (GLUE: the train split's file). */
+  file: string;
+  train: TaskData;
+  dev: TaskData;
+  devSource: DevSource;
+}
+
+/** Read and check the data of a fit; a one-line UserError for data no stage could learn or be picked on. */
+export function readFitData(
+  src: DataSource,
+  dev: DataSource | undefined,
+  c: { devFraction: number; seed: number },
+): FitData {
+  const all = readTask(src, 'train');
+  if (all.examples.length === 0) throw new UserError(`fit: ${all.file}: no training examples`);
+  const head = headFor(all);
+  if (!head.regression) {
+    const seen = new Set(all.examples.map((e) => e.label));
+    if (seen.size < 2)
+      throw new UserError(
+        `fit: ${all.file}: every training row has the label ${JSON.stringify(all.labels![all.examples[0].label])}; a classifier needs two classes or more`,
+      );
+  }
+  const { train, devData, devSource } = devSplit(all, src, dev, head, c);
+  if (devSource === 'none' || devData.examples.length === 0)
+    throw new UserError(
+      `fit: no dev data to pick the model by (${devSource === 'none' ? (src.textColumn ? `--dev-fraction ${c.devFraction} and no --dev file` : 'the dev split is empty') : `${devData.file}: no rows`})`,
+    );
+  return { task: all.task, head, file: all.file, train, dev: devData, devSource };
+}

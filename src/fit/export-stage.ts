@@ -1,0 +1,90 @@
+/**
+ * The last stage: the winner exported to OUT/export (exportModel: fp32 and int8 ONNX, a folder minnow's
+ * predict, eval and serve run, transformers.js too), with the accuracy gate on the dev rows the stages
+ * were scored on. The user's own data without a dev file was split in memory: its held-out rows are
+ * written to STAGE/dev-held-out.jsonl for the gate (and for the user, to score on them again).
+ */
+import { join } from 'node:path';
+import type { DataSource } from '../data/task.js';
+import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { formatBytes } from '../util/progress.js';
+import { exportDir, stageDir } from './config.js';
+import type { FitData } from './data.js';
+import { pick } from './pick.js';
+import type { Stage, StageContext, StageOutput } from './stages.js';
+
+/** Where the gate reads the dev rows: GLUE's dev split, the --dev file, or the held-out rows written out. */
+function checkSource(ctx: StageContext): DataSource {
+  if (!ctx.src.textColumn) return ctx.src;
+  if (ctx.dev) return ctx.dev;
+  const file = join(ctx.dir, 'dev-held-out.jsonl');
+  writeFileAtomic(file, heldOutJsonl(ctx.data));
+  const pair = ctx.data.dev.examples.some((e) => e.pair !== undefined);
+  return {
+    task: ctx.src.task,
+    data: file,
+    textColumn: 'text',
+    textPairColumn: pair ? 'pair' : undefined,
+    labelColumn: 'label',
+    regression: ctx.src.regression,
+  };
+}
+
+/** The held-out dev rows as JSONL: text, pair, and the label as the data file has it. */
+export function heldOutJsonl(d: FitData): string {
+  const labels = d.dev.labels;
+  return d.dev.examples
+    .map((e) =>
+      JSON.stringify({
+        text: e.text,
+        ...(e.pair !== undefined ? { pair: e.pair } : {}),
+        label: labels ? labels[e.label] : e.label,
+      }),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+export const exportStage: Stage = {
+  name: 'export',
+  what: 'export the winner (fp32 and int8 ONNX) with the int8 accuracy gate on dev',
+  budgeted: false,
+  // The winner, and when its stage finished: a resumed fit whose pick changed exports again.
+  key({ earlier, config }) {
+    const { winner } = pick(earlier.values(), config.maxBytes);
+    return `${winner.stage}@${winner.finishedAt}`;
+  },
+  async run(ctx: StageContext): Promise<StageOutput> {
+    const c = ctx.config;
+    const { winner } = pick(ctx.earlier.values(), c.maxBytes);
+    const model = join(stageDir(c.out, winner.stage), winner.candidate.model);
+    const res = await exportModel(model, exportDir(c.out), {
+      ...DEFAULT_EXPORT,
+      check: { src: checkSource(ctx), split: 'dev' },
+      threads: c.threads,
+    });
+    const counted = winner.candidate.int8;
+    const shipped = res.variants.find((v) => v.variant === counted.variant)!;
+    const fp32 = res.variants.find((v) => v.variant === counted.variant.replace('_quantized', ''))!;
+    return {
+      score: shipped.score,
+      metrics: shipped.metrics,
+      note: shipped.written
+        ? `${winner.stage}: ${shipped.file} ${formatBytes(shipped.bytes)}, dev ${shipped.score?.toFixed(2)} (fp32 ${fp32.score?.toFixed(2)})`
+        : `${winner.stage}: ${shipped.file} not written: int8 lost ${shipped.drop?.toFixed(2)} points on dev (fp32 ${fp32.score?.toFixed(2)})`,
+      details: {
+        winner: winner.stage,
+        file: shipped.file,
+        bytes: shipped.bytes,
+        gzipBytes: shipped.gzipBytes,
+        totalBytes: shipped.totalBytes,
+        written: shipped.written,
+        drop: shipped.drop,
+        fp32Score: fp32.score,
+        variants: res.variants.map(({ metrics: _, ...v }) => v),
+        refused: res.refused,
+      },
+    };
+  },
+};

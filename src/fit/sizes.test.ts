@@ -1,0 +1,63 @@
+/** Int8 bytes measured, not assumed: the baseline's buckets sized to a limit, the shipped models' files. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { TaskHead } from '../infer/task-head.js';
+import { UserError } from '../util/errors.js';
+import { DEFAULT_FIT } from './config.js';
+import { baselineBuckets, MIN_BUCKETS, ngramInt8Bytes, transformerInt8 } from './sizes.js';
+import { shippedModel } from './stages.js';
+
+const head = (numLabels: number): TaskHead => ({
+  numLabels,
+  regression: false,
+  values: Array.from({ length: numLabels }, (_, i) => String(i)),
+  names: Array.from({ length: numLabels }, (_, i) => `c${i}`),
+  task: 'own',
+  pairs: false,
+});
+const regression: TaskHead = { ...head(1), regression: true, values: null, names: null };
+
+describe('baselineBuckets', () => {
+  test('the most buckets whose int8 file fits: one more would not', () => {
+    for (const [h, limit] of [
+      [head(2), 500_000],
+      [head(3), 100_000],
+      [regression, 123_457],
+    ] as const) {
+      const b = baselineBuckets(limit, h, 1 << 20);
+      assert.ok(ngramInt8Bytes(b, h) <= limit, `${b} buckets fit ${limit}`);
+      assert.ok(ngramInt8Bytes(b + 1, h) > limit, `${b + 1} buckets do not fit ${limit}`);
+    }
+  });
+
+  test('the file grows by an int8 weight per class column and a uint8 idf per bucket', () => {
+    // Give or take a few bytes of protobuf lengths (varints grow at powers of 128).
+    const growth = (h: TaskHead) => ngramInt8Bytes(20_000, h) - ngramInt8Bytes(10_000, h);
+    assert.ok(Math.abs(growth(head(2)) - 2 * 10_000) <= 16, `${growth(head(2))}`);
+    assert.ok(Math.abs(growth(head(3)) - 4 * 10_000) <= 16, `${growth(head(3))}`);
+  });
+
+  test('never above the baseline default, and a limit below the smallest model is refused', () => {
+    assert.equal(baselineBuckets(10_000_000, head(2), 1 << 18), 1 << 18);
+    assert.throws(
+      () => baselineBuckets(1000, head(2), 1 << 18),
+      (e) =>
+        e instanceof UserError &&
+        /--max-bytes 1000: smaller than the smallest model fit makes/.test(e.message),
+    );
+    assert.equal(baselineBuckets(ngramInt8Bytes(MIN_BUCKETS, head(2)), head(2), 1 << 18), MIN_BUCKETS);
+  });
+});
+
+describe('transformerInt8', () => {
+  test("the shipped models' smallest int8 files: compact, uno-eelbert's under eelbert-tiny's", () => {
+    const uno = transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(2));
+    const tiny = transformerInt8(shippedModel(DEFAULT_FIT, 'eelbert-tiny'), head(2));
+    assert.equal(uno.variant, 'compact_quantized');
+    assert.equal(uno.file, 'onnx/model_compact_quantized.onnx');
+    // One layer against two of the same width: the second layer's int8 weights (~200 kB) apart.
+    assert.ok(uno.bytes > 200_000 && uno.bytes < tiny.bytes, `${uno.bytes} < ${tiny.bytes}`);
+    // More classes: a wider head (128 int8 weights and a float bias more per class).
+    assert.ok(transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(3)).bytes > uno.bytes);
+  });
+});
