@@ -55,6 +55,13 @@ export const spec = command({
       help: 'character n-grams of A..B characters within words, or "none"',
       default: D.ngram.char_ngrams ? D.ngram.char_ngrams.join('-') : 'none',
     },
+    probes: {
+      type: 'string',
+      value: 'N',
+      help: 'rows each n-gram is hashed to: 2-3 make collisions in a small table (--buckets) cheaper',
+      default: String(D.ngram.probes),
+      number: { int: true, min: 1, max: 8 },
+    },
     'max-iterations': {
       type: 'string',
       value: 'N',
@@ -102,6 +109,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     buckets: num(p, 'buckets'),
     word_ngrams: num(p, 'word-ngrams'),
     char_ngrams: charRange(str(p, 'char-ngrams')!),
+    probes: num(p, 'probes'),
     seed,
   };
   if (ngram.word_ngrams === 0 && ngram.char_ngrams === null)

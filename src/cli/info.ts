@@ -160,7 +160,7 @@ function ngramInfo(dir: string, json: boolean): void {
   const m = loadNgramModel(dir);
   const c = m.config;
   const K = columnsOf(c);
-  const int8Bytes = ngramOnnx(m.weights, c.num_labels, K, true).length;
+  const int8Bytes = ngramOnnx(m.weights, c.ngram, c.num_labels, K, true).length;
   const used = m.weights.weight.reduce((n, w) => n + (w !== 0 ? 1 : 0), 0);
   const res = {
     dir,

@@ -10,7 +10,11 @@ import { columnsOf, loadNgramModel } from '../ngram/io.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { DEFAULT_BASELINE, trainBaseline } from '../train/baseline.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
-import type { Int8Size } from './sizes.js';
+import { combineHybrid, DEFAULT_HYBRID } from '../train/hybrid.js';
+import { stageDir } from './config.js';
+import { devDataSource } from './export-stage.js';
+import { isCandidate } from './pick.js';
+import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
 import type { Stage, StageContext, StageOutput } from './stages.js';
 
 /** The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. */
@@ -32,7 +36,7 @@ export function baselineStage(buckets: number): Stage {
       // The file's bytes, from the weights trained (they depend only on the buckets and classes).
       const m = loadNgramModel(model);
       const K = columnsOf(m.config);
-      const bytes = ngramOnnx(m.weights, m.config.num_labels, K, true).length;
+      const bytes = ngramOnnx(m.weights, m.config.ngram, m.config.num_labels, K, true).length;
       const int8: Int8Size = { variant: 'portable_quantized', file: 'onnx/model_quantized.onnx', bytes };
       return {
         score: res.score,
@@ -77,6 +81,53 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size): Stage 
           perEpoch: res.perEpoch,
           trainExamples: res.trainExamples,
         },
+      };
+    },
+  };
+}
+
+/**
+ * The fine-tune stage `of`'s model plus a word n-gram path (minnow hybrid) in the bytes its int8 file
+ * leaves under --max-bytes: a word 1-2-gram baseline with that many buckets (character n-grams cost more
+ * rows than they earn at this size), its weight alpha picked on dev.
+ */
+export function hybridStage(of: string): Stage {
+  return {
+    name: of.replace(/^finetune-/, 'hybrid-'),
+    what: `${of}'s model plus a word n-gram path in the bytes left under --max-bytes, alpha picked on dev`,
+    budgeted: true,
+    key: ({ earlier }) => String(earlier.get(of)?.finishedAt ?? 'none'),
+    async run(ctx: StageContext): Promise<StageOutput> {
+      const t = ctx.earlier.get(of);
+      if (!t || !isCandidate(t)) return { note: `${of} did not run: nothing to add an n-gram path to` };
+      const c = ctx.config;
+      const room = c.maxBytes - t.candidate.int8.bytes - 4096; // the path's graph nodes and scales
+      const buckets = hybridBuckets(room, ctx.data.head);
+      const baseline = join(ctx.dir, 'baseline');
+      const fitted = trainBaseline(ctx.src, ctx.dev, {
+        ...DEFAULT_BASELINE,
+        out: baseline,
+        ngram: { ...DEFAULT_BASELINE.ngram, buckets, char_ngrams: null, seed: c.seed },
+        devFraction: c.devFraction,
+        seed: c.seed,
+      });
+      const model = join(ctx.dir, 'model');
+      const res = await combineHybrid(
+        join(stageDir(c.out, of), t.candidate.model),
+        baseline,
+        devDataSource(ctx),
+        {
+          ...DEFAULT_HYBRID,
+          out: model,
+          threads: c.threads,
+        },
+      );
+      const int8 = transformerInt8(model, ctx.data.head);
+      return {
+        score: res.score,
+        candidate: { model: 'model', kind: 'hybrid', int8 },
+        note: `alpha ${res.alpha}, ${buckets.toLocaleString('en-US')} word buckets (alone ${fitted.score.toFixed(2)})`,
+        details: { alpha: res.alpha, path: res.path, buckets, baselineScore: fitted.score, C: fitted.C },
       };
     },
   };

@@ -14,8 +14,11 @@ import type { FitData } from './data.js';
 import { pick } from './pick.js';
 import type { Stage, StageContext, StageOutput } from './stages.js';
 
-/** Where the gate reads the dev rows: GLUE's dev split, the --dev file, or the held-out rows written out. */
-function checkSource(ctx: StageContext): DataSource {
+/**
+ * Where a stage reads the dev rows as a data source: GLUE's dev split, the --dev file, or the held-out rows
+ * written out to the stage's directory.
+ */
+export function devDataSource(ctx: StageContext): DataSource {
   if (!ctx.src.textColumn) return ctx.src;
   if (ctx.dev) return ctx.dev;
   const file = join(ctx.dir, 'dev-held-out.jsonl');
@@ -61,7 +64,7 @@ export const exportStage: Stage = {
     const model = join(stageDir(c.out, winner.stage), winner.candidate.model);
     const res = await exportModel(model, exportDir(c.out), {
       ...DEFAULT_EXPORT,
-      check: { src: checkSource(ctx), split: 'dev' },
+      check: { src: devDataSource(ctx), split: 'dev' },
       threads: c.threads,
     });
     const counted = winner.candidate.int8;

@@ -5,7 +5,12 @@ import { UserError } from '../util/errors.js';
 import { pick } from './pick.js';
 import type { StageResult } from './stages.js';
 
-function result(stage: string, score: number, bytes: number, kind: 'ngram' | 'transformer'): StageResult {
+function result(
+  stage: string,
+  score: number,
+  bytes: number,
+  kind: 'ngram' | 'transformer' | 'hybrid',
+): StageResult {
   return {
     stage,
     score,
@@ -29,6 +34,14 @@ describe('pick', () => {
     assert.equal(q.winner.stage, 'finetune-tiny');
     assert.equal(q.baseline?.stage, 'baseline');
     assert.match(q.message, /^finetune-tiny beats the n-gram baseline \(dev 80\.10 against 74\.66\)/);
+  });
+
+  test('a hybrid counts as a transformer; tying the baseline with a smaller file, it ships and says so', () => {
+    const p = pick([baseline(80, 499_999), result('hybrid-tiny', 80, 497_000, 'hybrid')], 500_000);
+    assert.equal(p.winner.stage, 'hybrid-tiny');
+    assert.equal(p.message, 'hybrid-tiny ties the n-gram baseline (dev 80.00) and is smaller: shipping it');
+    const q = pick([baseline(80), result('hybrid-tiny', 70, 300_000, 'hybrid')], 500_000);
+    assert.equal(q.message, 'the n-gram baseline beats the tiny transformers on this data: shipping it');
   });
 
   test('a candidate over --max-bytes is never picked, however good', () => {

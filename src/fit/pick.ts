@@ -34,7 +34,7 @@ export function pick(results: Iterable<StageResult>, maxBytes: number): PickResu
     b.score > a.score || (b.score === a.score && b.candidate.int8.bytes < a.candidate.int8.bytes) ? b : a,
   );
   const baseline = all.find((r) => r.candidate.kind === 'ngram');
-  const transformers = fits.filter((r) => r.candidate.kind === 'transformer');
+  const transformers = fits.filter((r) => r.candidate.kind !== 'ngram');
   let message: string;
   if (winner.candidate.kind === 'ngram')
     message =
@@ -43,6 +43,8 @@ export function pick(results: Iterable<StageResult>, maxBytes: number): PickResu
         : transformers.some((t) => t.score === winner.score)
           ? 'the n-gram baseline ties the best tiny transformer on this data and is smaller: shipping it'
           : 'the n-gram baseline beats the tiny transformers on this data: shipping it';
+  else if (baseline && baseline.score === winner.score)
+    message = `${winner.stage} ties the n-gram baseline (dev ${points(winner.score)}) and is smaller: shipping it`;
   else
     message = baseline
       ? `${winner.stage} beats the n-gram baseline (dev ${points(winner.score)} against ${points(baseline.score)}): shipping it`

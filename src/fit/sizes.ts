@@ -10,6 +10,7 @@ import type { TaskHead } from '../infer/task-head.js';
 import { loadModel } from '../model/io.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf } from '../ngram/io.js';
+import { DEFAULT_BASELINE } from '../train/baseline.js';
 import { UserError } from '../util/errors.js';
 import { formatBytes } from '../util/progress.js';
 
@@ -42,11 +43,21 @@ export function ngramInt8Bytes(buckets: number, head: TaskHead): number {
     bias: new Float32Array(K),
     idf: new Float32Array(buckets),
   };
-  return ngramOnnx(zero, head.numLabels, K, true).length;
+  return ngramOnnx(zero, { ...DEFAULT_BASELINE.ngram, buckets }, head.numLabels, K, true).length;
 }
 
 /** The fewest buckets fit gives the baseline: below this, hash collisions swamp the features. */
 export const MIN_BUCKETS = 1024;
+
+/** A hybrid's n-gram path costs K + 1 bytes a bucket in int8 (a weight per column, a uint8 idf). */
+export function hybridBuckets(roomBytes: number, head: TaskHead): number {
+  return Math.floor(roomBytes / (columns(head) + 1));
+}
+
+/** The fewest bytes a hybrid's n-gram path is worth adding: 8,192 buckets (fewer collide too much). */
+export function hybridRoomMin(head: TaskHead): number {
+  return 8192 * (columns(head) + 1) + 1024;
+}
 
 /**
  * The most hash buckets, up to `most`, whose int8 file fits `maxBytes` (the file grows by K + 1 bytes a

@@ -12,11 +12,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource } from '../data/task.js';
 import { DEFAULT_BASELINE } from '../train/baseline.js';
-import { baselineStage, finetuneStage } from './candidates.js';
+import { baselineStage, finetuneStage, hybridStage } from './candidates.js';
 import type { FitConfig } from './config.js';
 import type { FitData } from './data.js';
 import { exportStage } from './export-stage.js';
-import { baselineBuckets, type Int8Size, transformerInt8 } from './sizes.js';
+import { baselineBuckets, hybridRoomMin, type Int8Size, transformerInt8 } from './sizes.js';
 
 export interface StageContext {
   /** The stage's own directory, OUT/stages/NAME (created before `run`). */
@@ -34,7 +34,8 @@ export interface StageContext {
 /** A model that could ship: its directory (relative to the stage's), kind and int8 model file. */
 export interface Candidate {
   model: string;
-  kind: 'ngram' | 'transformer';
+  /** A hybrid is a transformer with an n-gram path added (minnow hybrid). */
+  kind: 'ngram' | 'transformer' | 'hybrid';
   int8: Int8Size;
 }
 
@@ -95,7 +96,8 @@ export function shippedModel(c: Pick<FitConfig, 'modelsDir'>, name: string): str
 
 /**
  * The stages of a fit, in order: the n-gram baseline (its buckets sized to --max-bytes), a default-recipe
- * fine-tune of each shipped model whose int8 file fits --max-bytes, the export of the winner.
+ * fine-tune of each shipped model whose int8 file fits --max-bytes, each followed by its hybrid with a word
+ * n-gram path where the bytes left allow one, and the export of the winner.
  */
 export function fitStages(data: FitData, c: FitConfig): Plan {
   const plan: Plan = [baselineStage(baselineBuckets(c.maxBytes, data.head, DEFAULT_BASELINE.ngram.buckets))];
@@ -116,6 +118,8 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
           }
         : finetuneStage(name, dir, int8),
     );
+    // With bytes left under --max-bytes: the fine-tune plus a word n-gram path in them.
+    if (int8.bytes + hybridRoomMin(data.head) <= c.maxBytes) plan.push(hybridStage(stage));
   }
   plan.push(exportStage);
   return plan;

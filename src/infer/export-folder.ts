@@ -238,7 +238,10 @@ async function exportNgramModel(dir: string, out: string, o: ExportOptions): Pro
   const K = columnsOf(m.config);
   const variants: ExportVariant[] = o.quantize === 'int8' ? ['portable', 'portable_quantized'] : ['portable'];
   const onnx = new Map(
-    variants.map((v) => [v, ngramOnnx(m.weights, head.numLabels, K, v.endsWith('_quantized'))]),
+    variants.map((v) => [
+      v,
+      ngramOnnx(m.weights, m.config.ngram, head.numLabels, K, v.endsWith('_quantized')),
+    ]),
   );
   const exported = { ...m.config } as unknown as ExportedConfig;
   const configBytes = new TextEncoder().encode(`${JSON.stringify(exported, null, 2)}\n`);

@@ -52,7 +52,7 @@ export async function loadClassifier(dir: string, o: LoadOptions): Promise<Class
     throw new UserError(`${dir}: int8 needs an exported folder (minnow export --quantize int8)`);
   if (isNgramDir(dir)) {
     const m = loadNgramModel(dir);
-    const onnx = ngramOnnx(m.weights, m.config.num_labels, columnsOf(m.config), false);
+    const onnx = ngramOnnx(m.weights, m.config.ngram, m.config.num_labels, columnsOf(m.config), false);
     return Classifier.create(
       m.config as unknown as ExportedConfig,
       [],

@@ -371,7 +371,7 @@ export function classifier(
   const B = c.ngram.buckets;
   const weight = w.get('ngram.weight', [B, hybridColumns(numLabels)], 'zeros');
   const idf = w.get('ngram.idf', [B], 'ones', true);
-  return o.add(logits, hybridLogits(ngram, { weight, idf }, numLabels));
+  return o.add(logits, hybridLogits(ngram, { weight, idf }, numLabels, c.ngram));
 }
 
 /**

@@ -50,13 +50,31 @@ describe('n-gram features', () => {
     assert.equal(r.ids.length, 5);
   });
 
-  test('pairs: the two texts hash apart, and shared words add features', () => {
+  test('pairs: each text hashed apart, plus the joint bag where a shared n-gram counts twice', () => {
     const single = ngramFeatures('the cat', undefined, words);
-    const pair = ngramFeatures('the cat', 'a dog', words);
+    assert.equal(single.ids.length, 3);
+    const apart = ngramFeatures('the cat', 'a dog', words);
+    // 3 n-grams of each text, and the same 6 again in the joint bag.
+    assert.equal(apart.ids.length, 12);
     const shared = ngramFeatures('the cat', 'the dog', words);
-    assert.ok(pair.ids.length > single.ids.length);
-    // "the" is in both: 3 + 3 n-grams of each text, plus one shared word.
-    assert.equal(shared.ids.length, 7);
+    assert.equal(shared.ids.length, 11, '"the" is one joint feature');
+    assert.equal(Math.max(...shared.tf), Math.fround(1 + Math.log(2)), 'counted twice');
+    assert.equal(Math.max(...apart.tf), 1);
+  });
+
+  test('probes: each feature counts in that many rows', () => {
+    assert.equal(ngramFeatures('the cat', undefined, { ...words, probes: 3 }).ids.length, 9);
+  });
+
+  test('words and characters: words in the first half of the rows, characters in the second', () => {
+    const both: NgramConfig = { ...words, buckets: 1000, char_ngrams: [2, 3] };
+    const ids = [...ngramFeatures('good film', undefined, both).ids];
+    assert.equal(ids.filter((x) => x < 500).length, 3, 'good, film, good film');
+    assert.equal(
+      ids.filter((x) => x >= 500).length,
+      18,
+      '" good " and " film ": 5 + 5 bigrams, 4 + 4 trigrams',
+    );
   });
 
   test('empty text: no features; feeds pad to at least one column of zeros', () => {

@@ -6,11 +6,16 @@
  * punctuation as words). Its features are word n-grams of 1..word_ngrams words and, with char_ngrams
  * [a, b], the character n-grams of a..b characters of each word padded with a space on both sides
  * (scikit-learn's `char_wb`). Each feature is hashed (MurmurHash3 of its code points, one seed per kind of
- * feature) into one of `buckets` rows. A row's features are the distinct buckets with sublinear term
- * frequency 1 + ln(count); IDF and the L2 norm are the model's (linear.ts, graph.ts).
+ * feature) into `probes` rows of its block; with both kinds, word features take the first half of the
+ * `buckets` rows and character features the second, and each block is L2-normalised on its own (as
+ * scikit-learn's FeatureUnion of two vectorizers), so that a sentence's ~150 character n-grams do not
+ * drown its ~15 words. Several probes per feature (2-3) make collisions in a small table cheaper: two
+ * features rarely share all their rows. A row's features are the distinct buckets with sublinear term
+ * frequency 1 + ln(count); IDF and the norms are the model's (linear.ts, graph.ts).
  *
- * A text pair (entailment, paraphrase) hashes its two texts with different seeds, and adds the words found
- * in both as features of their own: a bag cannot compare two texts, but it can count what they share.
+ * A text pair (entailment, paraphrase, similarity) has three bags: each text's own n-grams (hashed apart,
+ * "this word is in the hypothesis"), and the two texts' n-grams together (a shared n-gram counts twice,
+ * which the sublinear tf and the norm turn into an overlap signal).
  */
 import { murmur3_32 } from '../text/hash-embedding.js';
 import { basicWords } from '../text/wordpiece.js';
@@ -30,6 +35,8 @@ export interface NgramConfig {
   word_ngrams: number;
   /** Character n-grams of [min, max] characters within word boundaries; null: none. */
   char_ngrams: [number, number] | null;
+  /** Rows each feature is hashed to (1 = plain hashing). */
+  probes: number;
   /** Hash seed. */
   seed: number;
 }
@@ -38,6 +45,7 @@ export const DEFAULT_NGRAM: Readonly<NgramConfig> = Object.freeze({
   buckets: 1 << 18,
   word_ngrams: 2,
   char_ngrams: null,
+  probes: 1,
   seed: 0,
 });
 
@@ -65,6 +73,7 @@ export function validateNgramConfig(raw: unknown, source: string): NgramConfig {
   const buckets = int('buckets', 1, 1 << 24);
   const word = int('word_ngrams', 0, 4);
   const seed = int('seed', 0, 0xffffffff);
+  const probes = int('probes', 1, 8);
   let chars: [number, number] | null = null;
   if (c.char_ngrams !== null && c.char_ngrams !== undefined) {
     const r = c.char_ngrams;
@@ -83,27 +92,47 @@ export function validateNgramConfig(raw: unknown, source: string): NgramConfig {
   }
   if (word === 0 && chars === null)
     throw new UserError(`${source}: ngram: no features (word_ngrams 0 and char_ngrams null)`);
-  return { buckets, word_ngrams: word, char_ngrams: chars, seed };
+  if (word > 0 && chars !== null && buckets < 2)
+    throw new UserError(`${source}: ngram.buckets: words and characters need 2 or more buckets`);
+  return { buckets, word_ngrams: word, char_ngrams: chars, probes, seed };
 }
 
-// Kinds of feature, each hashed with its own seed: first text, second text, shared words.
+// Kinds of feature, each hashed with its own seed: first text, second text, both texts together.
 const WORD = 1;
 const CHAR = 2;
-const SHARED = 3;
 const SEGMENT = 8; // seed offset of the second text
+const JOINT = 16; // seed offset of the pair's joint bag
+
+/** The first character-block row when a model has both kinds of feature; null: one block. */
+export function charBlockStart(
+  c: Pick<NgramConfig, 'buckets' | 'word_ngrams' | 'char_ngrams'>,
+): number | null {
+  return c.word_ngrams > 0 && c.char_ngrams !== null ? Math.floor(c.buckets / 2) : null;
+}
 
 /** Counts hashed features into buckets. */
 class Counter {
   readonly counts = new Map<number, number>();
   private key = new Uint32Array(256);
+  private readonly split: number | null;
 
-  constructor(private readonly c: NgramConfig) {}
+  constructor(private readonly c: NgramConfig) {
+    this.split = charBlockStart(c);
+  }
 
-  /** Hash code points `cps[0..len)` with the kind's seed and count its bucket. */
-  add(cps: Uint32Array, len: number, kind: number): void {
-    const h = murmur3_32(cps, len, (this.c.seed + kind * 0x9e3779b1) | 0);
-    const b = h % this.c.buckets;
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+  /** Hash code points `cps[0..len)` with the kind's seed into `probes` rows of its block, and count them. */
+  add(cps: Uint32Array, len: number, kind: number, char: boolean): void {
+    const [start, size] =
+      this.split === null
+        ? [0, this.c.buckets]
+        : char
+          ? [this.split, this.c.buckets - this.split]
+          : [0, this.split];
+    for (let p = 0; p < this.c.probes; p++) {
+      const h = murmur3_32(cps, len, (this.c.seed + kind * 0x9e3779b1 + p * 0x85ebca6b) | 0);
+      const b = start + (h % size);
+      this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    }
   }
 
   /** A scratch buffer of at least n code units. */
@@ -119,8 +148,7 @@ function codePoints(word: string): number[] {
   return out;
 }
 
-function countText(counter: Counter, words: number[][], c: NgramConfig, segment: number): void {
-  const off = segment * SEGMENT;
+function countText(counter: Counter, words: number[][], c: NgramConfig, off: number): void {
   for (let n = 1; n <= c.word_ngrams; n++) {
     for (let i = 0; i + n <= words.length; i++) {
       let len = 1;
@@ -132,7 +160,7 @@ function countText(counter: Counter, words: number[][], c: NgramConfig, segment:
         for (const cp of words[j]) key[k++] = cp;
         key[k++] = 0; // separator: "ab c" and "a bc" differ
       }
-      counter.add(key, k, WORD + off);
+      counter.add(key, k, WORD + off, false);
     }
   }
   if (c.char_ngrams) {
@@ -144,7 +172,7 @@ function countText(counter: Counter, words: number[][], c: NgramConfig, segment:
         for (let i = 0; i + n <= padded.length; i++) {
           key[0] = n;
           for (let j = 0; j < n; j++) key[j + 1] = padded[i + j];
-          counter.add(key, n + 1, CHAR + off);
+          counter.add(key, n + 1, CHAR + off, true);
         }
       }
     }
@@ -159,15 +187,9 @@ export function ngramFeatures(text: string, pair: string | undefined, c: NgramCo
   countText(counter, a, c, 0);
   if (pair !== undefined) {
     const b = wordsOf(pair);
-    countText(counter, b, c, 1);
-    const inA = new Set(a.map((w) => String.fromCodePoint(...w)));
-    const shared = new Set(b.map((w) => String.fromCodePoint(...w)).filter((w) => inA.has(w)));
-    for (const w of shared) {
-      const cps = codePoints(w);
-      const key = counter.buffer(cps.length);
-      key.set(cps);
-      counter.add(key, cps.length, SHARED);
-    }
+    countText(counter, b, c, SEGMENT);
+    countText(counter, a, c, JOINT);
+    countText(counter, b, c, JOINT);
   }
   const ids = Int32Array.from(counter.counts.keys()).sort();
   const tf = Float32Array.from(ids, (id) => 1 + Math.log(counter.counts.get(id)!));

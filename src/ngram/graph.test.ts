@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { Classifier, type ExportedConfig, type OrtModule } from '../infer/runtime.js';
 import { Rng } from '../util/rng.js';
-import { DEFAULT_NGRAM, NGRAM_MODEL_TYPE, type NgramConfig, ngramFeatures } from './features.js';
+import {
+  charBlockStart,
+  DEFAULT_NGRAM,
+  NGRAM_MODEL_TYPE,
+  type NgramConfig,
+  ngramFeatures,
+} from './features.js';
 import { ngramOnnx } from './graph.js';
 import { type LinearKind, linearScores, logitRows, type LinearWeights, tfidfRows } from './linear.js';
 
@@ -30,7 +36,7 @@ async function classifier(w: LinearWeights, numLabels: number, K: number, int8: 
     num_labels: numLabels,
     problem_type: regression ? 'regression' : 'single_label_classification',
   } as unknown as ExportedConfig;
-  return Classifier.create(config, [], ngramOnnx(w, numLabels, K, int8), {
+  return Classifier.create(config, [], ngramOnnx(w, cfg, numLabels, K, int8), {
     ort: ort as unknown as OrtModule,
   });
 }
@@ -48,7 +54,10 @@ describe('the n-gram ONNX graph', () => {
       const rows = inputs.map((x) =>
         typeof x === 'string' ? ngramFeatures(x, undefined, cfg) : ngramFeatures(x[0], x[1], cfg),
       );
-      const want = logitRows(linearScores(tfidfRows(rows, w.idf), w.weight, w.bias, K), kind);
+      const want = logitRows(
+        linearScores(tfidfRows(rows, w.idf, charBlockStart(cfg)), w.weight, w.bias, K),
+        kind,
+      );
       const clf = await classifier(w, numLabels, K, false, kind.regression);
       const got = await clf.logits(clf.encode(inputs), 3);
       got.forEach((g, i) =>

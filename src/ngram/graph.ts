@@ -15,7 +15,7 @@
 import { Graph, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
 import * as o from '../graph/ops.js';
-import { NGRAM_IDS, NGRAM_TF } from './features.js';
+import { charBlockStart, NGRAM_IDS, NGRAM_TF, type NgramConfig } from './features.js';
 import type { LinearWeights } from './linear.js';
 
 export interface NgramInputs {
@@ -68,13 +68,27 @@ export function quantizeIdf(idf: Float32Array): { q: Uint8Array; scale: number }
   return { q: Uint8Array.from(idf, (v) => Math.min(255, Math.round(v / scale))), scale };
 }
 
+/** v (B, N) L2-normalised along N; with `split`, ids below it and ids from it on apart (features.ts). */
+function normalised(v: Value, ids: Value, split: number | null): Value {
+  const g = v.graph;
+  const unit = (u: Value) => o.div(u, o.sqrt(o.max2(o.reduceSum(o.mul(u, u), [1], true), g.scalar(1e-30))));
+  if (split === null) return unit(v);
+  const isChar = o.cast(o.less(g.constant([split - 1], 'int64', [], 'ngram_split'), ids), 'float32');
+  const chars = o.mul(v, isChar);
+  return o.add(unit(o.sub(v, chars)), unit(chars));
+}
+
 /** z (B, K) of the inputs: the linear part, before the two-class logits. */
-export function ngramScores(g: Graph, x: NgramInputs, w: LinearWeights, K: number, int8: boolean): Value {
+export function ngramScores(
+  g: Graph,
+  x: NgramInputs,
+  w: LinearWeights,
+  K: number,
+  int8: boolean,
+  split: number | null,
+): Value {
   const c = constants(g, w, K, int8);
-  const v = o.mul(x.tf, c.idf(x.ids)); // (B, N)
-  const sq = o.reduceSum(o.mul(v, v), [1], true); // (B, 1)
-  const norm = o.sqrt(o.max2(sq, g.scalar(1e-30)));
-  const xs = o.div(v, norm);
+  const xs = normalised(o.mul(x.tf, c.idf(x.ids)), x.ids, split); // (B, N)
   const rows = c.table(x.ids); // (B, N, K)
   return o.add(o.reduceSum(o.mul(o.unsqueeze(xs, [2]), rows), [1]), c.bias);
 }
@@ -95,12 +109,15 @@ export function hybridColumns(numLabels: number): number {
  * A hybrid classifier's n-gram logits (B, numLabels), from its parameters as graph values (training: the
  * trainable table and the frozen idf; export: ngramConstant). No bias: the [CLS] head has one.
  */
-export function hybridLogits(x: NgramInputs, p: { weight: Value; idf: Value }, numLabels: number): Value {
-  const g = x.ids.graph;
-  const v = o.mul(x.tf, o.gather(p.idf, x.ids));
-  const norm = o.sqrt(o.max2(o.reduceSum(o.mul(v, v), [1], true), g.scalar(1e-30)));
+export function hybridLogits(
+  x: NgramInputs,
+  p: { weight: Value; idf: Value },
+  numLabels: number,
+  ngram: NgramConfig,
+): Value {
+  const xs = normalised(o.mul(x.tf, o.gather(p.idf, x.ids)), x.ids, charBlockStart(ngram));
   const rows = o.gather(p.weight, x.ids); // (B, N, K)
-  const z = o.reduceSum(o.mul(o.unsqueeze(o.div(v, norm), [2]), rows), [1]);
+  const z = o.reduceSum(o.mul(o.unsqueeze(xs, [2]), rows), [1]);
   return classLogits(z, numLabels, hybridColumns(numLabels));
 }
 
@@ -130,9 +147,15 @@ export function ngramConstant(
 }
 
 /** The whole model as ONNX bytes. */
-export function ngramOnnx(w: LinearWeights, numLabels: number, K: number, int8: boolean): Uint8Array {
+export function ngramOnnx(
+  w: LinearWeights,
+  ngram: NgramConfig,
+  numLabels: number,
+  K: number,
+  int8: boolean,
+): Uint8Array {
   const g = new Graph('minnow-ngram');
-  const z = ngramScores(g, ngramInputs(g), w, K, int8);
+  const z = ngramScores(g, ngramInputs(g), w, K, int8, charBlockStart(ngram));
   g.output(classLogits(z, numLabels, K), 'logits');
   return toOnnx(g, { metadata: { producer: 'minnow', model: 'ngram' } });
 }

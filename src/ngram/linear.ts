@@ -4,6 +4,7 @@
  * scikit-learn's: C * sum of the examples' losses + 1/2 |W|^2 (the bias is not penalised).
  *
  *   x_i = v_i / |v_i|,  v_ij = tf_ij * idf_j,  idf_j = ln((1 + n) / (1 + df_j)) + 1   (smooth idf)
+ *   (with word and character blocks, features.ts, each block of v_i is normalised on its own)
  *   z_i = W^T x_i + b                                   W: (buckets, K)
  *
  * K = 1 for two classes (logits [-z/2, z/2], whose softmax is sigmoid(z)) and for regression (z is the
@@ -42,24 +43,35 @@ export function fitIdf(rows: readonly NgramRow[], buckets: number): Float32Array
   return Float32Array.from(df, (d) => Math.log((1 + n) / (1 + d)) + 1);
 }
 
-/** TF-IDF rows, L2-normalised (an empty row stays empty). */
-export function tfidfRows(rows: readonly NgramRow[], idf: Float32Array): SparseRows {
+/**
+ * TF-IDF rows, L2-normalised (an empty row stays empty); with `split` (the first character-block row,
+ * features.ts charBlockStart), the rows below it and the rows from it on are normalised apart.
+ */
+export function tfidfRows(
+  rows: readonly NgramRow[],
+  idf: Float32Array,
+  split: number | null = null,
+): SparseRows {
   const start = new Int32Array(rows.length + 1);
   for (let i = 0; i < rows.length; i++) start[i + 1] = start[i] + rows[i].ids.length;
   const indices = new Int32Array(start[rows.length]);
   const values = new Float32Array(start[rows.length]);
   for (let i = 0; i < rows.length; i++) {
     const { ids, tf } = rows[i];
-    let sq = 0;
+    let sqWord = 0;
+    let sqChar = 0;
+    const isChar = (id: number) => split !== null && id >= split;
     for (let j = 0; j < ids.length; j++) {
       const v = tf[j] * idf[ids[j]];
       values[start[i] + j] = v;
-      sq += v * v;
+      if (isChar(ids[j])) sqChar += v * v;
+      else sqWord += v * v;
     }
-    const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+    const invWord = sqWord > 0 ? 1 / Math.sqrt(sqWord) : 0;
+    const invChar = sqChar > 0 ? 1 / Math.sqrt(sqChar) : 0;
     for (let j = 0; j < ids.length; j++) {
       indices[start[i] + j] = ids[j];
-      values[start[i] + j] *= inv;
+      values[start[i] + j] *= isChar(ids[j]) ? invChar : invWord;
     }
   }
   return { start, indices, values };

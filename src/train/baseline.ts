@@ -10,7 +10,13 @@ import { reportedMetrics } from '../eval/task-metrics.js';
 import { scoreLogits } from '../infer/evaluate.js';
 import { headFor, setHead } from '../infer/task-head.js';
 import type { BertConfig } from '../model/config.js';
-import { DEFAULT_NGRAM, type NgramConfig, ngramFeatures, NGRAM_MODEL_TYPE } from '../ngram/features.js';
+import {
+  charBlockStart,
+  DEFAULT_NGRAM,
+  type NgramConfig,
+  ngramFeatures,
+  NGRAM_MODEL_TYPE,
+} from '../ngram/features.js';
 import { columnsOf, type NgramModelConfig, saveNgramModel } from '../ngram/io.js';
 import {
   DEFAULT_FIT,
@@ -89,8 +95,9 @@ export function trainBaseline(
   const trainRows = features(train.examples);
   const devRows = features(devData.examples);
   const idf = fitIdf(trainRows, c.ngram.buckets);
-  const x = tfidfRows(trainRows, idf);
-  const xDev = tfidfRows(devRows, idf);
+  const split = charBlockStart(c.ngram); // words and characters normalised apart
+  const x = tfidfRows(trainRows, idf, split);
+  const xDev = tfidfRows(devRows, idf, split);
   const y = train.examples.map((e) => e.label);
   const gold = devData.examples.map((e) => e.label);
   const featuresPerExample = x.indices.length / Math.max(1, trainRows.length);

@@ -16,7 +16,7 @@ import { predictLogits } from '../infer/predict.js';
 import { readTaskFor, type TaskHead, taskHead } from '../infer/task-head.js';
 import { loadModel, readConfig, saveModel } from '../model/io.js';
 import { modelEncoder } from '../model/model.js';
-import { ngramFeatures } from '../ngram/features.js';
+import { charBlockStart, ngramFeatures } from '../ngram/features.js';
 import { hybridColumns } from '../ngram/graph.js';
 import { columnsOf, loadNgramModel } from '../ngram/io.js';
 import { type LinearKind, linearScores, logitRows, tfidfRows } from '../ngram/linear.js';
@@ -93,7 +93,12 @@ export async function combineHybrid(
     const t = await predictLogits(m, items, tHead.numLabels, 64, c.threads);
     const rows = data.examples.map((e) => ngramFeatures(e.text, e.pair, b.config.ngram));
     const n = logitRows(
-      linearScores(tfidfRows(rows, b.weights.idf), b.weights.weight, b.weights.bias, K),
+      linearScores(
+        tfidfRows(rows, b.weights.idf, charBlockStart(b.config.ngram)),
+        b.weights.weight,
+        b.weights.bias,
+        K,
+      ),
       kind,
     );
     const gold = data.examples.map((e) => e.label);
