@@ -1,7 +1,8 @@
 /** `minnow fit`: the whole recipe in one resumable command (src/fit/fit.ts does the work). */
 import { bytesText, budgetText, parseBudget, parseBytes } from '../fit/limits.js';
 import { DEFAULT_FIT } from '../fit/config.js';
-import { fit, type FitResult, type FitRow } from '../fit/fit.js';
+import { fit } from '../fit/fit.js';
+import type { FitResult, FitRow } from '../fit/report.js';
 import { UserError } from '../util/errors.js';
 import { formatSeconds } from '../util/progress.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';

@@ -79,6 +79,11 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     ...(c.minnow_pretraining ?? []).map((r) => `  pre-trained    ${pretrainingLine(r)}`),
     `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
     ...(c.knowledge ? [`  knowledge      ${knowledgeLine(c.knowledge)}`] : []),
+    ...(c.ngram
+      ? [
+          `  n-gram path    hybrid: word 1-${c.ngram.word_ngrams}-grams${c.ngram.char_ngrams ? ` and character ${c.ngram.char_ngrams.join('-')}-grams` : ''} in ${c.ngram.buckets.toLocaleString()} buckets, logits added to the head's`,
+        ]
+      : []),
     ...deployables.map(
       (d, i) =>
         `${i === 0 ? '  exported as    ' : '                 '}${d.file.padEnd(34)} ${kb(d.bytes)} (gzip ${kb(d.gzipBytes)}), ${kb(d.totalBytes)} with ${d.sideFiles.join(' + ')} (gzip ${kb(d.totalGzipBytes)})`,

@@ -12,10 +12,10 @@ import { DEFAULT_BASELINE, trainBaseline } from '../train/baseline.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { combineHybrid, DEFAULT_HYBRID } from '../train/hybrid.js';
 import { stageDir } from './config.js';
-import { devDataSource } from './export-stage.js';
+import { devDataSource } from './data.js';
 import { isCandidate } from './pick.js';
 import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
-import type { Stage, StageContext, StageOutput } from './stages.js';
+import type { Stage, StageContext, StageOutput } from './stage.js';
 
 /** The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. */
 export function baselineStage(buckets: number): Stage {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { modelCard } from './card.js';
-import type { FitResult } from './fit.js';
+import type { FitResult } from './report.js';
 
 const int8 = (bytes: number) => ({
   variant: 'portable_quantized' as const,

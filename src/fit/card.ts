@@ -3,7 +3,7 @@
  * stage's dev score, bytes, wall and CPU minutes; the data; the command), and its limits, said plainly.
  */
 import { formatBytes } from '../util/progress.js';
-import type { FitResult, FitRow } from './fit.js';
+import type { FitResult, FitRow } from './report.js';
 import { budgetText } from './limits.js';
 
 const points = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(2));

@@ -4,9 +4,11 @@
  * split, or a seeded held-out fraction of the user's rows; the same split every stage uses, as finetune's
  * and baseline's own devSplit makes it from the same seed).
  */
+import { join } from 'node:path';
 import { type DataSource, readTask, type TaskData } from '../data/task.js';
 import { headFor, type TaskHead } from '../infer/task-head.js';
 import { type DevSource, devSplit } from '../train/finetune.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 export interface FitData {
@@ -41,4 +43,44 @@ export function readFitData(
       `fit: no dev data to pick the model by (${devSource === 'none' ? (src.textColumn ? `--dev-fraction ${c.devFraction} and no --dev file` : 'the dev split is empty') : `${devData.file}: no rows`})`,
     );
   return { task: all.task, head, file: all.file, train, dev: devData, devSource };
+}
+
+/**
+ * Where a stage reads the dev rows as a data source: GLUE's dev split, the --dev file, or the held-out rows
+ * written out to the stage's directory.
+ */
+export function devDataSource(ctx: {
+  dir: string;
+  src: DataSource;
+  dev: DataSource | undefined;
+  data: FitData;
+}): DataSource {
+  if (!ctx.src.textColumn) return ctx.src;
+  if (ctx.dev) return ctx.dev;
+  const file = join(ctx.dir, 'dev-held-out.jsonl');
+  writeFileAtomic(file, heldOutJsonl(ctx.data));
+  const pair = ctx.data.dev.examples.some((e) => e.pair !== undefined);
+  return {
+    task: ctx.src.task,
+    data: file,
+    textColumn: 'text',
+    textPairColumn: pair ? 'pair' : undefined,
+    labelColumn: 'label',
+    regression: ctx.src.regression,
+  };
+}
+
+/** The held-out dev rows as JSONL: text, pair, and the label as the data file has it. */
+export function heldOutJsonl(d: FitData): string {
+  const labels = d.dev.labels;
+  return d.dev.examples
+    .map((e) =>
+      JSON.stringify({
+        text: e.text,
+        ...(e.pair !== undefined ? { pair: e.pair } : {}),
+        label: labels ? labels[e.label] : e.label,
+      }),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
 }

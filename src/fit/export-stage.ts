@@ -5,49 +5,12 @@
  * written to STAGE/dev-held-out.jsonl for the gate (and for the user, to score on them again).
  */
 import { join } from 'node:path';
-import type { DataSource } from '../data/task.js';
 import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { formatBytes } from '../util/progress.js';
 import { exportDir, stageDir } from './config.js';
-import type { FitData } from './data.js';
 import { pick } from './pick.js';
-import type { Stage, StageContext, StageOutput } from './stages.js';
-
-/**
- * Where a stage reads the dev rows as a data source: GLUE's dev split, the --dev file, or the held-out rows
- * written out to the stage's directory.
- */
-export function devDataSource(ctx: StageContext): DataSource {
-  if (!ctx.src.textColumn) return ctx.src;
-  if (ctx.dev) return ctx.dev;
-  const file = join(ctx.dir, 'dev-held-out.jsonl');
-  writeFileAtomic(file, heldOutJsonl(ctx.data));
-  const pair = ctx.data.dev.examples.some((e) => e.pair !== undefined);
-  return {
-    task: ctx.src.task,
-    data: file,
-    textColumn: 'text',
-    textPairColumn: pair ? 'pair' : undefined,
-    labelColumn: 'label',
-    regression: ctx.src.regression,
-  };
-}
-
-/** The held-out dev rows as JSONL: text, pair, and the label as the data file has it. */
-export function heldOutJsonl(d: FitData): string {
-  const labels = d.dev.labels;
-  return d.dev.examples
-    .map((e) =>
-      JSON.stringify({
-        text: e.text,
-        ...(e.pair !== undefined ? { pair: e.pair } : {}),
-        label: labels ? labels[e.label] : e.label,
-      }),
-    )
-    .map((line) => `${line}\n`)
-    .join('');
-}
+import { devDataSource } from './data.js';
+import type { Stage, StageContext, StageOutput } from './stage.js';
 
 export const exportStage: Stage = {
   name: 'export',

@@ -18,7 +18,8 @@ import { exportStage } from './export-stage.js';
 import { fit } from './fit.js';
 import { pick } from './pick.js';
 import { transformerInt8 } from './sizes.js';
-import { type Plan, shippedModel, type Stage } from './stages.js';
+import type { Plan, Stage } from './stage.js';
+import { shippedModel } from './stages.js';
 
 const GLUE_MINI: DataSource = { task: 'sst2', data: join('test', 'fixtures', 'glue-mini') };
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-fit-'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UserError } from '../util/errors.js';
 import { pick } from './pick.js';
-import type { StageResult } from './stages.js';
+import type { StageResult } from './stage.js';
 
 function result(
   stage: string,

@@ -3,7 +3,7 @@
  * fits --max-bytes (a tie goes to the smaller file), and a plain sentence saying what won.
  */
 import { UserError } from '../util/errors.js';
-import type { StageResult } from './stages.js';
+import type { StageResult } from './stage.js';
 
 /** A finished candidate stage: its result with a score and a candidate. */
 export type CandidateResult = StageResult & Required<Pick<StageResult, 'score' | 'candidate'>>;
