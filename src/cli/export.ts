@@ -1,7 +1,7 @@
 /** `minnow export`: a fine-tuned model as a transformers.js-ready folder with fp32 and int8 ONNX files. */
 import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
 import { UserError } from '../util/errors.js';
-import { choice, command, flag, num, type Parsed, required, str } from './args.js';
+import { choice, command, flag, num, type Parsed, required, str, optionalNum } from './args.js';
 import { DATA_OPTIONS, dataSource } from './options.js';
 
 const D = DEFAULT_EXPORT;
@@ -65,6 +65,12 @@ export const spec = command({
       default: String(D.maxLength),
       number: { int: true, min: 3 },
     },
+    'max-positions': {
+      type: 'string',
+      value: 'N',
+      help: "keep the first N position embeddings (e.g. 128: 49 kB less int8 for a 512-position width-128 model); the export then reads at most N tokens per example (default: all the model's)",
+      number: { int: true, min: 3 },
+    },
     threads: {
       type: 'string',
       value: 'N',
@@ -93,6 +99,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     maxDrop: num(p, 'max-drop'),
     threads: num(p, 'threads'),
     maxLength: num(p, 'max-length'),
+    maxPositions: optionalNum(p, 'max-positions'),
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else {

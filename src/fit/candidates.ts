@@ -122,7 +122,7 @@ export function hybridStage(of: string): Stage {
           threads: c.threads,
         },
       );
-      const int8 = transformerInt8(model, ctx.data.head);
+      const int8 = transformerInt8(model, ctx.data.head, c.maxPositions);
       return {
         score: res.score,
         candidate: { model: 'model', kind: 'hybrid', int8 },

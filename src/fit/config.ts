@@ -17,6 +17,12 @@ export interface FitConfig {
   threads: number;
   /** The user's own data without a dev file: the seeded fraction of the rows held out as dev. */
   devFraction: number;
+  /**
+   * Position rows a transformer keeps in its export (export's maxPositions): the runtime reads 128 tokens
+   * by default and finetune scores dev rows at 128, so rows past it are bytes no default run reads (49 kB
+   * of int8 for a 512-position width-128 model).
+   */
+  maxPositions: number;
   /** Shipped pre-trained models to fine-tune, by directory name under `modelsDir`; each is one stage. */
   models: readonly string[];
   modelsDir: string;
@@ -26,6 +32,7 @@ export interface FitConfig {
 
 export const DEFAULT_FIT: Readonly<Omit<FitConfig, 'out' | 'command'>> = Object.freeze({
   maxBytes: 500_000,
+  maxPositions: 128,
   budgetSeconds: 600,
   resume: false,
   seed: DEFAULT_FINETUNE.seed,

@@ -28,6 +28,7 @@ export const exportStage: Stage = {
     const res = await exportModel(model, exportDir(c.out), {
       ...DEFAULT_EXPORT,
       check: { src: devDataSource(ctx), split: 'dev' },
+      maxPositions: c.maxPositions,
       threads: c.threads,
     });
     const counted = winner.candidate.int8;

@@ -19,8 +19,8 @@ function ok(r: ReturnType<typeof minnow>) {
 }
 
 const out = join(tmp, 'fit');
-// 400k: the baseline (sized to fit), uno-eelbert (305 kB) and its hybrid (an n-gram path in the 95 kB left)
-// run; eelbert-tiny (520 kB) does not. On this fixture the baseline and the hybrid may tie (the smaller wins).
+// 400k: the baseline (sized to fit), uno-eelbert (255 kB with 128 positions) and its hybrid (an n-gram path in the 145 kB left)
+// run; eelbert-tiny (469 kB) does not. On this fixture the baseline and the hybrid may tie (the smaller wins).
 const WINNER = /(baseline|hybrid-uno-eelbert)/;
 const args = [
   'fit',
@@ -52,11 +52,11 @@ describe('minnow fit', () => {
     );
     assert.match(
       first.out,
-      /^finetune-uno-eelbert +\d+\.\d\d +305,198 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
+      /^finetune-uno-eelbert +\d+\.\d\d +254,510 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
     );
     assert.match(
       first.out,
-      /^finetune-eelbert-tiny +- +519,800 +- +not run: its int8 file, 519,800 bytes, is over --max-bytes 400,000$/m,
+      /^finetune-eelbert-tiny +- +469,112 +- +not run: its int8 file, 469,112 bytes, is over --max-bytes 400,000$/m,
     );
     assert.match(first.out, /^export +\d+\.\d\d /m);
     assert.match(first.out, /^picked (baseline|hybrid-uno-eelbert): .*: shipping it$/m);
@@ -75,7 +75,7 @@ describe('minnow fit', () => {
     assert.ok(statSync(join(exported, file)).size <= 400_000);
     const card = readFileSync(join(exported, 'README.md'), 'utf8');
     assert.match(card, new RegExp(`\\| \\*\\*${WINNER.source}\\*\\* \\|`));
-    assert.match(card, /\| finetune-uno-eelbert \| \d+\.\d\d \| 305,198 \|/);
+    assert.match(card, /\| finetune-uno-eelbert \| \d+\.\d\d \| 254,510 \|/);
     const input = join(tmp, 'in.txt');
     writeFileSync(input, 'a wonderful , moving delight\n');
     const r = ok(minnow('predict', '--model', exported, '--quantized', '--input', input));

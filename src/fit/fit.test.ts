@@ -261,7 +261,7 @@ describe('fit: the real stages on glue-mini', () => {
       task: 'sst2',
       pairs: false,
     };
-    const int8 = transformerInt8(dir, head);
+    const int8 = transformerInt8(dir, head, DEFAULT_FIT.maxPositions);
     const c = config();
     const res = await fit(GLUE_MINI, undefined, c, () => [
       finetuneStage('uno-eelbert', dir, int8),

@@ -51,13 +51,21 @@ describe('baselineBuckets', () => {
 
 describe('transformerInt8', () => {
   test("the shipped models' smallest int8 files: compact, uno-eelbert's under eelbert-tiny's", () => {
-    const uno = transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(2));
-    const tiny = transformerInt8(shippedModel(DEFAULT_FIT, 'eelbert-tiny'), head(2));
+    const all = 512; // every position the shipped models have
+    const uno = transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(2), all);
+    const tiny = transformerInt8(shippedModel(DEFAULT_FIT, 'eelbert-tiny'), head(2), all);
     assert.equal(uno.variant, 'compact_quantized');
     assert.equal(uno.file, 'onnx/model_compact_quantized.onnx');
     // One layer against two of the same width: the second layer's int8 weights (~200 kB) apart.
     assert.ok(uno.bytes > 200_000 && uno.bytes < tiny.bytes, `${uno.bytes} < ${tiny.bytes}`);
     // More classes: a wider head (128 int8 weights and a float bias more per class).
-    assert.ok(transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(3)).bytes > uno.bytes);
+    assert.ok(transformerInt8(shippedModel(DEFAULT_FIT, 'uno-eelbert'), head(3), all).bytes > uno.bytes);
+  });
+
+  test('128 positions instead of 512: 384 rows of 128 int8 values and their scales fewer', () => {
+    const tiny = (p: number) => transformerInt8(shippedModel(DEFAULT_FIT, 'eelbert-tiny'), head(2), p).bytes;
+    const saved = tiny(512) - tiny(128);
+    assert.ok(saved >= 384 * 128 && saved < 384 * 128 + 384 * 8, `${saved} bytes`);
+    assert.ok(tiny(DEFAULT_FIT.maxPositions) < 500_000, 'eelbert-tiny fits 500 kB');
   });
 });

@@ -8,6 +8,7 @@ import { buildExport, DEFAULT_EXPORT, deployableSizes } from '../infer/export-fo
 import type { ExportVariant } from '../infer/runtime.js';
 import type { TaskHead } from '../infer/task-head.js';
 import { loadModel } from '../model/io.js';
+import { withPositions } from '../model/model.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf } from '../ngram/io.js';
 import { DEFAULT_BASELINE } from '../train/baseline.js';
@@ -22,8 +23,8 @@ export interface Int8Size {
 }
 
 /** The smallest int8 model file `minnow export` writes for the model in `dir` with `head`. */
-export function transformerInt8(dir: string, head: TaskHead): Int8Size {
-  const m = loadModel(dir, { numLabels: head.numLabels });
+export function transformerInt8(dir: string, head: TaskHead, maxPositions: number): Int8Size {
+  const m = withPositions(loadModel(dir, { numLabels: head.numLabels }), maxPositions);
   const sizes = deployableSizes(buildExport(m, head, { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme }));
   const int8 = sizes.filter((s) => s.variant.endsWith('_quantized')).sort((a, b) => a.bytes - b.bytes)[0];
   return { variant: int8.variant, file: int8.file, bytes: int8.bytes };

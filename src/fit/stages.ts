@@ -37,7 +37,7 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
       plan.push({ stage, reason: `${dir}: not found` });
       continue;
     }
-    const int8 = transformerInt8(dir, data.head);
+    const int8 = transformerInt8(dir, data.head, c.maxPositions);
     plan.push(
       int8.bytes > c.maxBytes
         ? {

@@ -21,7 +21,7 @@ import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
 
 import { loadModel, type Model, readConfig } from '../model/io.js';
-import { weightsFile } from '../model/model.js';
+import { weightsFile, withPositions } from '../model/model.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
@@ -41,6 +41,11 @@ export interface ExportOptions {
   maxDrop: number; // points of the task score
   threads: number;
   maxLength: number;
+  /**
+   * Keep only this many position rows (max_position_embeddings becomes it): 65 kB less int8 for 512 x 128
+   * cut to 128; the runtime then reads at most that many tokens. Undefined: all the model has.
+   */
+  maxPositions?: number;
 }
 
 export const DEFAULT_EXPORT: Readonly<Omit<ExportOptions, 'check'>> = Object.freeze({
@@ -169,7 +174,8 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   if (isNgramDir(dir)) return exportNgramModel(dir, out, o);
   const head = taskHead(readConfig(dir), join(dir, 'config.json'));
   const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
-  const m = loadModel(dir, { numLabels: head.numLabels });
+  const loaded = loadModel(dir, { numLabels: head.numLabels });
+  const m = o.maxPositions === undefined ? loaded : withPositions(loaded, o.maxPositions);
   const built = buildExport(m, head, o);
   const { onnx, text, vocabulary } = built;
   const exported = built.config;

@@ -186,3 +186,29 @@ export function knowledgeFile(m: Model): string | undefined {
     throw new UserError(`the model reads knowledge (${k.source}) but its graph is not loaded`);
   return m.knowledge.serialize();
 }
+
+export const POSITION_TABLE = 'bert.embeddings.position_embeddings.weight';
+
+/**
+ * The same model reading at most `positions` tokens: its position table cut to the first `positions` rows
+ * (the rows a text that long uses; 512 x 128 of them are 65 kB of an int8 export) and max_position_embeddings
+ * set to match, so every runtime caps its inputs there. Other parameters are shared, not copied.
+ */
+export function withPositions(m: Model, positions: number): Model {
+  const c = m.config;
+  if (!Number.isInteger(positions) || positions < 3)
+    throw new UserError(`positions: expected an integer of 3 or more, got ${positions}`);
+  if (positions >= c.max_position_embeddings) return m;
+  const store = new ParamStore();
+  for (const p of m.store.params) {
+    const q = store.declare(
+      p.name,
+      p.name === POSITION_TABLE ? [positions, p.shape[1]] : p.shape,
+      p.init,
+      p.frozen,
+      p.derived,
+    );
+    q.data = p.name === POSITION_TABLE ? p.data.slice(0, positions * p.shape[1]) : p.data;
+  }
+  return { ...m, config: { ...c, max_position_embeddings: positions }, store };
+}
