@@ -19,6 +19,9 @@ describe('minnow entry point', () => {
     assert.equal(r.code, 0, r.err);
     for (const cmd of [
       'pretrain',
+      'fit',
+      'baseline',
+      'hybrid',
       'finetune',
       'distill',
       'augment',

@@ -137,6 +137,11 @@ describe('minnow baseline', () => {
         run('--regression', '--data', csv('words.csv', 'text,label\na,high\nb,low\n')),
         /words\.csv:2: field "label": not a number/,
       ));
+    test('a label only in the dev file', () => {
+      const train = csv('train2.csv', 'text,label\na,x\nb,y\n');
+      const dev = csv('dev2.csv', 'text,label\nc,x\nd,z\n');
+      failsWith(run('--data', train, '--dev', dev), /dev2\.csv.*"z"/);
+    });
     test('a bad --C list', () =>
       failsWith(
         run('--data', csv('ok.csv', 'text,label\na,x\nb,y\n'), '--C', '1,-3'),
