@@ -21,9 +21,10 @@ export const spec = command({
     `seed, of each shipped model (${D.models.join(', ')}) whose int8 file (measured) fits --max-bytes; then the\n` +
     'export of the best dev score among them to OUT/export (fp32 and int8 ONNX, the int8 accuracy gate on dev)\n' +
     'with a model card, OUT/export/README.md. A summary table goes to stdout. --resume keeps the finished\n' +
-    'stages and resumes an unfinished fine-tune from its checkpoints. --budget is wall-clock: a stage that\n' +
-    'would start after it is spent is skipped (the first always runs; export always runs); a budget that also\n' +
-    'scales epochs is future work. The dev score picks the winner and is reported on the same dev set.',
+    'stages and resumes an unfinished fine-tune from its checkpoints. --budget is wall-clock: training that\n' +
+    'reaches it evaluates, keeps its best weights so far and stops, the baseline tries no further C, and a stage\n' +
+    'that would start after it is skipped (the first always runs; export always runs). The dev score picks the\n' +
+    'winner and is reported on the same dev set.',
   options: {
     ...DATA_OPTIONS,
     dev: {
@@ -48,7 +49,7 @@ export const spec = command({
     budget: {
       type: 'string',
       value: 'TIME',
-      help: 'wall-clock budget, e.g. 90s, 30m, 1.5h: stages that would start after it are skipped',
+      help: 'wall-clock budget, e.g. 90s, 30m, 1.5h: training stops at it, later stages are skipped',
       default: budgetText(D.budgetSeconds),
     },
     resume: { type: 'boolean', help: 'continue the fit in OUT: finished stages are kept' },

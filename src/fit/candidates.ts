@@ -32,6 +32,7 @@ export function baselineStage(buckets: number): Stage {
         ngram: { ...DEFAULT_BASELINE.ngram, buckets, seed: c.seed },
         devFraction: c.devFraction,
         seed: c.seed,
+        deadline: ctx.deadline,
       });
       // The file's bytes, from the weights trained (they depend only on the buckets and classes).
       const m = loadNgramModel(model);
@@ -64,6 +65,7 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size): Stage 
         seed: c.seed,
         threads: c.threads,
         devFraction: c.devFraction,
+        deadline: ctx.deadline,
         // A killed fit left this stage's checkpoints: finetune's own --resume continues from the last.
         resume: ctx.unfinished && existsSync(join(out, 'checkpoints')),
       });

@@ -131,10 +131,10 @@ describe('minnow fit', () => {
     assert.equal(existsSync(fresh), false);
   });
 
-  test('--help: the budget is wall-clock, scaling epochs by it is future work', () => {
+  test('--help: the budget is wall-clock and stops training', () => {
     const r = ok(minnow('fit', '--help'));
     assert.match(r.out, /--budget TIME/);
-    assert.match(r.out, /a budget that also\s+scales epochs is future work/);
+    assert.match(r.out, /training that\s+reaches it evaluates, keeps its best weights so far and stops/);
     assert.match(minnow('--help').out, /^ {2}fit {10}/m);
   });
 });

@@ -160,7 +160,8 @@ export async function fit(
     }
     const unfinished = existsSync(dir) && !done;
     info(`${label}: ${stage.what}${unfinished ? ' (resuming an unfinished run)' : ''}`);
-    const result = await runStage(stage, { dir, unfinished, earlier, key, c, src, dev, data });
+    const deadline = budget.deadline();
+    const result = await runStage(stage, { dir, unfinished, earlier, key, c, src, dev, data, deadline });
     info(
       `${label}: ${result.score !== undefined ? `dev score ${points(result.score)}, ` : ''}${result.note} (${formatSeconds(result.seconds)})`,
     );
@@ -229,6 +230,7 @@ async function runStage(
     src: DataSource;
     dev: DataSource | undefined;
     data: FitData;
+    deadline: number;
   },
 ): Promise<StageResult> {
   ensureDir(o.dir);
@@ -242,6 +244,7 @@ async function runStage(
     data: o.data,
     unfinished: o.unfinished,
     earlier: o.earlier,
+    deadline: o.deadline,
   });
   const result: StageResult = {
     stage: stage.name,

@@ -65,6 +65,11 @@ export class Budget {
     return this.elapsed() >= this.seconds;
   }
 
+  /** Date.now() at which the budget is spent. */
+  deadline(): number {
+    return Date.now() + (this.seconds - this.elapsed()) * 1000;
+  }
+
   /** "10m05s of the 10m budget" */
   describe(): string {
     return `${formatSeconds(this.elapsed())} of the ${budgetText(this.seconds)} budget`;

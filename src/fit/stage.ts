@@ -14,6 +14,8 @@ export interface StageContext {
   src: DataSource;
   dev: DataSource | undefined;
   data: FitData;
+  /** Date.now() at which the --budget is spent: a stage's training stops there (the first stage's too). */
+  deadline: number;
   /** The directory holds an unfinished run of this stage (a killed fit): resume it where the stage can. */
   unfinished: boolean;
   /** The finished stages before this one (this run's and earlier runs'), in order, by name. */

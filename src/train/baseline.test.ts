@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { failsWith, minnow } from '../cli/cli.testkit.js';
+import { DEFAULT_BASELINE, trainBaseline } from './baseline.js';
 
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-baseline-'));
@@ -84,6 +85,19 @@ describe('minnow baseline', () => {
     assert.ok(
       Math.abs(q.score - fit.score) <= 100 / 32 + 1e-9,
       `int8 ${q.score} vs fp32 ${fit.score}: one dev row at most`,
+    );
+  });
+
+  test('a deadline already passed: the first C is fitted, no further', () => {
+    const res = trainBaseline({ task: 'sst2', data: GLUE_MINI }, undefined, {
+      ...DEFAULT_BASELINE,
+      out: join(tmp, 'late'),
+      ngram: { ...DEFAULT_BASELINE.ngram, buckets: 1024 },
+      deadline: Date.now(),
+    });
+    assert.deepEqual(
+      res.path.map((p) => p.C),
+      [1],
     );
   });
 

@@ -40,6 +40,8 @@ export interface BaselineConfig {
   maxIterations: number;
   devFraction: number;
   seed: number;
+  /** Date.now() past which no further C is fitted (the first always is): fit's --budget. */
+  deadline?: number;
 }
 
 /** Word 1-2-grams and character 2-5-grams in 2^18 buckets; C as scikit-learn users search it. */
@@ -113,6 +115,10 @@ export function trainBaseline(
   const dropDevScore = devData.examples.length === 0;
   const fallback = grid[Math.floor((grid.length - 1) / 2)];
   for (const C of dropDevScore ? [fallback] : grid) {
+    if (best && c.deadline !== undefined && Date.now() >= c.deadline) {
+      info(`baseline ${train.task}: the time budget is spent: C ${C} and above not tried`);
+      break;
+    }
     const t = performance.now();
     const fit = fitLinear(x, y, c.ngram.buckets, kind, {
       C,

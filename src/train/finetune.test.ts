@@ -95,6 +95,15 @@ describe('finetune --resume', () => {
     );
   });
 
+  test('a deadline already passed: one update, evaluated, its weights kept, and the run stops', async () => {
+    const out = join(tmp, 'late');
+    const res = await finetune(model, src, undefined, config(out, { epochs: 3, deadline: Date.now() }));
+    assert.equal(res.perEpoch.length, 1);
+    assert.equal(res.perEpoch[0].update, 1);
+    assert.equal(res.score, res.perEpoch[0].score);
+    assert.ok(existsSync(join(out, 'model.safetensors')));
+  });
+
   test('a run killed after epoch 1 resumes bit-exactly and reports every epoch; a finished one reports its scores', async () => {
     const two = { epochs: 2, checkpointEvery: 6 }; // 6 updates per epoch
     const whole = await finetune(model, src, undefined, config(join(tmp, 'whole'), two));

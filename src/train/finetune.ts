@@ -42,6 +42,8 @@ export interface FinetuneConfig {
   maxLength?: number;
   /** With dev data: stop after this many epochs without a better dev score (0: never). */
   patience: number;
+  /** Date.now() past which training evaluates, keeps its best epoch so far and stops (fit's --budget). */
+  deadline?: number;
   dropout?: number; // override the model's dropout
   /** Without a dev file for the user's own data: the seeded fraction of the training rows held out as dev. */
   devFraction: number;
@@ -288,6 +290,7 @@ export async function finetune(
     evaluate: devItems.length ? evaluate : undefined,
     evalEvery: stepsPerEpoch,
     stopEarly: best && ((update, metrics) => best.shouldStop(update, metrics)),
+    deadline: c.deadline,
     onEval: best && ((update, metrics) => best.offer(update, metrics)),
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,

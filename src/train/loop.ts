@@ -56,6 +56,11 @@ export interface LoopOptions {
    */
   stopEarly?: (update: number, metrics: Record<string, number>) => boolean;
   /**
+   * A time budget: once Date.now() passes it, the run evaluates (when it can), saves and stops, as a
+   * stopEarly stop (a wall-clock stop cannot be replayed bit-exactly; --resume trains no further).
+   */
+  deadline?: number;
+  /**
    * After each evaluation, once that update's checkpoint is written (given this hook, the loop writes one
    * at every evaluation): where a caller saves what goes with those weights (e.g. a copy of the best
    * ones), so that it is never ahead of the checkpoint a killed run resumes from. Also called for the
@@ -176,7 +181,18 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
           .join('  ')}`,
       );
     }
-    const stop = metrics !== undefined && done < total && (o.stopEarly?.(done, metrics) ?? false);
+    let stop = metrics !== undefined && done < total && (o.stopEarly?.(done, metrics) ?? false);
+    const late = !stop && done < total && o.deadline !== undefined && Date.now() >= o.deadline;
+    if (late) {
+      if (!metrics && o.evaluate) {
+        metrics = await o.evaluate(done);
+        evals.push({ update: done, ...metrics });
+        log.write({ event: 'eval', update: done, ...metrics });
+      }
+      progress.done();
+      info(`${o.label}: the time budget is spent: stopping at update ${done}/${total}`);
+      stop = true;
+    }
     if (
       (o.checkpointEvery && done % o.checkpointEvery === 0) ||
       done === total ||
@@ -187,7 +203,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
     if (metrics) o.onEval?.(done, metrics);
     if (stop) {
       progress.done();
-      info(`${o.label}: stopped early at update ${done}/${total}`);
+      if (!late) info(`${o.label}: stopped early at update ${done}/${total}`);
       end = done;
       stopped = true;
     }
