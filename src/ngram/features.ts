@@ -13,9 +13,9 @@
  * features rarely share all their rows. A row's features are the distinct buckets with sublinear term
  * frequency 1 + ln(count); IDF and the norms are the model's (linear.ts, graph.ts).
  *
- * A text pair (entailment, paraphrase, similarity) has three bags: each text's own n-grams (hashed apart,
- * "this word is in the hypothesis"), and the two texts' n-grams together (a shared n-gram counts twice,
- * which the sublinear tf and the norm turn into an overlap signal).
+ * A text pair (entailment, paraphrase, similarity) is one bag of both texts' n-grams: an n-gram they share
+ * counts twice, which the sublinear tf and the norm turn into an overlap signal. (Each text's n-grams hashed
+ * apart beside that bag scored 12 points lower on STS-B and 0.3 lower on MRPC, 1.1 higher on RTE.)
  */
 import { murmur3_32 } from '../text/hash-embedding.js';
 import { basicWords } from '../text/wordpiece.js';
@@ -97,11 +97,9 @@ export function validateNgramConfig(raw: unknown, source: string): NgramConfig {
   return { buckets, word_ngrams: word, char_ngrams: chars, probes, seed };
 }
 
-// Kinds of feature, each hashed with its own seed: first text, second text, both texts together.
+// Kinds of feature, each hashed with its own seed.
 const WORD = 1;
 const CHAR = 2;
-const SEGMENT = 8; // seed offset of the second text
-const JOINT = 16; // seed offset of the pair's joint bag
 
 /** The first character-block row when a model has both kinds of feature; null: one block. */
 export function charBlockStart(
@@ -148,7 +146,7 @@ function codePoints(word: string): number[] {
   return out;
 }
 
-function countText(counter: Counter, words: number[][], c: NgramConfig, off: number): void {
+function countText(counter: Counter, words: number[][], c: NgramConfig): void {
   for (let n = 1; n <= c.word_ngrams; n++) {
     for (let i = 0; i + n <= words.length; i++) {
       let len = 1;
@@ -160,7 +158,7 @@ function countText(counter: Counter, words: number[][], c: NgramConfig, off: num
         for (const cp of words[j]) key[k++] = cp;
         key[k++] = 0; // separator: "ab c" and "a bc" differ
       }
-      counter.add(key, k, WORD + off, false);
+      counter.add(key, k, WORD, false);
     }
   }
   if (c.char_ngrams) {
@@ -172,7 +170,7 @@ function countText(counter: Counter, words: number[][], c: NgramConfig, off: num
         for (let i = 0; i + n <= padded.length; i++) {
           key[0] = n;
           for (let j = 0; j < n; j++) key[j + 1] = padded[i + j];
-          counter.add(key, n + 1, CHAR + off, true);
+          counter.add(key, n + 1, CHAR, true);
         }
       }
     }
@@ -183,14 +181,8 @@ function countText(counter: Counter, words: number[][], c: NgramConfig, off: num
 export function ngramFeatures(text: string, pair: string | undefined, c: NgramConfig): NgramRow {
   const counter = new Counter(c);
   const wordsOf = (t: string) => basicWords(t).slice(0, MAX_WORDS).map(codePoints);
-  const a = wordsOf(text);
-  countText(counter, a, c, 0);
-  if (pair !== undefined) {
-    const b = wordsOf(pair);
-    countText(counter, b, c, SEGMENT);
-    countText(counter, a, c, JOINT);
-    countText(counter, b, c, JOINT);
-  }
+  countText(counter, wordsOf(text), c);
+  if (pair !== undefined) countText(counter, wordsOf(pair), c); // one bag of both texts
   const ids = Int32Array.from(counter.counts.keys()).sort();
   const tf = Float32Array.from(ids, (id) => 1 + Math.log(counter.counts.get(id)!));
   return { ids, tf };
