@@ -3,7 +3,7 @@ import { DEFAULT_BASELINE, trainBaseline } from '../train/baseline.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
-import { DATA_OPTIONS, dataSource } from './options.js';
+import { DATA_OPTIONS, dataSource, devOptions } from './options.js';
 
 const D = DEFAULT_BASELINE;
 
@@ -16,18 +16,7 @@ export const spec = command({
     'Hashed word 1-2-grams and character n-grams within words, sublinear TF-IDF, L2-normalised; L2 logistic regression (ridge regression for numeric labels) with C picked on dev data. The model directory works with predict, eval, export (fp32 and int8 ONNX), serve and the page.',
   options: {
     ...DATA_OPTIONS,
-    dev: {
-      type: 'string',
-      value: 'PATH',
-      help: 'dev file for picking C (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)',
-    },
-    'dev-fraction': {
-      type: 'string',
-      value: 'F',
-      help: 'own data without --dev: seeded fraction of the training rows held out as dev (0: no dev, the middle C)',
-      default: String(D.devFraction),
-      number: { min: 0, below: 1 },
-    },
+    ...devOptions(D, 'for picking C', 'no dev, the middle C'),
     out: { type: 'string', value: 'DIR', help: 'output model directory' },
     C: {
       type: 'string',

@@ -18,3 +18,9 @@ export function failsWith(r: ReturnType<typeof minnow>, pattern: RegExp) {
   assert.equal(lines.length, 1, `expected one line, got: ${r.err}`);
   assert.match(lines[0], pattern);
 }
+
+/** The command succeeded (exit 0; stderr shown otherwise); returns its result. */
+export function ok(r: ReturnType<typeof minnow>) {
+  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
+  return r;
+}

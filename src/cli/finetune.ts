@@ -13,6 +13,7 @@ import { command, flag, num, optionalNum, type Parsed, required, str } from './a
 import {
   batchSizeOption,
   DATA_OPTIONS,
+  devOptions,
   dataSource,
   EMBEDDING_OPTIONS,
   KNOWLEDGE_OPTIONS,
@@ -39,18 +40,7 @@ export const spec = command({
     },
     ...EMBEDDING_OPTIONS,
     ...DATA_OPTIONS,
-    dev: {
-      type: 'string',
-      value: 'PATH',
-      help: 'dev file for evaluation (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)',
-    },
-    'dev-fraction': {
-      type: 'string',
-      value: 'F',
-      help: 'own data without --dev: seeded fraction of the training rows held out as dev (0: no dev metrics)',
-      default: String(D.devFraction),
-      number: { min: 0, below: 1 },
-    },
+    ...devOptions(D, 'for evaluation', 'no dev metrics'),
     out: { type: 'string', value: 'DIR', help: 'output model directory' },
     epochs: {
       type: 'string',

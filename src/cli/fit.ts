@@ -6,7 +6,7 @@ import type { FitResult, FitRow } from '../fit/report.js';
 import { UserError } from '../util/errors.js';
 import { formatSeconds } from '../util/progress.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
-import { DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
+import { DATA_OPTIONS, dataSource, devOptions, seedThreadsOptions } from './options.js';
 
 const D = DEFAULT_FIT;
 
@@ -27,18 +27,7 @@ export const spec = command({
     'winner and is reported on the same dev set.',
   options: {
     ...DATA_OPTIONS,
-    dev: {
-      type: 'string',
-      value: 'PATH',
-      help: 'dev file to score and pick by (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)',
-    },
-    'dev-fraction': {
-      type: 'string',
-      value: 'F',
-      help: 'own data without --dev: seeded fraction of the training rows held out as dev',
-      default: String(D.devFraction),
-      number: { above: 0, below: 1 },
-    },
+    ...devOptions(D, 'to score and pick by', null),
     out: { type: 'string', value: 'DIR', help: 'the fit directory (stages/, export/, fit.json)' },
     'max-bytes': {
       type: 'string',

@@ -40,6 +40,27 @@ export const DATA_OPTIONS = options({
   },
 });
 
+/**
+ * --dev and --dev-fraction: where a command's dev data comes from. `what` says what the dev data is for;
+ * `withoutDev` what --dev-fraction 0 means (null: 0 is refused, the command needs dev data).
+ */
+export function devOptions(d: { devFraction: number }, what: string, withoutDev: string | null) {
+  return options({
+    dev: {
+      type: 'string',
+      value: 'PATH',
+      help: `dev file ${what} (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)`,
+    },
+    'dev-fraction': {
+      type: 'string',
+      value: 'F',
+      help: `own data without --dev: seeded fraction of the training rows held out as dev${withoutDev ? ` (0: ${withoutDev})` : ''}`,
+      default: String(d.devFraction),
+      number: withoutDev ? { min: 0, below: 1 } : { above: 0, below: 1 },
+    },
+  });
+}
+
 /** Any command's parsed flags that include DATA_OPTIONS. */
 interface DataParsed {
   spec: { name: string };

@@ -7,16 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { failsWith, minnow } from '../cli/cli.testkit.js';
+import { failsWith, minnow, ok } from '../cli/cli.testkit.js';
 
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-fit-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function ok(r: ReturnType<typeof minnow>) {
-  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
-  return r;
-}
 
 const out = join(tmp, 'fit');
 // 400k: the baseline (sized to fit), uno-eelbert (255 kB with 128 positions) and its hybrid (an n-gram path in the 145 kB left)

@@ -4,17 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { failsWith, minnow } from '../cli/cli.testkit.js';
+import { failsWith, minnow, ok } from '../cli/cli.testkit.js';
 import { DEFAULT_BASELINE, trainBaseline } from './baseline.js';
 
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-baseline-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function ok(r: ReturnType<typeof minnow>) {
-  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
-  return r;
-}
 
 const model = join(tmp, 'sst2-baseline');
 

@@ -4,17 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { failsWith, minnow } from '../cli/cli.testkit.js';
+import { failsWith, minnow, ok } from '../cli/cli.testkit.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
 
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-hybrid-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function ok(r: ReturnType<typeof minnow>) {
-  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
-  return r;
-}
 
 const transformer = join(tmp, 'transformer');
 const baseline = join(tmp, 'baseline');
