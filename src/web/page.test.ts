@@ -78,6 +78,7 @@ describe('the classification page in headless Chromium', () => {
   let tmp = '';
   let exported = '';
   let kbert = '';
+  let ngramExport = '';
   let site: PageBuild;
   let server: StaticServer;
   let browser: Browser;
@@ -93,6 +94,33 @@ describe('the classification page in headless Chromium', () => {
     // A K-BERT model (eelbert-tiny fine-tuned with hand-written facts), served beside it at ./kbert/.
     kbert = tinyExport(tmp, 'eelbert-tiny', 'kbert', ['--knowledge', SENTIMENT_FACTS]).folder;
     cpSync(kbert, join(site.dir, 'kbert'), { recursive: true });
+    // An n-gram baseline (minnow baseline), exported with int8, served at ./ngram/.
+    const ngram = join(tmp, 'ngram');
+    const fitted = spawnSync(
+      process.execPath,
+      [
+        join('dist', 'cli', 'main.js'),
+        'baseline',
+        '--task',
+        'sst2',
+        '--data',
+        DATA,
+        '--out',
+        ngram,
+        '--buckets',
+        '4096',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(fitted.status, 0, fitted.stderr);
+    ngramExport = join(tmp, 'ngram-export');
+    const ex = spawnSync(
+      process.execPath,
+      [join('dist', 'cli', 'main.js'), 'export', '--model', ngram, '--out', ngramExport],
+      { encoding: 'utf8' },
+    );
+    assert.equal(ex.status, 0, ex.stderr);
+    cpSync(ngramExport, join(site.dir, 'ngram'), { recursive: true });
     server = await serveFolder(site.dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext();
@@ -372,6 +400,48 @@ describe('the classification page in headless Chromium', () => {
       await other.close();
     }
   });
+
+  test(
+    'an n-gram baseline: the page classifies like Node, and says the panel cannot teach it',
+    { skip },
+    async () => {
+      const other = await page.context().newPage();
+      try {
+        await other.goto(`${server.url}?model=./ngram/`);
+        await other.waitForFunction(() =>
+          ['ready', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
+        );
+        const loaded = await pageState(other);
+        assert.equal(loaded.status, 'ready', loaded.error);
+        assert.equal(loaded.model?.file, 'onnx/model_quantized.onnx');
+        await other.fill('#texts', TEXTS.join('\n'));
+        await other.click('#classify');
+        await other.waitForFunction(() =>
+          ['done', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
+        );
+        const state = await pageState(other);
+        assert.equal(state.status, 'done', state.error);
+        const clf = await Classifier.load(folderReader(ngramExport), {
+          ort: ortNode as unknown as OrtModule,
+          quantized: true,
+        });
+        const node = await clf.classify(TEXTS);
+        await clf.release();
+        state.results!.forEach((r, i) => {
+          assert.equal(r.label, node[i].label, `line ${i + 1}`);
+          for (const [k, x] of r.scores.entries())
+            assert.ok(Math.abs(x - node[i].scores[k]) <= SCORE_TOL, `line ${i + 1}`);
+        });
+        assert.equal(await other.isDisabled('#teach'), true);
+        assert.match(
+          (await other.textContent('#teach-status')) ?? '',
+          /an n-gram baseline: teaching here fine-tunes transformers only/,
+        );
+      } finally {
+        await other.close();
+      }
+    },
+  );
 
   test('a missing model folder is reported on the page', { skip }, async () => {
     const other = await page.context().newPage();

@@ -262,14 +262,19 @@ async function main(): Promise<void> {
   renderDownloads(state.downloads);
   state.status = 'ready';
   button.disabled = false;
-  wireTeachPanel((next) => {
-    void clf.release();
-    clf = next;
-    Object.assign(m, { file: 'personalised model (in memory)', quantized: false });
-    setStatus(
-      `Classify uses the personalised model (fp32, taught on this page); labels ${m.labels.join(', ')}.`,
-    );
-  });
+  // A bag-of-n-grams model (minnow baseline) has no transformer for the panel to fine-tune.
+  if (clf.tokenizer === undefined) {
+    $<HTMLSpanElement>('teach-status').textContent =
+      'This model is an n-gram baseline: teaching here fine-tunes transformers only (minnow baseline fits it again in seconds).';
+  } else
+    wireTeachPanel((next) => {
+      void clf.release();
+      clf = next;
+      Object.assign(m, { file: 'personalised model (in memory)', quantized: false });
+      setStatus(
+        `Classify uses the personalised model (fp32, taught on this page); labels ${m.labels.join(', ')}.`,
+      );
+    });
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
