@@ -16,6 +16,10 @@
  * A K-BERT model (config.json `knowledge`) also has knowledge.kg, its knowledge graph: the runtime builds
  * each text's sentence tree and feeds the visible matrix as a (B, T, T) attention_mask and the soft
  * position_ids.
+ *
+ * A model with bag-of-n-grams features (config.json `ngram`: `minnow baseline`'s model_type "minnow-ngram",
+ * which reads no word pieces and has no vocab.txt, or a hybrid transformer) gets each text's hashed n-gram
+ * ids and their 1 + ln(count) as ngram_ids and ngram_tf (src/ngram/features.ts).
  */
 import { bertFeeds, lengthBatches, type TokenRow } from '../data/batch.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
