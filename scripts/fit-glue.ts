@@ -10,7 +10,7 @@
  * the fits of other tasks and seeds already recorded there.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GLUE_DIR, ROOT, runMinnow } from './lib/minnow.js';
 
@@ -104,5 +104,9 @@ const md = [
   '',
 ].join('\n');
 writeFileSync(join(ROOT, 'results', 'fit.md'), md);
-writeFileSync(join(ROOT, 'results', 'fit.json'), `${JSON.stringify(results, null, 2)}\n`);
+// Paths relative to the repository (runs/...) and to SHARED, never this machine's.
+const shared = resolve(values.shared!);
+const portable = (_: string, v: unknown) =>
+  typeof v === 'string' ? v.replaceAll(shared, 'SHARED').replaceAll(`${ROOT}/`, '') : v;
+writeFileSync(join(ROOT, 'results', 'fit.json'), `${JSON.stringify(results, portable, 2)}\n`);
 process.stdout.write(md);
