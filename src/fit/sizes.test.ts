@@ -4,7 +4,14 @@ import { describe, test } from 'node:test';
 import type { TaskHead } from '../infer/task-head.js';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_FIT } from './config.js';
-import { baselineBuckets, MIN_BUCKETS, ngramInt8Bytes, transformerInt8 } from './sizes.js';
+import {
+  baselineBuckets,
+  hybridBuckets,
+  hybridRoomMin,
+  MIN_BUCKETS,
+  ngramInt8Bytes,
+  transformerInt8,
+} from './sizes.js';
 import { shippedModel } from './stages.js';
 
 const head = (numLabels: number): TaskHead => ({
@@ -67,5 +74,14 @@ describe('transformerInt8', () => {
     const saved = tiny(512) - tiny(128);
     assert.ok(saved >= 384 * 128 && saved < 384 * 128 + 384 * 8, `${saved} bytes`);
     assert.ok(tiny(DEFAULT_FIT.maxPositions) < 500_000, 'eelbert-tiny fits 500 kB');
+  });
+});
+
+describe('hybridBuckets', () => {
+  test('K + 1 bytes a bucket (a weight per column, a uint8 idf): two classes 2, three classes 4, regression 2', () => {
+    assert.equal(hybridBuckets(100_000, head(2)), 50_000);
+    assert.equal(hybridBuckets(100_000, head(3)), 25_000);
+    assert.equal(hybridBuckets(100_000, regression), 50_000);
+    assert.equal(hybridRoomMin(head(2)), 8192 * 2 + 1024);
   });
 });
