@@ -74,6 +74,25 @@ const TEACH: [string, string][] = [
 
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { minnow: PageState }).minnow);
 
+/** Open the page on `url` in `other`, wait for the model, classify TEXTS; the load and the classify states. */
+async function classifyOnPage(other: Page, url: string): Promise<{ loaded: PageState; state: PageState }> {
+  const settled = (...states: string[]) =>
+    other.waitForFunction(
+      (s) => s.includes((window as unknown as { minnow: PageState }).minnow.status),
+      states,
+    );
+  await other.goto(url);
+  await settled('ready', 'error');
+  const loaded = await pageState(other);
+  assert.equal(loaded.status, 'ready', loaded.error);
+  await other.fill('#texts', TEXTS.join('\n'));
+  await other.click('#classify');
+  await settled('done', 'error');
+  const state = await pageState(other);
+  assert.equal(state.status, 'done', state.error);
+  return { loaded, state };
+}
+
 describe('the classification page in headless Chromium', () => {
   let tmp = '';
   let exported = '';
@@ -366,19 +385,7 @@ describe('the classification page in headless Chromium', () => {
     const other = await page.context().newPage();
     try {
       // fp32: the check is of the trees (int8 adds its own web/native rounding differences).
-      await other.goto(`${server.url}?model=./kbert/&quantized=0`);
-      await other.waitForFunction(() =>
-        ['ready', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
-      );
-      const loaded = await pageState(other);
-      assert.equal(loaded.status, 'ready', loaded.error);
-      await other.fill('#texts', TEXTS.join('\n'));
-      await other.click('#classify');
-      await other.waitForFunction(() =>
-        ['done', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
-      );
-      const state = await pageState(other);
-      assert.equal(state.status, 'done', state.error);
+      const { state } = await classifyOnPage(other, `${server.url}?model=./kbert/&quantized=0`);
       const clf = await Classifier.load(folderReader(kbert), {
         ort: ortNode as unknown as OrtModule,
         variant: 'compact',
@@ -407,20 +414,8 @@ describe('the classification page in headless Chromium', () => {
     async () => {
       const other = await page.context().newPage();
       try {
-        await other.goto(`${server.url}?model=./ngram/`);
-        await other.waitForFunction(() =>
-          ['ready', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
-        );
-        const loaded = await pageState(other);
-        assert.equal(loaded.status, 'ready', loaded.error);
+        const { loaded, state } = await classifyOnPage(other, `${server.url}?model=./ngram/`);
         assert.equal(loaded.model?.file, 'onnx/model_quantized.onnx');
-        await other.fill('#texts', TEXTS.join('\n'));
-        await other.click('#classify');
-        await other.waitForFunction(() =>
-          ['done', 'error'].includes((window as unknown as { minnow: PageState }).minnow.status),
-        );
-        const state = await pageState(other);
-        assert.equal(state.status, 'done', state.error);
         const clf = await Classifier.load(folderReader(ngramExport), {
           ort: ortNode as unknown as OrtModule,
           quantized: true,
