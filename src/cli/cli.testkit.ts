@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export const CLI = join('dist', 'cli', 'main.js');
+/** The built CLI; MINNOW_CLI points the tests at another build (e.g. one made with `tsc --outDir .dist-x`). */
+export const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');
 
 /** `minnow ARGS...` with empty stdin: exit code, stdout, stderr. */
 export function minnow(...args: string[]) {

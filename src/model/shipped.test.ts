@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { CLI } from '../cli/cli.testkit.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
 
-const CLI = join('dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-shipped-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 

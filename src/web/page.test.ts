@@ -23,6 +23,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { runtimeBundle } from '../../scripts/runtime-size.js';
+import { CLI } from '../cli/cli.testkit.js';
 import { folderReader } from '../infer/load.js';
 import { type Classification, Classifier, type OrtModule } from '../infer/runtime.js';
 import { GLUE_MINI as DATA, SENTIMENT_FACTS, tinyExport } from '../infer/tiny-export.testkit.js';
@@ -117,27 +118,14 @@ describe('the classification page in headless Chromium', () => {
     const ngram = join(tmp, 'ngram');
     const fitted = spawnSync(
       process.execPath,
-      [
-        join('dist', 'cli', 'main.js'),
-        'baseline',
-        '--task',
-        'sst2',
-        '--data',
-        DATA,
-        '--out',
-        ngram,
-        '--buckets',
-        '4096',
-      ],
+      [CLI, 'baseline', '--task', 'sst2', '--data', DATA, '--out', ngram, '--buckets', '4096'],
       { encoding: 'utf8' },
     );
     assert.equal(fitted.status, 0, fitted.stderr);
     ngramExport = join(tmp, 'ngram-export');
-    const ex = spawnSync(
-      process.execPath,
-      [join('dist', 'cli', 'main.js'), 'export', '--model', ngram, '--out', ngramExport],
-      { encoding: 'utf8' },
-    );
+    const ex = spawnSync(process.execPath, [CLI, 'export', '--model', ngram, '--out', ngramExport], {
+      encoding: 'utf8',
+    });
     assert.equal(ex.status, 0, ex.stderr);
     cpSync(ngramExport, join(site.dir, 'ngram'), { recursive: true });
     server = await serveFolder(site.dir);
@@ -351,7 +339,7 @@ describe('the classification page in headless Chromium', () => {
       const cli = spawnSync(
         process.execPath,
         [
-          'dist/cli/main.js',
+          CLI,
           'predict',
           '--model',
           join(tmp, 'unzipped', 'minnow-personalised'),
