@@ -21,7 +21,7 @@ import { teacherCacheKey, teacherLogits } from './task-distill.js';
 import { initProjections } from './intermediate.js';
 import { DEFAULT_DISTILL, resolveMapping } from './mapping.js';
 
-const CLI = join('dist', 'cli', 'main.js');
+const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');
 const DATA = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-distill-'));
 const teacher = join(tmp, 'teacher');
