@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportChecked, glueData, mean, readJson, ROOT, runMinnow } from './lib/minnow.js';
+import { exportChecked, glueData, mean, portablePaths, readJson, ROOT, runMinnow } from './lib/minnow.js';
 import { VARIANTS } from './lib/variants.js';
 
 const { values } = parseArgs({
@@ -119,7 +119,7 @@ const lines = [
 const command = `npx tsx scripts/embedding-bytes.ts --variants ${values.variants} --tasks ${values.tasks} --seeds ${values.seeds} --threads ${values.threads}`;
 writeFileSync(
   join(ROOT, 'results', 'embedding-bytes.json'),
-  `${JSON.stringify({ command, date: new Date().toISOString(), epochs: Number(epochs), lr: 1e-3, batch: 32, sst2_train: 20_000, rows }, null, 2)}\n`,
+  `${JSON.stringify({ command, date: new Date().toISOString(), epochs: Number(epochs), lr: 1e-3, batch: 32, sst2_train: 20_000, rows }, portablePaths(shared), 2)}\n`,
 );
 writeFileSync(join(ROOT, 'results', 'embedding-bytes.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -22,7 +22,7 @@ import { loadModel, modelBytes, readConfig, saveModel } from '../src/model/io.js
 import { type PretrainConfig, pretrainingRecord } from '../src/train/pretrain.js';
 import type { Point } from './lib/curve-record.js';
 import { CURVE_RECIPE, curveFinetuner, NOISE, type Scores } from './lib/curve-finetune.js';
-import { GLUE_DIR, metricCell, readJson, ROOT, runMinnow } from './lib/minnow.js';
+import { GLUE_DIR, metricCell, portablePaths, readJson, ROOT, runMinnow } from './lib/minnow.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -176,7 +176,7 @@ lines.unshift(
 const command = `npx tsx scripts/ship-models.ts --models ${values.models} --finetune-seeds ${seeds.join(',')}${values.ship ? ' --ship' : ''}`;
 writeFileSync(
   join(ROOT, 'results', 'shipped.json'),
-  `${JSON.stringify({ command, date: new Date().toISOString(), tasks, finetune_seeds: seeds.map(Number), models: report }, null, 2)}\n`,
+  `${JSON.stringify({ command, date: new Date().toISOString(), tasks, finetune_seeds: seeds.map(Number), models: report }, portablePaths(values.shared!), 2)}\n`,
 );
 writeFileSync(join(ROOT, 'results', 'shipped.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

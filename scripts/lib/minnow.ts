@@ -1,7 +1,7 @@
 /** Helpers shared by the experiment scripts: run the `minnow` CLI as a child process, read JSON. */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -46,6 +46,18 @@ export function runMinnow(args: string[], cli = join(ROOT, 'dist', 'cli', 'main.
   });
   if (r.status !== 0) throw new Error(`minnow ${args[0]} failed with status ${r.status}`);
   return r.stdout;
+}
+
+/**
+ * A JSON.stringify replacer for result records: paths under the repository become relative to it
+ * (`runs/...`), and paths under `shared` relative to the repository too (`../shared/...`), so a record
+ * names no machine's folders (scripts/check-paths.ts checks it).
+ */
+export function portablePaths(shared: string): (key: string, value: unknown) => unknown {
+  const sharedDir = resolve(shared);
+  const sharedRel = relative(ROOT, sharedDir) || '.';
+  return (_key, value) =>
+    typeof value === 'string' ? value.replaceAll(`${ROOT}/`, '').replaceAll(sharedDir, sharedRel) : value;
 }
 
 export function readJson<T>(path: string): T {

@@ -493,7 +493,7 @@ test('empty file gives no examples', () => {
 });
 
 // Optional: the real shared GLUE files, when present (not on users' machines or CI).
-const shared = '/work/shared/data/glue';
+const shared = new URL('../../../shared/data/glue', import.meta.url).pathname;
 test(
   'real GLUE files: train/dev row counts match the README',
   {
