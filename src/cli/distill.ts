@@ -17,6 +17,7 @@ import type { StudentSpec } from '../distill/init.js';
 import { DEFAULT_DISTILL, type DistillConfig, parseDistillConfig } from '../distill/mapping.js';
 import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
 import { PRESETS } from '../model/config.js';
+import { DECAYS } from '../runtime/schedule.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -100,7 +101,6 @@ const CORPUS_OPTIONS = options({
   tokens: { ...CORPUS.tokens, help: CORPUS.tokens.help + def(G.tokens) },
   'seq-len': { ...CORPUS['seq-len'], help: CORPUS['seq-len'].help + def(G.seqLen) },
   accumulation: { ...CORPUS.accumulation, help: CORPUS.accumulation.help + def(G.accumulation) },
-  decay: { ...CORPUS.decay, help: CORPUS.decay.help + def(G.decay) },
   'mask-prob': {
     ...CORPUS['mask-prob'],
     help: `corpus, distilbert: fraction of tokens masked and predicted${def(G.masking.probability)}`,
@@ -222,6 +222,12 @@ export const spec = command({
       help: `warmup fraction (default: task ${T.warmup}, corpus ${G.warmup})`,
       number: { min: 0, max: 1 },
     },
+    decay: {
+      type: 'string',
+      value: 'KIND',
+      help: `learning-rate decay after warmup: ${DECAYS.join(', ')} (default: task ${T.decay}, corpus ${G.decay})`,
+      choices: DECAYS,
+    },
     'checkpoint-every': {
       type: 'string',
       value: 'N',
@@ -329,6 +335,7 @@ export async function run(p: DistillParsed): Promise<void> {
     batchSize: num(p, 'batch-size', T.batchSize),
     lr: num(p, 'lr', T.lr),
     warmup: num(p, 'warmup', T.warmup),
+    decay: choice(p, 'decay', DECAYS, T.decay),
     maxLength: num(p, 'max-length', T.maxLength),
     devFraction: num(p, 'dev-fraction', T.devFraction),
     seed: num(p, 'seed'),
@@ -422,7 +429,7 @@ async function runGeneral(
     accumulation: num(p, 'accumulation', G.accumulation),
     lr: num(p, 'lr', G.lr),
     warmup: num(p, 'warmup', G.warmup),
-    decay: choice(p, 'decay', ['linear', 'cosine'] as const, G.decay),
+    decay: choice(p, 'decay', DECAYS, G.decay),
     weightDecay: num(p, 'weight-decay', G.weightDecay),
     clipNorm: num(p, 'clip-norm', G.clipNorm),
     masking: {

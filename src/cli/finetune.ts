@@ -5,11 +5,12 @@ import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { describeRule } from '../train/finetune-recipe.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
+import { DECAYS } from '../runtime/schedule.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
+import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
 import {
   batchSizeOption,
   DATA_OPTIONS,
@@ -98,6 +99,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     batchSize: num(p, 'batch-size'),
     lr: optionalNum(p, 'lr'),
     warmup: num(p, 'warmup'),
+    decay: choice(p, 'decay', DECAYS),
     weightDecay: num(p, 'weight-decay'),
     clipNorm: num(p, 'clip-norm'),
     maxLength: optionalNum(p, 'max-length'),

@@ -9,6 +9,7 @@ import { validateHashConfig } from '../text/hash-embedding.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
 import type { AdamWConfig } from '../runtime/optim.js';
+import { type Decay, DECAYS } from '../runtime/schedule.js';
 import { UserError } from '../util/errors.js';
 import { choice, given, optionalNum, options, type Parsed, str } from './args.js';
 
@@ -99,11 +100,11 @@ function ownTaskName(path: string): string {
 }
 
 /**
- * AdamW and its schedule: peak lr, warmup fraction, decoupled weight decay, gradient clip. Without `d.lr`
+ * AdamW and its schedule: peak lr, warmup fraction, decay, decoupled weight decay, gradient clip. Without `d.lr`
  * the lr has no fixed default: `lrDefault` says in --help how the command chooses it.
  */
 export function optimiserOptions(
-  d: Pick<AdamWConfig, 'weightDecay' | 'clipNorm'> & { lr?: number; warmup: number },
+  d: Pick<AdamWConfig, 'weightDecay' | 'clipNorm'> & { lr?: number; warmup: number; decay: Decay },
   lrDefault?: string,
 ) {
   return options({
@@ -121,6 +122,13 @@ export function optimiserOptions(
       help: 'fraction of updates used for linear warmup',
       default: String(d.warmup),
       number: { min: 0, max: 1 },
+    },
+    decay: {
+      type: 'string',
+      value: 'KIND',
+      help: `learning-rate decay after warmup: ${DECAYS.join(', ')}`,
+      default: d.decay,
+      choices: DECAYS,
     },
     'weight-decay': {
       type: 'string',
@@ -232,12 +240,6 @@ export function corpusOptions(prefix = '') {
       value: 'N',
       help: `${prefix}micro-batches per update (bounds memory)`,
       number: { int: true, min: 1 },
-    },
-    decay: {
-      type: 'string',
-      value: 'KIND',
-      help: `${prefix}learning-rate decay: linear or cosine`,
-      choices: ['linear', 'cosine'],
     },
     'mask-prob': {
       type: 'string',

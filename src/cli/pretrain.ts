@@ -2,6 +2,7 @@
 import { PRESETS } from '../model/config.js';
 import { DEFAULT_ELECTRA } from '../train/electra.js';
 import { DEFAULT_PRETRAIN, type PretrainConfig, pretrain, pretrainModel } from '../train/pretrain.js';
+import { DECAYS } from '../runtime/schedule.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -51,7 +52,6 @@ export const spec = command({
     tokens: withDefault('tokens', D.tokens),
     'seq-len': withDefault('seq-len', D.seqLen),
     accumulation: withDefault('accumulation', D.accumulation),
-    decay: withDefault('decay', D.decay),
     'mask-prob': withDefault('mask-prob', D.masking.probability),
     'eval-every': withDefault('eval-every', D.evalEvery),
     'valid-sequences': withDefault('valid-sequences', D.validSequences),
@@ -133,7 +133,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     accumulation: num(p, 'accumulation'),
     lr: num(p, 'lr'),
     warmup: num(p, 'warmup'),
-    decay: choice(p, 'decay', ['linear', 'cosine'] as const),
+    decay: choice(p, 'decay', DECAYS),
     weightDecay: num(p, 'weight-decay'),
     clipNorm: num(p, 'clip-norm'),
     masking: { ...D.masking, probability: num(p, 'mask-prob'), wholeWord: flag(p, 'whole-word') },

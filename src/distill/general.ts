@@ -39,6 +39,7 @@ import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import { lrSchedule } from '../runtime/schedule.js';
 import { readSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
@@ -514,7 +515,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     step,
     store: student.store,
     optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
-    schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
+    schedule: lrSchedule(updates, c.warmup, c.decay),
     accumulation: c.accumulation,
     batch: async (k): Promise<Batch> => {
       const b = await prepare(sampler.batch(k, micro), c.seed, k);

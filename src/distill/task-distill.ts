@@ -24,6 +24,7 @@ import { createModel, loadModel, type Model, readConfig, saveModel } from '../mo
 import { modelEncoder } from '../model/model.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import { type Decay, lrSchedule } from '../runtime/schedule.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { Tensor } from '../runtime/session.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
@@ -77,6 +78,8 @@ export interface DistillOptions {
   batchSize: number;
   lr: number;
   warmup: number;
+  /** Learning-rate decay after warmup, in each stage (runtime/schedule.ts); undefined: linear. */
+  decay?: Decay;
   maxLength: number;
   seed: number;
   threads: number;
@@ -106,20 +109,22 @@ type TaskDistillSettings = Omit<
 >;
 
 /** Task distillation defaults (TinyBERT's stage lengths at minnow's scale; Hinton's alpha 0.5). */
-export const DEFAULT_TASK_DISTILL: Readonly<TaskDistillSettings & { alpha: number }> = Object.freeze({
-  intermediateEpochs: 3,
-  predictionEpochs: 3,
-  batchSize: 32,
-  lr: 2e-4,
-  warmup: 0.1,
-  maxLength: 128,
-  alpha: 0.5,
-  devFraction: 0.1,
-  seed: 0,
-  threads: 2,
-  resume: false,
-  checkpointEvery: 0,
-});
+export const DEFAULT_TASK_DISTILL: Readonly<TaskDistillSettings & { alpha: number; decay: Decay }> =
+  Object.freeze({
+    intermediateEpochs: 3,
+    predictionEpochs: 3,
+    batchSize: 32,
+    lr: 2e-4,
+    warmup: 0.1,
+    decay: 'linear',
+    maxLength: 128,
+    alpha: 0.5,
+    devFraction: 0.1,
+    seed: 0,
+    threads: 2,
+    resume: false,
+    checkpointEvery: 0,
+  });
 
 export interface DistillResult {
   task: string;
@@ -381,7 +386,7 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       step,
       store: student.store,
       optim: { ...DEFAULT_ADAMW, lr: o_.lr, weightDecay: 0.01, clipNorm: 1 },
-      schedule: { warmupSteps: Math.round(o_.warmup * updates), totalSteps: updates, decay: 'linear' },
+      schedule: lrSchedule(updates, o_.warmup, o_.decay ?? DEFAULT_TASK_DISTILL.decay),
       accumulation: 1,
       batch: async (k): Promise<Batch> => {
         const idx = indicesOf(k);

@@ -1,6 +1,5 @@
 /**
- * AdamW with decoupled weight decay (no decay on biases and LayerNorm), learning-rate schedules,
- * global-norm gradient clipping and gradient accumulation.
+ * AdamW with decoupled weight decay (no decay on biases and LayerNorm), global-norm gradient clipping and gradient accumulation.
  *
  * Two backends with the same arithmetic: `AdamW.create` moves the parameters, moments and a gradient
  * buffer into one WebAssembly memory and updates them with a SIMD kernel (adamw-simd.ts, ~5x faster than
@@ -8,6 +7,8 @@
  */
 import { SimdAdamWKernel, WasmArena } from './adamw-simd.js';
 import type { Param } from './params.js';
+
+export { lrFactor, type Schedule } from './schedule.js';
 
 export interface AdamWConfig {
   lr: number; // peak learning rate
@@ -30,21 +31,6 @@ export const DEFAULT_ADAMW: AdamWConfig = {
 /** BERT convention: no weight decay on biases and LayerNorm parameters. */
 export function decays(name: string): boolean {
   return !(name.endsWith('.bias') || name.includes('LayerNorm') || name.endsWith('_bias'));
-}
-
-export interface Schedule {
-  warmupSteps: number;
-  totalSteps: number;
-  decay: 'linear' | 'cosine' | 'constant';
-}
-
-/** Multiplier on the peak lr at `step` (0-based): linear warmup then linear/cosine decay to 0. */
-export function lrFactor(step: number, s: Schedule): number {
-  if (s.warmupSteps > 0 && step < s.warmupSteps) return (step + 1) / s.warmupSteps;
-  if (s.decay === 'constant') return 1;
-  const span = Math.max(1, s.totalSteps - s.warmupSteps);
-  const t = Math.min(1, Math.max(0, (step - s.warmupSteps) / span));
-  return s.decay === 'linear' ? 1 - t : 0.5 * (1 + Math.cos(Math.PI * t));
 }
 
 /** sqrt of the sum of squares over all gradients. */

@@ -68,6 +68,18 @@ describe('finetune --resume', () => {
     assert.ok(readFileSync(join(out, 'model.safetensors')).equals(weights));
   });
 
+  test('decay reaches the schedule: a cosine run is recorded as one, and resumed as linear is refused naming --decay', async () => {
+    const out = join(tmp, 'cosine');
+    await finetune(model, src, undefined, config(out, { decay: 'cosine', warmup: 0 }));
+    await finetune(model, src, undefined, config(join(tmp, 'linear'), { warmup: 0 }));
+    const weights = (dir: string) => readFileSync(join(dir, 'model.safetensors'));
+    assert.ok(!weights(out).equals(weights(join(tmp, 'linear')))); // other rates, other weights
+    await assert.rejects(
+      finetune(model, src, undefined, config(out, { resume: true, warmup: 0 })),
+      /other settings \(--decay "cosine" there, "linear" now\)/,
+    );
+  });
+
   test('refuses a checkpoint written on data since edited in place (same rows, other content)', async () => {
     const data = join(tmp, 'edited');
     mkdirSync(data);

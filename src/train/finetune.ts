@@ -15,6 +15,7 @@ import { reportedMetrics } from '../eval/task-metrics.js';
 import { evaluateOn } from '../infer/evaluate.js';
 import { loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import { type Decay, lrSchedule } from '../runtime/schedule.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
@@ -36,6 +37,8 @@ export interface FinetuneConfig {
   /** Peak learning rate; undefined: by the model's size (finetune-recipe.ts). */
   lr?: number;
   warmup: number; // fraction of updates
+  /** Learning-rate decay after warmup (runtime/schedule.ts); undefined: linear. */
+  decay?: Decay;
   weightDecay: number;
   clipNorm: number;
   /** Maximum tokens per example; undefined: from the training rows' lengths (finetune-recipe.ts). */
@@ -56,15 +59,16 @@ export interface FinetuneConfig {
 }
 
 /**
- * Fine-tuning defaults: batch 32, 10% warmup, early stopping after 2 epochs without a better dev score (not
+ * Fine-tuning defaults: batch 32, 10% warmup then linear decay, early stopping after 2 epochs without a better dev score (not
  * in the first half of the epochs); the learning rate, epochs and maximum length are left to
  * finetune-recipe.ts's rules (by model and data).
  */
 export const DEFAULT_FINETUNE: Readonly<
-  Omit<FinetuneConfig, 'out' | 'dropout' | 'epochs' | 'lr' | 'maxLength'>
+  Omit<FinetuneConfig, 'out' | 'dropout' | 'epochs' | 'lr' | 'maxLength'> & { decay: Decay }
 > = Object.freeze({
   batchSize: 32,
   warmup: 0.1,
+  decay: 'linear',
   weightDecay: 0.01,
   clipNorm: 1,
   patience: 2,
@@ -279,7 +283,7 @@ export async function finetune(
     step,
     store: m.store,
     optim: { ...DEFAULT_ADAMW, lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
-    schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: 'linear' },
+    schedule: lrSchedule(updates, c.warmup, c.decay ?? DEFAULT_FINETUNE.decay),
     accumulation: 1,
     batch: (k) =>
       padBatch(

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { Batch } from '../data/batch.js';
-import { AdamW, type AdamWConfig, GradAccumulator, lrFactor, type Schedule } from '../runtime/optim.js';
+import { AdamW, type AdamWConfig, GradAccumulator } from '../runtime/optim.js';
+import { lrFactor, type Schedule } from '../runtime/schedule.js';
 import type { ParamStore } from '../runtime/params.js';
 import { ensureDir, removeStaleTemporaries } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
+import { type Decay, lrSchedule } from '../runtime/schedule.js';
 import { corpusTokens, ID_MASK, SequenceSampler, tokensDigest } from '../data/corpus.js';
 import type { Graph } from '../graph/graph.js';
 import { linearCrossEntropy } from '../graph/losses.js';
@@ -47,7 +48,7 @@ export interface PretrainConfig {
   accumulation: number; // micro-batches per update (batchSize must divide by it)
   lr: number; // peak learning rate
   warmup: number; // fraction of updates spent warming up
-  decay: 'linear' | 'cosine';
+  decay: Decay; // learning-rate decay after warmup (runtime/schedule.ts)
   weightDecay: number;
   clipNorm: number;
   masking: MaskingConfig;
@@ -312,7 +313,7 @@ export async function pretrain(
     step,
     store: model.store,
     optim: { ...DEFAULT_ADAMW, lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
-    schedule: { warmupSteps: Math.round(c.warmup * updates), totalSteps: updates, decay: c.decay },
+    schedule: lrSchedule(updates, c.warmup, c.decay),
     accumulation: c.accumulation,
     batch: (k) => {
       const b = maskBatch(sampler.batch(k, micro), c.masking, tok, c.seed, k);
