@@ -1,5 +1,5 @@
 /**
- * TinyBERT data augmentation (Jiao et al. 2020, Algorithm 1; methods.md 4.3), for task distillation.
+ * TinyBERT data augmentation (Jiao et al. 2020, Algorithm 1; docs/methods.md §4.3), for task distillation.
  *
  * For each training example, N copies; in each copy every eligible word is, with probability p, replaced
  * by one of K candidates drawn uniformly. A word's candidates come from the teacher's masked language

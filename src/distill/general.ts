@@ -3,7 +3,7 @@
  * unlabelled text, with the pre-training machinery (token cache, SequenceSampler windows, dynamic
  * masking, runTraining with checkpoints and bit-exact --resume, log.jsonl with every loss term).
  *
- * - DistilBERT (methods.md 3.2): L = a_ce * L_ce + a_mlm * L_mlm + a_cos * L_cos on masked windows.
+ * - DistilBERT (docs/methods.md §3.2): L = a_ce * L_ce + a_mlm * L_mlm + a_cos * L_cos on masked windows.
  *   L_ce is T^2 * KL(teacher || student) between the two MLM distributions over the whole vocabulary at
  *   temperature T; L_mlm the student's MLM loss on the masked tokens; L_cos the mean over non-padding
  *   tokens of 1 - cos(last hidden states), which needs equal widths. Defaults 5 / 2 / 1, T = 2.
@@ -15,7 +15,7 @@
  *   tensor is 500 MB at B = 32, T = 128, V = 30,522, of which the loss keeps about five alive).
  *   `positions: "all"` follows DistilBERT's default; bound its memory with a smaller micro-batch
  *   (--batch-size / --accumulation).
- * - TinyBERT general distillation (methods.md 4.3): the intermediate-layer losses only (embedding,
+ * - TinyBERT general distillation (docs/methods.md §4.3): the intermediate-layer losses only (embedding,
  *   hidden states through learned projections, attention scores; mapping from the distill config,
  *   default uniform with attention, heads averaged where the counts differ), no prediction layer, on
  *   unmasked windows. The graph code is task distillation's (distill.ts intermediateTerms).
@@ -73,7 +73,7 @@ import {
 export type GeneralMethod = 'distilbert' | 'tinybert';
 export type CePositions = 'masked' | 'all';
 
-/** DistilBERT's triple loss (methods.md 3.2): weights, temperature, and where L_ce is computed. */
+/** DistilBERT's triple loss (docs/methods.md §3.2): weights, temperature, and where L_ce is computed. */
 export interface DistilbertSettings {
   alphaCe: number;
   alphaMlm: number;

@@ -46,7 +46,7 @@ export function lossTerms(g: Graph) {
 }
 
 /**
- * TinyBERT's intermediate-layer terms (methods.md 4.2) of a student encoder output, one per match of the
+ * TinyBERT's intermediate-layer terms (docs/methods.md §4.2) of a student encoder output, one per match of the
  * plan: embedding and hidden MSE (through the learned projection where widths differ), cosine where the
  * match says so, attention-score MSE (head-averaged where head counts differ). The teacher states are
  * graph inputs named by featureInput, fed per batch from teacherStates. Terms are named

@@ -1,5 +1,5 @@
 /**
- * Distillation losses (methods.md 2-4), built from graph ops so autodiff derives their gradients.
+ * Distillation losses (docs/methods.md §2-4), built from graph ops so autodiff derives their gradients.
  * Teacher tensors are graph inputs (constants for the student): no gradient flows into them.
  *
  * Shapes: logits (B, C); hidden / embedding outputs flat (N, H) with N = B*T; attention scores
@@ -104,7 +104,7 @@ export function teacherSoftTargets(
 }
 
 /**
- * DistilBERT's two masked-LM terms (methods.md 3.2) over one wide tied decoder, sharing one logits pass:
+ * DistilBERT's two masked-LM terms (docs/methods.md §3.2) over one wide tied decoder, sharing one logits pass:
  *   z    = h W^T + b                                    (K, V): K distillation rows, V words
  *   ce   = T^2 * mean over the K rows of KL(p_t || softmax(z / T))
  *   mlm  = mean over rows whose label is not `ignoreIndex` of -log softmax(z)[label]

@@ -2,21 +2,21 @@
  * Distillation config, "mapping as data": which teacher feature each student feature learns from, with
  * which loss and weight, plus the prediction-layer settings. Pure data and checks; no engine code.
  *
- * Layer numbering (the thing users get wrong most often, field-survey §2.1). On both sides:
+ * Layer numbering (the thing users get wrong most often, docs/methods.md §4.1). On both sides:
  *   - layer 0 is the EMBEDDING OUTPUT (word + position + token-type embeddings, after the embedding
  *     LayerNorm). For a hash-embedding student (EELBERT, embedding_type 'hash') it is likewise the
  *     embedding output after LayerNorm; the hash function itself has no trainable table.
  *   - layers 1..L are the outputs of transformer layers 1..L (hidden states), and layer l's attention is
  *     that layer's pre-softmax scores QK^T/sqrt(d_k), shape (batch, heads, seq, seq). Attention exists
  *     only for layers 1..L.
- * This is TinyBERT's numbering (methods.md §4.1): `hidden_states[0]` is the embedding output.
+ * This is TinyBERT's numbering (docs/methods.md §4.1): `hidden_states[0]` is the embedding output.
  *
- * Features and losses (methods.md §2-4):
+ * Features and losses (docs/methods.md §2-4):
  *   - 'embedding' pairs layer 0 with layer 0. 'hidden' pairs hidden states of layers 1..L.
  *   - hidden/embedding take 'mse' (TinyBERT: MSE(H_S W, H_T)) or 'cosine' (DistilBERT: 1 - cos).
  *     Where the widths differ, an mse match goes through a learned linear projection from the student
  *     width to the teacher width (TinyBERT's `fit_dense`, with bias). Unlike TinyBERT's code, which
- *     applies fit_dense even when the widths are equal (field-survey §2.1, #44), minnow creates one only
+ *     applies fit_dense even when the widths are equal (docs/methods.md §4.2), minnow creates one only
  *     where the widths differ. Cosine needs equal widths and never gets a projection.
  *   - 'attention' takes 'mse' only and needs equal head counts (TinyBERT) unless `averageHeads` is set:
  *     then both sides' scores are averaged over heads before the MSE. That is minnow's deviation from

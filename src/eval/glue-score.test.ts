@@ -1,4 +1,4 @@
-/** GLUE score: reproduces the methods.md §6.2/§6.3 checks and partial-result bookkeeping. */
+/** GLUE score: reproduces the docs/methods.md §6.2/§6.3 checks and partial-result bookkeeping. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 /**
- * GLUE scoring (methods.md §6.2). Per-task metrics (`taskMetrics`), the task score = mean of the task's
+ * GLUE scoring (docs/methods.md §6.2). Per-task metrics (`taskMetrics`), the task score = mean of the task's
  * metrics in percent (`taskScore`), and `glueScore`:
  *   - leaderboard: unweighted mean over the 9 tasks CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE,
  *     WNLI, with MNLI counted once as the mean of matched and mismatched;

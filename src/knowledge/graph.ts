@@ -1,5 +1,5 @@
 /**
- * A knowledge graph for K-BERT (methods.md 5.1): subject -> ordered list of (relation, object), with
+ * A knowledge graph for K-BERT (docs/methods.md §5.1): subject -> ordered list of (relation, object), with
  * longest-first matching of (multi-word) subjects over a text's words, and a compact text form that can
  * be cached to disk and shipped to a browser. Pure: no Node built-ins.
  *

@@ -1,5 +1,5 @@
 /**
- * K-BERT's sentence tree (methods.md 5.1; autoliuweijie/K-BERT `brain/knowgraph.py`) for one text or a
+ * K-BERT's sentence tree (docs/methods.md §5.1; autoliuweijie/K-BERT `brain/knowgraph.py`) for one text or a
  * text pair, with minnow's WordPiece tokenizer. Pure: runs in a browser.
  *
  * 1. Words: the tokenizer's basic words (lower-cased, split on whitespace and punctuation). Special tokens

@@ -1,6 +1,6 @@
 /**
  * The whole BERT graph against oracles: finite differences on its float64 twin, the float32
- * production graph against the float64 twin, parameter counts against methods.md.
+ * production graph against the float64 twin, parameter counts against docs/methods.md §1.4.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

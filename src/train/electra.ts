@@ -1,5 +1,5 @@
 /**
- * ELECTRA pre-training (replaced-token detection; Clark et al., 2020, methods.md): a small generator, a
+ * ELECTRA pre-training (replaced-token detection; Clark et al., 2020, docs/methods.md §7.2): a small generator, a
  * narrower copy of the model that shares its input embeddings, learns masked-LM at the masked positions;
  * one sample from it replaces each of those tokens; the discriminator (the model itself) then says at
  * every real token whether it was replaced. Loss = MLM + lambda * RTD, one backward pass for both.
