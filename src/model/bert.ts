@@ -379,7 +379,7 @@ export function classifier(
  * them (dense + GELU + LayerNorm). The decoder is tied to the word table: logits = h table^T + bias,
  * computed inside the loss (losses.linearCrossEntropy), with h and table from tiedDecoder (a low-rank
  * model's h is already projected to its k-wide codes). For EELBERT the table is the frozen hash matrix,
- * so only the transform and the output bias train (methods.md 1.3, option 1).
+ * so only the transform and the output bias train (docs/methods.md §1.3).
  */
 export function mlmHead(
   w: Weights,

@@ -105,7 +105,7 @@ const hash = { embedding_type: 'hash' as const, hash_embedding: { ...DEFAULT_HAS
 const lowrank = { embedding_type: 'lowrank' as const, lowrank_dim: 8 };
 
 /**
- * Presets. UNO-EELBERT's architecture could not be read from the paper (methods.md 1.4); its 1.2 MB
+ * Presets. UNO-EELBERT's architecture could not be read from the paper (docs/methods.md §1.4); its 1.2 MB
  * size fits one transformer layer at hidden 128 with hash embeddings, so that is the preset.
  */
 export const PRESETS: Record<string, BertConfig> = {
