@@ -99,13 +99,36 @@ export function bertFeeds(
 }
 
 /**
- * Batches of row indices for inference, shortest rows first so that each batch pads little: every index
- * once; callers put the results back in input order.
+ * Batches of row indices for inference: every index once, each batch at most `batchSize` rows that all
+ * have the same token length (and the same number of n-gram features), shortest first; callers put the
+ * results back in input order. Rows of one length need no padding, and that makes a row's logits
+ * independent of its neighbours, bit for bit: padding changes the length the attention softmax (and an
+ * n-gram path's sums) reduce over, and with it the order of their float additions.
  */
-export function lengthBatches(rows: readonly { ids: ArrayLike<number> }[], batchSize: number): number[][] {
-  const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
+export function lengthBatches(
+  rows: readonly { ids: ArrayLike<number>; ngrams?: { ids: ArrayLike<number> } }[],
+  batchSize: number,
+): number[][] {
+  const key = (i: number) => [rows[i].ids.length, rows[i].ngrams?.ids.length ?? 0];
+  const order = rows
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const [ta, na] = key(a);
+      const [tb, nb] = key(b);
+      return ta - tb || na - nb;
+    });
   const out: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  let batch: number[] = [];
+  for (const i of order) {
+    const last = batch.length ? key(batch[0]) : undefined;
+    const [t, n] = key(i);
+    if (batch.length === batchSize || (last && (last[0] !== t || last[1] !== n))) {
+      out.push(batch);
+      batch = [];
+    }
+    batch.push(i);
+  }
+  if (batch.length) out.push(batch);
   return out;
 }
 

@@ -100,6 +100,7 @@ const RULES: Record<string, Rule> = {
   Relu: ({ inputs: [x] }, [dy]) => [o.where(o.greater(x!, zeroLike(x!)), dy!, zeroLike(dy!))],
   Abs: ({ inputs: [x] }, [dy]) => [o.mul(dy!, o.sign(x!))],
   Sign: () => [null],
+  Round: () => [null],
   Erf: ({ inputs: [x] }, [dy]) => [
     o.mul(dy!, o.mul(o.scalarLike(x!, 2 / Math.sqrt(Math.PI)), o.exp(o.neg(o.mul(x!, x!))))),
   ],

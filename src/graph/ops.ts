@@ -94,6 +94,8 @@ export const tanh = (x: Value) => unary('Tanh', x);
 export const relu = (x: Value) => unary('Relu', x);
 export const abs = (x: Value) => unary('Abs', x);
 export const sign = (x: Value) => unary('Sign', x);
+/** Round half to even (ONNX Round). */
+export const round = (x: Value) => unary('Round', x);
 export const identity = (x: Value) => unary('Identity', x);
 export const not = (x: Value) => unary('Not', x);
 
@@ -457,6 +459,8 @@ export const reduceMean = (x: Value, axes: number[], keepdims = false) =>
   reduce('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Value, axes: number[], keepdims = false) =>
   reduce('ReduceMax', x, axes, keepdims);
+export const reduceMin = (x: Value, axes: number[], keepdims = false) =>
+  reduce('ReduceMin', x, axes, keepdims);
 
 /** Index of the maximum along an axis (int64, not differentiable). */
 export function argMax(x: Value, axis = -1, keepdims = false): Value {

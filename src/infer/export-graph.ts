@@ -19,7 +19,8 @@
  * nodes per run; and tables of at most NARROW_TABLE columns (a low-rank model's V x k codes), which take one
  * float32 scale per column: a float16 scale per row would add 2 bytes to every k bytes of codes (61 kB).
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
- * dynamic (DynamicQuantizeLinear -> MatMulInteger, as onnxruntime's quantize_dynamic writes).
+ * dynamic (activations quantised per row at run time -> MatMulInteger; onnxruntime's quantize_dynamic
+ * quantises per tensor, which makes a text's scores depend on its batch).
  */
 import { Graph, type Node, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
@@ -157,9 +158,25 @@ function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
 /**
  * Gathers from an int8 table read the int8 rows and their scales and multiply after the gather, instead
  * of dequantising the whole table on every run; with `dynamic`, Gemms on int8 weights become
- * DynamicQuantizeLinear -> MatMulInteger -> scale.
+ * per-row quantisation -> MatMulInteger -> scale.
  */
 function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boolean): void {
+  // Activations are quantised once per value, with one scale and offset per row (per token), not
+  // onnxruntime's one per tensor: a row's codes, and so a text's scores, do not depend on the other texts
+  // in its batch. Row x in [lo, hi] becomes q = round((x - lo) / s) in [0, 255], s = (hi - lo) / 255.
+  const quantized = new Map<Value, { q: Value; s: Value; lo: Value }>();
+  const eps = g.scalar(1e-30);
+  const levels = g.scalar(255);
+  const rowQuantized = (x: Value) => {
+    let r = quantized.get(x);
+    if (!r) {
+      const lo = o.reduceMin(x, [1], true); // (N, 1)
+      const s = o.div(o.max2(o.sub(o.reduceMax(x, [1], true), lo), eps), levels);
+      r = { q: o.cast(o.round(o.div(o.sub(x, lo), s)), 'uint8'), s, lo };
+      quantized.set(x, r);
+    }
+    return r;
+  };
   for (const node of [...g.nodes]) {
     const src = node.inputs[0];
     // Compact files run only in minnow's runtime, whose onnxruntime session folds DequantizeLinear of a
@@ -201,9 +218,15 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
         `${weight.q.name}_t`,
       );
       replaceNode(g, node, () => {
-        const dq = o.dynamicQuantizeLinear(x);
-        const acc = o.cast(o.matMulInteger(dq.q, qT, dq.zeroPoint, null), 'float32'); // (N, out)
-        return o.mul(acc, o.mul(dq.scale, weight.scale));
+        const { q, s, lo } = rowQuantized(x);
+        // x ~ s q + lo, so x . w = s (q . w) + lo sum_k w_k: one integer product and the weights' column
+        // sums, stored (4 bytes an output; computed in the graph they cost more time).
+        const q8 = g.constants.get(weight.q)!.data as Int8Array;
+        const colSum = new Float32Array(weight.rows);
+        for (let i = 0; i < q8.length; i++) colSum[Math.floor(i / weight.cols)] += q8[i];
+        const sums = g.constant(colSum, 'float32', [weight.rows], `${weight.q.name}_colsum`);
+        const acc = o.cast(o.matMulInteger(q, qT, null, null), 'float32'); // (N, out)
+        return o.mul(o.add(o.mul(acc, s), o.mul(lo, sums)), weight.scale);
       });
     }
   }

@@ -4,10 +4,10 @@
  * (narrow code tables: one per column, quantizeColumns).
  * q = round(w / s) clamped to [-qmax, qmax] with s = max |w| / qmax over the row, so w ~ q * s.
  *
- * Two ways to run the result (measured in the README): weight-only, where DequantizeLinear turns the int8
+ * Two ways to run the result (measured in docs/deploy.md): weight-only, where DequantizeLinear turns the int8
  * weights back into float32 in the graph, and dynamic, where the activations are quantised at run time too
- * and the products are integer (DynamicQuantizeLinear -> MatMulInteger, what onnxruntime's Python
- * `quantize_dynamic` writes and transformers.js ships).
+ * and the products are integer (MatMulInteger, as onnxruntime's Python `quantize_dynamic` writes, but with
+ * one activation scale per row instead of per tensor: export-graph.ts).
  */
 
 export interface QuantizedRows {

@@ -49,7 +49,7 @@ const FP32_TOL = 1e-5;
  * int8: the same labels, and logits this close. With 8-bit weights onnxruntime-node's x64 kernel for
  * uint8 x int8 MatMulInteger saturated 16-bit pair sums on this AVX2 CPU without VNNI (node 0.06 from
  * fp32, wasm 0.008); the export now keeps dense int8 weights to 7 bits. The backends then agree to
- * ~1e-7 unless an activation sits on a rounding boundary of DynamicQuantizeLinear, where a last-bit
+ * ~1e-7 unless an activation sits on a rounding boundary of its row's uint8 codes, where a last-bit
  * difference before quantisation moves it one uint8 step (seen: 1.2e-3): the bound allows a few steps.
  */
 const INT8_TOL = 1e-2;

@@ -1,0 +1,90 @@
+/**
+ * A text's scores do not depend on the other texts in its batch, bit for bit: alone and inside batches
+ * of 2, 7 and 64, fp32 and int8, portable and compact, in the runtime and on a model directory. Batches
+ * hold one token length (lengthBatches) and int8 activations are quantised per row (export-graph.ts).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { lengthBatches } from '../data/batch.js';
+import { readTask } from '../data/task.js';
+import { preset } from '../model/config.js';
+import { createModel, saveModel } from '../model/io.js';
+import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
+import { Rng } from '../util/rng.js';
+import { DEFAULT_EXPORT, exportModel } from './export-folder.js';
+import { loadClassifier } from './load.js';
+import type { Classifier } from './runtime.js';
+
+const DATA = join('test', 'fixtures', 'glue-mini');
+const VOCAB = join('assets', 'bert-base-uncased-vocab.txt');
+const tmp = mkdtempSync(join(tmpdir(), 'minnow-batch-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const model = join(tmp, 'model');
+const folder = join(tmp, 'export');
+const texts = readTask({ task: 'sst2', data: DATA }, 'dev').examples.map((e) => e.text);
+
+/** Texts (of many lengths) whose scores inside batches of each size differ from their scores alone. */
+async function batchDependent(clf: Classifier): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const [t, text] of texts.slice(0, 8).entries()) {
+    const alone = (await clf.logits(clf.encode([text])))[0];
+    for (const size of [2, 7, 64]) {
+      const others = Array.from({ length: size - 1 }, (_, i) => texts[(t * 5 + i * 3 + 11) % texts.length]);
+      const at = (t * 3) % size;
+      const batch = [...others.slice(0, at), text, ...others.slice(at)];
+      const mine = (await clf.logits(clf.encode(batch), 64))[at];
+      if (mine.some((v, k) => v !== alone[k])) wrong.push(`"${text}" in a batch of ${size}`);
+    }
+  }
+  return wrong;
+}
+
+describe('scores independent of the batch', () => {
+  before(async () => {
+    const init = join(tmp, 'init');
+    saveModel(init, createModel(preset('uno-eelbert'), VOCAB, new Rng(3)));
+    await finetune(init, { task: 'sst2', data: DATA }, undefined, {
+      ...DEFAULT_FINETUNE,
+      out: model,
+      epochs: 1,
+      lr: 1e-3,
+      batchSize: 16,
+      threads: 1,
+    });
+    await exportModel(model, folder, { ...DEFAULT_EXPORT, threads: 1 });
+  });
+
+  for (const variant of ['compact', 'portable'] as const)
+    for (const quantized of [false, true])
+      test(`export, ${variant}, ${quantized ? 'int8' : 'fp32'}: bit-identical alone and in batches of 2, 7, 64`, async () => {
+        const clf = await loadClassifier(folder, { variant, quantized, threads: 1, maxLength: 128 });
+        assert.deepEqual(await batchDependent(clf), []);
+        await clf.release();
+      });
+
+  test('a model directory (no export): bit-identical alone and in batches', async () => {
+    const clf = await loadClassifier(model, { threads: 1, maxLength: 128 });
+    assert.deepEqual(await batchDependent(clf), []);
+    await clf.release();
+  });
+});
+
+test('lengthBatches: every row once, one token length and one n-gram count per batch, at most batchSize', () => {
+  const rng = new Rng(5);
+  const rows = Array.from({ length: 200 }, () => ({
+    ids: new Array(1 + rng.int(6)).fill(0),
+    ngrams: { ids: new Array(rng.int(3)).fill(0) },
+  }));
+  const batches = lengthBatches(rows, 16);
+  assert.deepEqual(
+    batches.flat().sort((a, b) => a - b),
+    rows.map((_, i) => i),
+  );
+  for (const b of batches) {
+    assert.ok(b.length >= 1 && b.length <= 16);
+    assert.equal(new Set(b.map((i) => `${rows[i].ids.length}/${rows[i].ngrams.ids.length}`)).size, 1);
+  }
+});
