@@ -295,7 +295,7 @@ describe('the classification page in headless Chromium', () => {
         teach(modelFromFiles(files, exported, { numLabels: 2 }), taught.examples!, taught.config!, {
           backend,
           threads: 1,
-        });
+        }).then((r) => r.losses);
       (ortWeb.env.wasm as { numThreads?: number }).numThreads = 1;
       const web = await run(ortWeb as unknown as OrtBackend);
       const node = await run();
