@@ -20,6 +20,7 @@ import * as info from './info.js';
 import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
 import * as serve from './serve.js';
+import * as teach from './teach.js';
 
 interface Command {
   // Each command's run takes its own typed Parsed; the table holds them all.
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   fit,
   finetune,
   hybrid,
+  teach,
   distill,
   augment,
   eval: evaluate,

@@ -10,6 +10,9 @@
  *   knowledge.kg                K-BERT models: the knowledge graph (WordNet's too) the runtime reads
  *   model.safetensors           the fp32 weights: the folder is also a minnow model directory (fine-tune,
  *                               eval, export it again), and the page's "teach it" panel trains them
+ *   configuration_minnow.py, modeling_minnow.py
+ *                               hash, low-rank and hybrid models: Hugging Face remote code (`auto_map`;
+ *                               model_type stays "bert" for transformers.js; see model/hf-remote.ts)
  *
  * With a check set, fp32 and int8 are scored on it and an int8 file whose score drops more than maxDrop
  * points below its fp32 twin is not written.
@@ -21,6 +24,7 @@ import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
 
 import { loadModel, type Model, readConfig } from '../model/io.js';
+import { withRemoteCode } from '../model/hf-remote.js';
 import { weightsFile, withPositions } from '../model/model.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { ngramOnnx } from '../ngram/graph.js';
@@ -218,17 +222,23 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   };
   const configText = `${JSON.stringify(exported, null, 2)}\n`;
 
-  const weights = weightsFile(m);
-  writeFolderAtomic(out, {
-    ...text,
-    'config.json': configText,
-    'model.safetensors': weights,
-    // A K-BERT model's graph, WordNet too: the runtime (browser, serve) reads it from the folder.
-    ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
-    ...Object.fromEntries(
-      variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
-    ),
-  });
+  // Hash, low-rank and hybrid models: Hugging Face remote code for Python (hf-remote.ts).
+  const files = withRemoteCode(
+    {
+      ...text,
+      'config.json': configText,
+      'model.safetensors': weightsFile(m),
+      // A K-BERT model's graph, WordNet too: the runtime (browser, serve) reads it from the folder.
+      ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
+      ...Object.fromEntries(
+        variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
+      ),
+    },
+    m.config,
+    { folder: 'export' },
+  );
+  const weights = files['model.safetensors'] as Uint8Array;
+  writeFolderAtomic(out, files);
   return { out, variants: [...reports.values()], tokenizerBytes, weightsBytes: weights.byteLength, refused };
 }
 

@@ -194,7 +194,8 @@ export function validateConfig(
   const oneOf = (k: string, allowed: unknown[], why: string) => {
     if (r[k] !== undefined && !allowed.includes(r[k])) bad(k, `${allowed.map(show).join(' or ')} (${why})`);
   };
-  oneOf('model_type', ['bert'], 'minnow reads BERT models only');
+  // "minnow-bert": a hash, low-rank or hybrid model with Hugging Face remote code (hf-remote.ts).
+  oneOf('model_type', ['bert', 'minnow-bert'], 'minnow reads BERT models only');
   oneOf('hidden_act', ['gelu'], 'exact erf GELU is the only activation supported');
   oneOf('embedding_type', ['table', 'hash', 'lowrank'], 'minnow embeddings');
   oneOf('position_embedding_type', ['absolute'], 'learned absolute positions only');

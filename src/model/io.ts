@@ -5,6 +5,8 @@
  *   vocab.txt            WordPiece vocabulary
  *   mlm_head.safetensors optional: the masked-LM head (cls.predictions.*), kept apart so the model
  *                        that fine-tuning and deployment use stays small
+ *   configuration_minnow.py, modeling_minnow.py
+ *                        hash, low-rank and hybrid models: Hugging Face remote code (hf-remote.ts)
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { type BertConfig, validateConfig } from './config.js';
+import { withRemoteCode } from './hf-remote.js';
 import { declareParams, fillDerived, isHead, type Model, modelFiles, optionalTensor } from './model.js';
 import { modelKnowledge } from '../knowledge/load.js';
 
@@ -142,8 +145,11 @@ export function saveModel(
   opts: { shippedVocab?: string; mlmHead?: boolean } = {},
 ): void {
   ensureDir(dir);
-  for (const [name, data] of Object.entries(modelFiles(m, opts))) writeFileAtomic(join(dir, name), data!);
-  if ((opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name)))
+  const mlm = (opts.mlmHead ?? true) && m.store.params.some((p) => isHead(p.name));
+  // Hash, low-rank and hybrid models also carry the Hugging Face remote code (hf-remote.ts).
+  const files = withRemoteCode(modelFiles(m, opts), m.config, { mlm });
+  for (const [name, data] of Object.entries(files)) writeFileAtomic(join(dir, name), data!);
+  if (mlm)
     writeSafetensors(
       join(dir, 'mlm_head.safetensors'),
       m.store.toTensors((p) => isHead(p.name)),

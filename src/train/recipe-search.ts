@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { type FinetuneConfig, type FinetuneResult, finetune } from './finetune.js';
+import { REMOTE_CODE_FILES } from '../model/hf-remote.js';
 
 /** The grid's keys and the FinetuneConfig field each sets. */
 const KEYS = {
@@ -126,7 +127,8 @@ export async function searchFinetune(
     runs.push({ recipe, dir, score: res.score, metrics: res.metrics, reused });
   }
   const best = runs.reduce((a, b) => (b.score > a.score ? b : a));
-  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'knowledge.kg', 'eval_results.json'])
+  const files = ['config.json', 'model.safetensors', 'vocab.txt', 'knowledge.kg', 'eval_results.json'];
+  for (const f of [...files, ...REMOTE_CODE_FILES])
     if (existsSync(join(best.dir, f))) writeFileAtomic(join(out, f), readFileSync(join(best.dir, f)));
   const result: SearchResult = { runs, best, base: shared };
   writeFileAtomic(

@@ -122,6 +122,44 @@ export interface TeachResult {
   anchorsSeen: number;
 }
 
+/**
+ * Taught examples written one per line as `label | sentence` (or `label<TAB>sentence`): a label is a class
+ * name (any case) or index, a number for a regression head; blank lines are skipped. Errors name `source`
+ * (a file, or nothing on the page) and the line.
+ */
+export function parseTeachExamples(
+  text: string,
+  head: { id2label?: Record<string | number, string>; problem_type?: string },
+  source = '',
+): TeachExample[] {
+  const names = Object.values(head.id2label ?? {});
+  const regression = head.problem_type === 'regression';
+  const at = (i: number) => `${source ? `${source}: ` : ''}line ${i + 1}`;
+  const out: TeachExample[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const cut = [line.indexOf('|'), line.indexOf('\t')].filter((k) => k >= 0);
+    const bar = cut.length ? Math.min(...cut) : -1;
+    const label = line.slice(0, Math.max(bar, 0)).trim();
+    const sentence = line.slice(bar + 1).trim();
+    if (bar < 0 || !label || !sentence)
+      throw new UserError(
+        `${at(i)}: write "label | sentence" (${regression ? 'a number' : `labels: ${names.join(', ')}`})`,
+      );
+    let k = regression ? Number(label) : names.findIndex((n) => n.toLowerCase() === label.toLowerCase());
+    if (!regression && k < 0 && /^\d+$/.test(label) && Number(label) < names.length) k = Number(label);
+    if (regression ? !Number.isFinite(k) : k < 0)
+      throw new UserError(
+        `${at(i)}: unknown label "${label}" (${regression ? 'a number' : `one of ${names.join(', ')}`})`,
+      );
+    out.push({ text: sentence, label: k });
+  }
+  if (out.length === 0)
+    throw new UserError(`${source ? `${source}: ` : ''}no examples: write one "label | sentence" per line`);
+  return out;
+}
+
 const isHeadParam = (name: string) => name.startsWith('classifier.') || name.startsWith('bert.pooler.');
 
 /** Whether `part` trains the parameter `name` of a model with `layers` encoder layers. */

@@ -13,7 +13,13 @@ import type { Classification, Classifier, ClassifierOptions } from '../infer/run
 import { modelClassifier } from '../infer/model-classifier.js';
 import { type Model, modelFiles, modelFromFiles } from '../model/model.js';
 import type { OrtBackend } from '../runtime/session.js';
-import { DEFAULT_TEACH, type TeachConfig, type TeachExample, teach } from '../train/teach.js';
+import {
+  DEFAULT_TEACH,
+  parseTeachExamples,
+  type TeachConfig,
+  type TeachExample,
+  teach,
+} from '../train/teach.js';
 import { zip } from '../util/zip.js';
 
 export interface TeachState {
@@ -76,32 +82,9 @@ async function loadModel(ctx: TeachContext): Promise<Model> {
   return model;
 }
 
-/**
- * The examples typed as `label | sentence`, one per line. A label is a class name (any case) or index;
- * a regression head takes a number.
- */
+/** The examples typed as `label | sentence`, one per line (train/teach.ts reads them, as `minnow teach` does). */
 export function parseExamples(text: string, m: Model): TeachExample[] {
-  const names = Object.values(m.config.id2label ?? {});
-  const regression = m.config.problem_type === 'regression';
-  const out: TeachExample[] = [];
-  for (const [i, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (!line) continue;
-    const bar = line.indexOf('|');
-    const label = line.slice(0, Math.max(bar, 0)).trim();
-    const sentence = line.slice(bar + 1).trim();
-    if (bar < 0 || !label || !sentence)
-      throw new Error(`line ${i + 1}: write "label | sentence" (labels: ${names.join(', ')})`);
-    let k = regression ? Number(label) : names.findIndex((n) => n.toLowerCase() === label.toLowerCase());
-    if (!regression && k < 0 && /^\d+$/.test(label) && Number(label) < names.length) k = Number(label);
-    if (regression ? !Number.isFinite(k) : k < 0)
-      throw new Error(
-        `line ${i + 1}: unknown label "${label}" (${regression ? 'a number' : `one of ${names.join(', ')}`})`,
-      );
-    out.push({ text: sentence, label: k });
-  }
-  if (out.length === 0) throw new Error('no examples: write one "label | sentence" per line');
-  return out;
+  return parseTeachExamples(text, m.config);
 }
 
 function renderLosses(losses: number[]): void {

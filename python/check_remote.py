@@ -1,0 +1,76 @@
+"""The Python side of src/model/hf-python.test.ts (run by it; not part of a model directory).
+
+    check_remote.py hash-tables VOCAB SPECS.json OUTDIR   each spec's (V, dim) float32 table -> OUTDIR/i.bin
+    check_remote.py logits JOBS.json    one JSON line per job: the logits of a model for fed token ids
+    check_remote.py tokens DIR TEXTS.json                  transformers' tokenizer of DIR: ids per text (JSON)
+
+JOBS.json: a list of {"dir": DIR, "head": "sequence" | "masked_lm" | "base", "trust": bool,
+"input_ids": [[...]], "token_type_ids": [[...]], "attention_mask": [[...]], "positions": [[row, col], ...]
+(masked_lm)}, run in one process (torch and transformers are imported once). Each job prints
+{"logits": [[...]], "class": NAME} (masked_lm: the rows at `positions`; base: the [CLS] hidden state), or
+{"refused": "<the error>"} when transformers will not load the model.
+"""
+
+import json
+import os
+import sys
+
+
+def hash_tables(vocab_path, specs_path, out_dir):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from python.modeling_minnow import hash_embedding_table, read_vocab_txt
+
+    vocab = read_vocab_txt(vocab_path)
+    with open(specs_path, encoding="utf-8") as f:
+        specs = json.load(f)
+    for i, spec in enumerate(specs):
+        hash_embedding_table(vocab, spec["dim"], spec["config"]).tofile(os.path.join(out_dir, f"{i}.bin"))
+
+
+def logits(jobs_path):
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    with open(jobs_path, encoding="utf-8") as f:
+        for job in json.load(f):
+            print(json.dumps(run_job(job)), flush=True)
+
+
+def run_job(x):
+    import torch
+    import transformers
+
+    auto = {
+        "sequence": transformers.AutoModelForSequenceClassification,
+        "masked_lm": transformers.AutoModelForMaskedLM,
+        "base": transformers.AutoModel,
+    }[x["head"]]
+    try:
+        model = auto.from_pretrained(x["dir"], trust_remote_code=x["trust"])
+    except Exception as e:  # what a user sees when transformers will not load the directory
+        return {"refused": f"{type(e).__name__}: {e}"}
+    model.eval()
+    feeds = {k: torch.tensor(x[k], dtype=torch.long) for k in ("input_ids", "token_type_ids", "attention_mask")}
+    with torch.no_grad():
+        out = model(**feeds)
+    if x["head"] == "sequence":
+        rows = out.logits
+    elif x["head"] == "masked_lm":
+        rows = torch.stack([out.logits[r, c] for r, c in x["positions"]])
+    else:
+        rows = out.last_hidden_state[:, 0]
+    return {"logits": rows.double().tolist(), "class": type(model).__name__}
+
+
+def tokens(model_dir, texts_path):
+    import transformers
+
+    with open(texts_path, encoding="utf-8") as f:
+        texts = json.load(f)
+    tok = transformers.AutoTokenizer.from_pretrained(model_dir)
+    print(json.dumps([tok(t)["input_ids"] for t in texts]))
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"hash-tables": hash_tables, "logits": logits, "tokens": tokens}[command](*args)
