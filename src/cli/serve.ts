@@ -14,8 +14,9 @@ export const spec = command({
   details:
     'POST /v1/classify {"inputs": ["text", ...]} or pairs {"inputs": [["a", "b"], ...]} -> {"results": [{label,\n' +
     'score, scores}]}. Concurrent requests share model runs (up to --max-batch-tokens padded tokens, the first\n' +
-    'waiting at most --max-wait-ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: stop\n' +
-    'accepting, finish the requests in flight, exit.',
+    'waiting at most --max-wait-ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: /health\n' +
+    'turns 503, requests keep being answered until none has come for half a second, then the server stops\n' +
+    'listening, finishes the requests in flight (those left after --drain-timeout-ms get 503) and exits 0.',
   options: {
     model: {
       type: 'string',
@@ -73,6 +74,13 @@ export const spec = command({
       default: String(D.maxInputs),
       number: int(1),
     },
+    'drain-timeout-ms': {
+      type: 'string',
+      value: 'MS',
+      help: 'on SIGTERM, how long requests in flight may take before they get 503',
+      default: String(D.drainTimeoutMs),
+      number: int(0, 600_000),
+    },
     'max-body-bytes': {
       type: 'string',
       value: 'N',
@@ -94,6 +102,8 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     maxInputs: num(p, 'max-inputs'),
     maxBodyBytes: num(p, 'max-body-bytes'),
     maxChars: D.maxChars,
+    drainQuietMs: D.drainQuietMs,
+    drainTimeoutMs: num(p, 'drain-timeout-ms'),
   };
   const load = {
     threads: num(p, 'threads'),

@@ -60,6 +60,15 @@ export class Batcher {
     });
   }
 
+  /** Reject every input still waiting (shutdown past its drain timeout); a running batch finishes. */
+  cancelQueued(reason: Error): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const p of this.queue.splice(0)) p.reject(reason);
+    this.queued = 0;
+    if (!this.running) for (const r of this.idle.splice(0)) r();
+  }
+
   /** Resolves when nothing is queued or running (graceful shutdown waits for this). */
   drained(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();

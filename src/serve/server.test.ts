@@ -191,18 +191,45 @@ describe('minnow serve', () => {
     }
   });
 
-  test('close: requests in flight finish, new connections are refused', async () => {
+  test('close: /health turns 503, requests keep being answered until quiet, then new connections are refused', async () => {
     const st = stub();
-    const s = await startServer(async () => st.clf, { ...DEFAULT_SERVE, port: 0 });
+    const s = await startServer(async () => st.clf, { ...DEFAULT_SERVE, port: 0, drainQuietMs: 200 });
     await s.ready;
     st.hold(true);
     const inFlight = post(s, { inputs: ['slow'] });
     await until(() => st.waiting() === 1);
     const closing = s.close();
     await new Promise((r) => setTimeout(r, 20));
-    await assert.rejects(fetch(`${s.url}/health`));
+    assert.equal((await fetch(`${s.url}/health`)).status, 503); // draining: load balancers look elsewhere
+    st.hold(false);
+    const late = post(s, { inputs: ['sent just after the signal'] });
     st.open();
     assert.equal((await inFlight).status, 200);
+    assert.equal((await late).status, 200);
+    await closing;
+    await assert.rejects(fetch(`${s.url}/health`));
+  });
+
+  test('close: a request still unanswered after drainTimeoutMs gets 503, and close returns', async () => {
+    const st = stub();
+    const s = await startServer(async () => st.clf, {
+      ...DEFAULT_SERVE,
+      port: 0,
+      drainQuietMs: 10,
+      drainTimeoutMs: 300,
+      maxWaitMs: 0,
+    });
+    await s.ready;
+    st.hold(true);
+    const running = post(s, { inputs: ['runs and never finishes'] });
+    await until(() => st.waiting() === 1);
+    const queued = post(s, { inputs: ['waits behind it'] });
+    await new Promise((r) => setTimeout(r, 30));
+    const closing = s.close();
+    const [a, b] = await Promise.all([running, queued]);
+    assert.deepEqual([a.status, b.status], [503, 503]);
+    assert.match((await b.json()).error, /shutting down/);
+    st.open(); // the model run ends; close can release it
     await closing;
   });
 });

@@ -28,6 +28,10 @@ export interface ServeOptions {
   maxInputs: number; // texts per request before 413
   maxBodyBytes: number;
   maxChars: number; // characters per text before 413
+  /** Shutdown: keep answering until no request has arrived for this long (see Server.close). */
+  drainQuietMs: number;
+  /** Shutdown: requests not answered this long after it began get 503, and the server exits. */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_SERVE: Readonly<ServeOptions> = Object.freeze({
@@ -39,7 +43,12 @@ export const DEFAULT_SERVE: Readonly<ServeOptions> = Object.freeze({
   maxInputs: 64,
   maxBodyBytes: 1 << 20,
   maxChars: 20_000,
+  drainQuietMs: 500,
+  drainTimeoutMs: 10_000,
 });
+
+/** The drain timeout passed before this request's inputs ran. */
+class ShuttingDown extends Error {}
 
 class HttpError extends Error {
   constructor(
@@ -85,7 +94,12 @@ export interface Server {
   url: string;
   /** Resolves once the model is loaded (the server answers 503 until then). */
   ready: Promise<void>;
-  /** Stop accepting connections, finish in-flight requests, release the model. */
+  /**
+   * Graceful shutdown (SIGTERM): /health turns 503 at once; requests keep being answered until none has
+   * arrived for drainQuietMs (requests sent just before the signal may still sit in the listen backlog,
+   * and closing the listener would reset them); then the server stops listening and finishes the
+   * requests in flight. Whatever is unanswered drainTimeoutMs after the start gets 503. Releases the model.
+   */
   close(): Promise<void>;
 }
 
@@ -99,7 +113,21 @@ export async function startServer(
   let clf: Classifier | undefined;
   let batcher: Batcher | undefined;
   let loadError: string | undefined;
-  const app = Fastify({ bodyLimit: o.maxBodyBytes, logger: false });
+  let draining = false; // close() began
+  let lastActivity = 0; // performance.now() of the latest connection or request
+  let expire: (() => void) | undefined; // rejects the requests still waiting when the drain times out
+  const expired = new Promise<never>((_, reject) => {
+    expire = () => reject(new ShuttingDown());
+  });
+  expired.catch(() => {});
+  // return503OnClosing false: a request that reaches an open connection while closing is answered.
+  const app = Fastify({ bodyLimit: o.maxBodyBytes, logger: false, return503OnClosing: false });
+  app.server.on('connection', () => {
+    lastActivity = performance.now();
+  });
+  app.addHook('onRequest', async () => {
+    lastActivity = performance.now();
+  });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
 
   const fail = (reply: FastifyReply, status: number, message: string) => {
@@ -121,6 +149,7 @@ export async function startServer(
   });
 
   app.get('/health', async (_req, reply) => {
+    if (draining) return fail(reply, 503, 'shutting down');
     if (clf) return { status: 'ok' };
     return fail(reply, 503, loadError ? `model failed to load: ${loadError}` : 'model loading');
   });
@@ -150,8 +179,9 @@ export async function startServer(
     const inputs = parseInputs(req.body, o);
     let logits: Float32Array[];
     try {
-      logits = await batcher.submit(clf.encode(inputs));
+      logits = await Promise.race([batcher.submit(clf.encode(inputs)), expired]);
     } catch (e) {
+      if (e instanceof ShuttingDown) return fail(reply, 503, 'shutting down; retry elsewhere');
       metrics.inputs.inc(e instanceof QueueFull ? 'refused' : 'failed', inputs.length);
       if (e instanceof QueueFull) return fail(reply, 429, `overloaded: ${e.message}; retry later`);
       throw e;
@@ -192,14 +222,33 @@ export async function startServer(
     },
   );
   ready.catch(() => {}); // reported through /health and to whoever awaits `ready`
+  let closing: Promise<void> | undefined;
   return {
     app,
     url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
     ready,
-    async close() {
-      await app.close(); // no new connections; in-flight requests finish first
-      await batcher?.drained();
-      await clf?.release();
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const start = performance.now();
+        lastActivity = start;
+        const left = () => o.drainTimeoutMs - (performance.now() - start);
+        while (performance.now() - lastActivity < o.drainQuietMs && left() > 0)
+          await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, left()))));
+        const timer = setTimeout(
+          () => {
+            expire?.(); // waiting requests answer 503
+            batcher?.cancelQueued(new ShuttingDown()); // and their inputs do not run
+            setTimeout(() => app.server.closeAllConnections(), 100).unref(); // then bodies still uploading
+          },
+          Math.max(0, left()),
+        );
+        await app.close(); // stop listening; requests in flight finish first
+        clearTimeout(timer);
+        await batcher?.drained();
+        await clf?.release();
+      })();
+      return closing;
     },
   };
 }
