@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ParamStore } from '../runtime/params.js';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
-import { readVocabFile } from '../text/vocab-file.js';
+import { readTokenizerJsonFile, readVocabFile } from '../text/vocab-file.js';
 import { assetPath } from '../util/assets.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -48,7 +48,7 @@ export function readConfig(dir: string): BertConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file))
     throw new UserError(
-      `${file}: missing (a model directory needs config.json, model.safetensors and vocab.txt)`,
+      `${file}: missing (a model directory needs config.json, model.safetensors and vocab.txt or tokenizer.json)`,
     );
   let raw: unknown;
   try {
@@ -86,11 +86,14 @@ function hasTensor(path: string, name: string): boolean {
 const SHIPPED_VOCABS: Record<string, string> = { 'bert-base-uncased': 'bert-base-uncased-vocab.txt' };
 
 /**
- * The directory's vocab.txt, or, when it has none and config.json names a shipped vocabulary
- * ("minnow_vocab": "bert-base-uncased"), the copy in assets/ (this keeps the shipped models small).
+ * The directory's vocab.txt; else its tokenizer.json's WordPiece vocabulary (transformers 5.x writes no
+ * vocab.txt); else, when config.json names a shipped vocabulary ("minnow_vocab": "bert-base-uncased"),
+ * the copy in assets/ (this keeps the shipped models small).
  */
 function tokenizerFor(dir: string, config: BertConfig): BertTokenizer {
   const own = join(dir, 'vocab.txt');
+  const json = join(dir, 'tokenizer.json');
+  if (!existsSync(own) && existsSync(json)) return readTokenizerJsonFile(json);
   if (existsSync(own) || !config.minnow_vocab) return readVocabFile(own);
   const shipped = Object.hasOwn(SHIPPED_VOCABS, config.minnow_vocab) && SHIPPED_VOCABS[config.minnow_vocab];
   if (!shipped)
@@ -98,6 +101,13 @@ function tokenizerFor(dir: string, config: BertConfig): BertTokenizer {
       `${join(dir, 'config.json')}: unknown minnow_vocab "${config.minnow_vocab}" and no vocab.txt`,
     );
   return readVocabFile(assetPath(shipped));
+}
+
+/** Which file tokenizerFor read the vocabulary from, for messages. */
+function vocabFileOf(dir: string): string {
+  return !existsSync(join(dir, 'vocab.txt')) && existsSync(join(dir, 'tokenizer.json'))
+    ? 'tokenizer.json'
+    : 'vocab.txt';
 }
 
 /**
@@ -110,7 +120,7 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   const tokenizer = tokenizerFor(dir, config);
   if (tokenizer.vocabSize !== config.vocab_size) {
     throw new UserError(
-      `${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but vocab.txt has ${tokenizer.vocabSize} entries`,
+      `${join(dir, 'config.json')}: vocab_size ${config.vocab_size} but ${vocabFileOf(dir)} has ${tokenizer.vocabSize} entries`,
     );
   }
   const store = new ParamStore();
@@ -159,13 +169,13 @@ export function saveModel(
     );
 }
 
-/** Size of the files that make up the deployable model (config, weights, vocab), in bytes. */
+/** Size of the files that make up the deployable model (config, weights, vocab.txt or tokenizer.json), in bytes. */
 export function modelBytes(dir: string): { weights: number; total: number; mlmHead: number } {
   const size = (f: string) => (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0);
   const weights = size('model.safetensors');
   return {
     weights,
-    total: weights + size('config.json') + size('vocab.txt'),
+    total: weights + size('config.json') + (size('vocab.txt') || size('tokenizer.json')),
     mlmHead: size('mlm_head.safetensors'),
   };
 }
