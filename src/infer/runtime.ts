@@ -3,7 +3,7 @@
  * training code and no Node built-ins: the caller passes onnxruntime (onnxruntime-node in Node,
  * onnxruntime-web in a browser) and, for files that are not behind a URL, a reader.
  *
- *   const clf = await Classifier.load('https://host/models/sst2/', { ort });
+ *   const clf = await Classifier.load('https://host/models/sst2/', { ort });   // in Node also a folder path
  *   const [r] = await clf.classify(['a wonderful film']);   // { label: 'positive', score: 0.93, ... }
  *
  * A folder written by `minnow export` holds config.json, vocab.txt (and tokenizer.json for
@@ -39,6 +39,7 @@ import {
   type NgramRow,
   validateNgramConfig,
 } from '../ngram/features.js';
+import { type FileSource, fileReader } from './file-source.js';
 import { withInitializer } from './onnx-initializer.js';
 
 /** The compact graph's (V, H) float32 input: the hash table, computed and added at load. */
@@ -59,8 +60,8 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 
-/** Where a folder's files come from: a base URL (fetched), or a reader (undefined = no such file). */
-export type FileSource = string | ((name: string) => Promise<Uint8Array | undefined>);
+/** Where a folder's files come from: a URL, a local folder in Node, or a reader (file-source.ts). */
+export type { FileSource } from './file-source.js';
 
 /** What `minnow export` records in config.json about the files it wrote. */
 export interface ExportRecord {
@@ -111,12 +112,7 @@ export interface Classification {
 export type ClassifierInput = string | readonly [string, string];
 
 async function readAll(source: FileSource, name: string): Promise<Uint8Array | undefined> {
-  if (typeof source !== 'string') return source(name);
-  const url = `${source.endsWith('/') ? source : `${source}/`}${name}`;
-  const res = await fetch(url);
-  if (res.status === 404) return undefined;
-  if (!res.ok) throw new UserError(`${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  return fileReader(source)(name);
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
