@@ -11,8 +11,7 @@ export const spec = command({
   name: 'hybrid',
   summary: "add a fitted n-gram baseline's logits to a fine-tuned transformer's (one model, one export)",
   usage: 'minnow hybrid --model DIR --baseline DIR --out DIR (--task T --data PATH | --alpha X)',
-  details:
-    "The result's logits are the transformer's plus alpha times the baseline's; alpha is picked on the dev data (--task/--data, as eval reads it) from 0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 8, or given with --alpha. The model directory runs in predict, eval, export (int8), serve, and fine-tunes further with both parts training.",
+  details: `The result's logits are the transformer's plus alpha times the baseline's; alpha is picked on the dev data (--task/--data, as eval reads it) from ${DEFAULT_HYBRID.alphaGrid.join(', ')}, or given with --alpha. The model directory runs in predict, eval, export (int8), serve, and fine-tunes further with both parts training.`,
   options: {
     model: { type: 'string', value: 'DIR', help: 'fine-tuned transformer model directory' },
     baseline: { type: 'string', value: 'DIR', help: 'n-gram model of the same task (minnow baseline)' },

@@ -34,7 +34,7 @@ export interface HybridConfig {
 }
 
 export const DEFAULT_HYBRID: Readonly<Omit<HybridConfig, 'out' | 'alpha'>> = Object.freeze({
-  alphaGrid: [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 8],
+  alphaGrid: [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 8, 16, 32],
   maxLength: 128,
   threads: 2,
 });
