@@ -79,7 +79,7 @@ export const DEFAULT_TEACH: Readonly<TeachConfig> = Object.freeze({
   weightDecay: 0,
   stopWhenRight: true,
   margin: 0.2,
-  divergence: 3,
+  divergence: 10,
 });
 
 /** The earlier defaults: 10 steps of plain fine-tuning, whole model, dropout, no anchors, no pull. */

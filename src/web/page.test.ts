@@ -262,9 +262,10 @@ describe('the classification page in headless Chromium', () => {
   );
 
   test(
-    'teach it: 10 steps in the browser give the losses of the same run in Node, and the download loads in minnow predict',
+    'teach it: the browser gives the losses of the same run in Node, keeps a guard set, refreshes the results, and the download loads in minnow predict',
     { skip },
     async (t) => {
+      const resultsBefore = (await pageState(page)).results!;
       await page.fill('#examples', TEACH.map(([label, text]) => `${label} | ${text}`).join('\n'));
       await page.fill('#steps', '10');
       await page.click('#teach');
@@ -283,7 +284,11 @@ describe('the classification page in headless Chromium', () => {
         taught.examples!.map((e) => [e.label, e.text]),
         TEACH.map(([label, text]) => [label === 'positive' ? 1 : 0, text]),
       );
-      assert.equal(taught.losses.length, 10);
+      // The anchors: the lines classified before (this folder ships no anchors.txt).
+      assert.deepEqual(taught.anchors, TEXTS);
+      const result = taught.result!;
+      assert.ok(result.updates >= 1 && result.updates <= 10, `${result.updates} steps`);
+      assert.equal(taught.losses.length, result.updates);
 
       // The same run in Node, from the same files: onnxruntime-web (same wasm) and onnxruntime-node.
       const files = {
@@ -295,20 +300,57 @@ describe('the classification page in headless Chromium', () => {
         teach(modelFromFiles(files, exported, { numLabels: 2 }), taught.examples!, taught.config!, {
           backend,
           threads: 1,
+          anchors: taught.anchors,
         }).then((r) => r.losses);
       (ortWeb.env.wasm as { numThreads?: number }).numThreads = 1;
       const web = await run(ortWeb as unknown as OrtBackend);
       const node = await run();
       const diff = (a: number[]) => Math.max(...a.map((l, i) => Math.abs(l - taught.losses[i])));
       t.diagnostic(
-        `browser losses ${taught.losses.map((l) => l.toFixed(5)).join(' ')} in ${taught.trainMs!.toFixed(0)} ms; ` +
+        `browser losses ${taught.losses.map((l) => l.toFixed(5)).join(' ')} in ${taught.trainMs!.toFixed(0)} ms (${result.message}); ` +
           `max |browser - Node onnxruntime-web| ${diff(web).toExponential(2)}, |browser - onnxruntime-node| ${diff(node).toExponential(2)}`,
       );
+      assert.equal(web.length, taught.losses.length);
       assert.ok(diff(web) <= 1e-6, `browser vs Node onnxruntime-web: ${diff(web)}`);
       assert.ok(diff(node) <= 1e-3, `browser vs onnxruntime-node: ${diff(node)}`);
       assert.notDeepEqual(taught.after, taught.before, 'the predictions moved');
-      const rows = await page.$$eval('#before-after tbody tr', (trs) => trs.length);
-      assert.equal(rows, TEACH.length);
+
+      // The table: the taught rows, then the guard set (its labels before and after).
+      const rows = await page.$$eval('#before-after tbody tr', (trs) =>
+        trs.map((tr) => ({ kind: (tr as HTMLElement).dataset.kind ?? '', text: tr.textContent ?? '' })),
+      );
+      assert.equal(rows.filter((r) => r.kind === 'taught').length, TEACH.length);
+      assert.equal(rows.filter((r) => r.kind === 'guard').length, TEXTS.length);
+      assert.match(
+        rows[TEACH.length].text,
+        new RegExp(`^Guard set: ${taught.guard!.changed} of ${TEXTS.length} anchor texts changed label$`),
+      );
+      // The status says how many examples the steps used.
+      assert.match(
+        (await page.textContent('#teach-status')) ?? '',
+        new RegExp(
+          `trained on ${result.taughtSeen} of ${TEACH.length} taught examples \\(${TEACH.length} a step\\) and ${result.anchorsSeen} of ${TEXTS.length} anchor texts`,
+        ),
+      );
+      // The results on show were classified again by the taught model (fp32), as the guard's "after".
+      const refreshed = state.results!;
+      assert.deepEqual(
+        refreshed.map((r) => r.text),
+        resultsBefore.map((r) => r.text),
+      );
+      refreshed.forEach((r, i) => assert.deepEqual(r.scores, taught.guard!.after[i].scores, `line ${i + 1}`));
+      assert.notDeepEqual(
+        refreshed.map((r) => r.scores),
+        resultsBefore.map((r) => r.scores),
+        'the results table shows the taught model',
+      );
+      const shownScores = await page.$$eval('#results tbody tr', (trs) =>
+        trs.map((tr) => JSON.parse((tr as HTMLElement).dataset.scores ?? '[]') as number[]),
+      );
+      assert.deepEqual(
+        shownScores,
+        refreshed.map((r) => r.scores),
+      );
 
       // Teaching fetched teach.js and the fp32 weights, nothing twice.
       const parts = state.downloads!.map((d) => `${d.part} ${d.path}`);
@@ -366,6 +408,139 @@ describe('the classification page in headless Chromium', () => {
         `minnow predict on the downloaded model vs the page after teaching: max |score diff| ${maxDiff.toExponential(2)}`,
       );
       assert.ok(maxDiff <= SCORE_TOL, `scores differ by ${maxDiff}`);
+    },
+  );
+
+  test(
+    'on a phone (390 x 844): nothing is wider than the screen, before and after teaching',
+    { skip },
+    async (t) => {
+      const width = () =>
+        page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          // The right edge of every scores cell, and of the widest table.
+          right: Math.max(
+            ...[...document.querySelectorAll('td, th, table, svg')].map(
+              (e) => e.getBoundingClientRect().right,
+            ),
+          ),
+        }));
+      const before = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        const taught = await width(); // the main page: results, the teach tables with the guard set, downloads
+        const other = await page.context().newPage();
+        await other.setViewportSize({ width: 390, height: 844 });
+        let fresh: { scroll: number };
+        try {
+          await classifyOnPage(other, server.url);
+          fresh = await other.evaluate(() => ({ scroll: document.documentElement.scrollWidth }));
+        } finally {
+          await other.close();
+        }
+        t.diagnostic(
+          `scrollWidth at 390 px: ${taught.scroll} after teaching (rightmost cell ${taught.right.toFixed(0)}), ${fresh.scroll} on a fresh page`,
+        );
+        assert.ok(taught.scroll <= 390, `page ${taught.scroll} px wide after teaching`);
+        assert.ok(taught.right <= 390, `a cell ends at ${taught.right} px`);
+        assert.ok(fresh.scroll <= 390, `page ${fresh.scroll} px wide`);
+      } finally {
+        if (before) await page.setViewportSize(before);
+      }
+    },
+  );
+
+  test(
+    'teach errors look like errors; a diverging run is rolled back with a message and the model unchanged',
+    { skip },
+    async (t) => {
+      const other = await page.context().newPage();
+      try {
+        const { state: classified } = await classifyOnPage(other, server.url);
+        const teachSettled = () =>
+          other.waitForFunction(
+            () => {
+              const s = (window as unknown as { minnow: PageState }).minnow.teach?.status;
+              return s === 'done' || s === 'error';
+            },
+            undefined,
+            { timeout: 120_000 },
+          );
+        const shown = () =>
+          other.$eval('#teach-status', (e) => ({
+            text: e.textContent ?? '',
+            error: e.classList.contains('error'),
+            color: getComputedStyle(e).color,
+          }));
+        await other.fill('#examples', 'positive | fine\nneutral | so-so');
+        await other.click('#teach');
+        await teachSettled();
+        const bad = await shown();
+        assert.match(
+          bad.text,
+          /^Could not teach: line 2: unknown label "neutral" \(one of negative, positive\)$/,
+        );
+        assert.equal(bad.error, true);
+        assert.equal(bad.color, 'rgb(176, 0, 32)');
+
+        await other.fill('#examples', TEACH.map(([label, text]) => `${label} | ${text}`).join('\n'));
+        await other.fill('#lr', '0.1');
+        await other.fill('#steps', '100');
+        await other.click('#teach');
+        await teachSettled();
+        const state = await pageState(other);
+        const diverged = await shown();
+        t.diagnostic(
+          `lr 0.1: ${diverged.text}; losses ${state.teach!.losses.map((l) => l.toFixed(3)).join(' ')}`,
+        );
+        assert.equal(state.teach!.status, 'error');
+        assert.equal(state.teach!.result!.status, 'diverged');
+        assert.match(
+          diverged.text,
+          /^Could not teach: teaching diverged \(.+\): rolled back, the model is unchanged; lower the learning rate \(0\.1\)\.$/,
+        );
+        assert.equal(diverged.error, true);
+        assert.equal(await other.isDisabled('#download'), true, 'nothing to download');
+        // Classify still uses the model as loaded: the same scores as before.
+        await other.click('#classify');
+        await other.waitForFunction(
+          () => (window as unknown as { minnow: PageState }).minnow.status === 'done',
+        );
+        const again = await pageState(other);
+        assert.equal(again.model!.file, 'onnx/model_compact_quantized.onnx');
+        assert.deepEqual(
+          again.results!.map((r) => r.scores),
+          classified.results!.map((r) => r.scores),
+        );
+      } finally {
+        await other.close();
+      }
+    },
+  );
+
+  test(
+    'opened from disk (file://), the page says it must be served instead of loading forever',
+    { skip },
+    async () => {
+      const other = await page.context().newPage();
+      try {
+        await other.goto(`file://${join(site.dir, 'index.html')}`);
+        await other.waitForFunction(
+          () => (window as unknown as { minnow?: PageState }).minnow?.status === 'error',
+        );
+        const status = await other.$eval('#status', (e) => ({
+          text: e.textContent ?? '',
+          color: getComputedStyle(e).color,
+        }));
+        assert.match(
+          status.text,
+          /^This page must be served over HTTP, not opened from disk \(file:\/\/\).*static file server/,
+        );
+        assert.equal(status.color, 'rgb(176, 0, 32)');
+        assert.equal(await other.isDisabled('#classify'), true);
+      } finally {
+        await other.close();
+      }
     },
   );
 

@@ -36,6 +36,7 @@ export type DownloadPart =
   | 'onnxruntime-web wasm'
   | 'teach JS'
   | 'trainable weights'
+  | 'anchors'
   | 'page HTML'
   | 'other';
 
@@ -127,6 +128,7 @@ function partOf(url: string): DownloadPart {
     if (name === 'vocab.txt' || name === 'tokenizer.json') return 'vocab';
     if (name === 'config.json') return 'config';
     if (name === 'model.safetensors') return 'trainable weights';
+    if (name === 'anchors.txt') return 'anchors';
     if (name === 'knowledge.kg') return 'knowledge';
     return 'other';
   }
@@ -164,9 +166,14 @@ function renderDownloads(list: Download[]): void {
   const what = `model + vocabulary + config${knows ? ' + knowledge' : ''} + page JS`;
   rows.push([what, '', fmtBytes(model), String(model)]);
   rows.push(['onnxruntime-web (JS + wasm)', '', fmtBytes(ortBytes), String(ortBytes)]);
-  const teachBytes = sum(['teach JS', 'trainable weights']);
+  const teachBytes = sum(['teach JS', 'trainable weights', 'anchors']);
   if (teachBytes)
-    rows.push(['teaching (teach.js + fp32 weights)', '', fmtBytes(teachBytes), String(teachBytes)]);
+    rows.push([
+      `teaching (teach.js + fp32 weights${list.some((d) => d.part === 'anchors') ? ' + anchors' : ''})`,
+      '',
+      fmtBytes(teachBytes),
+      String(teachBytes),
+    ]);
   downloadsBody.replaceChildren(
     ...rows.map((r, i) => {
       const tr = document.createElement('tr');
@@ -274,14 +281,18 @@ async function main(): Promise<void> {
       setStatus(
         `Classify uses the personalised model (fp32, taught on this page); labels ${m.labels.join(', ')}.`,
       );
+      // The results on show were the old model's: classify them again with the taught one.
+      return state.results ? classifyLines() : Promise.resolve();
     });
 
-  form.addEventListener('submit', async (ev) => {
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const texts = textsEl.value
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l.length > 0);
+    void classifyLines();
+  });
+
+  /** Classify the textarea's non-empty lines (trimmed) and show them. */
+  async function classifyLines(): Promise<void> {
+    const texts = typedLines();
     button.disabled = true;
     state.status = 'classifying';
     try {
@@ -299,11 +310,19 @@ async function main(): Promise<void> {
     } finally {
       button.disabled = false;
     }
-  });
+  }
+}
+
+/** The classify box's lines, trimmed, empty ones left out. */
+function typedLines(): string[] {
+  return textsEl.value
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 /** The teach panel's buttons: teach.js is fetched on the first click of Teach. */
-function wireTeachPanel(onModel: (clf: Classifier) => void): void {
+function wireTeachPanel(onModel: (clf: Classifier) => Promise<void>): void {
   const teachButton = $<HTMLButtonElement>('teach');
   const downloadButton = $<HTMLButtonElement>('download');
   type TeachModule = typeof import('./teach-panel.js');
@@ -317,11 +336,20 @@ function wireTeachPanel(onModel: (clf: Classifier) => void): void {
     state.teach = teachState;
     try {
       const t = await load();
-      await t.teachRound({ ort, read: readModelFile, source: modelUrl, state: teachState, onModel });
+      await t.teachRound({
+        ort,
+        read: readModelFile,
+        source: modelUrl,
+        state: teachState,
+        classified: () => (state.results ?? []).map((r) => r.text),
+        onModel,
+      });
     } catch (e) {
       teachState.status = 'error';
       teachState.error = `could not load the teaching code: ${(e as Error).message}`;
-      $<HTMLSpanElement>('teach-status').textContent = teachState.error;
+      const el = $<HTMLSpanElement>('teach-status');
+      el.textContent = teachState.error;
+      el.classList.add('error');
     } finally {
       teachButton.disabled = false;
       state.downloads = downloads();

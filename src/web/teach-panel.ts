@@ -1,11 +1,14 @@
 /// <reference lib="dom" />
 /**
  * The page's "teach it" panel (bundled apart as teach.js and fetched on the first click of Teach, so the
- * classification page downloads none of it): the user labels a few sentences, the page fine-tunes the
- * model for N steps with minnow's training graphs on onnxruntime-web (train/teach.ts), shows the loss per
- * step and the predictions before and after, classifies with the personalised model from then on, and
- * offers it as a zip of a model directory (config.json, model.safetensors, vocab.txt) that
- * `minnow predict --model DIR` loads. The examples never leave the page.
+ * classification page downloads none of it): the user labels a few sentences and the page teaches them to
+ * the model with minnow's training graphs on onnxruntime-web (train/teach.ts, the code `minnow teach`
+ * runs): it keeps the model's answers on the anchor texts (the folder's anchors.txt when it has one, and
+ * the lines the user classified), stops once the taught sentences are right, and rolls back a diverging
+ * run. It shows the loss per step, the taught sentences and the guard set (the anchors) before and after,
+ * classifies with the personalised model from then on, and offers it as a zip of a model directory
+ * (config.json, model.safetensors, vocab.txt) that `minnow predict --model DIR` loads. The examples never
+ * leave the page.
  *
  * Browser-only: no Node built-ins. State for tests and scripts: `window.minnow.teach` (TeachState).
  */
@@ -18,6 +21,8 @@ import {
   parseTeachExamples,
   type TeachConfig,
   type TeachExample,
+  type TeachPart,
+  type TeachResult,
   teach,
 } from '../train/teach.js';
 import { zip } from '../util/zip.js';
@@ -34,6 +39,12 @@ export interface TeachState {
   /** Predictions on the examples' texts before and after the last round (fp32). */
   before?: Classification[];
   after?: Classification[];
+  /** The anchor texts the last round kept (classified lines first, then anchors.txt). */
+  anchors?: string[];
+  /** The guard set (the anchors): labels before and after the last round. */
+  guard?: { before: Classification[]; after: Classification[]; changed: number };
+  /** What the last round did: its status, message, steps and examples used. */
+  result?: TeachResult;
   trainMs?: number;
   /** Bytes of the fp32 weights fetched to train (model.safetensors). */
   weightsBytes?: number;
@@ -46,9 +57,14 @@ export interface TeachContext {
   /** The model folder's URL, for messages. */
   source: string;
   state: TeachState;
-  /** Called with the personalised model's classifier after every round. */
-  onModel: (clf: Classifier) => void;
+  /** The lines the user classified (kept as anchors). */
+  classified: () => string[];
+  /** Called with the personalised model's classifier after every round (the page classifies again). */
+  onModel: (clf: Classifier) => Promise<void>;
 }
+
+/** Guard rows shown in the before/after table (the count covers all of them). */
+const GUARD_ROWS = 12;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -82,6 +98,17 @@ async function loadModel(ctx: TeachContext): Promise<Model> {
   return model;
 }
 
+/** The anchors the model folder ships (anchors.txt, one text per line; none when it has no such file). */
+async function loadAnchors(ctx: TeachContext): Promise<string[]> {
+  const b = await ctx.read('anchors.txt');
+  if (!b) return [];
+  return new TextDecoder()
+    .decode(b)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
 /** The examples typed as `label | sentence`, one per line (train/teach.ts reads them, as `minnow teach` does). */
 export function parseExamples(text: string, m: Model): TeachExample[] {
   return parseTeachExamples(text, m.config);
@@ -104,26 +131,53 @@ function renderLosses(losses: number[]): void {
   svg.innerHTML = `<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="${pts.join(' ')}" />`;
 }
 
-function renderBeforeAfter(
-  examples: TeachExample[],
-  before: Classification[],
-  after: Classification[],
-  names: string[],
-): void {
+function renderBeforeAfter(s: TeachState, names: string[]): void {
   const show = (c: Classification) => `${c.label} ${c.score.toFixed(3)}`;
-  $<HTMLTableElement>('before-after').tBodies[0].replaceChildren(
-    ...examples.map((e, i) => {
-      const tr = document.createElement('tr');
-      const cells = [e.text, names[e.label] ?? String(e.label), show(before[i]), show(after[i])];
-      for (const c of cells) {
-        const td = document.createElement('td');
-        td.textContent = c;
-        tr.append(td);
-      }
-      tr.dataset.after = JSON.stringify(after[i].scores);
-      return tr;
-    }),
+  const row = (kind: 'taught' | 'guard', cells: string[], after: Classification, changed: boolean) => {
+    const tr = document.createElement('tr');
+    tr.dataset.kind = kind;
+    if (changed) tr.className = kind === 'guard' ? 'changed' : 'flipped';
+    for (const c of cells) {
+      const td = document.createElement('td');
+      td.textContent = c;
+      tr.append(td);
+    }
+    tr.dataset.after = JSON.stringify(after.scores);
+    return tr;
+  };
+  const examples = s.examples ?? [];
+  const taught = examples.map((e, i) =>
+    row(
+      'taught',
+      [e.text, names[e.label] ?? String(e.label), show(s.before![i]), show(s.after![i])],
+      s.after![i],
+      s.before![i].label !== s.after![i].label,
+    ),
   );
+  const anchors = s.anchors ?? [];
+  const g = s.guard;
+  const guard: HTMLTableRowElement[] = [];
+  if (g && anchors.length) {
+    const head = document.createElement('tr');
+    head.className = 'section';
+    const td = document.createElement('td');
+    td.colSpan = 4;
+    td.textContent =
+      `Guard set: ${g.changed} of ${anchors.length} anchor texts changed label` +
+      (anchors.length > GUARD_ROWS ? ` (the first ${GUARD_ROWS} shown)` : '');
+    head.append(td);
+    guard.push(head);
+    for (const [i, text] of anchors.slice(0, GUARD_ROWS).entries())
+      guard.push(
+        row(
+          'guard',
+          [text, 'keep', show(g.before[i]), show(g.after[i])],
+          g.after[i],
+          g.before[i].label !== g.after[i].label,
+        ),
+      );
+  }
+  $<HTMLTableElement>('before-after').tBodies[0].replaceChildren(...taught, ...guard);
 }
 
 /** One round of teaching with the panel's settings (the Teach button). */
@@ -132,8 +186,12 @@ export async function teachRound(ctx: TeachContext): Promise<void> {
   s.status = 'loading';
   s.error = undefined;
   const status = $<HTMLSpanElement>('teach-status');
+  const say = (text: string, error = false) => {
+    status.textContent = text;
+    status.classList.toggle('error', error);
+  };
   try {
-    status.textContent = 'Loading the model weights…';
+    say('Loading the model weights…');
     const m = await loadModel(ctx);
     const examples = parseExamples($<HTMLTextAreaElement>('examples').value, m);
     const steps = Number($<HTMLInputElement>('steps').value);
@@ -141,43 +199,67 @@ export async function teachRound(ctx: TeachContext): Promise<void> {
     if (!Number.isInteger(steps) || steps < 1 || steps > 1000)
       throw new Error('steps: a whole number 1..1000');
     if (!(lr > 0 && lr <= 0.1)) throw new Error('learning rate: a number in (0, 0.1]');
-    const part = $<HTMLSelectElement>('part').value === 'head' ? 'head' : 'model';
+    const asked = $<HTMLSelectElement>('part').value;
+    const part: TeachPart = asked === 'head' || asked === 'top' ? asked : 'model';
     const config: TeachConfig = { ...DEFAULT_TEACH, steps, lr, part };
+    const anchors = [...new Set([...ctx.classified(), ...(await loadAnchors(ctx))])];
     const texts = examples.map((e) => e.text);
     const classify = async () => {
       const clf = await modelClassifier(m, { ort: ctx.ort, threads: 1 }, `${ctx.source}model.safetensors`);
-      return { clf, out: await clf.classify(texts) };
+      const out = await clf.classify([...texts, ...anchors]);
+      return { clf, taught: out.slice(0, texts.length), guard: out.slice(texts.length) };
     };
     const first = await classify();
-    const before = first.out;
     await first.clf.release();
     s.status = 'training';
     s.losses = [];
     renderLosses([]);
     const t0 = performance.now();
-    await teach(m, examples, config, {
+    const result = await teach(m, examples, config, {
       backend: ctx.ort as unknown as OrtBackend,
       threads: 1,
+      anchors,
       onStep: (k, loss) => {
         s.losses.push(loss);
         renderLosses(s.losses);
-        status.textContent = `step ${k + 1} of ${steps}: loss ${loss.toFixed(4)}`;
+        say(`step ${k + 1} of at most ${steps}: loss ${loss.toFixed(4)}`);
       },
     });
     s.trainMs = performance.now() - t0;
-    const { clf, out: after } = await classify();
-    Object.assign(s, { config, examples, before, after, rounds: s.rounds + 1 });
-    renderBeforeAfter(examples, before, after, Object.values(m.config.id2label ?? {}));
-    ctx.onModel(clf);
-    status.textContent =
-      `${steps} steps on ${examples.length} examples in ${(s.trainMs / 1000).toFixed(2)} s ` +
-      `(${part === 'head' ? 'head only' : 'whole model'}); Classify now uses the personalised model (fp32).`;
+    s.result = result;
+    if (result.status === 'diverged') {
+      s.status = 'error';
+      s.error = result.message;
+      say(`Could not teach: ${result.message}.`, true);
+      return;
+    }
+    const next = await classify();
+    const changed = first.guard.filter((c, i) => c.label !== next.guard[i].label).length;
+    Object.assign(s, {
+      config,
+      examples,
+      before: first.taught,
+      after: next.taught,
+      anchors,
+      guard: { before: first.guard, after: next.guard, changed },
+      rounds: s.rounds + 1,
+    });
+    renderBeforeAfter(s, Object.values(m.config.id2label ?? {}));
+    await ctx.onModel(next.clf);
+    const n = examples.length;
+    const perStep = Math.min(config.batchSize, n);
+    const what = part === 'head' ? 'head only' : part === 'top' ? 'head and last layer' : 'whole model';
+    say(
+      `${result.message} (${what}, ${(s.trainMs / 1000).toFixed(2)} s): trained on ${result.taughtSeen} of ` +
+        `${n} taught example${n === 1 ? '' : 's'} (${perStep} a step) and ${result.anchorsSeen} of ${anchors.length} ` +
+        `anchor texts; guard set: ${changed} of ${anchors.length} labels changed. Classify now uses the personalised model (fp32).`,
+    );
     $<HTMLButtonElement>('download').disabled = false;
     s.status = 'done';
   } catch (e) {
     s.status = 'error';
     s.error = (e as Error).message;
-    status.textContent = `Could not teach: ${s.error}`;
+    say(`Could not teach: ${s.error}`, true);
   }
 }
 
