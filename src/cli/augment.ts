@@ -5,7 +5,7 @@ import { info } from '../util/progress.js';
 import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
 import { batchSizeOption, DATA_OPTIONS, dataSource, seedThreadsOptions } from './options.js';
 import { checkOutDir } from '../util/atomic.js';
-import { augment, checkSources, DEFAULT_AUGMENT as A } from '../distill/augment-task.js';
+import { augment, checkSources, DEFAULT_AUGMENT as A, MAX_AUGMENT_COPIES } from '../distill/augment-task.js';
 
 export const spec = command({
   name: 'augment',
@@ -59,7 +59,7 @@ finetune and distill, where a teacher's soft labels correct the copies whose mea
       value: 'N',
       help: 'augmented copies per example',
       default: String(A.n),
-      number: { int: true, min: 1 },
+      number: { int: true, min: 1, max: MAX_AUGMENT_COPIES },
     },
     'max-examples': {
       type: 'string',

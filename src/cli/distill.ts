@@ -344,6 +344,8 @@ export async function run(p: DistillParsed): Promise<void> {
     resume: flag(p, 'resume'),
   };
   checkOutDir(out);
+  const teacherCache = str(p, 'teacher-cache');
+  if (teacherCache !== undefined) checkOutDir(teacherCache, '--teacher-cache');
   const res = await distill({
     teacher,
     ensemble,
@@ -354,7 +356,7 @@ export async function run(p: DistillParsed): Promise<void> {
     dev: devPath ? { ...src, data: devPath } : undefined,
     out,
     config,
-    teacherCache: str(p, 'teacher-cache'),
+    teacherCache,
     knowledge: knowledgeSettings(p),
     ...settings,
   });

@@ -3,7 +3,7 @@
  * The `minnow` command line. Each command lives in its own file and exports a CommandSpec and a run
  * function; errors the user can act on print one line and exit 2.
  */
-import { UserError } from '../util/errors.js';
+import { fsUserError, UserError } from '../util/errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { helpText, parse } from './args.js';
 import * as augment from './augment.js';
@@ -114,6 +114,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    // A full disk, a read-only or missing directory, a directory given for a file: the user's to fix.
+    e = fsUserError(e) ?? e;
     if (e instanceof UserError) {
       process.stderr.write(`minnow: ${e.message}\n`);
       process.exitCode = 2;

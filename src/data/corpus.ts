@@ -19,7 +19,7 @@ import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { BertTokenizer } from '../text/wordpiece.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { checkOutDir, ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 
@@ -396,7 +396,7 @@ export async function corpusTokens(
     opts.onCorruptCache?.(e);
   }
   if (cached) return { ...cached, cachePath, built: false };
-  ensureDir(cacheDir);
+  checkOutDir(cacheDir, '--cache-dir'); // a file or a read-only directory: one line, before tokenizing
   const built = await tokenizeCorpus(textPath, tokenizer, cachePath, opts);
   return { tokens: built.tokens, count: built.count, cachePath, built: true };
 }

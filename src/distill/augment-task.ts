@@ -15,7 +15,7 @@ import { wordnetSynonyms } from '../knowledge/load.js';
 import { loadModel, readConfig } from '../model/io.js';
 import { readVocabFile } from '../text/vocab-file.js';
 import { assetPath } from '../util/assets.js';
-import { AtomicStream, ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { AtomicStream, ensureDir, removeStaleTemporaries, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, Progress } from '../util/progress.js';
 import {
@@ -42,6 +42,12 @@ export interface AugmentTaskOptions {
    */
   synonyms?: 'wordnet';
 }
+
+/**
+ * Most copies per example: 50 times TinyBERT's 20. Beyond it the output only grows (SST-2 with
+ * --n 1000000 would be terabytes), and a teacher's top-K words repeat long before.
+ */
+export const MAX_AUGMENT_COPIES = 1000;
 
 /** TinyBERT's settings (N 20, p 0.4, K 15) and minnow's run defaults. */
 export const DEFAULT_AUGMENT: Readonly<AugmentTaskOptions> = Object.freeze({
@@ -192,15 +198,17 @@ export async function augment(
   o: AugmentTaskOptions,
 ): Promise<AugmentResult> {
   checkSources(teacher, o.synonyms);
+  if (!Number.isInteger(o.n) || o.n < 1 || o.n > MAX_AUGMENT_COPIES)
+    throw new UserError(`--n: must be an integer from 1 to ${MAX_AUGMENT_COPIES}, got ${o.n}`);
   const t0 = performance.now();
   const data = readTask(src, 'train');
   const glue = !src.textColumn;
+  const examples = o.maxExamples !== undefined ? data.examples.slice(0, o.maxExamples) : data.examples;
+  if (examples.length === 0) throw new UserError(`${data.file}: no examples to augment`);
   const writer = glue ? glueWriter(data.task, data.file) : tabularWriter(src, data.file);
   const target = join(out, writer.name);
   if (resolve(target) === resolve(data.file))
     throw new UserError(`--out ${out}: would overwrite the input ${data.file}; choose another directory`);
-  const examples = o.maxExamples !== undefined ? data.examples.slice(0, o.maxExamples) : data.examples;
-  if (examples.length === 0) throw new UserError(`${data.file}: no examples to augment`);
 
   const m = teacher === undefined ? undefined : loadModel(teacher, { mlm: true });
   const tokenizer = m?.tokenizer ?? readVocabFile(assetPath('bert-base-uncased-vocab.txt'));
@@ -226,6 +234,7 @@ export async function augment(
     `augment ${data.task}: ${examples.length} examples x ${o.n} copies, K ${o.k}, p ${o.p}; ${from.join(', ')}`,
   );
   ensureDir(out);
+  removeStaleTemporaries(out); // train.tsv.PID.*.tmp of augment runs that were killed
   const stream = new AtomicStream(target);
   let rows = 0;
   let stats: AugmentStats;

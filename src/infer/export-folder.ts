@@ -30,7 +30,7 @@ import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
-import { UserError } from '../util/errors.js';
+import { UserError, withPath } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
 import { scoreClassifier } from './evaluate.js';
 import { nodeOrt } from './load.js';
@@ -344,7 +344,7 @@ export function writeFolderAtomic(out: string, files: Record<string, string | Ui
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (fs.existsSync(old) && !fs.existsSync(target)) fs.renameSync(old, target); // put the earlier export back
-    throw e;
+    throw withPath(e, out); // a full disk names the folder
   }
 }
 

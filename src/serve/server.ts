@@ -16,6 +16,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Classifier, ClassifierInput } from '../infer/runtime.js';
 import { interpret } from '../infer/runtime.js';
+import { UserError } from '../util/errors.js';
 import { Batcher, QueueFull } from './batcher.js';
 import { renderMetrics, serverMetrics } from './metrics.js';
 
@@ -101,6 +102,22 @@ export interface Server {
    * requests in flight. Whatever is unanswered drainTimeoutMs after the start gets 503. Releases the model.
    */
   close(): Promise<void>;
+}
+
+/** Why listening failed, in one line naming the flag to change; other errors as they are. */
+export function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new UserError(
+      `--port ${port}: already in use on ${host}; stop the other server or choose another port`,
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new UserError(`--port ${port}: not allowed on ${host} (${code}); choose a port above 1023`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EADDRNOTAVAIL')
+    return new UserError(
+      `--host ${host}: not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 or one of its addresses`,
+    );
+  return e;
 }
 
 /** Start listening at once; `load` provides the model (health is 503 until it resolves). */
@@ -201,7 +218,12 @@ export async function startServer(
     return { results };
   });
 
-  await app.listen({ host: o.host, port: o.port });
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    await app.close();
+    throw listenError(e, o.host, o.port);
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const ready = load().then(

@@ -81,16 +81,21 @@ export function saveCheckpoint(
   const name = stepName(state.step);
   const tmp = join(dir, stepTemp(name, process.pid));
   rmSync(tmp, { recursive: true, force: true });
-  ensureDir(tmp);
-  writeSafetensors(join(tmp, 'model.safetensors'), params.toTensors(), { format: 'pt' });
-  const moments = new Map<string, SafeTensor>();
-  for (const p of optim.params) {
-    moments.set(`m.${p.name}`, { dtype: 'F32', shape: p.shape, data: optim.m.get(p.name)! });
-    moments.set(`v.${p.name}`, { dtype: 'F32', shape: p.shape, data: optim.v.get(p.name)! });
+  try {
+    ensureDir(tmp);
+    writeSafetensors(join(tmp, 'model.safetensors'), params.toTensors(), { format: 'pt' });
+    const moments = new Map<string, SafeTensor>();
+    for (const p of optim.params) {
+      moments.set(`m.${p.name}`, { dtype: 'F32', shape: p.shape, data: optim.m.get(p.name)! });
+      moments.set(`v.${p.name}`, { dtype: 'F32', shape: p.shape, data: optim.v.get(p.name)! });
+    }
+    writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { adam_step: String(optim.step) });
+    writeFileAtomic(join(tmp, 'trainer_state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    fsyncDir(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true }); // a full disk leaves no half-written checkpoint behind
+    throw e;
   }
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { adam_step: String(optim.step) });
-  writeFileAtomic(join(tmp, 'trainer_state.json'), `${JSON.stringify(state, null, 2)}\n`);
-  fsyncDir(tmp);
   const final = join(dir, name);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);

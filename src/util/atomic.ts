@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from './errors.js';
+import { fsReason, UserError, withPath } from './errors.js';
 
 /** Error codes from fsyncing a directory on platforms or file systems that do not support it. */
 const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF']);
@@ -22,9 +22,10 @@ export function ensureDir(dir: string): void {
 /**
  * Make sure an output directory can be written before any long work starts: create it (and its parents)
  * and write and remove a probe file. A path that is a file, lies under a file or cannot be written gives
- * one UserError naming the flag and the path.
+ * one UserError naming the flag and the path. With `create: false` nothing is left behind: the probe
+ * goes into the directory or, if it does not exist yet, into its nearest existing parent.
  */
-export function checkOutDir(dir: string, flag = '--out'): void {
+export function checkOutDir(dir: string, flag = '--out', o: { create?: boolean } = {}): void {
   let at = path.resolve(dir);
   while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
   if (fs.existsSync(at) && !fs.statSync(at).isDirectory())
@@ -34,13 +35,27 @@ export function checkOutDir(dir: string, flag = '--out'): void {
         : `${flag} ${dir}: ${at} is a file, so no directory can be made under it`,
     );
   try {
-    ensureDir(dir);
-    const probe = tempPath(path.join(dir, '.minnow-write-check'));
+    if (o.create !== false) ensureDir(dir);
+    const probe = tempPath(path.join(o.create !== false ? dir : at, '.minnow-write-check'));
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new UserError(`${flag} ${dir}: cannot write there (${code})`);
+    let code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    // mkdir -p on a read-only file system says ENOENT; a probe in the parent that exists tells why.
+    if (code === 'ENOENT') code = probeCode(at) ?? code;
+    throw new UserError(`${flag} ${dir}: cannot write there (${fsReason(code)})`);
+  }
+}
+
+/** The error code of writing a probe file in the directory `dir`; undefined when it can be written. */
+function probeCode(dir: string): string | undefined {
+  const probe = tempPath(path.join(dir, '.minnow-write-check'));
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code;
   }
 }
 
@@ -73,7 +88,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
       }
     }
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw withPath(err, file);
   }
   fsyncDir(path.dirname(file));
 }
@@ -104,17 +119,25 @@ export class AtomicStream {
     if (this.buf.length === 0) return;
     const bytes = Buffer.from(this.buf.join(''), 'utf8');
     let written = 0;
-    while (written < bytes.byteLength) written += fs.writeSync(this.fd!, bytes, written);
+    try {
+      while (written < bytes.byteLength) written += fs.writeSync(this.fd!, bytes, written);
+    } catch (e) {
+      throw withPath(e, this.file); // a full disk names the file being written
+    }
     this.buf = [];
     this.size = 0;
   }
 
   commit(): void {
     this.flush();
-    fs.fsyncSync(this.fd!);
-    fs.closeSync(this.fd!);
-    this.fd = undefined;
-    fs.renameSync(this.tmp, this.file);
+    try {
+      fs.fsyncSync(this.fd!);
+      fs.closeSync(this.fd!);
+      this.fd = undefined;
+      fs.renameSync(this.tmp, this.file);
+    } catch (e) {
+      throw withPath(e, this.file);
+    }
     fsyncDir(path.dirname(this.file));
   }
 
@@ -195,6 +218,35 @@ export function removeStaleTemporaries(
     }
   }
   return out;
+}
+
+/**
+ * Clean up after killed writers of the folder `target` (written as `<target>.tmp-<pid>`, the previous one
+ * kept as `<target>.old-<pid>` while it is swapped): a dead process's `.tmp-` folder is removed; its
+ * `.old-` folder is put back when `target` is missing (it was killed between the two renames) and removed
+ * otherwise. Those of live processes stay.
+ */
+export function removeStaleFolderTemporaries(target: string): Cleanup {
+  const base = path.basename(target);
+  const parent = path.dirname(path.resolve(target));
+  const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d{1,10})$`);
+  for (const name of safeReaddir(parent)) {
+    const m = pattern.exec(name);
+    if (m && m[1] === 'old' && !processAlive(Number(m[2])) && !fs.existsSync(target))
+      fs.renameSync(path.join(parent, name), target);
+  }
+  return removeStaleTemporaries(parent, (name) => {
+    const m = pattern.exec(name);
+    return m ? Number(m[2]) : undefined;
+  });
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Total size of the regular files at or under `p` (symbolic links are not followed). */

@@ -1,0 +1,265 @@
+/**
+ * Bad input and a hostile machine, end to end through the built CLI: a full or read-only disk, a file
+ * where a directory belongs, a directory given for a file, a port in use, input without end. Each case
+ * ends in one line naming the file, flag or field and what to do, exit status 2, and nothing written.
+ * Each test failed on the build before its fix (MINNOW_CLI=path/to/main.js runs them against another).
+ *
+ * A full or read-only disk is simulated for the child process by fs-faults.testkit.ts (no mounting).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { CLI } from './cli.testkit.js';
+
+const MODEL = join('models', 'sst2-sentiment');
+const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
+const FAULTS = pathToFileURL(resolve('src', 'util', 'fs-faults.testkit.ts')).href;
+const tmp = mkdtempSync(join(tmpdir(), 'minnow-bad-input-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** `minnow ARGS...` with `input` on stdin; `faults` simulates a full (ENOSPC) or read-only (EROFS) disk. */
+function minnow(
+  args: string[],
+  o: { input?: string; full?: string; fullMin?: number; readOnly?: string } = {},
+): Run {
+  const faults = o.full !== undefined || o.readOnly !== undefined;
+  const r = spawnSync(
+    process.execPath,
+    [...(faults ? ['--import', 'tsx', '--import', FAULTS] : []), CLI, ...args],
+    {
+      encoding: 'utf8',
+      input: o.input ?? '',
+      env: {
+        ...process.env,
+        ...(o.full !== undefined ? { MINNOW_FULL_DISK: o.full } : {}),
+        ...(o.fullMin !== undefined ? { MINNOW_FULL_DISK_MIN: String(o.fullMin) } : {}),
+        ...(o.readOnly !== undefined ? { MINNOW_READ_ONLY: o.readOnly } : {}),
+      },
+    },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Exit 2 with one line on stderr, starting with "minnow:" and matching `re`; no stack trace. */
+function failsWith(r: Run, re: RegExp): void {
+  assert.equal(r.code, 2, `exit ${r.code}; stderr: ${r.err}`);
+  const lines = r.err
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('minnow:') || /^\s+at /.test(l));
+  assert.equal(lines.length, 1, `expected one error line, got: ${r.err}`);
+  assert.match(lines[0], re);
+}
+
+/** Every file and directory under `dir` (relative paths), or [] if it does not exist. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+const fresh = (name: string) => {
+  const d = join(tmp, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+
+describe('stack traces become one line', () => {
+  test('export --out under a file, on a read-only or a full disk: one line, nothing left behind', () => {
+    const dir = fresh('export');
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    failsWith(minnow(['export', '--model', MODEL, '--out', join(file, 'sub')]), /--out .*a-file is a file/);
+    const ro = fresh('export-ro');
+    failsWith(
+      minnow(['export', '--model', MODEL, '--out', join(ro, 'exp')], { readOnly: ro }),
+      /--out .*exp: cannot write there \(read-only file system.*EROFS/,
+    );
+    assert.deepEqual(tree(ro), []);
+    const full = fresh('export-full');
+    failsWith(
+      minnow(['export', '--model', MODEL, '--out', join(full, 'exp')], { full }),
+      /exp: no space left on the device; free some space or write elsewhere \(ENOSPC/,
+    );
+    assert.deepEqual(tree(full), []); // no exp.tmp-PID
+  });
+
+  test('a full disk during finetune leaves no half-written checkpoint; augment no temporary file', () => {
+    const full = fresh('ft-full');
+    const out = join(full, 'ft');
+    failsWith(
+      minnow(
+        ['finetune', '--preset', 'uno-eelbert', '--task', 'sst2', '--data', GLUE_MINI, '--out', out].concat([
+          '--epochs',
+          '1',
+          '--threads',
+          '1',
+          '--checkpoint-every',
+          '1',
+        ]),
+        { full, fullMin: 100_000 }, // the config files fit, the first checkpoint does not
+      ),
+      /model\.safetensors: no space left on the device.*\(ENOSPC/,
+    );
+    assert.deepEqual(
+      tree(out).filter((f) => /tmp/.test(f)),
+      [],
+    );
+    const augFull = fresh('aug-full');
+    failsWith(
+      minnow(
+        [
+          'augment',
+          '--synonyms',
+          'wordnet',
+          '--task',
+          'sst2',
+          '--data',
+          GLUE_MINI,
+          '--out',
+          augFull,
+          '--n',
+          '2',
+        ],
+        {
+          full: augFull,
+        },
+      ),
+      /train\.tsv: no space left on the device.*\(ENOSPC/,
+    );
+    assert.deepEqual(tree(augFull), []);
+  });
+
+  test('pretrain --cache-dir and distill --teacher-cache that are files or read-only', () => {
+    const dir = fresh('caches');
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const pretrain = (cache: string) =>
+      [
+        'pretrain',
+        '--preset',
+        'bert-tiny',
+        '--corpus',
+        join('test', 'fixtures', 'general-corpus.txt'),
+      ].concat(['--cache-dir', cache, '--out', join(dir, 'pt'), '--tokens', '1000', '--threads', '1']);
+    failsWith(minnow(pretrain(file)), /--cache-dir .*a-file: is a file, not a directory/);
+    const ro = fresh('cache-ro');
+    failsWith(
+      minnow(pretrain(join(ro, 'c')), { readOnly: ro }),
+      /--cache-dir .*: cannot write there \(read-only/,
+    );
+    failsWith(
+      minnow(
+        [
+          'distill',
+          '--teacher',
+          MODEL,
+          '--student',
+          'uno-eelbert',
+          '--task',
+          'sst2',
+          '--data',
+          GLUE_MINI,
+        ].concat(['--out', join(dir, 'd'), '--teacher-cache', file, '--epochs', '1', '--threads', '1']),
+      ),
+      /--teacher-cache .*a-file: is a file, not a directory/,
+    );
+  });
+
+  test('--knowledge given a directory: finetune, explain-tree, and a model whose knowledge.kg is one', () => {
+    const dir = fresh('kdir');
+    failsWith(
+      minnow(
+        [
+          'finetune',
+          '--model',
+          MODEL,
+          '--task',
+          'sst2',
+          '--data',
+          GLUE_MINI,
+          '--out',
+          join(tmp, 'ftk'),
+        ].concat(['--knowledge', dir, '--epochs', '1', '--threads', '1']),
+      ),
+      /--knowledge .*kdir: is a directory; give a triples file/,
+    );
+    assert.equal(existsSync(join(tmp, 'ftk', 'model.safetensors')), false);
+    failsWith(
+      minnow(['explain-tree', '--knowledge', dir, 'a good film']),
+      /--knowledge .*kdir: is a directory/,
+    );
+    const model = join(tmp, 'k-model');
+    cpSync(MODEL, model, { recursive: true });
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    config.knowledge = {
+      source: 'facts.tsv',
+      max_entities: 2,
+      max_branch_tokens: 6,
+      with_relation: true,
+      visible_matrix: true,
+    };
+    writeFileSync(join(model, 'config.json'), JSON.stringify(config));
+    mkdirSync(join(model, 'knowledge.kg'));
+    failsWith(
+      minnow(['predict', '--model', model], { input: 'a good film\n' }),
+      /knowledge\.kg: is a directory/,
+    );
+  });
+
+  test('augment --synonyms wordnet on an empty train.tsv', () => {
+    const data = fresh('empty-glue');
+    writeFileSync(join(data, 'train.tsv'), '');
+    const out = join(tmp, 'aug-empty');
+    failsWith(
+      minnow(['augment', '--synonyms', 'wordnet', '--task', 'sst2', '--data', data, '--out', out]),
+      /train\.tsv: no examples to augment/,
+    );
+    assert.deepEqual(
+      tree(out).filter((f) => f !== '.'),
+      [],
+    );
+  });
+
+  test('serve on a port in use, or on a --host that does not resolve', async () => {
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await new Promise<Run>((ok) =>
+        setImmediate(() => ok(minnow(['serve', '--model', MODEL, '--port', String(port)]))),
+      );
+      failsWith(
+        r,
+        new RegExp(
+          `--port ${port}: already in use on 127\\.0\\.0\\.1; stop the other server or choose another port`,
+        ),
+      );
+    } finally {
+      busy.close();
+    }
+    failsWith(
+      minnow(['serve', '--model', MODEL, '--port', '0', '--host', 'no-such-host.invalid']),
+      /--host no-such-host\.invalid: not an address of this machine/,
+    );
+  });
+});
