@@ -21,6 +21,7 @@ import { readTask } from '../src/data/task.js';
 import type { Example } from '../src/data/tabular.js';
 import { predictLogits } from '../src/infer/predict.js';
 import { loadModel } from '../src/model/io.js';
+import type { OrtBackend } from '../src/runtime/session.js';
 import type { Model } from '../src/model/model.js';
 import { DEFAULT_TEACH, PLAIN_TEACH, type TeachConfig, teach } from '../src/train/teach.js';
 import { Rng } from '../src/util/rng.js';
@@ -158,6 +159,27 @@ for (const [name, config] of SETTINGS)
     );
   }
 
+/** JSON has no Infinity (PLAIN_TEACH's divergence): written as a string. */
+const infinity = (_: string, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v);
+// The page's backend: the first scenario taught again on onnxruntime-web (WebAssembly, as in Chromium).
+const ortWeb = (await import('onnxruntime-web')) as unknown as OrtBackend & {
+  env: { wasm: { numThreads?: number } };
+};
+ortWeb.env.wasm.numThreads = 1;
+const examples0 = scenarios[0].map((e) => ({ text: e.text, label: e.label }));
+const [nodeRun, webRun] = [
+  await teach(load(), examples0, DEFAULT_TEACH, { threads, anchors }),
+  await teach(load(), examples0, DEFAULT_TEACH, { threads, anchors, backend: ortWeb }),
+];
+const webDiff = Math.max(...nodeRun.losses.map((l, i) => Math.abs(l - (webRun.losses[i] ?? Number.NaN))));
+const web = {
+  steps: [nodeRun.updates, webRun.updates],
+  maxLossDiff: webDiff,
+};
+process.stderr.write(
+  `onnxruntime-web vs onnxruntime-node, scenario 0: ${webRun.updates} vs ${nodeRun.updates} steps, max |loss diff| ${webDiff.toExponential(2)}\n`,
+);
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const rows = SETTINGS.map(([name, config]) => {
   const rs = runs.filter((r) => r.setting === name);
@@ -193,9 +215,12 @@ const md = [
       `${(r.dev - baseDev).toFixed(2)} | ${r.anchorsChanged.toFixed(1)} of ${anchors.length} | ${r.steps.toFixed(1)} | ${r.seconds.toFixed(2)} | ${r.diverged} |`,
   ),
   '',
+  `The page's backend: scenario 0 taught with onnxruntime-web (WebAssembly, in Node) takes ${web.steps[1]} steps ` +
+    `(onnxruntime-node: ${web.steps[0]}); the largest difference between their losses is ${web.maxLossDiff.toExponential(2)}.`,
+  '',
   'Settings:',
   '',
-  ...rows.map((r) => `- ${r.setting}: \`${JSON.stringify(r.config)}\``),
+  ...rows.map((r) => `- ${r.setting}: \`${JSON.stringify(r.config, infinity)}\``),
   '',
 ].join('\n');
 writeFileSync(join(values.out!, 'teach.md'), md);
@@ -209,9 +234,10 @@ writeFileSync(
       baseDev,
       scenarios: scenarios.map((xs) => xs.map((e) => ({ text: e.text, label: e.label }))),
       summary: rows,
+      web,
       runs,
     },
-    null,
+    infinity,
     2,
   )}\n`,
 );
