@@ -1,6 +1,6 @@
 /**
  * `minnow teach` as a user runs it (the built CLI): --help, a taught models/sst2-sentiment that predict
- * loads with the taught labels and its anchors beside it, and bad input (an unknown label, a missing file,
+ * loads with the taught labels and its anchors beside it (which its export ships), and bad input (an unknown label, a missing file,
  * a diverging learning rate) as one line, exit 2, nothing written.
  */
 import assert from 'node:assert/strict';
@@ -57,6 +57,13 @@ test('teaches the shipped model: predict gives the taught labels; the anchors an
   assert.deepEqual(
     labels,
     TAUGHT.map(([l]) => l),
+  );
+  // Its export ships the anchors too, for the page's teach panel.
+  const exported = join(tmp, 'taught-export');
+  ok(minnow('export', '--model', out, '--out', exported, '--threads', '1'));
+  assert.equal(
+    readFileSync(join(exported, 'anchors.txt'), 'utf8'),
+    readFileSync(join(out, 'anchors.txt'), 'utf8'),
   );
 });
 

@@ -230,6 +230,10 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
       'model.safetensors': weightsFile(m),
       // A K-BERT model's graph, WordNet too: the runtime (browser, serve) reads it from the folder.
       ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
+      // The texts teaching keeps the answers on (minnow teach, the page's teach panel), when the model has them.
+      ...(fs.existsSync(join(dir, 'anchors.txt'))
+        ? { 'anchors.txt': fs.readFileSync(join(dir, 'anchors.txt')) }
+        : {}),
       ...Object.fromEntries(
         variants.filter((v) => reports.get(v)!.written).map((v) => [FILES[v], onnx.get(v)!]),
       ),
