@@ -2,7 +2,7 @@
  * A screenshot of the classification page (src/web) running a model: builds the page with an exported
  * model folder (`minnow export --out DIR`) in a temporary folder, serves it on 127.0.0.1, opens it in
  * headless Chromium (playwright-core), classifies a few sentences, teaches the model the panel's example
- * sentences for --teach steps (default 10; 0 skips), classifies again with the personalised model and saves
+ * sentences for at most --teach steps (default 10; 0 skips), classifies again with the personalised model and saves
  * a PNG of the whole page.
  *
  *   npx tsx scripts/page-screenshot.ts EXPORT_DIR [OUT.png] [--text LINE]... [--width PX] [--portable] [--fp32] [--teach N]
@@ -113,7 +113,8 @@ async function main(): Promise<number> {
       ...before.map((r) => `  ${String(r.label).padEnd(10)} ${r.score.toFixed(4)}  ${r.text}`),
       ...(s.teach
         ? [
-            `taught ${s.teach.examples!.length} examples, ${s.teach.config!.steps} steps (${s.teach.config!.part}, lr ${s.teach.config!.lr}) in ${s.teach.trainMs!.toFixed(0)} ms; losses ${s.teach.losses.map((l) => l.toFixed(4)).join(' ')}`,
+            `taught ${s.teach.examples!.length} examples, ${s.teach.result!.updates} of at most ${s.teach.config!.steps} steps (${s.teach.config!.part}, lr ${s.teach.config!.lr}) in ${s.teach.trainMs!.toFixed(0)} ms: ${s.teach.result!.message}; losses ${s.teach.losses.map((l) => l.toFixed(4)).join(' ')}`,
+            `guard set: ${s.teach.guard!.changed} of ${s.teach.anchors!.length} anchor texts changed label`,
             ...s.teach.examples!.map(
               (e, i) =>
                 `  taught ${loaded.labels[e.label] ?? e.label}: before ${s.teach!.before![i].label} ${s.teach!.before![i].score.toFixed(3)}, after ${s.teach!.after![i].label} ${s.teach!.after![i].score.toFixed(3)}  ${e.text}`,
@@ -126,7 +127,7 @@ async function main(): Promise<number> {
       ...s.downloads!.map((d) => `  ${String(d.bytes).padStart(9)}  ${d.part.padEnd(21)} ${d.path}`),
       `  ${String(sum(['model', 'vocab', 'config', 'page JS'])).padStart(9)}  model + vocab + config + page JS`,
       `  ${String(sum(['onnxruntime-web JS', 'onnxruntime-web wasm'])).padStart(9)}  onnxruntime-web (JS + wasm)`,
-      `  ${String(sum(['teach JS', 'trainable weights'])).padStart(9)}  teaching (teach.js + fp32 weights), fetched on Teach`,
+      `  ${String(sum(['teach JS', 'trainable weights', 'anchors'])).padStart(9)}  teaching (teach.js + fp32 weights + anchors), fetched on Teach`,
       `screenshot: ${out}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

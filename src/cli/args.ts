@@ -6,15 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/errors.js';
+import { getPath, type NumberRule, type Setting, type SettingTable, setPath } from '../util/settings.js';
 
-/** The range of a numeric flag: checked for the default and for every given value. */
-export interface NumberRule {
-  int?: boolean;
-  min?: number; // >= min
-  max?: number; // <= max
-  above?: number; // > above
-  below?: number; // < below
-}
+export type { NumberRule };
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -29,6 +23,8 @@ export interface OptionSpec {
   number?: NumberRule;
   /** The value is one of these words. */
   choices?: readonly string[];
+  /** The config field the flag sets (a dotted path), for options made from a setting table. */
+  field?: string;
 }
 
 export type Options = Record<string, OptionSpec>;
@@ -228,4 +224,60 @@ export function choice<O extends Options, C extends string>(
   if (v === undefined) throw new UserError(`--${name}: expected ${choices.join(' or ')}`);
   checkChoice(name, v, choices);
   return v as C;
+}
+
+type SettingOption<S extends Setting> = OptionSpec & {
+  type: S extends { boolean: true } ? 'boolean' : 'string';
+};
+/** The options of a setting table, keyed by their flags. */
+export type SettingOptions<T extends SettingTable> = { [K in keyof T as T[K]['flag']]: SettingOption<T[K]> };
+
+/**
+ * The option table of a recipe's settings (util/settings.ts): each flag with its field, range, choices and,
+ * given `defaults` (the recipe's DEFAULT_* object), its default; `prefix` goes before every help text.
+ */
+export function settingOptions<const T extends SettingTable>(
+  table: T,
+  defaults?: object,
+  prefix = '',
+): SettingOptions<T> {
+  const out: Record<string, OptionSpec> = {};
+  for (const [field, s] of Object.entries(table)) {
+    const d = defaults && s.defaultText === undefined && !s.boolean ? getPath(defaults, field) : undefined;
+    out[s.flag] = {
+      type: s.boolean ? 'boolean' : 'string',
+      help: prefix + s.help,
+      ...(s.value !== undefined && { value: s.value }),
+      ...(s.number && { number: s.number }),
+      ...(s.choices && { choices: s.choices }),
+      ...(d !== undefined && { default: String(d) }),
+      ...(s.defaultText !== undefined && { defaultText: s.defaultText }),
+      field,
+    };
+  }
+  return out as SettingOptions<T>;
+}
+
+/**
+ * The config a command line asks for: a deep copy of `base` (the recipe's defaults, or a config file's
+ * values) with each flag of the table that is set (given, or defaulted by the option table) read into its
+ * field, checked against its range or choices.
+ */
+export function configOf<C extends object>(
+  p: { values: Partial<Record<string, string | boolean>> },
+  table: SettingTable,
+  base: C,
+): C {
+  const c = structuredClone(base) as Record<string, unknown>;
+  for (const [field, s] of Object.entries(table)) {
+    const v = p.values[s.flag];
+    if (v === undefined) continue;
+    if (typeof v === 'boolean') {
+      if (v) setPath(c, field, true);
+      continue;
+    }
+    if (s.choices) checkChoice(s.flag, v, s.choices);
+    setPath(c, field, s.number ? checkNumber(s.flag, v, s.number) : v);
+  }
+  return c as C;
 }

@@ -8,22 +8,40 @@ import { existsSync, readFileSync } from 'node:fs';
 import {
   DEFAULT_DISTILBERT,
   DEFAULT_GENERAL_DISTILL,
+  DISTILBERT_SCHEMA,
   defaultGeneralConfig,
+  GENERAL_DISTILL_SETTINGS,
   type GeneralMethod,
   generalDistill,
   parseGeneralConfig,
 } from '../distill/general.js';
 import type { StudentSpec } from '../distill/init.js';
-import { DEFAULT_DISTILL, type DistillConfig, parseDistillConfig } from '../distill/mapping.js';
-import { DEFAULT_TASK_DISTILL, distill } from '../distill/task-distill.js';
+import { describeSchema } from '../distill/config-schema.js';
+import { DISTILL_SCHEMA, hasIntermediate, parseDistillConfig } from '../distill/mapping.js';
+import {
+  DEFAULT_TASK_DISTILL,
+  distill,
+  TASK_DISTILL_SETTINGS,
+  TASK_METHODS,
+} from '../distill/task-distill.js';
 import { PRESETS } from '../model/config.js';
-import { DECAYS } from '../runtime/schedule.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { choice, command, flag, given, num, options, type Parsed, required, str } from './args.js';
+import { getPath } from '../util/settings.js';
 import {
-  corpusOptions,
+  command,
+  configOf,
+  flag,
+  given,
+  type OptionSpec,
+  options,
+  type Parsed,
+  required,
+  settingOptions,
+  str,
+} from './args.js';
+import {
   DATA_OPTIONS,
   dataSource,
   EMBEDDING_OPTIONS,
@@ -31,14 +49,53 @@ import {
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
   presetWithEmbedding,
-  seedThreadsOptions,
 } from './options.js';
 
 const T = DEFAULT_TASK_DISTILL;
 const G = DEFAULT_GENERAL_DISTILL;
+const DB = DEFAULT_DISTILBERT;
 
-/** Flags of task distillation only (defaults applied in code, so that a flag given in the wrong mode can be told). */
-const TASK_OPTIONS = options({
+/** Each setting's default in a mode, as --help says it: the task settings of both methods where they differ. */
+function defaultIn(mode: 'task' | 'corpus', field: string): string {
+  if (mode === 'corpus') return String(getPath(G, field));
+  const byMethod = Object.entries(TASK_METHODS).map(([m, config]) => [m, getPath({ ...T, config }, field)]);
+  return new Set(byMethod.map(([, v]) => v)).size === 1
+    ? String(byMethod[0][1])
+    : byMethod.map(([m, v]) => `${m} ${v}`).join(', ');
+}
+
+/**
+ * The settings of both modes as one option table, without defaults (each mode applies its own, so that a
+ * flag given in the wrong mode can be told): a flag of one mode only says which in its help.
+ */
+function modeSettings() {
+  const task = settingOptions(TASK_DISTILL_SETTINGS);
+  const corpus = settingOptions(GENERAL_DISTILL_SETTINGS);
+  const out: Record<string, OptionSpec> = {};
+  const shown = (o: OptionSpec, text: string) => (o.type === 'boolean' ? {} : { defaultText: text });
+  for (const [flag, o] of Object.entries(task) as [string, OptionSpec][]) {
+    const c = (corpus as Record<string, OptionSpec>)[flag];
+    const [t, g] = [defaultIn('task', o.field!), c && defaultIn('corpus', c.field!)];
+    out[flag] = c
+      ? {
+          ...o,
+          help: o.help === c.help ? o.help : `task: ${o.help}; corpus: ${c.help}`,
+          ...shown(o, t === g ? t : `task ${t}, corpus ${g}`),
+        }
+      : { ...o, help: `task: ${o.help}`, ...shown(o, t) };
+  }
+  for (const [flag, o] of Object.entries(corpus) as [string, OptionSpec][])
+    if (!out[flag])
+      out[flag] = { ...o, help: `corpus: ${o.help}`, ...shown(o, defaultIn('corpus', o.field!)) };
+  return out as typeof task & typeof corpus;
+}
+
+const SETTINGS = modeSettings();
+const taskFlags = new Set<string>(Object.values(TASK_DISTILL_SETTINGS).map((s) => s.flag));
+const corpusFlags = new Set<string>(Object.values(GENERAL_DISTILL_SETTINGS).map((s) => s.flag));
+
+/** What task distillation reads (the data, its dev split, the teacher cache, K-BERT knowledge). */
+const TASK_INPUTS = options({
   task: { ...DATA_OPTIONS.task, help: `task: ${DATA_OPTIONS.task.help}` },
   data: { ...DATA_OPTIONS.data, help: `task: ${DATA_OPTIONS.data.help}` },
   'text-column': { ...DATA_OPTIONS['text-column'], help: `task: ${DATA_OPTIONS['text-column'].help}` },
@@ -54,36 +111,6 @@ const TASK_OPTIONS = options({
     value: 'PATH',
     help: 'task: dev file (default: GLUE: the dev split next to --data; own data: rows held out, see --dev-fraction)',
   },
-  'dev-fraction': {
-    type: 'string',
-    value: 'F',
-    help: `task, own data without --dev: seeded fraction of the training rows held out as dev (default: ${T.devFraction})`,
-    number: { min: 0, below: 1 },
-  },
-  alpha: {
-    type: 'string',
-    value: 'A',
-    help: `task, hinton: weight of the soft loss; hard labels get 1 - A (default: ${T.alpha})`,
-    number: { min: 0, max: 1 },
-  },
-  epochs: {
-    type: 'string',
-    value: 'N',
-    help: `task: epochs of prediction-layer distillation (default: ${T.predictionEpochs})`,
-    number: { int: true, min: 0 },
-  },
-  'intermediate-epochs': {
-    type: 'string',
-    value: 'N',
-    help: `task, tinybert: epochs of intermediate-layer distillation first (default: ${T.intermediateEpochs})`,
-    number: { int: true, min: 0 },
-  },
-  'max-length': {
-    type: 'string',
-    value: 'N',
-    help: `task: maximum tokens per example (default: ${T.maxLength})`,
-    number: { int: true, min: 3 },
-  },
   'teacher-cache': {
     type: 'string',
     value: 'DIR',
@@ -92,63 +119,23 @@ const TASK_OPTIONS = options({
   ...KNOWLEDGE_OPTIONS,
 });
 
-const CORPUS = corpusOptions('corpus: ');
-const def = (v: string | number) => ` (default: ${v})`;
-/** Flags of general (corpus) distillation only. */
-const CORPUS_OPTIONS = options({
-  ...CORPUS,
-  corpus: { ...CORPUS.corpus, help: `${CORPUS.corpus.help}: general distillation` },
-  tokens: { ...CORPUS.tokens, help: CORPUS.tokens.help + def(G.tokens) },
-  'seq-len': { ...CORPUS['seq-len'], help: CORPUS['seq-len'].help + def(G.seqLen) },
-  accumulation: { ...CORPUS.accumulation, help: CORPUS.accumulation.help + def(G.accumulation) },
-  'mask-prob': {
-    ...CORPUS['mask-prob'],
-    help: `corpus, distilbert: fraction of tokens masked and predicted${def(G.masking.probability)}`,
-  },
-  'whole-word': { ...CORPUS['whole-word'], help: 'corpus, distilbert: mask whole words' },
-  'eval-every': { ...CORPUS['eval-every'], help: CORPUS['eval-every'].help + def(G.evalEvery) },
-  'valid-sequences': {
-    ...CORPUS['valid-sequences'],
-    help: CORPUS['valid-sequences'].help + def(G.validSequences),
-  },
-  'cache-dir': { ...CORPUS['cache-dir'], help: CORPUS['cache-dir'].help + def(G.cacheDir) },
-  'weight-decay': {
+/** What general distillation reads. */
+const CORPUS_INPUTS = options({
+  corpus: {
     type: 'string',
-    value: 'X',
-    help: `corpus: AdamW decoupled weight decay${def(G.weightDecay)}`,
-    number: { min: 0 },
+    value: 'FILE',
+    help: 'corpus: training text (UTF-8, one passage per line): general distillation',
   },
-  'clip-norm': {
+  valid: {
     type: 'string',
-    value: 'X',
-    help: `corpus: global gradient-norm clip (0 = off)${def(G.clipNorm)}`,
-    number: { min: 0 },
-  },
-  'alpha-ce': {
-    type: 'string',
-    value: 'X',
-    help: `corpus, distilbert: weight of the soft cross-entropy (T^2 KL) with the teacher${def(DEFAULT_DISTILBERT.alphaCe)}`,
-    number: { min: 0 },
-  },
-  'alpha-mlm': {
-    type: 'string',
-    value: 'X',
-    help: `corpus, distilbert: weight of the student's own MLM loss${def(DEFAULT_DISTILBERT.alphaMlm)}`,
-    number: { min: 0 },
-  },
-  'alpha-cos': {
-    type: 'string',
-    value: 'X',
-    help: `corpus, distilbert: weight of the cosine loss on last hidden states${def(DEFAULT_DISTILBERT.alphaCos)}`,
-    number: { min: 0 },
-  },
-  'ce-positions': {
-    type: 'string',
-    value: 'masked|all',
-    help: `corpus, distilbert: where the soft cross-entropy is taken: the masked positions, or all non-padding ones (DistilBERT's default; ~4x slower, more memory)${def(DEFAULT_DISTILBERT.positions)}`,
-    choices: ['masked', 'all'],
+    value: 'FILE',
+    help: 'corpus: validation text (loss and accuracy are reported)',
   },
 });
+
+/** Flags of one mode only: given in the other, an error. */
+const TASK_ONLY = [...Object.keys(TASK_INPUTS), ...[...taskFlags].filter((f) => !corpusFlags.has(f))];
+const CORPUS_ONLY = ['valid', ...[...corpusFlags].filter((f) => !taskFlags.has(f))];
 
 export const spec = command({
   name: 'distill',
@@ -163,12 +150,15 @@ export const spec = command({
     'General distillation (--corpus): the teacher is a pre-trained model (minnow or Hugging Face BERT layout) and\n' +
     'there is no task. distilbert (default) trains on masked corpus windows with alpha-ce * T^2 KL(teacher MLM ||\n' +
     'student MLM) over the whole vocabulary + alpha-mlm * MLM loss + alpha-cos * (1 - cos) of the last hidden states\n' +
-    '(defaults 5 / 2 / 1, T 2; the teacher needs mlm_head.safetensors); tinybert matches embeddings, hidden states\n' +
+    `(defaults ${DB.alphaCe} / ${DB.alphaMlm} / ${DB.alphaCos}, T ${DB.temperature}; the teacher needs mlm_head.safetensors); tinybert matches embeddings, hidden states\n` +
     '(learned projections where widths differ) and attention scores (heads averaged where counts differ) on\n' +
     'unmasked windows. The output is a model directory (with mlm_head.safetensors when the student has an MLM head)\n' +
     'for minnow finetune --model DIR, minnow pretrain --model DIR or another distill. Options marked task: or corpus:\n' +
-    'belong to that mode only. The distill config JSON takes a "distilbert" section in corpus mode:\n' +
-    '{"distilbert": {"alphaCe": 5, "alphaMlm": 2, "alphaCos": 1, "temperature": 2, "positions": "masked"}}.',
+    'belong to that mode only.\n' +
+    'The distill config JSON (--config; corpus mode: without temperature, alpha and predictionWeight):\n' +
+    describeSchema(DISTILL_SCHEMA).join('\n') +
+    '\nand in corpus mode "distilbert":\n' +
+    describeSchema(DISTILBERT_SCHEMA).join('\n'),
   options: {
     teacher: {
       type: 'string',
@@ -185,7 +175,7 @@ export const spec = command({
     method: {
       type: 'string',
       value: 'M',
-      help: 'task: hinton (default) or tinybert; corpus: distilbert (default) or tinybert',
+      help: `task: ${Object.keys(TASK_METHODS).join(' or ')} (default ${T.method}); corpus: distilbert or tinybert (default ${G.method})`,
       choices: ['hinton', 'tinybert', 'distilbert'],
     },
     config: {
@@ -193,55 +183,15 @@ export const spec = command({
       value: 'FILE',
       help: 'distill config JSON (intermediate mapping, temperature, ...); replaces the --method defaults',
     },
-    temperature: {
-      type: 'string',
-      value: 'T',
-      help: 'softmax temperature (default: hinton 2, tinybert 1, distilbert 2)',
-      number: { above: 0 },
-    },
     'init-from-teacher': {
       type: 'string',
       value: 'L,L,...',
       help: 'copy these 0-based teacher layers (and the embeddings; distilbert: the MLM head) into the student first',
     },
-    'batch-size': {
-      type: 'string',
-      value: 'N',
-      help: `examples (task) or sequences (corpus) per update (default: task ${T.batchSize}, corpus ${G.batchSize})`,
-      number: { int: true, min: 1, max: 65536 },
-    },
-    lr: {
-      type: 'string',
-      value: 'X',
-      help: `peak learning rate (default: task ${T.lr}, corpus ${G.lr})`,
-      number: { above: 0 },
-    },
-    warmup: {
-      type: 'string',
-      value: 'F',
-      help: `warmup fraction (default: task ${T.warmup}, corpus ${G.warmup})`,
-      number: { min: 0, max: 1 },
-    },
-    decay: {
-      type: 'string',
-      value: 'KIND',
-      help: `learning-rate decay after warmup: ${DECAYS.join(', ')} (default: task ${T.decay}, corpus ${G.decay})`,
-      choices: DECAYS,
-    },
-    'checkpoint-every': {
-      type: 'string',
-      value: 'N',
-      help: `updates between checkpoints (default: task ${T.checkpointEvery} = end of each stage, corpus ${G.checkpointEvery})`,
-      number: { int: true, min: 0 },
-    },
-    resume: {
-      type: 'boolean',
-      help: 'continue from the latest checkpoint in OUT (task: of each stage; bit-exact)',
-    },
-    ...seedThreadsOptions(T),
     json: { type: 'boolean', help: 'print the result as JSON' },
-    ...TASK_OPTIONS,
-    ...CORPUS_OPTIONS,
+    ...SETTINGS,
+    ...TASK_INPUTS,
+    ...CORPUS_INPUTS,
   },
 });
 
@@ -301,48 +251,34 @@ export async function run(p: DistillParsed): Promise<void> {
       );
     return runGeneral(p, teacher, student, out);
   }
-  const stray = Object.keys(CORPUS_OPTIONS).find((k) => given(p, k as keyof typeof CORPUS_OPTIONS));
+  const stray = CORPUS_ONLY.find((k) => given(p, k as keyof typeof spec.options & string));
   if (stray)
     throw new UserError(
       `--${stray} belongs to general distillation: give --corpus FILE (or drop --${stray})`,
     );
-  const method = str(p, 'method') ?? 'hinton';
+  const method = str(p, 'method') ?? T.method;
   if (method !== 'hinton' && method !== 'tinybert')
     throw new UserError(
       `--method: expected hinton or tinybert for task distillation, got "${method}"` +
         (method === 'distilbert' ? ' (distilbert is general distillation: give --corpus FILE)' : ''),
     );
   const configPath = str(p, 'config');
-  const base: DistillConfig =
-    method === 'hinton'
-      ? { ...DEFAULT_DISTILL, temperature: 2, intermediate: [] }
-      : {
-          ...DEFAULT_DISTILL,
-          temperature: 1,
-          alpha: 1,
-          intermediate: { uniform: { attention: true } },
-          averageHeads: true,
-        };
-  const config = configPath ? parseDistillConfig(readJson(configPath), configPath) : base;
-  if (given(p, 'temperature')) config.temperature = num(p, 'temperature');
-  if (!configPath) config.alpha = method === 'hinton' ? num(p, 'alpha', T.alpha) : 1;
+  // The method's config, or the config file's; the flags given override either.
+  const config = configPath ? parseDistillConfig(readJson(configPath), configPath) : TASK_METHODS[method];
+  const intermediate = hasIntermediate(config);
+  const what = configPath ? `${configPath} maps intermediate layers` : '--method tinybert';
+  if (intermediate && given(p, 'alpha'))
+    throw new UserError(
+      `--alpha weighs Hinton KD's soft and hard losses; ${what}, whose prediction stage takes the soft targets alone: drop --alpha`,
+    );
+  if (!intermediate && given(p, 'intermediate-epochs'))
+    throw new UserError(
+      `--intermediate-epochs: no intermediate layers to distil (${configPath ? `${configPath} has an empty "intermediate"` : `--method ${method}`}): drop it, or use --method tinybert`,
+    );
+  const { method: _, ...settings } = configOf(p, TASK_DISTILL_SETTINGS, { ...T, config });
+  if (!intermediate) settings.intermediateEpochs = 0;
   const src = dataSource(p);
   const devPath = str(p, 'dev');
-  const hasIntermediate = Array.isArray(config.intermediate) ? config.intermediate.length > 0 : true;
-  const settings = {
-    intermediateEpochs: hasIntermediate ? num(p, 'intermediate-epochs', T.intermediateEpochs) : 0,
-    predictionEpochs: num(p, 'epochs', T.predictionEpochs),
-    batchSize: num(p, 'batch-size', T.batchSize),
-    lr: num(p, 'lr', T.lr),
-    warmup: num(p, 'warmup', T.warmup),
-    decay: choice(p, 'decay', DECAYS, T.decay),
-    maxLength: num(p, 'max-length', T.maxLength),
-    devFraction: num(p, 'dev-fraction', T.devFraction),
-    seed: num(p, 'seed'),
-    threads: num(p, 'threads'),
-    checkpointEvery: num(p, 'checkpoint-every', T.checkpointEvery),
-    resume: flag(p, 'resume'),
-  };
   checkOutDir(out);
   const teacherCache = str(p, 'teacher-cache');
   if (teacherCache !== undefined) checkOutDir(teacherCache, '--teacher-cache');
@@ -355,7 +291,6 @@ export async function run(p: DistillParsed): Promise<void> {
     src,
     dev: devPath ? { ...src, data: devPath } : undefined,
     out,
-    config,
     teacherCache,
     knowledge: knowledgeSettings(p),
     ...settings,
@@ -379,10 +314,10 @@ async function runGeneral(
   student: StudentSpec,
   out: string,
 ): Promise<void> {
-  const stray = Object.keys(TASK_OPTIONS).find((k) => given(p, k as keyof typeof TASK_OPTIONS));
+  const stray = TASK_ONLY.find((k) => given(p, k as keyof typeof spec.options & string));
   if (stray)
     throw new UserError(`--${stray} belongs to task distillation, not to general distillation with --corpus`);
-  const method = str(p, 'method') ?? 'distilbert';
+  const method = str(p, 'method') ?? G.method;
   if (method !== 'distilbert' && method !== 'tinybert')
     throw new UserError(
       `--method: general distillation with --corpus takes distilbert or tinybert, got "${method}"` +
@@ -409,53 +344,14 @@ async function runGeneral(
   const { config, distilbert } = configPath
     ? parseGeneralConfig(readJson(configPath), configPath, m)
     : { config: defaultGeneralConfig(m), distilbert: { ...DEFAULT_DISTILBERT } };
-  // Flags override the config file.
-  const override = (f: 'alpha-ce' | 'alpha-mlm' | 'alpha-cos', key: 'alphaCe' | 'alphaMlm' | 'alphaCos') => {
-    if (given(p, f) || !configPath) distilbert[key] = num(p, f, DEFAULT_DISTILBERT[key]);
-  };
-  override('alpha-ce', 'alphaCe');
-  override('alpha-mlm', 'alphaMlm');
-  override('alpha-cos', 'alphaCos');
-  if (given(p, 'temperature')) distilbert.temperature = num(p, 'temperature');
-  if (given(p, 'ce-positions') || !configPath)
-    distilbert.positions = choice(
-      p,
-      'ce-positions',
-      ['masked', 'all'] as const,
-      DEFAULT_DISTILBERT.positions,
-    );
-  const settings = {
-    tokens: num(p, 'tokens', G.tokens),
-    seqLen: num(p, 'seq-len', G.seqLen),
-    batchSize: num(p, 'batch-size', G.batchSize),
-    accumulation: num(p, 'accumulation', G.accumulation),
-    lr: num(p, 'lr', G.lr),
-    warmup: num(p, 'warmup', G.warmup),
-    decay: choice(p, 'decay', DECAYS, G.decay),
-    weightDecay: num(p, 'weight-decay', G.weightDecay),
-    clipNorm: num(p, 'clip-norm', G.clipNorm),
-    masking: {
-      ...G.masking,
-      probability: num(p, 'mask-prob', G.masking.probability),
-      wholeWord: flag(p, 'whole-word'),
-    },
-    seed: num(p, 'seed'),
-    threads: num(p, 'threads'),
-    evalEvery: num(p, 'eval-every', G.evalEvery),
-    validSequences: num(p, 'valid-sequences', G.validSequences),
-    checkpointEvery: num(p, 'checkpoint-every', G.checkpointEvery),
-    resume: flag(p, 'resume'),
-    cacheDir: str(p, 'cache-dir') ?? G.cacheDir,
-  };
+  // The flags given override the config file's values (or the defaults).
+  const settings = configOf(p, GENERAL_DISTILL_SETTINGS, { ...G, method: m, config, distilbert });
   checkOutDir(out);
   const res = await generalDistill({
     teacher,
     student,
     initLayers: initLayers(p),
     vocab: assetPath('bert-base-uncased-vocab.txt'),
-    method: m,
-    config,
-    distilbert,
     corpus: str(p, 'corpus')!,
     valid: str(p, 'valid'),
     out,

@@ -2,30 +2,24 @@
 import { join } from 'node:path';
 import { PRESETS } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
-import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
-import { describeRule } from '../train/finetune-recipe.js';
+import { DEFAULT_FINETUNE, FINETUNE_SETTINGS, type FinetuneConfig, finetune } from '../train/finetune.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
-import { DECAYS } from '../runtime/schedule.js';
 import { assetPath } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { choice, command, flag, num, optionalNum, type Parsed, required, str } from './args.js';
+import { command, configOf, flag, type Parsed, required, settingOptions, str } from './args.js';
 import {
-  batchSizeOption,
   DATA_OPTIONS,
   devOptions,
   dataSource,
   EMBEDDING_OPTIONS,
   KNOWLEDGE_OPTIONS,
   knowledgeSettings,
-  optimiserOptions,
   presetWithEmbedding,
-  runOptions,
 } from './options.js';
 
 const D = DEFAULT_FINETUNE;
-const RULE = describeRule();
 
 export const spec = command({
   name: 'finetune',
@@ -41,44 +35,15 @@ export const spec = command({
     },
     ...EMBEDDING_OPTIONS,
     ...DATA_OPTIONS,
-    ...devOptions(D, 'for evaluation', 'no dev metrics'),
+    dev: devOptions(D, 'for evaluation', 'no dev metrics').dev,
     out: { type: 'string', value: 'DIR', help: 'output model directory' },
-    epochs: {
-      type: 'string',
-      value: 'N',
-      help: 'passes over the training data (at most: see --patience)',
-      defaultText: RULE.epochs,
-      number: { int: true, min: 1 },
-    },
-    patience: {
-      type: 'string',
-      value: 'N',
-      help: "with dev data: stop after N epochs without a better dev score, not in the first half of the epochs (0: never); the best epoch's weights are saved",
-      default: String(D.patience),
-      number: { int: true, min: 0 },
-    },
-    ...batchSizeOption(D.batchSize, 'examples per update'),
-    ...optimiserOptions(D, RULE.lr),
-    'max-length': {
-      type: 'string',
-      value: 'N',
-      help: 'maximum tokens per training example (pairs truncated longest-first)',
-      defaultText: RULE.maxLength,
-      number: { int: true, min: 3 },
-    },
-    dropout: {
-      type: 'string',
-      value: 'P',
-      help: "override the model's dropout",
-      number: { min: 0, below: 1 },
-    },
+    ...settingOptions(FINETUNE_SETTINGS, D),
     search: {
       type: 'string',
       value: 'GRID',
       help: 'recipe search: e.g. "lr=1e-4,3e-4,1e-3 batch=16,32 epochs=3,5" (keys lr, batch, epochs, warmup, dropout, weight-decay): one run per combination in OUT/search/, the best dev score copied to OUT, all in OUT/search.json',
     },
     ...KNOWLEDGE_OPTIONS,
-    ...runOptions(D),
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
 });
@@ -90,26 +55,11 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     throw new UserError('finetune: give exactly one of --model DIR or --preset NAME');
   const out = required(p, 'out');
   const src = dataSource(p);
-  const seed = num(p, 'seed');
   const devPath = str(p, 'dev');
-  const config = {
+  const config: FinetuneConfig = {
     out,
-    // Absent: chosen by the model and the data (train/finetune-recipe.ts).
-    epochs: optionalNum(p, 'epochs'),
-    batchSize: num(p, 'batch-size'),
-    lr: optionalNum(p, 'lr'),
-    warmup: num(p, 'warmup'),
-    decay: choice(p, 'decay', DECAYS),
-    weightDecay: num(p, 'weight-decay'),
-    clipNorm: num(p, 'clip-norm'),
-    maxLength: optionalNum(p, 'max-length'),
-    patience: num(p, 'patience'),
-    dropout: optionalNum(p, 'dropout'),
-    devFraction: num(p, 'dev-fraction'),
-    seed,
-    threads: num(p, 'threads'),
-    resume: flag(p, 'resume'),
-    checkpointEvery: num(p, 'checkpoint-every'),
+    // epochs, lr and max length absent: chosen by the model and the data (train/finetune-recipe.ts).
+    ...(configOf(p, FINETUNE_SETTINGS, D) as Omit<FinetuneConfig, 'out'>),
     knowledge: knowledgeSettings(p),
   };
   const searchSpec = str(p, 'search');
@@ -120,7 +70,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.
     model = join(out, 'init');
-    saveModel(model, createModel(fresh!, assetPath('bert-base-uncased-vocab.txt'), new Rng(seed)));
+    saveModel(model, createModel(fresh!, assetPath('bert-base-uncased-vocab.txt'), new Rng(config.seed)));
   }
   const devSrc = devPath ? { ...src, data: devPath } : undefined;
   if (grid) {

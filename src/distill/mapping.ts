@@ -1,6 +1,7 @@
 /**
  * Distillation config, "mapping as data": which teacher feature each student feature learns from, with
- * which loss and weight, plus the prediction-layer settings. Pure data and checks; no engine code.
+ * which loss and weight, plus the prediction-layer settings. Pure data and checks; no engine code; the
+ * key-by-key parsing is config-schema.ts's.
  *
  * Layer numbering (the thing users get wrong most often, docs/methods.md §4.1). On both sides:
  *   - layer 0 is the EMBEDDING OUTPUT (word + position + token-type embeddings, after the embedding
@@ -27,10 +28,8 @@
  * Prediction layer (Hinton): loss = predictionWeight * (alpha * T^2 * KL(p_T^T || p_S^T) + (1 - alpha) * CE(y, p_S)).
  * TinyBERT uses T = 1; Hinton-style KD typically uses T in 2..4.
  *
- * A JSON config (every key optional; defaults are DEFAULT_DISTILL):
- *   { "temperature": 2, "alpha": 0.5, "predictionWeight": 1, "averageHeads": true,
- *     "projection": "linear", "projectionSharing": "shared",
- *     "intermediate": "uniform" }
+ * A JSON config: the keys of DISTILL_SCHEMA, each optional (its kind, default and meaning are there; `minnow
+ * distill --help` prints them), e.g. { "temperature": 2, "alpha": 0.5, "intermediate": "uniform" },
  * where "intermediate" is "uniform" (embeddings + hidden states, see `uniform`), {"uniform": {options}}
  * (e.g. {"uniform": {"attention": true}} for TinyBERT's full recipe), or a list of matches
  *   [{ "teacherLayer": 0, "studentLayer": 0, "feature": "embedding", "loss": "mse", "weight": 1 }, ...]
@@ -38,6 +37,19 @@
  */
 import type { BertConfig } from '../model/config.js';
 import { UserError } from '../util/errors.js';
+import {
+  bool,
+  checkObject,
+  checkValues,
+  defaults,
+  fail,
+  num,
+  oneOf,
+  parseSection,
+  schema,
+  show,
+  type Values,
+} from './config-schema.js';
 
 export type Feature = 'embedding' | 'hidden' | 'attention';
 /** hidden/embedding: 'mse' (TinyBERT) or 'cosine' (DistilBERT); attention: 'mse' only. */
@@ -65,31 +77,66 @@ export interface UniformOptions {
 /** Explicit matches, or the uniform mapping, expanded by resolveMapping once the layer counts are known. */
 export type IntermediateSpec = IntermediateMatch[] | 'uniform' | { uniform: UniformOptions };
 
-export interface DistillConfig {
-  /** Prediction-layer temperature T (> 0). TinyBERT: 1; Hinton: typically 2..4. */
-  temperature: number;
-  /** Weight of the soft (KD) loss in [0, 1]; the hard-label loss gets 1 - alpha (Hinton). */
-  alpha: number;
-  /** Weight of the whole prediction-layer loss (>= 0; 0 = intermediate layers only, TinyBERT stage 1). */
-  predictionWeight: number;
-  intermediate: IntermediateSpec;
-  /** Allow attention matches between different head counts by averaging the heads of both sides. */
-  averageHeads: boolean;
-  /** Kind of the learned student -> teacher width projection. Only 'linear' (with bias). */
-  projection: 'linear';
-  /** One projection for all matched states ('shared', TinyBERT's code) or one per student layer. */
-  projectionSharing: ProjectionSharing;
-}
+/**
+ * The distill config, key by key (config-schema.ts): kind, default and meaning. The keys of a config file,
+ * DistillConfig, DEFAULT_DISTILL, the parsing and the description all come from here.
+ */
+export const DISTILL_SCHEMA = schema({
+  temperature: {
+    kind: 'number',
+    default: 1,
+    min: 0,
+    minExclusive: true,
+    doc: 'prediction-layer temperature T (TinyBERT: 1; Hinton: typically 2..4)',
+  },
+  alpha: {
+    kind: 'number',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    doc: 'weight of the soft (KD) loss; the hard-label loss gets 1 - alpha (Hinton)',
+  },
+  predictionWeight: {
+    kind: 'number',
+    default: 1,
+    min: 0,
+    doc: 'weight of the whole prediction-layer loss (0: intermediate layers only, TinyBERT stage 1)',
+  },
+  intermediate: {
+    kind: 'parsed',
+    default: 'uniform' as IntermediateSpec,
+    parse: (v, source) => parseIntermediate(v, source),
+    shape:
+      '"uniform", {"uniform": {"attention", "hidden", "embedding", "weight"}} or a list of matches [{"teacherLayer", "studentLayer", "feature", "loss", "weight"}]',
+    doc: 'which teacher feature each student feature learns from',
+  },
+  averageHeads: {
+    kind: 'boolean',
+    default: false,
+    doc: 'allow attention matches between different head counts by averaging the heads of both sides',
+  },
+  projection: {
+    kind: 'choice',
+    default: 'linear',
+    values: ['linear'],
+    doc: 'kind of the learned student -> teacher width projection (linear, with bias)',
+  },
+  projectionSharing: {
+    kind: 'choice',
+    default: 'shared',
+    values: ['shared', 'per-layer'],
+    doc: "one projection for all matched states (shared, TinyBERT's code) or one per student layer",
+  },
+});
 
-export const DEFAULT_DISTILL: DistillConfig = Object.freeze({
-  temperature: 1,
-  alpha: 0.5,
-  predictionWeight: 1,
-  intermediate: 'uniform',
-  averageHeads: false,
-  projection: 'linear',
-  projectionSharing: 'shared',
-}) as DistillConfig;
+export type DistillConfig = Values<typeof DISTILL_SCHEMA>;
+
+export const DEFAULT_DISTILL: DistillConfig = Object.freeze(defaults(DISTILL_SCHEMA)) as DistillConfig;
+
+/** Whether a config distils intermediate layers (TinyBERT-style): a non-empty list, or the uniform mapping. */
+export function hasIntermediate(cfg: DistillConfig): boolean {
+  return Array.isArray(cfg.intermediate) ? cfg.intermediate.length > 0 : true;
+}
 
 /** A learned linear map (weight to x from, plus bias) from the student width to the teacher width. */
 export interface Projection {
@@ -116,18 +163,14 @@ export interface ModelShape {
   heads: number;
 }
 
-export interface ResolvedPlan {
+/** The config's settings with its mapping resolved against the two models. */
+export type ResolvedPlan = Omit<DistillConfig, 'intermediate'> & {
   matches: ResolvedMatch[];
   /** Each distinct projection once, in order of first use. */
   projections: Projection[];
-  temperature: number;
-  alpha: number;
-  predictionWeight: number;
-  averageHeads: boolean;
-  projectionSharing: ProjectionSharing;
   teacher: ModelShape;
   student: ModelShape;
-}
+};
 
 // ------------------------------------------------------------------------------------------------
 // Uniform mapping
@@ -183,126 +226,10 @@ export function uniform(
 // ------------------------------------------------------------------------------------------------
 // Parsing
 
-const TOP_KEYS = [
-  'temperature',
-  'alpha',
-  'predictionWeight',
-  'intermediate',
-  'averageHeads',
-  'projection',
-  'projectionSharing',
-] as const;
 const MATCH_KEYS = ['teacherLayer', 'studentLayer', 'feature', 'loss', 'weight'] as const;
 const UNIFORM_KEYS = ['attention', 'hidden', 'embedding', 'weight'] as const;
 const FEATURES: readonly Feature[] = ['embedding', 'hidden', 'attention'];
 const LOSSES: readonly MatchLoss[] = ['mse', 'cosine'];
-const SHARINGS: readonly ProjectionSharing[] = ['shared', 'per-layer'];
-
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The closest candidate, compared case- and separator-insensitively, if it is plausibly a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[-_\s]/g, '');
-  const w = norm(word);
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(w, norm(c));
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return bestD <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
-}
-
-function quoteList(values: readonly string[]): string {
-  const q = values.map((v) => `"${v}"`);
-  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
-}
-
-function fail(source: string | undefined, path: string, msg: string): never {
-  const parts = [source, path].filter((p): p is string => p !== undefined && p !== '');
-  throw new UserError(parts.length ? `${parts.join(': ')}: ${msg}` : msg);
-}
-
-function checkObject(
-  v: unknown,
-  source: string | undefined,
-  path: string,
-  keys: readonly string[],
-): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    fail(source, path, `expected an object, got ${show(v)}`);
-  const r = v as Record<string, unknown>;
-  for (const k of Object.keys(r)) {
-    if ((keys as readonly string[]).includes(k)) continue;
-    const guess = closest(k, keys);
-    fail(
-      source,
-      path,
-      `unknown key "${k}"` + (guess ? ` (did you mean "${guess}"?)` : ` (valid keys: ${keys.join(', ')})`),
-    );
-  }
-  return r;
-}
-
-function num(
-  v: unknown,
-  source: string | undefined,
-  path: string,
-  range: { min: number; minExclusive?: boolean; max?: number; integer?: boolean },
-): number {
-  const lo = `${range.minExclusive ? '>' : '>='} ${range.min}`;
-  const want = range.integer
-    ? `an integer ${lo}`
-    : range.max !== undefined
-      ? `a number in [${range.min}, ${range.max}]`
-      : `a number ${lo}`;
-  const ok =
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (range.minExclusive ? v > range.min : v >= range.min) &&
-    (range.max === undefined || v <= range.max) &&
-    (!range.integer || Number.isInteger(v));
-  if (!ok) fail(source, path, `expected ${want}, got ${show(v)}`);
-  return v as number;
-}
-
-function oneOf<T extends string>(
-  v: unknown,
-  source: string | undefined,
-  path: string,
-  values: readonly T[],
-): T {
-  if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
-  const guess = typeof v === 'string' ? closest(v, values) : undefined;
-  fail(
-    source,
-    path,
-    `expected ${quoteList(values)}, got ${show(v)}` + (guess ? ` (did you mean "${guess}"?)` : ''),
-  );
-}
-
-function bool(v: unknown, source: string | undefined, path: string): boolean {
-  if (typeof v !== 'boolean') fail(source, path, `expected true or false, got ${show(v)}`);
-  return v;
-}
 
 function parseMatch(raw: unknown, source: string | undefined, path: string): IntermediateMatch {
   const r = checkObject(raw, source, path, MATCH_KEYS);
@@ -331,7 +258,12 @@ function parseUniform(raw: unknown, source: string | undefined, path: string): U
 
 function parseIntermediate(raw: unknown, source: string | undefined): IntermediateSpec {
   if (raw === 'uniform') return 'uniform';
-  if (Array.isArray(raw)) return raw.map((m, i) => parseMatch(m, source, `intermediate[${i}]`));
+  if (Array.isArray(raw))
+    return raw.map((m, i) => {
+      const match = parseMatch(m, source, `intermediate[${i}]`);
+      checkMatchForm(match, source, `intermediate[${i}]`);
+      return match;
+    });
   if (typeof raw === 'object' && raw !== null && 'uniform' in raw) {
     checkObject(raw, source, 'intermediate', ['uniform']);
     return { uniform: parseUniform((raw as { uniform: unknown }).uniform, source, 'intermediate.uniform') };
@@ -385,19 +317,10 @@ function checkMatchForm(m: IntermediateMatch, source: string | undefined, path: 
   }
 }
 
-function checkScalars(cfg: DistillConfig, source: string | undefined): void {
-  num(cfg.temperature, source, 'temperature', { min: 0, minExclusive: true });
-  num(cfg.alpha, source, 'alpha', { min: 0, max: 1 });
-  num(cfg.predictionWeight, source, 'predictionWeight', { min: 0 });
-  bool(cfg.averageHeads, source, 'averageHeads');
-  oneOf(cfg.projection, source, 'projection', ['linear'] as const);
-  oneOf(cfg.projectionSharing, source, 'projectionSharing', SHARINGS);
-}
-
 /**
- * Read a distillation config from parsed JSON. Missing keys take DEFAULT_DISTILL's values. Unknown keys
- * (with the closest valid key suggested), wrong types and out-of-range values are UserErrors naming
- * `source` and the field path, e.g. `distill.json: intermediate[2].feature: expected "embedding",
+ * Read a distillation config from parsed JSON (DISTILL_SCHEMA). Missing keys take DEFAULT_DISTILL's values.
+ * Unknown keys (with the closest valid key suggested), wrong types and out-of-range values are UserErrors
+ * naming `source` and the field path, e.g. `distill.json: intermediate[2].feature: expected "embedding",
  * "hidden" or "attention", got "hiden" (did you mean "hidden"?)`. "uniform" stays a marker; layer
  * ranges, widths and heads are checked by resolveMapping, which knows the models.
  */
@@ -405,24 +328,7 @@ export function parseDistillConfig(raw: unknown, source: string): DistillConfig 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${source}: expected a JSON object, got ${show(raw)}`);
   }
-  const r = checkObject(raw, source, '', TOP_KEYS);
-  const d = DEFAULT_DISTILL;
-  // Only a missing key takes the default; an explicit null is reported as a wrong type.
-  const get = <K extends keyof DistillConfig>(k: K): unknown => (k in r ? r[k] : d[k]);
-  const cfg = {
-    temperature: get('temperature'),
-    alpha: get('alpha'),
-    predictionWeight: get('predictionWeight'),
-    intermediate: 'intermediate' in r ? parseIntermediate(r.intermediate, source) : d.intermediate,
-    averageHeads: get('averageHeads'),
-    projection: get('projection'),
-    projectionSharing: get('projectionSharing'),
-  } as DistillConfig;
-  checkScalars(cfg, source);
-  if (Array.isArray(cfg.intermediate)) {
-    cfg.intermediate.forEach((m, i) => checkMatchForm(m, source, `intermediate[${i}]`));
-  }
-  return cfg;
+  return parseSection(DISTILL_SCHEMA, raw, source);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -447,7 +353,7 @@ export function resolveMapping(
   student: BertConfig,
   source?: string,
 ): ResolvedPlan {
-  checkScalars(cfg, source);
+  checkValues(DISTILL_SCHEMA, cfg, source);
   const T = shapeOf(teacher);
   const S = shapeOf(student);
   if (teacher.vocab_size !== student.vocab_size) {
@@ -567,17 +473,8 @@ export function resolveMapping(
     return out;
   });
 
-  return {
-    matches,
-    projections,
-    temperature: cfg.temperature,
-    alpha: cfg.alpha,
-    predictionWeight: cfg.predictionWeight,
-    averageHeads: cfg.averageHeads,
-    projectionSharing: cfg.projectionSharing,
-    teacher: T,
-    student: S,
-  };
+  const { intermediate: _, ...settings } = cfg;
+  return { matches, projections, ...settings, teacher: T, student: S };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -70,6 +70,68 @@ describe('minnow distill', () => {
       .map((l) => JSON.parse(l));
     const train = log.filter((l) => l.event === 'train').pop();
     assert.ok('loss_soft' in train && 'loss_hard' in train, 'each loss term is logged');
+  });
+
+  test('--alpha applies over a --config file and is refused where TinyBERT ignores it; --decay reaches the run', () => {
+    const file = join(tmp, 'hinton.json');
+    writeFileSync(file, JSON.stringify({ temperature: 3, alpha: 0.9, intermediate: [] }));
+    const out = join(tmp, 'alpha-config');
+    const flags = ['--student', 'uno-eelbert', '--epochs', '1', '--teacher-cache', sharedCache, ...common];
+    const r = minnow(
+      'distill',
+      '--teacher',
+      teacher,
+      '--out',
+      out,
+      '--config',
+      file,
+      '--alpha',
+      '0.25',
+      '--decay',
+      'cosine',
+      ...flags,
+    );
+    assert.equal(r.code, 0, r.err);
+    const settings = JSON.parse(readFileSync(join(out, 'distill_config.json'), 'utf8'));
+    assert.equal(settings.config.alpha, 0.25); // the flag, not the file's 0.9 (once silently ignored)
+    assert.equal(settings.config.temperature, 3); // the file's
+    assert.equal(settings.decay, 'cosine');
+    for (const [extra, re] of [
+      [
+        ['--method', 'tinybert'],
+        /^minnow: --alpha weighs Hinton KD's soft and hard losses; --method tinybert, .*drop --alpha$/,
+      ],
+      [['--config', join(tmp, 'uniform.json')], /^minnow: --alpha .*uniform\.json maps intermediate layers/],
+    ] as const) {
+      writeFileSync(join(tmp, 'uniform.json'), JSON.stringify({ intermediate: 'uniform' }));
+      const refused = join(tmp, 'alpha-refused');
+      const x = minnow(
+        'distill',
+        '--teacher',
+        teacher,
+        '--out',
+        refused,
+        ...extra,
+        '--alpha',
+        '0.3',
+        ...flags,
+      );
+      assert.equal(x.code, 2, x.err);
+      assert.match(x.err.trim(), re);
+      assert.ok(!existsSync(refused), 'nothing written');
+    }
+    const hinton = minnow(
+      'distill',
+      '--teacher',
+      teacher,
+      '--out',
+      join(tmp, 'x'),
+      '--intermediate-epochs',
+      '2',
+      ...flags,
+    );
+    assert.equal(hinton.code, 2, hinton.err);
+    assert.match(hinton.err, /--intermediate-epochs: no intermediate layers to distil \(--method hinton\)/);
   });
 
   test('TinyBERT two stages into eelbert-tiny: every intermediate term logged, projections not saved', () => {

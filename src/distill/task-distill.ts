@@ -45,16 +45,17 @@ import { ensembleLogits } from './ensemble.js';
 import { initFromTeacher, type StudentSpec } from './init.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
-import { type DistillConfig, describePlan, type ResolvedPlan, resolveMapping } from './mapping.js';
-
-/** The flags behind task distillation's recipe, for the message of a refused --resume. */
-const TASK_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  ...FINETUNE_SETTING_NAMES,
-  teacher: '--teacher',
-  'distill.temperature': '--temperature',
-  'distill.alpha': '--alpha',
-  'schedule.totalSteps': "updates (the stage's epochs, --batch-size)",
-});
+import { numberRule } from './config-schema.js';
+import {
+  DEFAULT_DISTILL,
+  DISTILL_SCHEMA,
+  type DistillConfig,
+  describePlan,
+  type ResolvedPlan,
+  resolveMapping,
+} from './mapping.js';
+import { BATCH_SIZE, OPTIMISER_SETTINGS, RUN_SETTINGS } from '../train/settings.js';
+import { settingNames, settings } from '../util/settings.js';
 
 export interface DistillOptions {
   teacher: string; // fine-tuned teacher model directory
@@ -80,6 +81,9 @@ export interface DistillOptions {
   warmup: number;
   /** Learning-rate decay after warmup, in each stage (runtime/schedule.ts); undefined: linear. */
   decay?: Decay;
+  /** AdamW's decoupled weight decay and gradient-norm clip; undefined: DEFAULT_TASK_DISTILL's. */
+  weightDecay?: number;
+  clipNorm?: number;
   maxLength: number;
   seed: number;
   threads: number;
@@ -96,35 +100,110 @@ export interface DistillOptions {
 
 type TaskDistillSettings = Omit<
   DistillOptions,
-  | 'teacher'
-  | 'ensemble'
-  | 'student'
-  | 'initLayers'
-  | 'vocab'
-  | 'src'
-  | 'dev'
-  | 'out'
-  | 'config'
-  | 'teacherCache'
+  'teacher' | 'ensemble' | 'student' | 'initLayers' | 'vocab' | 'src' | 'dev' | 'out' | 'teacherCache'
 >;
 
-/** Task distillation defaults (TinyBERT's stage lengths at minnow's scale; Hinton's alpha 0.5). */
-export const DEFAULT_TASK_DISTILL: Readonly<TaskDistillSettings & { alpha: number; decay: Decay }> =
-  Object.freeze({
-    intermediateEpochs: 3,
-    predictionEpochs: 3,
-    batchSize: 32,
-    lr: 2e-4,
-    warmup: 0.1,
-    decay: 'linear',
-    maxLength: 128,
-    alpha: 0.5,
-    devFraction: 0.1,
-    seed: 0,
-    threads: 2,
-    resume: false,
-    checkpointEvery: 0,
-  });
+export type TaskMethod = 'hinton' | 'tinybert';
+
+/**
+ * What each task method distils (mapping.ts's config), when no distill config file is given. Hinton KD:
+ * soft targets at T = 2 mixed with the labels (alpha 0.5), no intermediate layers. TinyBERT: the uniform
+ * mapping with attention (heads averaged where the counts differ), then the prediction layer by soft
+ * cross-entropy at T = 1 alone (alpha 1: no hard-label term).
+ */
+export const TASK_METHODS: Readonly<Record<TaskMethod, DistillConfig>> = Object.freeze({
+  hinton: Object.freeze({ ...DEFAULT_DISTILL, temperature: 2, intermediate: [] }),
+  tinybert: Object.freeze({
+    ...DEFAULT_DISTILL,
+    temperature: 1,
+    alpha: 1,
+    intermediate: { uniform: { attention: true } },
+    averageHeads: true,
+  }),
+});
+
+/**
+ * Task distillation defaults: Hinton KD (TASK_METHODS.hinton), TinyBERT's stage lengths at minnow's
+ * scale, fine-tuning's optimiser.
+ */
+export const DEFAULT_TASK_DISTILL: Readonly<
+  TaskDistillSettings & { method: TaskMethod; decay: Decay; weightDecay: number; clipNorm: number }
+> = Object.freeze({
+  method: 'hinton',
+  config: TASK_METHODS.hinton,
+  intermediateEpochs: 3,
+  predictionEpochs: 3,
+  batchSize: 32,
+  lr: 2e-4,
+  warmup: 0.1,
+  decay: 'linear',
+  weightDecay: 0.01,
+  clipNorm: 1,
+  maxLength: 128,
+  devFraction: 0.1,
+  seed: 0,
+  threads: 2,
+  resume: false,
+  checkpointEvery: 0,
+});
+
+/**
+ * Task distillation's settings, each once (util/settings.ts); the values are DEFAULT_TASK_DISTILL's, the
+ * temperature's and alpha's those of the method's config (TASK_METHODS) or of a distill config file.
+ */
+export const TASK_DISTILL_SETTINGS = settings({
+  devFraction: {
+    flag: 'dev-fraction',
+    value: 'F',
+    help: 'own data without --dev: seeded fraction of the training rows held out as dev',
+    number: { min: 0, below: 1 },
+  },
+  'config.temperature': {
+    flag: 'temperature',
+    value: 'T',
+    help: DISTILL_SCHEMA.temperature.doc,
+    number: numberRule(DISTILL_SCHEMA.temperature),
+    recipe: 'distill.temperature',
+  },
+  'config.alpha': {
+    flag: 'alpha',
+    value: 'A',
+    help: `hinton: ${DISTILL_SCHEMA.alpha.doc}`,
+    number: numberRule(DISTILL_SCHEMA.alpha),
+    recipe: 'distill.alpha',
+  },
+  predictionEpochs: {
+    flag: 'epochs',
+    value: 'N',
+    help: 'epochs of prediction-layer distillation',
+    number: { int: true, min: 0 },
+  },
+  intermediateEpochs: {
+    flag: 'intermediate-epochs',
+    value: 'N',
+    help: 'tinybert: epochs of intermediate-layer distillation first',
+    number: { int: true, min: 0 },
+  },
+  maxLength: {
+    flag: 'max-length',
+    value: 'N',
+    help: 'maximum tokens per example',
+    number: { int: true, min: 3 },
+  },
+  batchSize: BATCH_SIZE,
+  ...OPTIMISER_SETTINGS,
+  ...RUN_SETTINGS,
+  // 0: at the end of each stage.
+  checkpointEvery: { ...RUN_SETTINGS.checkpointEvery, help: 'updates between checkpoints' },
+});
+
+/** The flags behind task distillation's recipe, for the message of a refused --resume. */
+const TASK_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  ...FINETUNE_SETTING_NAMES,
+  ...settingNames(TASK_DISTILL_SETTINGS),
+  teacher: '--teacher',
+  'schedule.totalSteps': "updates (the stage's epochs, --batch-size)",
+});
 
 export interface DistillResult {
   task: string;
@@ -385,7 +464,12 @@ export async function distill(o_: DistillOptions): Promise<DistillResult> {
       out: join(o_.out, stage),
       step,
       store: student.store,
-      optim: { ...DEFAULT_ADAMW, lr: o_.lr, weightDecay: 0.01, clipNorm: 1 },
+      optim: {
+        ...DEFAULT_ADAMW,
+        lr: o_.lr,
+        weightDecay: o_.weightDecay ?? DEFAULT_TASK_DISTILL.weightDecay,
+        clipNorm: o_.clipNorm ?? DEFAULT_TASK_DISTILL.clipNorm,
+      },
       schedule: lrSchedule(updates, o_.warmup, o_.decay ?? DEFAULT_TASK_DISTILL.decay),
       accumulation: 1,
       batch: async (k): Promise<Batch> => {

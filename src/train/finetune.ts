@@ -25,8 +25,10 @@ import type { KnowledgeConfig } from '../knowledge/config.js';
 import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
 import { modelEncoder } from '../model/model.js';
 import { BestWeights } from './best-epoch.js';
-import { DEFAULT_RECIPE_RULE, maxLengthFor, recipeFor } from './finetune-recipe.js';
+import { DEFAULT_RECIPE_RULE, describeRule, maxLengthFor, recipeFor } from './finetune-recipe.js';
 import { runTraining } from './loop.js';
+import { BATCH_SIZE, OPTIMISER_SETTINGS, RUN_SETTINGS } from './settings.js';
+import { settingNames, settings } from '../util/settings.js';
 import { TrainStep } from './step.js';
 
 export interface FinetuneConfig {
@@ -79,17 +81,59 @@ export const DEFAULT_FINETUNE: Readonly<
   checkpointEvery: 0,
 });
 
+const RULE = describeRule();
+
+/**
+ * Fine-tuning's settings, each once (util/settings.ts): field, flag, help and range; the values are
+ * DEFAULT_FINETUNE's, or chosen by finetune-recipe.ts's rules where it has none (`defaultText`). The data,
+ * --out and the K-BERT knowledge are the command's inputs, not settings.
+ */
+export const FINETUNE_SETTINGS = settings({
+  devFraction: {
+    flag: 'dev-fraction',
+    value: 'F',
+    help: 'own data without --dev: seeded fraction of the training rows held out as dev (0: no dev metrics)',
+    number: { min: 0, below: 1 },
+  },
+  epochs: {
+    flag: 'epochs',
+    value: 'N',
+    help: 'passes over the training data (at most: see --patience)',
+    defaultText: RULE.epochs,
+    number: { int: true, min: 1 },
+  },
+  patience: {
+    flag: 'patience',
+    value: 'N',
+    help: "with dev data: stop after N epochs without a better dev score, not in the first half of the epochs (0: never); the best epoch's weights are saved",
+    number: { int: true, min: 0 },
+  },
+  batchSize: BATCH_SIZE,
+  ...OPTIMISER_SETTINGS,
+  lr: { ...OPTIMISER_SETTINGS.lr, defaultText: RULE.lr },
+  maxLength: {
+    flag: 'max-length',
+    value: 'N',
+    help: 'maximum tokens per training example (pairs truncated longest-first)',
+    defaultText: RULE.maxLength,
+    number: { int: true, min: 3 },
+  },
+  dropout: {
+    flag: 'dropout',
+    value: 'P',
+    help: "override the model's dropout",
+    number: { min: 0, below: 1 },
+  },
+  ...RUN_SETTINGS,
+});
+
 /** The flags behind fine-tuning's recipe, for the message of a refused --resume. */
 export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  ...settingNames(FINETUNE_SETTINGS),
   task: '--task',
   data: '--data',
   trainExamples: 'training rows (--data, --dev-fraction)',
   trainDigest: "training rows' content (--data, --dev-fraction)",
-  seed: '--seed',
-  batchSize: '--batch-size',
-  maxLength: '--max-length',
-  patience: '--patience',
-  dropout: '--dropout',
   'schedule.totalSteps': 'updates (--epochs, --batch-size)',
   knowledge: '--knowledge',
   relations: '--relations',

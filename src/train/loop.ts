@@ -13,7 +13,9 @@ import { ensureDir, removeStaleTemporaries } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { formatBytes, formatSeconds, info, JsonLog, Progress, readJsonLog } from '../util/progress.js';
 import { cleanCheckpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { OPTIMISER_SETTINGS } from './settings.js';
 import type { TrainStep } from './step.js';
+import { settingNames } from '../util/settings.js';
 
 export type { Batch } from '../data/batch.js';
 
@@ -244,11 +246,7 @@ function earlierEvals(path: string, upTo: number): Record<string, number>[] {
  * no flag of its own: the caller's budget (--tokens, --epochs) and batch size decide it.
  */
 export const LOOP_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  'optim.lr': '--lr',
-  'optim.weightDecay': '--weight-decay',
-  'optim.clipNorm': '--clip-norm',
-  'schedule.decay': '--decay',
-  'schedule.warmupSteps': 'warmup updates (--warmup)',
+  ...settingNames(OPTIMISER_SETTINGS),
   'schedule.totalSteps': 'updates',
   accumulation: '--accumulation',
 });

@@ -34,6 +34,8 @@ import {
 } from './electra.js';
 import { BERT_MASKING, type MaskingConfig, type MlmBatch, maskBatch } from './masking.js';
 import { runTraining } from './loop.js';
+import { BATCH_SIZE, OPTIMISER_SETTINGS, RUN_SETTINGS } from './settings.js';
+import { settingNames, settings } from '../util/settings.js';
 import { TrainStep } from './step.js';
 import { Forward } from '../runtime/forward.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
@@ -71,21 +73,103 @@ export interface PretrainConfig {
   electra?: ElectraConfig;
 }
 
+/** How a masked-LM run reads its corpus (pre-training, general distillation). */
+export const CORPUS_SETTINGS = settings({
+  tokens: { flag: 'tokens', value: 'N', help: 'training token budget', number: { int: true, min: 1 } },
+  seqLen: {
+    flag: 'seq-len',
+    value: 'N',
+    help: 'sequence length including [CLS] and [SEP]',
+    number: { int: true, min: 8, max: 65536 },
+  },
+  accumulation: {
+    flag: 'accumulation',
+    value: 'N',
+    help: 'micro-batches per update (bounds memory)',
+    number: { int: true, min: 1 },
+  },
+  'masking.probability': {
+    flag: 'mask-prob',
+    value: 'P',
+    help: 'fraction of tokens masked and predicted',
+    number: { above: 0, max: 1 },
+  },
+  'masking.wholeWord': {
+    flag: 'whole-word',
+    help: 'mask whole words (all their pieces together)',
+    boolean: true,
+  },
+  evalEvery: {
+    flag: 'eval-every',
+    value: 'N',
+    help: 'updates between validation runs (0: only at the end)',
+    number: { int: true, min: 0 },
+  },
+  validSequences: {
+    flag: 'valid-sequences',
+    value: 'N',
+    help: 'validation windows scored',
+    number: { int: true, min: 1 },
+  },
+  cacheDir: { flag: 'cache-dir', value: 'DIR', help: 'token caches of the corpora' },
+});
+
+/**
+ * Pre-training's settings, each once (util/settings.ts); the values are DEFAULT_PRETRAIN's. The corpus,
+ * validation text and --out are the command's inputs, not settings.
+ */
+export const PRETRAIN_SETTINGS = settings({
+  ...CORPUS_SETTINGS,
+  batchSize: { ...BATCH_SIZE, help: 'sequences per update' },
+  ...OPTIMISER_SETTINGS,
+  decoderBias: {
+    flag: 'decoder-bias',
+    value: 'KIND',
+    help: 'initial MLM output bias of a new model: zeros (BERT) or unigram (log piece frequencies of the corpus)',
+    choices: ['zeros', 'unigram'],
+  },
+  objective: {
+    flag: 'objective',
+    value: 'NAME',
+    help: 'mlm (masked-LM) or electra (a generator fills the masks, the model spots the replaced tokens; only the model is saved)',
+    choices: ['mlm', 'electra'],
+  },
+  'electra.generatorHidden': {
+    flag: 'generator-hidden',
+    value: 'N',
+    help: "electra: the generator's hidden size",
+    defaultText: "half the model's",
+    number: { int: true, min: 1 },
+  },
+  'electra.generatorLayers': {
+    flag: 'generator-layers',
+    value: 'N',
+    help: "electra: the generator's layers",
+    defaultText: "the model's",
+    number: { int: true, min: 1 },
+  },
+  'electra.rtdWeight': {
+    flag: 'rtd-weight',
+    value: 'X',
+    help: 'electra: lambda, the weight of the replaced-token loss against the generator MLM loss',
+    number: { above: 0 },
+  },
+  'electra.sampleTemperature': {
+    flag: 'sample-temperature',
+    value: 'T',
+    help: "electra: softmax temperature of the generator's samples (above 1: odder replacements, an easier start for the discriminator)",
+    // Shown, not set by the option table: a given flag without --objective electra is an error.
+    defaultText: String(DEFAULT_ELECTRA.sampleTemperature),
+    number: { above: 0 },
+  },
+  ...RUN_SETTINGS,
+});
+
 /** The flags behind pre-training's recipe, for the message of a refused --resume. */
 export const PRETRAIN_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  ...settingNames(PRETRAIN_SETTINGS),
   corpus: '--corpus',
   corpusDigest: "corpus content (--corpus: the file's tokens)",
-  seed: '--seed',
-  seqLen: '--seq-len',
-  batchSize: '--batch-size',
-  'masking.probability': '--mask-prob',
-  'masking.wholeWord': '--whole-word',
-  decoderBias: '--decoder-bias',
-  objective: '--objective',
-  'electra.generatorHidden': '--generator-hidden',
-  'electra.generatorLayers': '--generator-layers',
-  'electra.rtdWeight': '--rtd-weight',
-  'electra.sampleTemperature': '--sample-temperature',
   'schedule.totalSteps': 'updates (--tokens, --batch-size, --seq-len)',
 });
 
