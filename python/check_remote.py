@@ -67,7 +67,7 @@ def tokens(model_dir, texts_path):
 
     with open(texts_path, encoding="utf-8") as f:
         texts = json.load(f)
-    tok = transformers.AutoTokenizer.from_pretrained(model_dir)
+    tok = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True)
     print(json.dumps([tok(t)["input_ids"] for t in texts]))
 
 

@@ -26,6 +26,7 @@ import { BertTokenizer } from '../text/wordpiece.js';
 import { assetPath, PACKAGE_ROOT } from '../util/assets.js';
 import { runPython, torchPython } from '../util/python.testkit.js';
 import { Rng } from '../util/rng.js';
+import { DEFAULT_NGRAM } from '../ngram/features.js';
 import { bertInputs, encoder, mlmHead } from './bert.js';
 import { type BertConfig, preset } from './config.js';
 import { createModel, loadModel, type Model, saveModel } from './io.js';
@@ -218,7 +219,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
         loadModel(join(PACKAGE_ROOT, 'models/uno-eelbert'), { numLabels: 2, rng: new Rng(1) }),
         2,
       ),
-      texts: DEV.slice(0, 200),
+      texts: DEV,
       remote: true,
     });
     // Every hash variant at once, with a projection that is not the identity.
@@ -244,7 +245,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
     models.push({ name: 'low-rank regression', model: regression, texts: DEV.slice(0, 100), remote: true });
     const table = withHead(createModel(preset('bert-tiny'), vocab, new Rng(6), { numLabels: 2 }), 2);
     perturb(table, (n) => n.startsWith('classifier'), 7);
-    models.push({ name: 'bert-tiny (table)', model: table, texts: DEV.slice(0, 100), remote: false });
+    models.push({ name: 'bert-tiny (table)', model: table, texts: DEV, remote: false });
 
     const jobs: Job[] = [];
     const expected: { name: string; logits: Float32Array[]; trust: boolean; remote: boolean }[] = [];
@@ -318,6 +319,33 @@ describe('Python transformers reads minnow models', { skip }, () => {
       const d = maxAbsDiff(expected[k].rows, logitsOf(r, expected[k].name));
       assert.ok(d <= TOL, `${expected[k].name}: max |transformers - minnow| = ${d}`);
     });
+  });
+
+  test("AutoTokenizer reads a minnow directory (vocab.txt and tokenizer_config.json) with minnow's tokens", () => {
+    const m = createModel(preset('uno-eelbert'), assetPath('bert-base-uncased-vocab.txt'), new Rng(14));
+    const dir = join(tmp, 'tokens');
+    saveModel(dir, m);
+    const texts = [...DEV.slice(0, 50), 'Naïve CAFÉ, 中文 [MASK] owners!', 'émoji 😀 here'];
+    const file = join(tmp, 'token-texts.json');
+    writeFileSync(file, JSON.stringify(texts));
+    const ids = JSON.parse(runPython(python, 'check_remote.py', ['tokens', dir, file], join(tmp, 'hf-home')));
+    texts.forEach((t, i) => assert.deepEqual(ids[i], m.tokenizer.encode(t).ids, JSON.stringify(t)));
+  });
+
+  test('a hybrid (n-gram path) is refused by the sequence classifier, not run without its path', () => {
+    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const config: BertConfig = { ...preset('bert-tiny'), ngram: { ...DEFAULT_NGRAM, buckets: 64 } };
+    const m = withHead(createModel(config, vocab, new Rng(13), { numLabels: 2 }), 2);
+    const dir = join(tmp, 'hybrid');
+    saveModel(dir, m);
+    const x = inputs([{ ids: m.tokenizer.encode('a fine film').ids }], m.tokenizer.padId);
+    const { feeds: _, ...feeds } = x;
+    const [trusted, plain] = pythonJobs([
+      { dir, head: 'sequence', trust: true, ...feeds },
+      { dir, head: 'sequence', trust: false, ...feeds },
+    ]);
+    assert.ok('refused' in trusted && /hybrid/.test(trusted.refused), JSON.stringify(trusted).slice(0, 300));
+    assert.ok('refused' in plain, 'a hybrid loaded as plain BERT');
   });
 
   test('an export folder stays transformers.js-ready and loads with trust_remote_code; without it a hash export is refused', async () => {

@@ -60,6 +60,10 @@ test('hash and low-rank directories carry the remote code; a table directory sta
         readFileSync(join(dir, f), 'utf8'),
         readFileSync(join(import.meta.dirname, '..', '..', 'python', f), 'utf8'),
       );
+    assert.equal(
+      JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')).tokenizer_class,
+      'BertTokenizer',
+    );
     // minnow reads what it wrote.
     const back = loadModel(dir, { numLabels: c.parts.numLabels });
     assert.equal(back.config.embedding_type, preset(c.name).embedding_type);

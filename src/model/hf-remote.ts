@@ -25,6 +25,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.js';
+import { tokenizerConfigJson } from '../text/tokenizer-files.js';
+import { BertTokenizer } from '../text/wordpiece.js';
 import { PACKAGE_ROOT } from '../util/assets.js';
 import type { BertConfig } from './config.js';
 import { WORD_TABLE } from './model.js';
@@ -87,7 +89,8 @@ export function remoteCodeFiles(): Record<string, string> {
 
 /**
  * A model directory's or export folder's files with the remote code: config.json (JSON text) gets
- * remoteFields and the .py files are added; a hash export's model.safetensors gets the guard. Files of
+ * remoteFields and the .py files are added (and a model directory's vocab.txt a tokenizer_config.json
+ * naming BertTokenizer, for AutoTokenizer); a hash export's model.safetensors gets the guard. Files of
  * a model that needs no remote code come back as they are.
  */
 export function withRemoteCode(
@@ -104,6 +107,14 @@ export function withRemoteCode(
     'config.json': `${JSON.stringify({ ...config, ...fields }, null, 2)}\n`,
     ...remoteCodeFiles(),
   };
+  // AutoTokenizer cannot guess the tokenizer of an unknown model type: name BERT's (over vocab.txt).
+  const vocab = given['vocab.txt'];
+  if (o.folder !== 'export' && typeof vocab === 'string' && !given['tokenizer_config.json'])
+    out['tokenizer_config.json'] = `${JSON.stringify(
+      tokenizerConfigJson(BertTokenizer.parseVocab(vocab), { maxLength: c.max_position_embeddings }),
+      null,
+      2,
+    )}\n`;
   const weights = given['model.safetensors'];
   if (o.folder === 'export' && c.embedding_type === 'hash' && weights instanceof Uint8Array)
     out['model.safetensors'] = withHashGuard(weights, c.hidden_size);
