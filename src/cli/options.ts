@@ -1,6 +1,8 @@
 /**
- * Option groups shared by several commands, declared once: task data, optimiser, run and corpus. Groups
- * whose defaults differ between commands take them from the library's DEFAULT_* objects.
+ * Option groups shared by several commands, declared once: task data, dev data, seed and threads, batch
+ * size, inference, K-BERT knowledge, embedding variants. Groups whose defaults differ between commands take
+ * them from the library's DEFAULT_* objects; a training recipe's settings are its own table
+ * (FINETUNE_SETTINGS, ...: util/settings.ts), made into options by args.ts settingOptions.
  */
 import type { DataSource } from '../data/task.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
@@ -8,13 +10,10 @@ import { type BertConfig, PRESETS, preset } from '../model/config.js';
 import { validateHashConfig } from '../text/hash-embedding.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
-import type { AdamWConfig } from '../runtime/optim.js';
-import { type Decay, DECAYS } from '../runtime/schedule.js';
+import { RUN_SETTINGS } from '../train/settings.js';
+import { pick } from '../util/settings.js';
 import { UserError } from '../util/errors.js';
-import { choice, given, optionalNum, options, type Parsed, str } from './args.js';
-
-/** Seeds are 32-bit: the seed-derivation helpers mix them as unsigned words. */
-const SEED = { int: true, min: 0, max: 2 ** 32 - 1 };
+import { choice, given, optionalNum, options, type Parsed, settingOptions, str } from './args.js';
 
 export const DATA_OPTIONS = options({
   task: {
@@ -99,87 +98,9 @@ function ownTaskName(path: string): string {
   return base.replace(/\.(csv|tsv|jsonl|json|txt)$/i, '') || 'data';
 }
 
-/**
- * AdamW and its schedule: peak lr, warmup fraction, decay, decoupled weight decay, gradient clip. Without `d.lr`
- * the lr has no fixed default: `lrDefault` says in --help how the command chooses it.
- */
-export function optimiserOptions(
-  d: Pick<AdamWConfig, 'weightDecay' | 'clipNorm'> & { lr?: number; warmup: number; decay: Decay },
-  lrDefault?: string,
-) {
-  return options({
-    lr: {
-      type: 'string',
-      value: 'X',
-      help: 'peak learning rate',
-      default: d.lr === undefined ? undefined : String(d.lr),
-      defaultText: lrDefault,
-      number: { above: 0 },
-    },
-    warmup: {
-      type: 'string',
-      value: 'F',
-      help: 'fraction of updates used for linear warmup',
-      default: String(d.warmup),
-      number: { min: 0, max: 1 },
-    },
-    decay: {
-      type: 'string',
-      value: 'KIND',
-      help: `learning-rate decay after warmup: ${DECAYS.join(', ')}`,
-      default: d.decay,
-      choices: DECAYS,
-    },
-    'weight-decay': {
-      type: 'string',
-      value: 'X',
-      help: 'AdamW decoupled weight decay',
-      default: String(d.weightDecay),
-      number: { min: 0 },
-    },
-    'clip-norm': {
-      type: 'string',
-      value: 'X',
-      help: 'global gradient-norm clip (0 = off)',
-      default: String(d.clipNorm),
-      number: { min: 0 },
-    },
-  });
-}
-
-/** What every training run has: a seed, threads, checkpoints, --resume. */
-export function runOptions(d: { seed: number; threads: number; checkpointEvery: number }) {
-  return options({
-    'checkpoint-every': {
-      type: 'string',
-      value: 'N',
-      help: 'updates between checkpoints (0: at the end only)',
-      default: String(d.checkpointEvery),
-      number: { int: true, min: 0 },
-    },
-    resume: { type: 'boolean', help: 'continue from the latest checkpoint in OUT (bit-exact)' },
-    ...seedThreadsOptions(d),
-  });
-}
-
-/** --seed and --threads, for every command that runs a model. */
+/** --seed and --threads, for every command that runs a model (declared with the training settings). */
 export function seedThreadsOptions(d: { seed: number; threads: number }) {
-  return options({
-    seed: {
-      type: 'string',
-      value: 'N',
-      help: 'random seed (0 .. 2^32-1)',
-      default: String(d.seed),
-      number: SEED,
-    },
-    threads: {
-      type: 'string',
-      value: 'N',
-      help: 'onnxruntime threads',
-      default: String(d.threads),
-      number: { int: true, min: 1, max: 256 },
-    },
-  });
+  return settingOptions(pick(RUN_SETTINGS, 'seed', 'threads'), d);
 }
 
 /** --batch-size: how many examples (or sequences) one update or forward pass takes. */
@@ -213,56 +134,6 @@ export const INFERENCE_OPTIONS = options({
     number: { int: true, min: 1, max: 256 },
   },
 });
-
-/** The text a masked-LM run reads and how (pre-training, general distillation). Without defaults: see corpusDefaults. */
-export function corpusOptions(prefix = '') {
-  return options({
-    corpus: { type: 'string', value: 'FILE', help: `${prefix}training text (UTF-8, one passage per line)` },
-    valid: {
-      type: 'string',
-      value: 'FILE',
-      help: `${prefix}validation text (loss and accuracy are reported)`,
-    },
-    tokens: {
-      type: 'string',
-      value: 'N',
-      help: `${prefix}training token budget`,
-      number: { int: true, min: 1 },
-    },
-    'seq-len': {
-      type: 'string',
-      value: 'N',
-      help: `${prefix}sequence length including [CLS] and [SEP]`,
-      number: { int: true, min: 8, max: 65536 },
-    },
-    accumulation: {
-      type: 'string',
-      value: 'N',
-      help: `${prefix}micro-batches per update (bounds memory)`,
-      number: { int: true, min: 1 },
-    },
-    'mask-prob': {
-      type: 'string',
-      value: 'P',
-      help: `${prefix}fraction of tokens masked and predicted`,
-      number: { above: 0, max: 1 },
-    },
-    'whole-word': { type: 'boolean', help: `${prefix}mask whole words (all their pieces together)` },
-    'eval-every': {
-      type: 'string',
-      value: 'N',
-      help: `${prefix}updates between validation runs (0: only at the end)`,
-      number: { int: true, min: 0 },
-    },
-    'valid-sequences': {
-      type: 'string',
-      value: 'N',
-      help: `${prefix}validation windows scored`,
-      number: { int: true, min: 1 },
-    },
-    'cache-dir': { type: 'string', value: 'DIR', help: `${prefix}token caches of the corpora` },
-  });
-}
 
 /** K-BERT knowledge injection (finetune, distill): recorded in the model's config.json. */
 export const KNOWLEDGE_OPTIONS = options({

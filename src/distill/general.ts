@@ -46,12 +46,15 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { type Batch, runTraining } from '../train/loop.js';
 import { BERT_FIRST_ORDINARY_ID, type MaskingConfig, maskBatch } from '../train/masking.js';
 import {
+  CORPUS_SETTINGS,
   DEFAULT_PRETRAIN,
   openCorpus,
   PRETRAIN_SETTING_NAMES,
   type PretrainConfig,
 } from '../train/pretrain.js';
+import { BATCH_SIZE, OPTIMISER_SETTINGS, RUN_SETTINGS } from '../train/settings.js';
 import { TrainStep } from '../train/step.js';
+import { settingNames, settings } from '../util/settings.js';
 import { Forward } from '../runtime/forward.js';
 import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -60,8 +63,8 @@ import { Rng } from '../util/rng.js';
 import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
 import { initFromTeacher, type StudentSpec } from './init.js';
 import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './kd-losses.js';
+import { defaults, numberRule, parseSection, schema, type Values } from './config-schema.js';
 import {
-  closest,
   DEFAULT_DISTILL,
   type DistillConfig,
   describePlan,
@@ -71,25 +74,35 @@ import {
 } from './mapping.js';
 
 export type GeneralMethod = 'distilbert' | 'tinybert';
-export type CePositions = 'masked' | 'all';
-
 /** DistilBERT's triple loss (docs/methods.md §3.2): weights, temperature, and where L_ce is computed. */
-export interface DistilbertSettings {
-  alphaCe: number;
-  alphaMlm: number;
-  alphaCos: number;
-  temperature: number;
-  /** 'masked': L_ce at the masked positions (default); 'all': at every non-padding position. */
-  positions: CePositions;
-}
-
-export const DEFAULT_DISTILBERT: Readonly<DistilbertSettings> = Object.freeze({
-  alphaCe: 5,
-  alphaMlm: 2,
-  alphaCos: 1,
-  temperature: 2,
-  positions: 'masked',
+export const DISTILBERT_SCHEMA = schema({
+  alphaCe: {
+    kind: 'number',
+    default: 5,
+    min: 0,
+    doc: 'weight of the soft cross-entropy (T^2 KL) with the teacher',
+  },
+  alphaMlm: { kind: 'number', default: 2, min: 0, doc: "weight of the student's own MLM loss" },
+  alphaCos: { kind: 'number', default: 1, min: 0, doc: 'weight of the cosine loss on last hidden states' },
+  temperature: {
+    kind: 'number',
+    default: 2,
+    min: 0,
+    minExclusive: true,
+    doc: 'softmax temperature of both MLM distributions',
+  },
+  positions: {
+    kind: 'choice',
+    default: 'masked',
+    values: ['masked', 'all'],
+    doc: "where the soft cross-entropy is taken: the masked positions, or all non-padding ones (DistilBERT's default; ~4x slower, more memory)",
+  },
 });
+
+export type DistilbertSettings = Values<typeof DISTILBERT_SCHEMA>;
+export type CePositions = DistilbertSettings['positions'];
+
+export const DEFAULT_DISTILBERT: Readonly<DistilbertSettings> = Object.freeze(defaults(DISTILBERT_SCHEMA));
 
 /** The default mapping of each corpus method: none for DistilBERT, TinyBERT's uniform one with attention. */
 export function defaultGeneralConfig(method: GeneralMethod): DistillConfig {
@@ -103,7 +116,6 @@ export function defaultGeneralConfig(method: GeneralMethod): DistillConfig {
       };
 }
 
-const DISTILBERT_KEYS = ['alphaCe', 'alphaMlm', 'alphaCos', 'temperature', 'positions'] as const;
 const PREDICTION_KEYS = ['temperature', 'alpha', 'predictionWeight'] as const;
 
 /**
@@ -133,42 +145,18 @@ export function parseGeneralConfig(
   }
   const config = { ...parseDistillConfig(rest, source), predictionWeight: 0 };
   if (!('intermediate' in rest) && method === 'distilbert') config.intermediate = [];
-  const distilbert: DistilbertSettings = { ...DEFAULT_DISTILBERT };
-  if (section !== undefined) {
-    if (typeof section !== 'object' || section === null || Array.isArray(section))
-      throw new UserError(`${source}: distilbert: expected an object {${DISTILBERT_KEYS.join(', ')}}`);
-    for (const [k, v] of Object.entries(section)) {
-      if (!(DISTILBERT_KEYS as readonly string[]).includes(k)) {
-        const guess = closest(k, DISTILBERT_KEYS);
-        throw new UserError(
-          `${source}: distilbert: unknown key "${k}"` +
-            (guess ? ` (did you mean "${guess}"?)` : ` (valid keys: ${DISTILBERT_KEYS.join(', ')})`),
-        );
-      }
-      if (k === 'positions') {
-        if (v !== 'masked' && v !== 'all')
-          throw new UserError(
-            `${source}: distilbert.positions: expected "masked" or "all", got ${JSON.stringify(v)}`,
-          );
-        distilbert.positions = v;
-      } else {
-        const positive = k === 'temperature';
-        if (typeof v !== 'number' || !Number.isFinite(v) || (positive ? v <= 0 : v < 0))
-          throw new UserError(
-            `${source}: distilbert.${k}: expected a number ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(v)}`,
-          );
-        (distilbert as unknown as Record<string, number>)[k] = v;
-      }
-    }
-  }
+  const distilbert =
+    section === undefined
+      ? defaults(DISTILBERT_SCHEMA)
+      : parseSection(DISTILBERT_SCHEMA, section, source, 'distilbert');
   return { config, distilbert };
 }
 
 /**
  * The corpus, optimiser and checkpoint settings are pre-training's (PretrainConfig); masking is DistilBERT's
- * only. --decoder-bias is a pre-training option only.
+ * only. --decoder-bias and the ELECTRA objective are pre-training's only.
  */
-export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias'> {
+export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias' | 'objective' | 'electra'> {
   /** Pre-trained teacher model directory (minnow, or a Hugging Face BERT directory in that layout). */
   teacher: string;
   student: StudentSpec;
@@ -182,21 +170,52 @@ export interface GeneralDistillOptions extends Omit<PretrainConfig, 'decoderBias
   distilbert: DistilbertSettings;
 }
 
+/** The flag of a DistilBERT number: its meaning and range are the schema's. */
+function distilbertFlag<const F extends string, const V extends string>(
+  key: 'alphaCe' | 'alphaMlm' | 'alphaCos' | 'temperature',
+  flag: F,
+  value: V,
+) {
+  const f = DISTILBERT_SCHEMA[key];
+  return { flag, value, help: `distilbert: ${f.doc}`, number: numberRule(f) };
+}
+
+/**
+ * General distillation's settings, each once (util/settings.ts): pre-training's corpus, optimiser and run
+ * settings and DistilBERT's loss; the values are DEFAULT_GENERAL_DISTILL's (or a distill config file's).
+ */
+export const GENERAL_DISTILL_SETTINGS = settings({
+  ...CORPUS_SETTINGS,
+  batchSize: { ...BATCH_SIZE, help: 'sequences per update' },
+  ...OPTIMISER_SETTINGS,
+  'distilbert.alphaCe': distilbertFlag('alphaCe', 'alpha-ce', 'X'),
+  'distilbert.alphaMlm': distilbertFlag('alphaMlm', 'alpha-mlm', 'X'),
+  'distilbert.alphaCos': distilbertFlag('alphaCos', 'alpha-cos', 'X'),
+  'distilbert.temperature': distilbertFlag('temperature', 'temperature', 'T'),
+  'distilbert.positions': {
+    flag: 'ce-positions',
+    value: 'masked|all',
+    help: `distilbert: ${DISTILBERT_SCHEMA.positions.doc}`,
+    choices: DISTILBERT_SCHEMA.positions.values,
+  },
+  ...RUN_SETTINGS,
+  checkpointEvery: { ...RUN_SETTINGS.checkpointEvery, help: 'updates between checkpoints' },
+});
+
 /** The flags behind general distillation's recipe, for the message of a refused --resume. */
 const GENERAL_DISTILL_SETTING_NAMES: Readonly<Record<string, string>> = Object.freeze({
   ...PRETRAIN_SETTING_NAMES,
+  ...settingNames(GENERAL_DISTILL_SETTINGS),
   teacher: '--teacher',
   method: '--method',
-  'distilbert.alphaCe': '--alpha-ce',
-  'distilbert.alphaMlm': '--alpha-mlm',
-  'distilbert.alphaCos': '--alpha-cos',
-  'distilbert.temperature': '--temperature',
-  'distilbert.positions': '--ce-positions',
 });
+
+/** Pre-training's defaults less its own objective (general distillation has the teacher's). */
+const { decoderBias: _bias, objective: _objective, electra: _electra, ...PRETRAIN_RUN } = DEFAULT_PRETRAIN;
 
 /**
  * General distillation defaults: pre-training's corpus and run settings, with DistilBERT's gentler
- * optimiser (lr 5e-4, 5% warmup) and batch 32.
+ * optimiser (lr 5e-4, 5% warmup) and batch 32; the mapping is defaultGeneralConfig(method)'s.
  */
 export const DEFAULT_GENERAL_DISTILL: Readonly<
   Omit<
@@ -204,7 +223,7 @@ export const DEFAULT_GENERAL_DISTILL: Readonly<
     'teacher' | 'student' | 'initLayers' | 'vocab' | 'config' | 'out' | 'corpus' | 'valid'
   >
 > = Object.freeze({
-  ...DEFAULT_PRETRAIN,
+  ...PRETRAIN_RUN,
   method: 'distilbert',
   distilbert: DEFAULT_DISTILBERT,
   batchSize: 32,

@@ -220,11 +220,14 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
       replaceNode(g, node, () => {
         const { q, s, lo } = rowQuantized(x);
         // x ~ s q + lo, so x . w = s (q . w) + lo sum_k w_k: one integer product and the weights' column
-        // sums, stored (4 bytes an output; computed in the graph they cost more time).
-        const q8 = g.constants.get(weight.q)!.data as Int8Array;
-        const colSum = new Float32Array(weight.rows);
-        for (let i = 0; i < q8.length; i++) colSum[Math.floor(i / weight.cols)] += q8[i];
-        const sums = g.constant(colSum, 'float32', [weight.rows], `${weight.q.name}_colsum`);
+        // sums, a product of constants that onnxruntime folds at load (a ReduceSum over Cast it does not).
+        const ones = g.constant(
+          new Uint8Array(weight.cols).fill(1),
+          'uint8',
+          [1, weight.cols],
+          `${weight.q.name}_ones`,
+        );
+        const sums = o.cast(o.matMulInteger(ones, qT, null, null), 'float32'); // (1, out)
         const acc = o.cast(o.matMulInteger(q, qT, null, null), 'float32'); // (N, out)
         return o.mul(o.add(o.mul(acc, s), o.mul(lo, sums)), weight.scale);
       });
