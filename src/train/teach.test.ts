@@ -122,6 +122,25 @@ describe('teach: a few fine-tuning steps on labelled sentences', () => {
     assert.deepEqual(b, a);
   });
 
+  test('a regression head learns target values, keeping its values on anchors (MSE toward the originals)', async () => {
+    const m = createModel(preset('uno-eelbert'), join('assets', 'bert-base-uncased-vocab.txt'), new Rng(7), {
+      numLabels: 1,
+    });
+    Object.assign(m.config, { num_labels: 1, problem_type: 'regression' });
+    const taught = examples.slice(0, 4).map((e, i) => ({ text: e.text, label: i % 2 ? 4.5 : 0.5 }));
+    const r = await teach(
+      m,
+      taught,
+      { ...DEFAULT_TEACH, steps: 40, margin: 1 },
+      {
+        anchors: examples.slice(4).map((e) => e.text),
+      },
+    );
+    assert.ok(r.losses.every(Number.isFinite), `${r.losses}`);
+    assert.notEqual(r.status, 'diverged', r.message);
+    assert.ok(r.losses.at(-1)! < r.losses[0], `losses ${r.losses[0]} -> ${r.losses.at(-1)}`);
+  });
+
   test('bad examples are one clear error', async () => {
     await assert.rejects(
       teach(model(), [], DEFAULT_TEACH),
@@ -141,7 +160,7 @@ describe('teach: a few fine-tuning steps on labelled sentences', () => {
     { skip: web.why || false },
     async () => {
       web.ort!.env.wasm.numThreads = 1;
-      const config = { ...DEFAULT_TEACH, steps: 10, stopWhenRight: false };
+      const config = { ...DEFAULT_TEACH, steps: 10, stopWhenRight: false, dropout: true };
       const anchors = examples.map((e) => `${e.text} , really`);
       const node = (await teach(model(), examples, config, { anchors })).losses;
       const wasm = (await teach(model(), examples, config, { backend: web.ort, anchors })).losses;
