@@ -252,7 +252,10 @@ export async function teachRound(ctx: TeachContext): Promise<void> {
     say(
       `${result.message} (${what}, ${(s.trainMs / 1000).toFixed(2)} s): trained on ${result.taughtSeen} of ` +
         `${n} taught example${n === 1 ? '' : 's'} (${perStep} a step) and ${result.anchorsSeen} of ${anchors.length} ` +
-        `anchor texts; guard set: ${changed} of ${anchors.length} labels changed. Classify now uses the personalised model (fp32).`,
+        (anchors.length
+          ? `anchor texts; guard set: ${changed} of ${anchors.length} labels changed.`
+          : 'anchor texts: nothing held its other answers but the pull toward its weights (classify a few lines first, or export the model with an anchors.txt).') +
+        ' Classify now uses the personalised model (fp32).',
     );
     $<HTMLButtonElement>('download').disabled = false;
     s.status = 'done';
