@@ -26,7 +26,8 @@ const slash = (s: string) => (s.endsWith('/') ? s : `${s}/`);
 /** A reader for a local folder in Node. */
 export function localFolder(dir: string): FileReader {
   return async (name) => {
-    const spec = 'node:fs/promises';
+    // Joined at run time: a string constant would be folded into the import by esbuild's minifier.
+    const spec = ['node:fs', 'promises'].join('/');
     const fs = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
     const file = `${slash(dir)}${name}`;
     try {
