@@ -316,6 +316,9 @@ function shipModel(from: string, st: Student, b: Row, rec: Shipped): void {
     '- A small model: BERT-base scores 93.5 on SST-2 (the GLUE test set, in the BERT paper).',
     "- SST-2 (Socher et al. 2013, in GLUE) is used under its source's terms.",
     '',
+    '## Teaching it',
+    "- `anchors.txt` holds 256 SST-2 training sentences (`scripts/teach-forgetting.ts --write-anchors 256`): `minnow teach --model models/sst2-sentiment --examples FILE --out DIR` and the page's teach panel (its export ships them) keep the model's answers on them while it learns your sentences; results/teach.md measures what that keeps.",
+    '',
   ];
   writeFileSync(join(SHIP_DIR, 'README.md'), card.join('\n'));
   process.stdout.write(`shipped ${relative(ROOT, from)} -> ${relative(ROOT, SHIP_DIR)}\n`);
