@@ -60,7 +60,8 @@ import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, JsonLog } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
+import { initProjections, intermediateTerms, teacherStates } from './intermediate.js';
+import { type LossTerm, sumTerms } from './loss-terms.js';
 import { initFromTeacher, type StudentSpec } from './init.js';
 import { cosineLoss, distilMlmLoss, teacherSoftTargets, tokenMask } from './kd-losses.js';
 import { defaults, numberRule, parseSection, schema, type Values } from './config-schema.js';
@@ -426,11 +427,13 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
   };
 
   // The student's graph: every loss term named and logged, their weighted sum the loss.
+  const intermediate = plan ? intermediateTerms(tc, plan) : undefined;
   const build = (g: Graph, w: Weights, drop: Dropout) => {
     const x = bertInputs(g);
     const out = encoder(w, sc, x, drop);
-    const acc = lossTerms(g);
-    let mlmPart: Value | undefined;
+    const s = { g, w, config: sc, x, out, drop };
+    const terms: LossTerm[] = [];
+    let fused: LossTerm | undefined;
     const extra: Record<string, Value> = {};
     if (distilbert) {
       const positions = g.input('distil_positions', 'int64', ['K']);
@@ -443,20 +446,21 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
         ceWeight: distilbert.alphaCe,
         mlmWeight: distilbert.alphaMlm,
       });
-      acc.terms.loss_ce = r.ce;
-      acc.terms.loss_mlm = r.mlm;
-      mlmPart = r.loss;
+      // L_ce and L_mlm over one decoder pass, weighted inside: logged as parts, summed last.
+      terms.push({ name: 'loss_ce', value: r.ce }, { name: 'loss_mlm', value: r.mlm });
+      fused = { value: r.loss, weight: 1 };
       extra.mlm_correct = o.reduceSum(o.cast(o.equal(o.argMax(r.logits, -1), labels), 'float32'), [0]); // ignored rows (label -100) never match
       if (useCos) {
         const tSeq = g.input('teacher_sequence', 'float32', ['B*T', tc.hidden_size]);
-        acc.add('loss_cos', cosineLoss(out.sequence, tSeq, tokenMask(x.attentionMask)), distilbert.alphaCos);
+        const value = cosineLoss(out.sequence, tSeq, tokenMask(x.attentionMask));
+        terms.push({ name: 'loss_cos', value, weight: distilbert.alphaCos });
       }
     }
-    if (plan) intermediateTerms(g, w, out, x, tc, plan, acc.add);
-    const rest = acc.total();
-    const loss = mlmPart && rest ? o.add(mlmPart, rest) : (mlmPart ?? rest);
+    if (intermediate) terms.push(...intermediate(s));
+    if (fused) terms.push(fused);
+    const { loss, logged } = sumTerms(g, terms);
     if (!loss) throw new UserError('distill: no loss terms (check "intermediate" in the distill config)');
-    return { loss, terms: acc.terms, extra };
+    return { loss, terms: logged, extra };
   };
 
   if (plan) initProjections(student.store, plan, c.seed, sc.initializer_range);

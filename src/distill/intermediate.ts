@@ -1,11 +1,10 @@
 /**
  * What task and corpus (general) distillation share: TinyBERT's intermediate-layer terms of a student
- * encoder and the teacher states they are matched against, named loss terms, and the initialisation of
- * the learned width projections.
+ * encoder (a loss-term source, loss-terms.ts) and the teacher states they are matched against, and the
+ * initialisation of the learned width projections.
  */
 import type { Graph, Value } from '../graph/graph.js';
-import * as o from '../graph/ops.js';
-import { type BertInputs, bertInputs, encoder, type EncoderOutput } from '../model/bert.js';
+import { bertInputs, encoder, type EncoderOutput } from '../model/bert.js';
 import type { BertConfig } from '../model/config.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
@@ -14,6 +13,7 @@ import type { ParamStore } from '../runtime/params.js';
 import type { Weights } from '../runtime/weights.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { attentionMse, cosineLoss, hiddenMse, tokenMask } from './kd-losses.js';
+import type { LossTerm, TermSource } from './loss-terms.js';
 import type { ResolvedMatch, ResolvedPlan } from './mapping.js';
 
 /** Name of the graph input that feeds the teacher state a match needs into the student graph. */
@@ -29,22 +29,6 @@ function teacherState(out: EncoderOutput, m: ResolvedMatch): Value {
   return m.feature === 'hidden' ? out.hidden[m.teacherLayer - 1] : out.scores[m.teacherLayer - 1];
 }
 
-/** Named loss terms and their weighted sum, built up term by term. */
-export function lossTerms(g: Graph) {
-  const terms: Record<string, Value> = {};
-  let total: Value | undefined;
-  return {
-    terms,
-    /** Record `v` as term `name` (logged unweighted) and add `weight * v` to the total. */
-    add(name: string, v: Value, weight: number) {
-      terms[name] = v;
-      const weighted = weight === 1 ? v : o.mul(v, g.scalar(weight));
-      total = total ? o.add(total, weighted) : weighted;
-    },
-    total: () => total,
-  };
-}
-
 /**
  * TinyBERT's intermediate-layer terms (docs/methods.md §4.2) of a student encoder output, one per match of the
  * plan: embedding and hidden MSE (through the learned projection where widths differ), cosine where the
@@ -52,36 +36,34 @@ export function lossTerms(g: Graph) {
  * graph inputs named by featureInput, fed per batch from teacherStates. Terms are named
  * `loss_<feature>_s<student layer>_t<teacher layer>`.
  */
-export function intermediateTerms(
-  g: Graph,
-  w: Weights,
-  out: EncoderOutput,
-  x: BertInputs,
-  teacher: BertConfig,
-  plan: ResolvedPlan,
-  addTerm: (name: string, v: Value, weight: number) => void,
-): void {
-  const mask = tokenMask(x.attentionMask);
-  const inputs = new Map<string, Value>();
-  for (const m of plan.matches) {
-    const tShape =
-      m.feature === 'attention' ? ['B', teacher.num_attention_heads, 'T', 'T'] : ['B*T', teacher.hidden_size];
-    const name = featureInput(m);
-    const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
-    inputs.set(name, tv);
-    const sv = studentState(out, m);
-    const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
-    if (m.feature === 'attention')
-      addTerm(term, attentionMse(sv, tv, x.attentionMask, !!m.headAverage), m.weight);
-    else if (m.loss === 'cosine') addTerm(term, cosineLoss(sv, tv, mask), m.weight);
-    else {
+export function intermediateTerms(teacher: BertConfig, plan: ResolvedPlan): TermSource {
+  return ({ g, w, x, out }) => {
+    const mask = tokenMask(x.attentionMask);
+    const inputs = new Map<string, Value>();
+    return plan.matches.map((m): LossTerm => {
+      const tShape =
+        m.feature === 'attention'
+          ? ['B', teacher.num_attention_heads, 'T', 'T']
+          : ['B*T', teacher.hidden_size];
+      const name = featureInput(m);
+      const tv = inputs.get(name) ?? g.input(name, 'float32', tShape);
+      inputs.set(name, tv);
+      const sv = studentState(out, m);
+      const term = `loss_${m.feature}_s${m.studentLayer}_t${m.teacherLayer}`;
+      if (m.feature === 'attention')
+        return {
+          name: term,
+          value: attentionMse(sv, tv, x.attentionMask, !!m.headAverage),
+          weight: m.weight,
+        };
+      if (m.loss === 'cosine') return { name: term, value: cosineLoss(sv, tv, mask), weight: m.weight };
       const p = m.projection;
       const proj = p
         ? { W: w.get(p.name, [p.to, p.from], 'normal'), b: w.get(p.bias, [p.to], 'zeros') }
         : null;
-      addTerm(term, hiddenMse(sv, tv, mask, proj), m.weight);
-    }
-  }
+      return { name: term, value: hiddenMse(sv, tv, mask, proj), weight: m.weight };
+    });
+  };
 }
 
 /**

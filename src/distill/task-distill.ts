@@ -43,7 +43,8 @@ import { headFor, readTaskFor, setHead, taskHead } from '../infer/task-head.js';
 import { devSplit, FINETUNE_SETTING_NAMES, withKnowledge } from '../train/finetune.js';
 import { ensembleLogits } from './ensemble.js';
 import { initFromTeacher, type StudentSpec } from './init.js';
-import { initProjections, intermediateTerms, lossTerms, teacherStates } from './intermediate.js';
+import { initProjections, intermediateTerms, teacherStates } from './intermediate.js';
+import { sumTerms, type TermSource } from './loss-terms.js';
 import { hintonLoss, softCrossEntropy } from './kd-losses.js';
 import { numberRule } from './config-schema.js';
 import {
@@ -216,7 +217,34 @@ export interface DistillResult {
   members?: { dir: string; metrics: TaskMetrics; score: number }[];
 }
 
-/** The student's training graph for one stage: named loss terms, their weighted sum as the loss. */
+/** The prediction layer's terms against the teacher's logits: Hinton KD, or TinyBERT's soft cross-entropy. */
+function predictionTerms(
+  plan: ResolvedPlan,
+  numLabels: number,
+  regression: boolean,
+  method: 'hinton' | 'tinybert',
+): TermSource {
+  return ({ g, w, config, x, out, drop }) => {
+    const logits = classifier(w, config, out, numLabels, drop, x.ngram);
+    const teacherLogits = g.input('teacher_logits', 'float32', ['B', numLabels]);
+    const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
+    if (method === 'hinton') {
+      const h = hintonLoss(logits, teacherLogits, labels, plan.temperature, plan.alpha, regression);
+      return [
+        { name: 'loss_soft', value: h.soft },
+        { name: 'loss_hard', value: h.hard },
+        { name: 'loss_prediction', value: h.loss, weight: plan.predictionWeight },
+      ];
+    }
+    // TinyBERT: soft cross-entropy on logits; regression distils on the gold scores (its code's choice).
+    const value = regression
+      ? mse(o.reshape(logits, [-1]), labels)
+      : softCrossEntropy(logits, teacherLogits, plan.temperature);
+    return [{ name: 'loss_prediction', value, weight: plan.predictionWeight }];
+  };
+}
+
+/** The student's training graph for one stage: its loss terms, their weighted sum as the loss. */
 function studentGraph(
   s: Model,
   t: Model,
@@ -226,40 +254,19 @@ function studentGraph(
   stage: 'intermediate' | 'prediction',
   method: 'hinton' | 'tinybert',
 ) {
+  const terms =
+    stage === 'intermediate'
+      ? intermediateTerms(t.config, plan)
+      : predictionTerms(plan, numLabels, regression, method);
   return (g: Graph, w: Weights, drop: Dropout) => {
     const x = bertInputs(g, !!s.config.knowledge, !!s.config.ngram);
     const out = encoder(w, s.config, x, drop);
-    const acc = lossTerms(g);
-    const { terms } = acc;
-    const addTerm = acc.add;
-    if (stage === 'intermediate') {
-      intermediateTerms(g, w, out, x, t.config, plan, addTerm);
-    } else {
-      const logits = classifier(w, s.config, out, numLabels, drop, x.ngram);
-      const teacherLogits = g.input('teacher_logits', 'float32', ['B', numLabels]);
-      const labels = g.input('labels', regression ? 'float32' : 'int64', ['B']);
-      if (method === 'hinton') {
-        const h = hintonLoss(logits, teacherLogits, labels, plan.temperature, plan.alpha, regression);
-        terms.loss_soft = h.soft;
-        terms.loss_hard = h.hard;
-        addTerm('loss_prediction', h.loss, plan.predictionWeight);
-      } else {
-        // TinyBERT: soft cross-entropy on logits; regression distils on the gold scores (its code's choice).
-        addTerm(
-          'loss_prediction',
-          regression
-            ? mse(o.reshape(logits, [-1]), labels)
-            : softCrossEntropy(logits, teacherLogits, plan.temperature),
-          plan.predictionWeight,
-        );
-      }
-    }
-    const total = acc.total();
-    if (!total)
+    const { loss, logged } = sumTerms(g, terms({ g, w, config: s.config, x, out, drop }));
+    if (!loss)
       throw new UserError(
         `distill: stage "${stage}" has no loss terms (check "intermediate" in the distill config)`,
       );
-    return { loss: total, outputs: terms };
+    return { loss, outputs: logged };
   };
 }
 
