@@ -3,6 +3,8 @@
     check_remote.py hash-tables VOCAB SPECS.json OUTDIR   each spec's (V, dim) float32 table -> OUTDIR/i.bin
     check_remote.py logits JOBS.json    one JSON line per job: the logits of a model for fed token ids
     check_remote.py tokens DIR TEXTS.json                  transformers' tokenizer of DIR: ids per text (JSON)
+    check_remote.py train DIR OUT HEAD TEXTS.json           a few AdamW steps in PyTorch (HEAD: sequence or
+                                                           masked_lm), then save_pretrained of model and tokenizer
 
 JOBS.json: a list of {"dir": DIR, "head": "sequence" | "masked_lm" | "base", "trust": bool,
 "input_ids": [[...]], "token_type_ids": [[...]], "attention_mask": [[...]], "positions": [[row, col], ...]
@@ -71,6 +73,33 @@ def tokens(model_dir, texts_path):
     print(json.dumps([tok(t)["input_ids"] for t in texts]))
 
 
+def train(model_dir, out, head, texts_path):
+    """Train DIR further in PyTorch (labels: alternating classes; masked LM: every real token) and save it."""
+    import torch
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    with open(texts_path, encoding="utf-8") as f:
+        texts = json.load(f)
+    torch.manual_seed(0)
+    auto = transformers.AutoModelForSequenceClassification if head == "sequence" else transformers.AutoModelForMaskedLM
+    model = auto.from_pretrained(model_dir, trust_remote_code=True)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True)
+    enc = tokenizer(texts, padding=True, return_tensors="pt")
+    if head == "sequence":
+        labels = torch.arange(len(texts)) % model.config.num_labels
+    else:
+        labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    model.train()
+    for _ in range(3):
+        model(**enc, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"hash-tables": hash_tables, "logits": logits, "tokens": tokens}[command](*args)
+    {"hash-tables": hash_tables, "logits": logits, "tokens": tokens, "train": train}[command](*args)

@@ -360,7 +360,8 @@ class MinnowForMaskedLM(MinnowPreTrainedModel):
 
     def __init__(self, config):
         super().__init__(config)
-        self.bert = BertModel(config, add_pooling_layer=False)
+        # The pooler is kept (unused here) so that a saved model is a whole minnow model directory.
+        self.bert = BertModel(config)
         self.bert.embeddings = MinnowEmbeddings(config)
         self.cls = nn.Module()
         self.cls.predictions = nn.Module()

@@ -16,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadClassifier } from '../infer/load.js';
-import { loadModel } from '../model/io.js';
+import { loadModel, saveModel } from '../model/io.js';
 import { assetPath, PACKAGE_ROOT } from '../util/assets.js';
 import { runPython, torchPython } from '../util/python.testkit.js';
+import { Rng } from '../util/rng.js';
 import { failsWith, minnow, ok } from './cli.testkit.js';
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/hf5-classifier');
@@ -163,6 +164,54 @@ describe('directories transformers writes here', { skip: 'skip' in py ? py.skip 
     e.texts.forEach((t, i) => assert.deepEqual(ids[i], e.input_ids[i], `tokens of ${JSON.stringify(t)}`));
     const d = maxAbsDiff(logits, e.logits);
     assert.ok(d <= TOL, `max |minnow - transformers| = ${d}`);
+  });
+
+  test('a minnow hash classifier trained further in PyTorch: predict, eval, finetune, export and distill read it', async () => {
+    const m = loadModel(join(PACKAGE_ROOT, 'models/uno-eelbert'), { numLabels: 2, rng: new Rng(1) });
+    Object.assign(m.config, {
+      num_labels: 2,
+      problem_type: 'single_label_classification',
+      id2label: { '0': 'class_0', '1': 'class_1' },
+    });
+    const src = join(tmp, 'minnow-hash');
+    saveModel(src, m);
+    const texts = join(tmp, 'train-texts.json');
+    writeFileSync(texts, JSON.stringify(TEXTS.slice(0, 4)));
+    const trained = join(tmp, 'torch-trained');
+    runPython(python, 'check_remote.py', ['train', src, trained, 'sequence', texts], join(tmp, 'hf-home'));
+    const input = join(tmp, 'trained-texts.txt');
+    writeFileSync(input, `${TEXTS.join('\n')}\n`);
+    const lines = ok(minnow('predict', '--model', trained, '--input', input, '--json', '--threads', '1')).out;
+    const cli = lines
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { logits: number[] }).logits);
+    const clf = await loadClassifier(trained, { threads: 1, maxLength: 128 });
+    const inProcess = await clf.logits(clf.encode(TEXTS));
+    await clf.release();
+    assert.ok(maxAbsDiff(cli, inProcess) <= TOL);
+    const data = join(tmp, 'two-class.tsv');
+    writeFileSync(data, `sentence\tlabel\n${TEXTS.map((t, i) => `${t}\tclass_${i % 2}`).join('\n')}\n`);
+    const own = ['--data', data, '--text-column', 'sentence', '--label-column', 'label', '--threads', '1'];
+    assert.match(ok(minnow('eval', '--model', trained, ...own)).out, /accuracy/);
+    ok(minnow('finetune', '--model', trained, ...own, '--out', join(tmp, 'ft2'), '--epochs', '1'));
+    ok(
+      minnow('export', '--model', trained, '--out', join(tmp, 'ex2'), '--quantize', 'none', '--threads', '1'),
+    );
+    ok(
+      minnow(
+        'distill',
+        '--teacher',
+        trained,
+        '--student',
+        trained,
+        ...own,
+        '--out',
+        join(tmp, 'ds2'),
+        '--epochs',
+        '1',
+      ),
+    );
   });
 
   test('a cased tokenizer saved by transformers is refused in one line', () => {

@@ -332,6 +332,81 @@ describe('Python transformers reads minnow models', { skip }, () => {
     texts.forEach((t, i) => assert.deepEqual(ids[i], m.tokenizer.encode(t).ids, JSON.stringify(t)));
   });
 
+  test('a model trained further in PyTorch and saved by transformers reads back in minnow with equal logits', async () => {
+    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const texts = DEV.slice(0, 8);
+    const textsFile = join(tmp, 'train-texts.json');
+    writeFileSync(textsFile, JSON.stringify(texts));
+    const home = join(tmp, 'hf-home');
+    const hashMlm = createModel(
+      { ...preset('uno-eelbert'), hash_embedding: validateHashConfig({ projection: true }, 'test') },
+      vocab,
+      new Rng(15),
+      { mlm: true },
+    );
+    const cases = [
+      {
+        name: 'hash classifier',
+        model: withHead(
+          loadModel(join(PACKAGE_ROOT, 'models/uno-eelbert'), { numLabels: 2, rng: new Rng(16) }),
+          2,
+        ),
+        head: 'sequence',
+      },
+      {
+        name: 'low-rank classifier',
+        model: loadModel(join(PACKAGE_ROOT, 'models/sst2-sentiment'), { numLabels: 2 }),
+        head: 'sequence',
+      },
+      { name: 'hash masked LM', model: hashMlm, head: 'masked_lm' },
+      {
+        name: 'low-rank masked LM',
+        model: createModel(preset('uno-lowrank'), vocab, new Rng(17), { mlm: true }),
+        head: 'masked_lm',
+      },
+    ] as const;
+    const jobs: Job[] = [];
+    const expected: { name: string; rows: ArrayLike<number>[]; before: ArrayLike<number>[] }[] = [];
+    for (const [i, c] of cases.entries()) {
+      const src = join(tmp, `trained-src-${i}`);
+      const out = join(tmp, `trained-out-${i}`);
+      saveModel(src, c.model);
+      runPython(python, 'check_remote.py', ['train', src, out, c.head, textsFile], home);
+      assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model_type, 'minnow-bert');
+      if (c.head === 'sequence') {
+        const before = await minnowLogits(src, texts);
+        const after = await minnowLogits(out, texts);
+        const { feeds: _, ...x } = inputs(after.rows, c.model.tokenizer.padId);
+        jobs.push({ dir: out, head: 'sequence', trust: true, ...x });
+        expected.push({ name: c.name, rows: after.logits, before: before.logits });
+      } else {
+        const back = loadModel(out, { mlm: true });
+        const rows = texts.map((t) => {
+          const e = back.tokenizer.encode(t, undefined, { maxLength: 32 });
+          return { ids: e.ids, types: e.typeIds };
+        });
+        const x = inputs(rows, back.tokenizer.padId);
+        const positions: [number, number][] = rows.map((r, b) => [b, Math.min(3, r.ids.length - 1)]);
+        const flat = positions.map(([b, t]) => b * x.feeds.T + t);
+        const after = await minnowEncoderOutputs(back, rows, flat);
+        const before = await minnowEncoderOutputs(loadModel(src, { mlm: true }), rows, flat);
+        const { feeds: _, ...feeds } = x;
+        jobs.push({ dir: out, head: 'masked_lm', trust: true, ...feeds, positions });
+        expected.push({ name: c.name, rows: after.mlm, before: before.mlm });
+      }
+    }
+    const results = pythonJobs(jobs);
+    results.forEach((r, k) => {
+      const e = expected[k];
+      const d = maxAbsDiff(e.rows, logitsOf(r, e.name));
+      assert.ok(d <= TOL, `${e.name}: max |transformers - minnow| after training = ${d}`);
+      assert.ok(
+        maxAbsDiff(e.rows, e.before) > 1e-3,
+        `${e.name}: training in PyTorch changed nothing minnow reads`,
+      );
+    });
+  });
+
   test('a hybrid (n-gram path) is refused by the sequence classifier, not run without its path', () => {
     const vocab = assetPath('bert-base-uncased-vocab.txt');
     const config: BertConfig = { ...preset('bert-tiny'), ngram: { ...DEFAULT_NGRAM, buckets: 64 } };

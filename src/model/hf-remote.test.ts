@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
-import { readSafetensors } from '../runtime/safetensors-file.js';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { assetPath } from '../util/assets.js';
 import { Rng } from '../util/rng.js';
 import { preset } from './config.js';
@@ -111,4 +111,18 @@ test('a hash export keeps model_type bert for transformers.js, maps the remote c
   // The folder is still a minnow model directory: the guard is not read.
   const back = loadModel(out, { numLabels: 2 });
   assert.equal(back.store.get(WORD_TABLE).shape[0], 30522);
+});
+
+test('a masked-LM model saved by transformers (its head in model.safetensors) loads with its head', () => {
+  const m = model('uno-lowrank', { mlm: true });
+  const bias = m.store.get('cls.predictions.bias').data;
+  for (let i = 0; i < bias.length; i++) bias[i] = (i % 7) / 7;
+  const dir = join(tmp, 'mlm-in-model');
+  saveModel(dir, m, { mlmHead: false });
+  writeSafetensors(join(dir, 'model.safetensors'), m.store.toTensors(), { format: 'pt' });
+  assert.ok(!existsSync(join(dir, 'mlm_head.safetensors')));
+  const back = loadModel(dir, { mlm: true });
+  assert.deepEqual(back.store.get('cls.predictions.bias').data, bias);
+  for (const name of ['cls.predictions.transform.dense.weight', 'cls.predictions.transform.LayerNorm.weight'])
+    assert.deepEqual(back.store.get(name).data, m.store.get(name).data, name);
 });

@@ -25,6 +25,9 @@ import { modelKnowledge } from '../knowledge/load.js';
 
 export type { Model } from './model.js';
 
+/** The masked-LM head's output bias: a checkpoint that has it holds the head. */
+const MLM_BIAS = 'cls.predictions.bias';
+
 /** A new, randomly initialised model. */
 export function createModel(
   config: BertConfig,
@@ -129,7 +132,8 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   const keepClassifier = opts.numLabels !== undefined && config.num_labels === opts.numLabels;
   const weights = join(dir, 'model.safetensors');
   if (!existsSync(weights)) throw new UserError(`${weights}: missing`);
-  store.load(readSafetensors(weights), weights, {
+  const file = readSafetensors(weights);
+  store.load(file, weights, {
     allowMissing: (n) => isHead(n) || (n.startsWith('classifier.') && !keepClassifier),
     allowExtra: optionalTensor(config),
     only: (n) => !isHead(n) && (keepClassifier || !n.startsWith('classifier.')),
@@ -138,6 +142,10 @@ export function loadModel(dir: string, opts: { mlm?: boolean; numLabels?: number
   const headFile = join(dir, 'mlm_head.safetensors');
   if (opts.mlm && existsSync(headFile)) {
     store.load(readSafetensors(headFile), headFile, { allowMissing: (n) => !isHead(n), only: isHead });
+    hasMlmHead = true;
+  } else if (opts.mlm && file.tensors.has(MLM_BIAS)) {
+    // A masked-LM model transformers saved (BertForMaskedLM, MinnowForMaskedLM): its head is in model.safetensors.
+    store.load(file, weights, { allowMissing: (n) => !isHead(n), only: isHead });
     hasMlmHead = true;
   }
   fillDerived(store, config, tokenizer);
