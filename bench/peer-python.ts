@@ -6,11 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type BertConfig, PRESETS } from '../src/model/config.js';
+import { embeddingKind } from '../src/model/embeddings/registry.js';
+import { TABLE } from '../src/model/embeddings/table.js';
 
 /** A table preset the peer can build (exit 2 with a one-line reason otherwise). */
 export function tablePreset(name: string, bench: string): BertConfig {
   const preset = PRESETS[name];
-  if (!preset || preset.embedding_type !== 'table') {
+  if (!preset || embeddingKind(preset) !== TABLE) {
     process.stderr.write(
       `${bench}: --preset must be a table model the peer can build (bert-tiny, bert-mini, bert-small)\n`,
     );

@@ -45,7 +45,7 @@ describe('bench infer', () => {
     const m = first.models[0];
     assert.equal(m.name, 'uno-eelbert');
     assert.equal(m.prepared, 'fine-tuned and exported');
-    assert.ok(m.hash);
+    assert.ok(m.compact);
 
     const missing = first.rows.filter((r) => r.error);
     assert.equal(missing.length, 1, JSON.stringify(missing));

@@ -26,6 +26,7 @@ import { readTask } from '../data/task.js';
 import { exportModel, DEFAULT_EXPORT } from '../infer/export-folder.js';
 import type { ExportedConfig, OrtModule } from '../infer/runtime.js';
 import { preset } from '../model/config.js';
+import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { assetPath, PACKAGE_ROOT } from '../util/assets.js';
@@ -95,7 +96,8 @@ export interface PreparedModel {
   source: string;
   /** The exported folder benchmarked. */
   dir: string;
-  hash: boolean;
+  /** Whether it has a compact variant (an embedding computed at load: hash models). */
+  compact: boolean;
   labels: string[];
   /** What the bench did to get the folder. */
   prepared: 'given' | 'exported' | 'fine-tuned and exported' | 'cached';
@@ -199,7 +201,7 @@ function describe(name: string, source: string, dir: string, prepared: PreparedM
     name,
     source,
     dir,
-    hash: config.embedding_type === 'hash',
+    compact: hasDerivedWeight(config),
     labels: labelsOf(config),
     prepared,
   } satisfies PreparedModel;
@@ -374,7 +376,7 @@ export async function benchInfer(
       live.push({ row, runner, cpu: [] });
     }
   };
-  const variantsOf = (m: PreparedModel): Variant[] => (m.hash ? ['compact', 'portable'] : ['portable']);
+  const variantsOf = (m: PreparedModel): Variant[] => (m.compact ? ['compact', 'portable'] : ['portable']);
 
   log('  loading minnow (onnxruntime-node) ...');
   for (const m of models)

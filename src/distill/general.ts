@@ -37,6 +37,7 @@ import * as o from '../graph/ops.js';
 import { bertInputs, encoder, mlmHead } from '../model/bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { type Weights } from '../runtime/weights.js';
+import { sameEmbeddingKind } from '../model/embeddings/registry.js';
 import { createModel, loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { lrSchedule } from '../runtime/schedule.js';
@@ -310,7 +311,7 @@ export async function generalDistill(c: GeneralDistillOptions): Promise<GeneralD
     const copied = initFromTeacher(student, teacher, c.initLayers);
     // DistilBERT also starts from the teacher's MLM head (its vocab projector and transform).
     let head = 0;
-    if (distilbert && teacher.config.embedding_type === sc.embedding_type) {
+    if (distilbert && sameEmbeddingKind(teacher.config, sc)) {
       for (const p of student.store.params) {
         if (!isHead(p.name) || p.derived || !teacher.store.has(p.name)) continue;
         const t = teacher.store.get(p.name);

@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DataSource } from '../data/task.js';
 
+import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import { loadModel, type Model, readConfig } from '../model/io.js';
 import { withRemoteCode } from '../model/hf-remote.js';
 import { weightsFile, withPositions } from '../model/model.js';
@@ -110,7 +111,7 @@ export function buildExport(
   o: Pick<ExportOptions, 'quantize' | 'scheme'>,
 ): BuiltExport {
   const variants: ExportVariant[] = ['portable'];
-  if (m.config.embedding_type === 'hash') variants.push('compact');
+  if (hasDerivedWeight(m.config)) variants.push('compact'); // the table computed at load stays out
   if (o.quantize === 'int8') variants.push(...variants.map((v) => `${v}_quantized` as ExportVariant));
   const onnx = new Map<ExportVariant, Uint8Array>();
   for (const v of variants)

@@ -3,7 +3,7 @@
  * inference mode (no dropout), with the weights baked in as initializers:
  *
  *   inputs   input_ids, attention_mask, token_type_ids   int64 (B, T)
- *            word_embeddings (V, H) float32                               (compact: hash models only)
+ *            word_embeddings (V, H) float32         (compact: an embedding computed at load, hash models)
  *   output   logits (B, num_labels) float32
  *
  * Position ids are computed inside the graph (0..T-1 per row), so the inputs are exactly what
@@ -18,6 +18,9 @@
  * except tables of at most SMALL_TABLE rows (token types), kept float32: a few hundred bytes, six fewer
  * nodes per run; and tables of at most NARROW_TABLE columns (a low-rank model's V x k codes), which take one
  * float32 scale per column: a float16 scale per row would add 2 bytes to every k bytes of codes (61 kB).
+ * Which weights are tables is the model's word, by use: bert.ts and the embedding kinds declare lookup
+ * tables with Weights.table and dense weights with Weights.get (a low-rank model's (V, k) codes are a table
+ * under BERT's word-table name; its projection is dense).
  * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
  * dynamic (activations quantised per row at run time -> MatMulInteger; onnxruntime's quantize_dynamic
  * quantises per tensor, which makes a text's scores depend on its batch).
@@ -26,11 +29,11 @@ import { Graph, type Node, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
 import * as o from '../graph/ops.js';
 import { type BertInputs, classifier, encoderCls } from '../model/bert.js';
+import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import type { Model } from '../model/io.js';
-import { WORD_TABLE } from '../model/model.js';
 import { Dropout } from '../runtime/dropout.js';
 import type { Init, ParamStore } from '../runtime/params.js';
-import { Weights } from '../runtime/weights.js';
+import { type TableOptions, Weights } from '../runtime/weights.js';
 import { isNgramParam, ngramConstant, ngramInputs } from '../ngram/graph.js';
 import { COMPACT_TABLE } from './runtime.js';
 import { float16Bits, quantizeColumns, quantizeRows, transposeInt8 } from './quantize.js';
@@ -64,7 +67,10 @@ const NARROW_TABLE = 16;
 /** Tables with at most this many rows stay float32 in int8 exports (token types: 2 rows). */
 const SMALL_TABLE = 16;
 
-/** Parameters as graph constants; with int8, 2-D ones are stored quantised and read via DequantizeLinear. */
+/**
+ * Parameters as graph constants; with int8, 2-D ones are stored quantised and read via DequantizeLinear.
+ * The model says which weights are lookup tables (Weights.table) and which are dense (Weights.get).
+ */
 class BakedWeights extends Weights {
   readonly int8 = new Map<Value, Int8Weight>(); // the DequantizeLinear output -> its int8 parts
   private readonly baked = new Map<string, Value>();
@@ -75,20 +81,27 @@ class BakedWeights extends Weights {
     private readonly quantize: boolean,
     /** Dense weights that will meet uint8 activations (dynamic scheme) keep to 7 bits: see quantizeRows. */
     private readonly denseQmax = 127,
-    /** A parameter declared as a graph input instead of stored (compact: the hash table). */
-    private readonly asInput?: string,
+    /** Compact: the weight computed at load (derived: the hash table) is a graph input, not stored. */
+    private readonly compact = false,
   ) {
     super(g, store);
   }
 
   override get(name: string, shape: number[], _init: Init): Value {
+    return this.bake(name, shape, false);
+  }
+
+  override table(name: string, shape: number[], _init: Init, _o?: TableOptions): Value {
+    return this.bake(name, shape, true);
+  }
+
+  /** A dense weight, or an embedding table (gathered, scaled after the gather). */
+  private bake(name: string, shape: number[], table: boolean): Value {
     const hit = this.baked.get(name);
     if (hit) return hit;
     const p = this.store.get(name); // a name the model does not have is an error here
     let v: Value;
-    // Embedding tables (gathered, scaled after the gather); a projection after them is a dense weight.
-    const table = name.includes('embeddings') && !name.includes('word_projection');
-    if (name === this.asInput) v = this.g.input(COMPACT_TABLE, 'float32', shape);
+    if (this.compact && p.derived) v = this.g.input(COMPACT_TABLE, 'float32', shape);
     else if (isNgramParam(name)) v = ngramConstant(this.g, name, p.data, shape, this.quantize);
     else if (this.quantize && shape.length === 2 && !(table && shape[0] <= SMALL_TABLE)) {
       const [rows, cols] = shape;
@@ -238,15 +251,17 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
 /** The classifier's inference graph with every parameter baked in (see the file comment). */
 export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOptions): Graph {
   const c = m.config;
-  if (opts.compact && c.embedding_type !== 'hash')
-    throw new Error('export: compact needs a hash-embedding model (a table model stores its table)');
+  if (opts.compact && !hasDerivedWeight(c))
+    throw new Error(
+      'export: compact needs an embedding computed at load (a hash model; others store theirs)',
+    );
   const g = new Graph('minnow_classifier');
   const w = new BakedWeights(
     g,
     m.store,
     opts.quantize === 'int8',
     opts.scheme === 'dynamic' ? 63 : 127,
-    opts.compact ? WORD_TABLE : undefined,
+    opts.compact,
   );
   const tree = !!c.knowledge; // K-BERT: a visible matrix and soft positions come in with the tokens
   const inputIds = g.input('input_ids', 'int64', ['B', 'T']);

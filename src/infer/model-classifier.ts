@@ -3,6 +3,7 @@
  * models), exported in memory. `minnow predict` on a model directory and the page's personalised model use
  * it. Browser-safe.
  */
+import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import type { Model } from '../model/model.js';
 import { UserError } from '../util/errors.js';
 import { classifierOnnx } from './export-graph.js';
@@ -15,7 +16,7 @@ export async function modelClassifier(
 ): Promise<Classifier> {
   const numLabels = m.config.num_labels;
   if (!numLabels) throw new UserError(`${source}: no task head (num_labels); fine-tune the model first`);
-  const compact = (o.variant ?? (m.config.embedding_type === 'hash' ? 'compact' : 'portable')) === 'compact';
+  const compact = (o.variant ?? (hasDerivedWeight(m.config) ? 'compact' : 'portable')) === 'compact';
   const bytes = classifierOnnx(m, numLabels, { compact, quantize: 'none', scheme: 'dynamic' });
   const config: ExportedConfig = { ...m.config };
   return Classifier.create(

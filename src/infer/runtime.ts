@@ -10,8 +10,8 @@
  * transformers.js) and onnx/: model.onnx and model_quantized.onnx take input_ids; a hash model also has
  * model_compact.onnx (and _quantized), which stores no embedding table: the graph declares the table as
  * an input (COMPACT_TABLE), and the runtime computes each vocabulary piece's EELBERT vector at load,
- * exactly as training does, and adds the table to the graph as a constant before the session starts, so
- * compact and portable run the same graph.
+ * exactly as training does (the embedding kind's `derived` part, src/model/embeddings/), and adds the table
+ * to the graph as a constant before the session starts, so compact and portable run the same graph.
  *
  * A K-BERT model (config.json `knowledge`) also has knowledge.kg, its knowledge graph: the runtime builds
  * each text's sentence tree and feeds the visible matrix as a (B, T, T) attention_mask and the soft
@@ -26,7 +26,7 @@ import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
 import { KnowledgeGraph } from '../knowledge/graph.js';
 import type { BertConfig } from '../model/config.js';
-import { hashEmbeddingTable } from '../text/hash-embedding.js';
+import { derivedWeight } from '../model/embeddings/registry.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -229,22 +229,16 @@ export class Classifier {
     if (!pieces && !ngram)
       throw new UserError(`${source}: config.json: an n-gram model needs its "ngram" settings`);
     const compact = pieces && o.variant === 'compact';
-    if (compact && (config.embedding_type !== 'hash' || !config.hash_embedding))
-      throw new UserError(`${source}: a compact model needs a hash-embedding config (embedding_type "hash")`);
+    // The embedding kind computes the table a compact file leaves out (EELBERT's hash vectors).
+    const derived = compact ? derivedWeight(config, tokenizer!.vocabulary, source) : undefined;
     if (compact && config.minnow_export?.format === 1)
       throw new UserError(
         `${source}: a compact model exported by an earlier minnow (format 1); run minnow export again`,
       );
     let graph = onnx;
-    if (compact) {
-      const table = hashEmbeddingTable(tokenizer!.vocabulary, config.hidden_size, config.hash_embedding!);
+    if (derived) {
       try {
-        graph = withInitializer(
-          onnx,
-          COMPACT_TABLE,
-          [tokenizer!.vocabulary.length, config.hidden_size],
-          table,
-        );
+        graph = withInitializer(onnx, COMPACT_TABLE, derived.shape, derived.values);
       } catch (e) {
         throw new UserError(`${source}: not an ONNX model (${(e as Error).message})`);
       }

@@ -12,6 +12,7 @@ import type { Dropout } from '../runtime/dropout.js';
 import type { Weights } from '../runtime/weights.js';
 import { hybridColumns, hybridLogits, type NgramInputs, ngramInputs } from '../ngram/graph.js';
 import { type BertConfig, embeddingWidth, headSize } from './config.js';
+import { embeddingKind } from './embeddings/registry.js';
 
 export interface BertInputs {
   inputIds: Value; // (B, T) int64
@@ -54,72 +55,27 @@ export function layerNorm(w: Weights, name: string, x: Value, dim: number, eps: 
 }
 
 /**
- * Word embeddings (N, H): BERT's lookup table. EELBERT's hash embeddings use the same lookup into a
- * table computed from the vocabulary at load time and marked frozen (never stored, never trained). A
- * 'lowrank' model has no (V, H) table: it looks up k-dim codes (V, k) and projects them up with P (H, k).
- */
-function wordTable(w: Weights, c: BertConfig): Value {
-  const hash = c.embedding_type === 'hash';
-  return w.get(
-    'bert.embeddings.word_embeddings.weight',
-    [c.vocab_size, embeddingWidth(c)],
-    'normal',
-    hash,
-    hash,
-  );
-}
-
-function lowrankCodes(w: Weights, c: BertConfig): Value {
-  return w.get('bert.embeddings.word_embeddings.weight', [c.vocab_size, c.lowrank_dim ?? 8], 'normal');
-}
-
-function lowrankProjection(w: Weights, c: BertConfig): Value {
-  return w.get('bert.embeddings.word_projection.weight', [embeddingWidth(c), c.lowrank_dim ?? 8], 'normal');
-}
-
-/** (rows, k) codes -> (rows, H): x P^T with the projection P (H, k) (no bias). */
-function lowrankUp(w: Weights, c: BertConfig, x: Value): Value {
-  return o.gemm(x, lowrankProjection(w, c), null, { transB: true });
-}
-
-/**
  * The masked-LM decoder tied to the input embeddings, as the two factors of logits = h table^T, for rows h
- * (M, H) of the MLM transform. A low-rank model's table would be C P^T (V, H); since h (C P^T)^T =
- * (h P) C^T, it decodes through its codes instead: the (M, k) x (k, V) product does k/H of the work of the
- * (M, H) x (H, V) one, forward and backward, and the (V, H) table is never built.
+ * (M, H) of the MLM transform: the embedding kind says how (src/model/embeddings/; a low-rank model
+ * decodes through its codes, never building the (V, H) table).
  */
 export function tiedDecoder(w: Weights, c: BertConfig, h: Value): { h: Value; table: Value } {
-  if (c.embedding_type === 'lowrank')
-    return { h: o.gemm(h, lowrankProjection(w, c)), table: lowrankCodes(w, c) };
-  return { h, table: wordTable(w, c) };
-}
-
-/** y = x P^T + b with P (H, H) initialised to the identity: the hash vectors, made trainable through P. */
-function hashProjection(w: Weights, x: Value, H: number): Value {
-  const P = w.get('bert.embeddings.word_projection.weight', [H, H], 'identity');
-  const b = w.get('bert.embeddings.word_projection.bias', [H], 'zeros');
-  return addBias(o.gemm(x, P, null, { transB: true }), b);
+  return embeddingKind(c).tiedDecoder(w, c, h);
 }
 
 /**
- * The embedding sum, layer-normalised, as flat rows (N, H). Lookups take the (B, T) ids as they are and
- * add as (B, T, H), one reshape after the LayerNorm (lowrank and projected hash words are Gemms on rows).
- * With an embedding_size E other than H (ELECTRA's generator) all of it is E wide, then projected to H.
+ * The embedding sum, layer-normalised, as flat rows (N, H). The word vectors come from the embedding kind
+ * (src/model/embeddings/: a table, EELBERT's hash, low-rank codes). Lookups take the (B, T) ids as they are
+ * and add as (B, T, H), one reshape after the LayerNorm (kinds whose words are Gemms on rows hand them to
+ * `rows`). With an embedding_size E other than H (ELECTRA's generator) all of it is E wide, then projected to H.
  */
 function embeddings(w: Weights, c: BertConfig, x: BertInputs, bt: Value, drop: Dropout): Value {
   const H = embeddingWidth(c);
-  // (N, E) -> (B, T, E), for the two kinds whose words are Gemms on rows (the shape only built for them).
+  // (N, E) -> (B, T, E), for kinds whose words are Gemms on rows (the shape only built for them).
   const rows = (v: Value) => o.reshapeTo(v, o.concat([bt, o.i64(w.g, [H])], 0), ['B', 'T', H]);
-  let words: Value; // (B, T, H)
-  if (c.embedding_type === 'lowrank') {
-    const k = c.lowrank_dim ?? 8;
-    words = rows(lowrankUp(w, c, o.reshape(o.gather(lowrankCodes(w, c), x.inputIds), [-1, k])));
-  } else if (c.embedding_type === 'hash' && c.hash_embedding?.projection) {
-    // A hash model's optional trainable projection of its frozen vectors (starts as the identity).
-    words = rows(hashProjection(w, o.reshape(o.gather(wordTable(w, c), x.inputIds), [-1, H]), H));
-  } else words = o.gather(wordTable(w, c), x.inputIds);
-  const pos = w.get('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
-  const types = w.get('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
+  const words = embeddingKind(c).words(w, c, x.inputIds, rows); // (B, T, H)
+  const pos = w.table('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
+  const types = w.table('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
   const positions = x.positionIds
     ? o.gather(pos, x.positionIds) // (B, T, H)
     : o.sliceRows(pos, o.slice(bt, [1], [2], [0]), 'T'); // (T, E), broadcast
@@ -351,9 +307,15 @@ export function clsVectors(out: EncoderOutput | ClsOutput, c: BertConfig): Value
   return 'cls' in out ? out.cls : clsRows(out.sequence, out.shapeBTH, c);
 }
 
+/** The pooler: a tanh dense layer on the [CLS] vectors, (B, H); the classifier reads it. */
+export function pooler(w: Weights, c: BertConfig, out: EncoderOutput | ClsOutput): Value {
+  const H = c.hidden_size;
+  return o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
+}
+
 /**
- * Pooler (tanh dense on [CLS]) and a classification or regression head: logits (B, numLabels). A hybrid
- * model (config.ngram) adds its bag-of-n-grams logits, read from `ngram` (src/ngram/graph.ts).
+ * Pooler and a classification or regression head on it: logits (B, numLabels). A hybrid model
+ * (config.ngram) adds its bag-of-n-grams logits, read from `ngram` (src/ngram/graph.ts).
  */
 export function classifier(
   w: Weights,
@@ -364,7 +326,7 @@ export function classifier(
   ngram?: NgramInputs,
 ): Value {
   const H = c.hidden_size;
-  const pooled = o.tanh(dense(w, 'bert.pooler.dense', clsVectors(out, c), H, H));
+  const pooled = pooler(w, c, out);
   const logits = dense(w, 'classifier', drop.apply(pooled, c.hidden_dropout_prob), H, numLabels);
   if (!c.ngram) return logits;
   if (!ngram) throw new Error('classifier: a hybrid model (config.ngram) is built without its n-gram inputs');

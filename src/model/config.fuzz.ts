@@ -18,6 +18,9 @@ import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { UserError } from '../util/errors.js';
 import { fuzzTarget } from '../util/fuzzing.js';
 import { type BertConfig, PRESETS, validateConfig } from './config.js';
+import { HASH } from './embeddings/hash.js';
+import { LOWRANK } from './embeddings/lowrank.js';
+import { embeddingKinds } from './embeddings/registry.js';
 import { readConfig } from './io.js';
 
 /** One input: config.json's text, and whether model.safetensors beside it has a classifier. */
@@ -280,14 +283,22 @@ export function checkConfigInvariants(
     `layer_norm_eps = ${c.layer_norm_eps}`,
   );
   assert.ok(c.initializer_range >= 0 && Number.isFinite(c.initializer_range), 'initializer_range');
-  assert.ok(['table', 'hash', 'lowrank'].includes(c.embedding_type), 'embedding_type');
-  if (c.embedding_type === 'hash') assert.equal(typeof c.hash_embedding, 'object', 'hash_embedding');
-  if (c.embedding_type === 'lowrank')
+  // The embedding: a registered kind, its own fields set, every other kind's absent.
+  const kind = embeddingKinds().find((k) => k.name === c.embedding_type);
+  assert.ok(kind, 'embedding_type');
+  for (const other of embeddingKinds())
+    for (const f of other.fields)
+      assert.equal(
+        f in c,
+        other === kind,
+        `${f} ${other === kind ? 'set' : 'absent'} for ${c.embedding_type}`,
+      );
+  if (kind === HASH) assert.equal(typeof c.hash_embedding, 'object', 'hash_embedding');
+  if (kind === LOWRANK)
     assert.ok(
       Number.isInteger(c.lowrank_dim) && c.lowrank_dim! >= 1 && c.lowrank_dim! <= c.hidden_size,
       'lowrank_dim',
     );
-  else assert.equal(c.lowrank_dim, undefined, 'lowrank_dim only for lowrank');
   for (const k of ['minnow_vocab', 'finetuning_task'] as const)
     assert.ok(c[k] === undefined || typeof c[k] === 'string', k);
   assert.ok(c.minnow_pretraining === undefined || Array.isArray(c.minnow_pretraining), 'minnow_pretraining');

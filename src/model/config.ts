@@ -5,10 +5,17 @@
  */
 import { type KnowledgeConfig, validateKnowledgeConfig } from '../knowledge/config.js';
 import { type NgramConfig, validateNgramConfig } from '../ngram/features.js';
-import { DEFAULT_HASH_CONFIG, type HashEmbeddingConfig, validateHashConfig } from '../text/hash-embedding.js';
+import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
 import { UserError } from '../util/errors.js';
+import type { HashFields } from './embeddings/hash.js';
+import type { EmbeddingConfig } from './embeddings/kind.js';
+import type { LowrankFields } from './embeddings/lowrank.js';
+import { embeddingKinds, validateEmbedding } from './embeddings/registry.js';
 
-export interface BertConfig {
+export { embeddingWidth } from './embeddings/kind.js';
+
+/** The embedding kinds' own fields (`hash_embedding`, `lowrank_dim`) come from their modules. */
+export interface BertConfig extends EmbeddingConfig, HashFields, LowrankFields {
   model_type: 'bert';
   vocab_size: number; // WordPiece vocabulary size (30,522 for bert-base-uncased)
   hidden_size: number; // H
@@ -23,14 +30,11 @@ export interface BertConfig {
   initializer_range: number; // std of the normal init
   layer_norm_eps: number;
   /**
-   * minnow: 'table' is BERT's V x H lookup; 'hash' is EELBERT's n-gram pooling hash (no table stored);
-   * 'lowrank' is a learned V x k code table projected up to H (NeuML's "BERT Hash" models).
+   * minnow: one of the embedding kinds (src/model/embeddings/): 'table' is BERT's V x H lookup; 'hash' is
+   * EELBERT's n-gram pooling hash (no table stored); 'lowrank' is a learned V x k code table projected up
+   * to H (NeuML's "BERT Hash" models).
    */
-  embedding_type: 'table' | 'hash' | 'lowrank';
-  /** minnow: k, the code size of a 'lowrank' embedding (default 8). */
-  lowrank_dim?: number;
-  /** minnow: the hash function's settings, when embedding_type is 'hash'. */
-  hash_embedding?: HashEmbeddingConfig;
+  embedding_type: string;
   /**
    * Width of the embeddings when it differs from hidden_size; they are projected up (embeddings_project).
    * Internal: ELECTRA's narrower generator sharing the discriminator's embeddings. Never read from
@@ -127,11 +131,6 @@ export function preset(name: string): BertConfig {
   return structuredClone({ ...p, minnow_preset: name });
 }
 
-/** Width of the embedding tables and their LayerNorm (hidden_size unless embedding_size says otherwise). */
-export function embeddingWidth(c: BertConfig): number {
-  return c.embedding_size ?? c.hidden_size;
-}
-
 export function headSize(c: BertConfig): number {
   return c.hidden_size / c.num_attention_heads;
 }
@@ -197,7 +196,11 @@ export function validateConfig(
   // "minnow-bert": a hash, low-rank or hybrid model with Hugging Face remote code (hf-remote.ts).
   oneOf('model_type', ['bert', 'minnow-bert'], 'minnow reads BERT models only');
   oneOf('hidden_act', ['gelu'], 'exact erf GELU is the only activation supported');
-  oneOf('embedding_type', ['table', 'hash', 'lowrank'], 'minnow embeddings');
+  oneOf(
+    'embedding_type',
+    embeddingKinds().map((k) => k.name),
+    'minnow embeddings',
+  );
   oneOf('position_embedding_type', ['absolute'], 'learned absolute positions only');
   oneOf('is_decoder', [false], 'minnow models are encoders');
   oneOf('add_cross_attention', [false], 'minnow models are encoders');
@@ -217,7 +220,6 @@ export function validateConfig(
   const A = posInt('num_attention_heads');
   if (H % A !== 0)
     throw new UserError(`${source}: hidden_size ${H} is not divisible by num_attention_heads ${A}`);
-  const embedding = (r.embedding_type ?? 'table') as BertConfig['embedding_type'];
   const cfg: BertConfig = {
     ...(r as object),
     model_type: 'bert',
@@ -233,14 +235,9 @@ export function validateConfig(
     type_vocab_size: posInt('type_vocab_size', 2),
     initializer_range: num('initializer_range', 0.02, (v) => v >= 0 && v < Infinity, 'a number >= 0'),
     layer_norm_eps: num('layer_norm_eps', 1e-12, (v) => v > 0 && v < Infinity, 'a number > 0'),
-    embedding_type: embedding,
+    embedding_type: 'table',
   };
-  if (embedding === 'hash')
-    cfg.hash_embedding = validateHashConfig(r.hash_embedding ?? {}, `${source}: hash_embedding`);
-  if (embedding === 'lowrank') {
-    cfg.lowrank_dim = posInt('lowrank_dim', 8);
-    if (cfg.lowrank_dim > H) bad('lowrank_dim', `at most hidden_size (${H})`);
-  } else delete cfg.lowrank_dim;
+  validateEmbedding(r, cfg, bad, source); // embedding_type and the kind's own fields
   if (r.knowledge !== undefined && r.knowledge !== null)
     cfg.knowledge = validateKnowledgeConfig(r.knowledge, `${source}: knowledge`);
   else delete cfg.knowledge;

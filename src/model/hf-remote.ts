@@ -29,6 +29,7 @@ import { tokenizerConfigJson } from '../text/tokenizer-files.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { PACKAGE_ROOT } from '../util/assets.js';
 import type { BertConfig } from './config.js';
+import { embeddingKind, hasDerivedWeight } from './embeddings/registry.js';
 import { WORD_TABLE } from './model.js';
 
 /** config.json's model_type for models that need the remote code. */
@@ -50,7 +51,7 @@ export const HASH_GUARD_ROWS = 1;
 
 /** Whether plain BERT code would misread the model: hash or low-rank embeddings, or an n-gram path. */
 export function needsRemoteCode(c: Pick<BertConfig, 'embedding_type' | 'ngram'>): boolean {
-  return c.embedding_type === 'hash' || c.embedding_type === 'lowrank' || !!c.ngram;
+  return !embeddingKind(c).plainBert || !!c.ngram;
 }
 
 export interface RemoteFields {
@@ -116,7 +117,8 @@ export function withRemoteCode(
       2,
     )}\n`;
   const weights = given['model.safetensors'];
-  if (o.folder === 'export' && c.embedding_type === 'hash' && weights instanceof Uint8Array)
+  // A hash export stores no word table (its kind computes it at load): a placeholder guards the name.
+  if (o.folder === 'export' && hasDerivedWeight(c) && weights instanceof Uint8Array)
     out['model.safetensors'] = withHashGuard(weights, c.hidden_size);
   return out;
 }

@@ -8,7 +8,6 @@ import { Dropout } from '../runtime/dropout.js';
 import { ParamStore } from '../runtime/params.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.js';
 import { Weights } from '../runtime/weights.js';
-import { hashEmbeddingTable } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { KNOWLEDGE_FILE, WORDNET } from '../knowledge/config.js';
 import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
@@ -16,6 +15,8 @@ import { KnowledgeGraph } from '../knowledge/graph.js';
 import { UserError } from '../util/errors.js';
 import { bertInputs, classifier, encoder, mlmHead } from './bert.js';
 import { type BertConfig, defaultLabels, validateConfig } from './config.js';
+import { derivedWeight, derivedWeightName } from './embeddings/registry.js';
+import { WORD_EMBEDDINGS } from './embeddings/kind.js';
 
 export interface Model {
   config: BertConfig;
@@ -40,19 +41,24 @@ export function modelEncoder(m: Model, maxLength: number): TreeEncoder | undefin
 }
 
 export const isHead = (name: string) => name.startsWith('cls.');
-export const WORD_TABLE = 'bert.embeddings.word_embeddings.weight';
+/** The word embedding weight's Hugging Face name (its shape and use are the embedding kind's). */
+export const WORD_TABLE = WORD_EMBEDDINGS;
 
 /**
  * Tensors a model.safetensors may hold that minnow does not read: the MLM/NSP heads (cls.*, read from
  * mlm_head.safetensors), the position_ids buffer older transformers save, a classifier not loaded
- * (no task head asked for, or one of another size to be re-initialised) and a hash model's word table
- * (recomputed from the vocabulary). Anything else means config.json does not describe the weights.
+ * (no task head asked for, or one of another size to be re-initialised) and the weight an embedding kind
+ * computes at load (a hash model's word table, recomputed from the vocabulary). Anything else means
+ * config.json does not describe the weights.
  */
-export const optionalTensor = (c: BertConfig) => (name: string) =>
-  isHead(name) ||
-  name === 'bert.embeddings.position_ids' ||
-  name.startsWith('classifier.') ||
-  (c.embedding_type === 'hash' && name === WORD_TABLE);
+export const optionalTensor = (c: BertConfig) => {
+  const derived = derivedWeightName(c);
+  return (name: string) =>
+    isHead(name) ||
+    name === 'bert.embeddings.position_ids' ||
+    name.startsWith('classifier.') ||
+    name === derived;
+};
 
 /** Declare every parameter the model's graphs use, by building them once on a scratch graph. */
 export function declareParams(
@@ -71,11 +77,11 @@ export function declareParams(
     store.remove((n) => n.startsWith('classifier.') || n.startsWith('ngram.'));
 }
 
-/** Fill the EELBERT hash table (derived, never stored) from the vocabulary. */
+/** Fill the weight the embedding kind computes from the vocabulary (EELBERT's hash table; never stored). */
 export function fillDerived(store: ParamStore, c: BertConfig, tokenizer: BertTokenizer): void {
-  if (c.embedding_type !== 'hash') return;
-  const p = store.get(WORD_TABLE);
-  p.data.set(hashEmbeddingTable(tokenizer.vocabulary, c.hidden_size, c.hash_embedding!));
+  const name = derivedWeightName(c);
+  if (name === undefined) return;
+  store.get(name).data.set(derivedWeight(c, tokenizer.vocabulary, 'config.json').values);
 }
 
 /**
