@@ -388,11 +388,18 @@ class MinnowForMaskedLM(MinnowPreTrainedModel):
         return logits + self.cls.predictions.bias
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, **kwargs):
+                inputs_embeds=None, labels=None, masked_only=False, **kwargs):
+        """Logits (B, T, V); with `masked_only` and labels, only the rows whose label is not -100 are decoded
+        (logits (M, V)), as minnow's pre-training does: the (B, T, V) product is most of a step's work."""
         kwargs.pop("return_dict", None)
+        kwargs.pop("num_items_in_batch", None)
         out = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
                         position_ids=position_ids, inputs_embeds=inputs_embeds, return_dict=True, **kwargs)
-        logits = self.decode(self.cls.predictions.transform(out.last_hidden_state))
+        hidden = out.last_hidden_state
+        if masked_only and labels is not None:
+            chosen = labels != -100
+            hidden, labels = hidden[chosen], labels[chosen]
+        logits = self.decode(self.cls.predictions.transform(hidden))
         loss = None
         if labels is not None:
             loss = CrossEntropyLoss()(logits.view(-1, self.config.vocab_size), labels.view(-1))
