@@ -164,7 +164,11 @@ describe('the classification page in headless Chromium', () => {
         { file: loaded.model!.file, variant: loaded.model!.variant, quantized: loaded.model!.quantized },
         { file: 'onnx/model_compact_quantized.onnx', variant: 'compact', quantized: true },
       );
-      await page.fill('#texts', ['', ...TEXTS.map((x) => `  ${x}`), '', ''].join('\n'));
+      // Empty lines, and lines of only zero-width or control characters (predict refuses both), are left out.
+      await page.fill(
+        '#texts',
+        ['', ...TEXTS.map((x) => `  ${x}`), '\u200b', ' \u0000\ufeff ', '', ''].join('\n'),
+      );
       await page.click('#classify');
       await page.waitForFunction(() => {
         const s = (window as unknown as { minnow: PageState }).minnow.status;
@@ -180,6 +184,10 @@ describe('the classification page in headless Chromium', () => {
       );
       const state = await pageState(page);
       assert.equal(state.status, 'done', state.error);
+      assert.match(
+        (await page.textContent('#timing')) ?? '',
+        /; 2 lines of only control or zero-width characters left out$/,
+      );
 
       const clf = await Classifier.load(folderReader(exported), {
         ort: ortNode as unknown as OrtModule,

@@ -23,6 +23,7 @@ import {
   type ExportVariant,
   type OrtModule,
 } from '../infer/runtime.js';
+import { isBlank } from '../util/blank.js';
 import type { TeachState } from './teach-panel.js';
 
 /** Which part of the page a downloaded file belongs to. */
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
 
   /** Classify the textarea's non-empty lines (trimmed) and show them. */
   async function classifyLines(): Promise<void> {
-    const texts = typedLines();
+    const { texts, unreadable } = typedLines();
     button.disabled = true;
     state.status = 'classifying';
     try {
@@ -301,7 +302,10 @@ async function main(): Promise<void> {
       state.classifyMs = performance.now() - t0;
       state.results = out.map((r, i) => ({ text: texts[i], ...r }));
       renderResults(state.results, m.labels);
-      timingEl.textContent = `${texts.length} line${texts.length === 1 ? '' : 's'} in ${fmtMs(state.classifyMs)}`;
+      const skipped = unreadable
+        ? `; ${unreadable} line${unreadable === 1 ? '' : 's'} of only control or zero-width characters left out`
+        : '';
+      timingEl.textContent = `${texts.length} line${texts.length === 1 ? '' : 's'} in ${fmtMs(state.classifyMs)}${skipped}`;
       state.status = 'done';
     } catch (e) {
       state.status = 'error';
@@ -313,12 +317,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** The classify box's lines, trimmed, empty ones left out. */
-function typedLines(): string[] {
-  return textsEl.value
+/**
+ * The classify box's lines, trimmed; empty lines are left out, and so are lines of only control,
+ * zero-width or format characters, which minnow predict and the server refuse as empty (util/blank.ts).
+ */
+function typedLines(): { texts: string[]; unreadable: number } {
+  const lines = textsEl.value
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
+  const texts = lines.filter((l) => !isBlank(l));
+  return { texts, unreadable: lines.length - texts.length };
 }
 
 /** The teach panel's buttons: teach.js is fetched on the first click of Teach. */
