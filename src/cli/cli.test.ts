@@ -78,7 +78,7 @@ describe('minnow CLI', () => {
     );
     failsWith(
       ft('--preset', 'uno-eelbert', '--lowrank-dim', '4'),
-      /--lowrank-dim: preset uno-eelbert has no low-rank codes \(lowrank presets: lowrank-tiny, uno-lowrank\)/,
+      /--lowrank-dim: preset uno-eelbert has an EELBERT hash embedding, not learned low-rank codes \(lowrank presets: lowrank-tiny, uno-lowrank\)/,
     );
     failsWith(
       ft('--preset', 'uno-lowrank', '--lowrank-dim', '0'),

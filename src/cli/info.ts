@@ -1,6 +1,6 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
 import type { KnowledgeConfig } from '../knowledge/config.js';
-import type { BertConfig, PretrainingRecord } from '../model/config.js';
+import type { PretrainingRecord } from '../model/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../infer/export-folder.js';
 import type { ExportedConfig, ExportVariant } from '../infer/runtime.js';
 import { taskHead } from '../infer/task-head.js';
+import { embeddingKind } from '../model/embeddings/registry.js';
 import { loadModel, modelBytes, readConfig } from '../model/io.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
@@ -73,7 +74,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const lines = [
     `${dir}`,
     `  architecture   ${c.num_hidden_layers} layer${c.num_hidden_layers === 1 ? '' : 's'}, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
-    `  embedding      ${c.embedding_type === 'hash' ? `EELBERT n-gram pooling hash (${res.derived_parameters.toLocaleString()} values computed at load, none stored)${c.hash_embedding?.projection ? ' + a trainable H x H projection' : ''}${hashVariants(c)}` : c.embedding_type === 'lowrank' ? `learned ${c.vocab_size} x ${c.lowrank_dim} codes projected to ${c.hidden_size}` : 'lookup table'}`,
+    `  embedding      ${embeddingKind(c).describe(c, res.derived_parameters)}`,
     `  parameters     ${params.toLocaleString()} stored`,
     `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
     ...(c.minnow_pretraining ?? []).map((r) => `  pre-trained    ${pretrainingLine(r)}`),
@@ -90,18 +91,6 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** A hash embedding's non-default settings, as `; boundaries, wholeToken 0.25`. */
-function hashVariants(c: BertConfig): string {
-  const h = c.hash_embedding;
-  if (!h) return '';
-  const parts = [
-    h.ngramMin !== 1 || h.ngramMax !== 3 ? `${h.ngramMin}- to ${h.ngramMax}-grams` : '',
-    h.boundaries ? 'word-start markers' : '',
-    h.wholeToken ? `whole piece in ${h.wholeToken} of the dims` : '',
-  ].filter(Boolean);
-  return parts.length ? `; ${parts.join(', ')}` : '';
 }
 
 /** K-BERT settings in one line. */

@@ -7,7 +7,7 @@
 import type { DataSource } from '../data/task.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
 import { type BertConfig, PRESETS, preset } from '../model/config.js';
-import { validateHashConfig } from '../text/hash-embedding.js';
+import { applyEmbeddingFlag, type EmbeddingFlagName, embeddingFlags } from '../model/embeddings/registry.js';
 import type { KnowledgeSettings } from '../knowledge/load.js';
 import { DEFAULT_WORDNET_RELATIONS, WORDNET_RELATIONS } from '../knowledge/wordnet.js';
 import { RUN_SETTINGS } from '../train/settings.js';
@@ -191,28 +191,22 @@ export function knowledgeSettings(p: KnowledgeParsed): KnowledgeSettings | undef
   };
 }
 
-/** A new model's embedding variant (pretrain, finetune with --preset). */
-export const EMBEDDING_OPTIONS = options({
-  hash: {
-    type: 'string',
-    value: 'K=V,...',
-    help: 'with a hash preset: hash embedding settings, e.g. wholeToken=0.25,boundaries=true,ngramMax=4 (recorded in config.json)',
-  },
-  'lowrank-dim': {
-    type: 'string',
-    value: 'K',
-    help: 'with a lowrank preset: the code size k of its V x k table (default 8; recorded in config.json)',
-  },
-});
+/**
+ * A new model's embedding variant (pretrain, finetune with --preset): each embedding kind's flag
+ * (src/model/embeddings/: --hash, --lowrank-dim).
+ */
+export const EMBEDDING_OPTIONS = Object.fromEntries(
+  embeddingFlags().map((f) => [f.name, { type: 'string', value: f.value, help: f.help }]),
+) as { [K in EmbeddingFlagName]: { type: 'string'; value: string; help: string } };
 
 /** The first embedding-variant flag given (--hash, --lowrank-dim), if any. */
-export function embeddingFlagGiven(p: Parsed<typeof EMBEDDING_OPTIONS>): 'hash' | 'lowrank-dim' | undefined {
-  return (['hash', 'lowrank-dim'] as const).find((k) => str(p, k) !== undefined);
+export function embeddingFlagGiven(p: Parsed<typeof EMBEDDING_OPTIONS>): EmbeddingFlagName | undefined {
+  return (Object.keys(EMBEDDING_OPTIONS) as EmbeddingFlagName[]).find((k) => str(p, k) !== undefined);
 }
 
 /**
- * The preset `name` with the --hash and --lowrank-dim settings applied; with no preset (a model directory
- * goes on as it is), either flag is an error rather than silently ignored.
+ * The preset `name` with the embedding flags applied (each by its kind, which must be the preset's); with
+ * no preset (a model directory goes on as it is), any of them is an error rather than silently ignored.
  */
 export function presetWithEmbedding(
   p: Parsed<typeof EMBEDDING_OPTIONS>,
@@ -224,38 +218,9 @@ export function presetWithEmbedding(
     return undefined;
   }
   const c = preset(name);
-  const spec = str(p, 'hash');
-  if (spec !== undefined) {
-    if (c.embedding_type !== 'hash')
-      throw new UserError(
-        `--hash: preset ${name} has ${c.embedding_type === 'table' ? 'a lookup table' : 'learned low-rank codes'}, not a hash embedding`,
-      );
-    const fields: Record<string, unknown> = {};
-    for (const part of spec
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean)) {
-      const eq = part.indexOf('=');
-      if (eq <= 0) throw new UserError(`--hash: "${part}" should be KEY=VALUE`);
-      const v = part.slice(eq + 1);
-      fields[part.slice(0, eq)] =
-        v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
-    }
-    c.hash_embedding = validateHashConfig({ ...c.hash_embedding, ...fields }, '--hash');
-  }
-  const k = optionalNum(p, 'lowrank-dim');
-  if (k !== undefined) {
-    if (c.embedding_type !== 'lowrank')
-      throw new UserError(
-        `--lowrank-dim: preset ${name} has no low-rank codes (lowrank presets: ${Object.keys(PRESETS)
-          .filter((n) => PRESETS[n].embedding_type === 'lowrank')
-          .join(', ')})`,
-      );
-    if (!Number.isInteger(k) || k < 1 || k > c.hidden_size)
-      throw new UserError(
-        `--lowrank-dim: expected a whole number from 1 to hidden_size (${c.hidden_size}), got ${str(p, 'lowrank-dim')}`,
-      );
-    c.lowrank_dim = k;
+  for (const flag of Object.keys(EMBEDDING_OPTIONS) as EmbeddingFlagName[]) {
+    const text = str(p, flag);
+    if (text !== undefined) applyEmbeddingFlag(c, flag, text, { name, all: PRESETS });
   }
   return c;
 }
