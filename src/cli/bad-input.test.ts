@@ -263,3 +263,64 @@ describe('stack traces become one line', () => {
     );
   });
 });
+
+describe('input without end, and text with nothing to read', () => {
+  test(
+    'predict --input /dev/zero ends at once with one line; a data file is bounded the same way',
+    { skip: !existsSync('/dev/zero') },
+    () => {
+      const t0 = performance.now();
+      failsWith(
+        minnow(['predict', '--model', MODEL, '--input', '/dev/zero']),
+        /--input \/dev\/zero:1: a line longer than 1 MiB/,
+      );
+      assert.ok(performance.now() - t0 < 30_000);
+      const glue = fresh('long-line');
+      writeFileSync(join(glue, 'dev.tsv'), `sentence\tlabel\n${'a'.repeat(1024 * 1024 + 1)}\t1\n`);
+      failsWith(
+        minnow(['eval', '--model', MODEL, '--task', 'sst2', '--data', glue]),
+        /dev\.tsv:2: a line longer than 1 MiB/,
+      );
+    },
+  );
+
+  test('UTF-16 input is decoded: one prediction per line, none for a trailing NUL', () => {
+    const lines = 'a wonderful film\na dull mess\n';
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines, 'utf16le')]);
+    const f = join(tmp, 'utf16.txt');
+    writeFileSync(f, utf16);
+    const r = minnow(['predict', '--model', MODEL, '--input', f]);
+    assert.equal(r.code, 0, r.err);
+    const plain = minnow(['predict', '--model', MODEL], { input: lines });
+    assert.equal(r.out, plain.out);
+    assert.equal(r.out.trim().split('\n').length, 2);
+  });
+
+  test('lines of only NUL, control or zero-width characters are empty, like whitespace-only ones', () => {
+    for (const blank of ['\u0000', '\u200b\u200d', '\u0007\u001b', '   '])
+      failsWith(
+        minnow(['predict', '--model', MODEL], { input: `a good film\n${blank}\n` }),
+        /stdin:2: empty text/,
+      );
+  });
+
+  test('augment --n has a maximum', () => {
+    failsWith(
+      minnow(
+        [
+          'augment',
+          '--synonyms',
+          'wordnet',
+          '--task',
+          'sst2',
+          '--data',
+          GLUE_MINI,
+          '--out',
+          join(tmp, 'aug-n'),
+        ].concat(['--n', '1000000']),
+      ),
+      /--n: must be <= 1000/,
+    );
+    assert.equal(existsSync(join(tmp, 'aug-n')), false);
+  });
+});

@@ -3,12 +3,13 @@
  * with --pairs) it is a text and its pair separated by one TAB. Empty lines and wrong field counts give an
  * error naming the line.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/tabular.js';
 import { loadClassifier, readHeadConfig } from '../infer/load.js';
 import { taskHead } from '../infer/task-head.js';
+import { isBlank } from '../util/blank.js';
 import { UserError } from '../util/errors.js';
+import { readTextInput } from '../util/text-input.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
 import { INFERENCE_OPTIONS } from './options.js';
 
@@ -43,13 +44,13 @@ function readExamples(text: string, name: string, pairs: boolean): Example[] {
   return lines.map((l, i) => {
     const where = `${name}:${i + 1}`;
     if (!pairs) {
-      if (l.trim() === '') throw new UserError(`${where}: empty text`);
+      if (isBlank(l)) throw new UserError(`${where}: empty text (or only control or zero-width characters)`);
       return { text: l, label: Number.NaN, line: i + 1 };
     }
     const f = l.split('\t');
     if (f.length !== 2)
       throw new UserError(`${where}: expected text<TAB>pair (2 fields) for a pair model, got ${f.length}`);
-    if (f[0].trim() === '' || f[1].trim() === '') throw new UserError(`${where}: empty text or pair`);
+    if (isBlank(f[0]) || isBlank(f[1])) throw new UserError(`${where}: empty text or pair`);
     return { text: f[0], pair: f[1], label: Number.NaN, line: i + 1 };
   });
 }
@@ -58,14 +59,8 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const dir = required(p, 'model');
   const head = taskHead(readHeadConfig(dir), join(dir, 'config.json'));
   const input = str(p, 'input');
-  let text: string;
-  try {
-    text = readFileSync(input ?? 0, 'utf8');
-  } catch (e) {
-    throw new UserError(
-      `${input ?? 'stdin'}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  // Bounded: `--input /dev/zero` is one line of error, not memory without end.
+  const text = readTextInput(input ?? 0, input === undefined ? 'stdin' : `--input ${input}`);
   const examples = readExamples(text, input ?? 'stdin', flag(p, 'pairs') || head.pairs === true);
   const clf = await loadClassifier(dir, {
     maxLength: num(p, 'max-length'),

@@ -17,9 +17,11 @@
  * Also exports the pieces shared with the GLUE readers (glue.ts): the example type, the bad-row policy
  * and the line splitter.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { isBlank } from '../util/blank.js';
 import { UserError, where } from '../util/errors.js';
+import { readTextInput } from '../util/text-input.js';
 
 /** One example: label is a class index, a float score (regression), or NaN when unlabelled. */
 export interface Example {
@@ -78,9 +80,9 @@ export function show(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
-/** Text that is empty or only whitespace is a bad row. */
+/** Text that is empty or only whitespace, control or zero-width characters is a bad row. */
 export function requireText(value: string, field: string): string {
-  if (value.trim() === '') throw new BadRowError('empty text', field);
+  if (isBlank(value)) throw new BadRowError('empty text', field);
   return value;
 }
 
@@ -124,7 +126,7 @@ export function readText(path: string, what = 'file'): string {
     throw new UserError(`${path}: no such ${what}`);
   }
   if (!isFile) throw new UserError(`${path}: not a file`);
-  return readFileSync(path, 'utf8');
+  return readTextInput(path, path);
 }
 
 /** One parsed record of a delimited file: its fields, start line, and a quoting error if any. */

