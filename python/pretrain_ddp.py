@@ -112,6 +112,29 @@ class Masker:
         }
 
 
+def lr_factor(step, warmup_steps, total_steps):
+    """minnow's schedule (src/runtime/schedule.ts lrFactor, linear decay): the first update already learns."""
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return 1 - min(1.0, max(0.0, (step - warmup_steps) / max(1, total_steps - warmup_steps)))
+
+
+class MinnowTrainer(transformers.Trainer):
+    """Trainer with minnow's learning-rate schedule (transformers' linear warm-up starts at 0: one update lost)."""
+
+    def __init__(self, *args, warmup_steps=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minnow_warmup = warmup_steps
+
+    def create_scheduler(self, num_training_steps, optimizer=None):
+        if self.lr_scheduler is None:
+            self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
+                optimizer if optimizer is not None else self.optimizer,
+                lambda step: lr_factor(step, self.minnow_warmup, num_training_steps),
+            )
+        return self.lr_scheduler
+
+
 def validate(model, rows, batch_size, seed, vocab, mask_id, first_ordinary):
     rng = np.random.default_rng(seed + 1)
     loss_sum = correct = count = 0
@@ -169,8 +192,6 @@ def main():
         weight_decay=0.01,
         adam_epsilon=1e-6,
         max_grad_norm=1.0,
-        lr_scheduler_type="linear",
-        warmup_steps=max(1, round(c.warmup * updates)),
         seed=c.seed,
         data_seed=c.seed,
         use_cpu=not gpu,
@@ -184,11 +205,12 @@ def main():
         report_to=[],
         disable_tqdm=True,
     )
-    trainer = transformers.Trainer(
+    trainer = MinnowTrainer(
         model=model,
         args=args,
         train_dataset=Windows(train),
         data_collator=Masker(c.seed, vocab, mask_id, first_ordinary),
+        warmup_steps=math.floor(c.warmup * updates + 0.5),  # Math.round, as minnow rounds
     )
     t0 = time.perf_counter()
     trainer.train()
