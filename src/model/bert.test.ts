@@ -12,7 +12,7 @@ import { ParamStore } from '../runtime/params.js';
 import { sampledCentralDifferences } from '../runtime/gradcheck.js';
 import { Session } from '../runtime/session.js';
 import { Rng } from '../util/rng.js';
-import { bertInputs, classifier, encoder, encoderCls, mlmHead } from './bert.js';
+import { bertInputs, classifier, encoder, encoderCls, mlmHead, pooler } from './bert.js';
 import { Dropout } from '../runtime/dropout.js';
 import { Weights } from '../runtime/weights.js';
 import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
@@ -292,5 +292,37 @@ describe('BERT graph', () => {
     );
     assert.equal(store.get('bert.encoder.layer.1.attention.self.query.weight').shape.join(), '128,128');
     assert.equal(store.get('bert.encoder.layer.0.intermediate.dense.weight').shape.join(), '512,128'); // (out, in)
+  });
+});
+
+describe('pooler', () => {
+  test('a named part: (B, H) tanh of the [CLS] vectors, and the classifier head reads exactly it', async () => {
+    const store = initStore();
+    const g = new Graph();
+    const w = new Weights(g, store);
+    const out = encoder(w, tiny, bertInputs(g), new Dropout(false));
+    g.output(pooler(w, tiny, out), 'pooled');
+    g.output(classifier(w, tiny, out, 3, new Dropout(false)), 'logits');
+    const session = await Session.create(g, { threads: 1 });
+    const feeds: Record<string, { data: Float32Array | BigInt64Array; shape: number[] }> = {};
+    for (const [k, v] of Object.entries(batch())) if (k !== 'labels') feeds[k] = { data: v, shape: [B, T] };
+    for (const p of store.params) feeds[p.name] = { data: p.data, shape: p.shape };
+    const r = await session.run(feeds);
+    const H = tiny.hidden_size;
+    assert.deepEqual(r.pooled.shape, [B, H]);
+    const pooled = r.pooled.data as Float32Array;
+    assert.ok(pooled.every((v) => v > -1 && v < 1));
+    const W = store.get('classifier.weight').data; // (3, H)
+    const b = store.get('classifier.bias').data;
+    const logits = r.logits.data as Float32Array;
+    for (let i = 0; i < B; i++)
+      for (let k = 0; k < 3; k++) {
+        let s = b[k];
+        for (let j = 0; j < H; j++) s += pooled[i * H + j] * W[k * H + j];
+        assert.ok(
+          Math.abs(s - logits[i * 3 + k]) < 1e-5,
+          `row ${i} label ${k}: ${s} vs ${logits[i * 3 + k]}`,
+        );
+      }
   });
 });
