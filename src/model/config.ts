@@ -9,7 +9,7 @@ import { DEFAULT_HASH_CONFIG } from '../text/hash-embedding.js';
 import { UserError } from '../util/errors.js';
 import type { HashFields } from './embeddings/hash.js';
 import type { EmbeddingConfig } from './embeddings/kind.js';
-import type { LowrankFields } from './embeddings/lowrank.js';
+import { DEFAULT_LOWRANK_DIM, type LowrankFields } from './embeddings/lowrank.js';
 import { embeddingKinds, validateEmbedding } from './embeddings/registry.js';
 
 export { embeddingWidth } from './embeddings/kind.js';
@@ -106,7 +106,7 @@ const shape = (L: number, H: number, A: number, F: number) => ({
   intermediate_size: F,
 });
 const hash = { embedding_type: 'hash' as const, hash_embedding: { ...DEFAULT_HASH_CONFIG } };
-const lowrank = { embedding_type: 'lowrank' as const, lowrank_dim: 8 };
+const lowrank = { embedding_type: 'lowrank' as const, lowrank_dim: DEFAULT_LOWRANK_DIM };
 
 /**
  * Presets. UNO-EELBERT's architecture could not be read from the paper (docs/methods.md §1.4); its 1.2 MB
