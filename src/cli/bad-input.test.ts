@@ -324,3 +324,106 @@ describe('input without end, and text with nothing to read', () => {
     assert.equal(existsSync(join(tmp, 'aug-n')), false);
   });
 });
+
+describe('silent wrongs become errors (or warnings)', () => {
+  const ft = (...args: string[]) =>
+    minnow(['finetune', '--preset', 'uno-eelbert', '--epochs', '1', '--threads', '1', ...args]);
+  const own = (name: string, content: string) => {
+    const f = join(tmp, name);
+    writeFileSync(f, content);
+    return f;
+  };
+
+  test('--task cola does not read an SST-2 file as CoLA', () => {
+    failsWith(
+      ft('--task', 'cola', '--data', GLUE_MINI, '--out', join(tmp, 'cola')),
+      /train\.tsv:1: a header row \(sentence, label\), but CoLA's labelled files have none/,
+    );
+    failsWith(
+      minnow(['eval', '--model', MODEL, '--task', 'cola', '--data', GLUE_MINI]),
+      /(fine-tuned on sst2, not cola|CoLA's labelled files have none)/,
+    );
+  });
+
+  test('a regression label 0x10, a header naming a column twice, a JSON true label, --regression on SST-2', () => {
+    const out = join(tmp, 'never');
+    failsWith(
+      ft(
+        ...['--data', own('hex2.csv', 'text,label\na,1.5\nb,0x10\nc,2\n'), '--text-column', 'text'],
+        ...['--regression', '--out', out],
+      ),
+      /hex2\.csv:3: .*not a number: "0x10"/,
+    );
+    failsWith(
+      ft(
+        '--data',
+        own('twice.csv', 'text,text,label\na,b,pos\nc,d,neg\n'),
+        '--text-column',
+        'text',
+        '--out',
+        out,
+      ),
+      /twice\.csv:1: the header names column "text" twice \(columns 1 and 2\)/,
+    );
+    failsWith(
+      ft(
+        ...['--data', own('bool.jsonl', '{"text":"a","label":true}\n{"text":"b","label":false}\n')],
+        ...['--text-column', 'text', '--out', out],
+      ),
+      /bool\.jsonl:1: .*expected a string or number, got boolean/,
+    );
+    failsWith(
+      ft('--task', 'sst2', '--data', GLUE_MINI, '--regression', '--out', out),
+      /--regression: SST-2 is a classification task/,
+    );
+    assert.equal(existsSync(join(out, 'model.safetensors')), false);
+  });
+
+  test('finetune --out that is its --model or an export; --dev equal to --data is called so', () => {
+    const model = join(tmp, 'own-model');
+    cpSync(MODEL, model, { recursive: true });
+    const before = readFileSync(join(model, 'model.safetensors'));
+    failsWith(
+      minnow([
+        'finetune',
+        '--model',
+        model,
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+        '--out',
+        model,
+        '--epochs',
+        '1',
+      ]),
+      /--out .*own-model: is the --model directory, which it would overwrite/,
+    );
+    assert.deepEqual(readFileSync(join(model, 'model.safetensors')), before);
+    const exported = fresh('an-export');
+    writeFileSync(join(exported, 'config.json'), JSON.stringify({ minnow_export: { format: 2, files: {} } }));
+    failsWith(
+      ft('--task', 'sst2', '--data', GLUE_MINI, '--out', exported),
+      /--out .*an-export: holds an exported model \(minnow export\)/,
+    );
+    assert.deepEqual(tree(exported), ['config.json']);
+    const data = own(
+      'same.csv',
+      `text,label\n${['good fun', 'dull mess', 'a joy', 'awful'].map((t, i) => `${t},${i % 2 ? 'neg' : 'pos'}`).join('\n')}\n`,
+    );
+    const r = ft('--data', data, '--text-column', 'text', '--dev', data, '--out', join(tmp, 'same-dev'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /warning: --dev .*same\.csv holds the same rows as the training data/);
+  });
+
+  test('a model fine-tuned on pairs is not evaluated on single texts', () => {
+    const rte = join(tmp, 'rte-model');
+    const r = ft('--task', 'rte', '--data', join('test', 'fixtures', 'glue-mini-rte'), '--out', rte);
+    assert.equal(r.code, 0, r.err);
+    const single = own('single.csv', 'sentence,label\na man sleeps,entailment\na dog runs,not_entailment\n');
+    failsWith(
+      minnow(['eval', '--model', rte, '--task', 'rte', '--data', single, '--text-column', 'sentence']),
+      /fine-tuned on text pairs, but .*single\.csv has single texts; give --text-pair-column/,
+    );
+  });
+});

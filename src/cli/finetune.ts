@@ -5,7 +5,7 @@ import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, FINETUNE_SETTINGS, type FinetuneConfig, finetune } from '../train/finetune.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
 import { assetPath } from '../util/assets.js';
-import { checkOutDir } from '../util/atomic.js';
+import { checkOutDir, checkOutIsNotInput } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { command, configOf, flag, type Parsed, required, settingOptions, str } from './args.js';
@@ -67,6 +67,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   // An unknown preset or bad --hash / --lowrank-dim settings fail here, before any work.
   const fresh = presetWithEmbedding(p, presetName);
   checkOutDir(out); // before reading any data
+  checkOutIsNotInput(out, model === undefined ? {} : { '--model': model });
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.
     model = join(out, 'init');

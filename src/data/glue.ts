@@ -256,6 +256,14 @@ export function parseGlue(
   // names the text column, as its test file does), else the table's fixed positions.
   const first = lines[0].text.split('\t');
   const hasHeader = spec.header || first.includes(spec.text.name);
+  // CoLA's labelled files have no header; a first line naming its columns is another task's file
+  // (SST-2's "sentence<TAB>label"), which would otherwise be read, and scored, as CoLA.
+  if (!spec.header && hasHeader && withLabels)
+    throw new UserError(
+      oneLine(
+        `${where(file, lines[0].line)}: a header row (${first.join(', ')}), but ${spec.title}'s labelled files have none (${spec.columns} columns: the text in column ${spec.text.index + 1}, the label in column ${spec.label.index + 1}); is this another task's file?`,
+      ),
+    );
   let width = spec.columns ?? 0;
   const at = (c: GlueColumn): number => {
     if (!hasHeader) return c.index < 0 ? width + c.index : c.index;

@@ -94,9 +94,12 @@ export function classIndex(value: string, labels: readonly string[], field: stri
   return i;
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** Parse a regression label; empty or non-numeric → bad row. */
 export function parseScore(value: string, field: string): number {
-  const v = value.trim() === '' ? Number.NaN : Number(value);
+  // Decimal numbers only: Number() also reads "0x10" as 16, "0b11" as 3 and "Infinity".
+  const v = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isFinite(v)) throw new BadRowError(`not a number: ${show(value)}`, field);
   return v;
 }
@@ -328,6 +331,14 @@ function delimitedRows(
   const head = records[0];
   if (head.error) throw new UserError(`${where(file, head.line)}: ${head.error}`);
   const header = head.fields.map((h) => h.trim());
+  // A name twice would silently mean its first column (`text,text,label`).
+  for (const name of [options.textColumn, options.textPairColumn, options.labelColumn])
+    if (name !== undefined && header.indexOf(name) !== header.lastIndexOf(name))
+      throw new UserError(
+        oneLine(
+          `${where(file, head.line)}: the header names column "${name}" twice (columns ${header.indexOf(name) + 1} and ${header.lastIndexOf(name) + 1}); rename one`,
+        ),
+      );
   const textAt = columnIndex(header, options.textColumn, file, head.line);
   const pairAt =
     options.textPairColumn === undefined ? -1 : columnIndex(header, options.textPairColumn, file, head.line);
@@ -419,6 +430,10 @@ function jsonText(rec: Record<string, unknown>, key: string): string {
 function jsonLabel(rec: Record<string, unknown>, key: string): string {
   const v = own(rec, key);
   if (v === undefined) throw new BadRowError('missing', key);
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new BadRowError(`expected a string or number, got ${v === null ? 'null' : typeof v}`, key);
+  // A JSON true/false is not a class name ("true"): the label must be written as a string or number.
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  throw new BadRowError(
+    `expected a string or number, got ${v === null ? 'null' : typeof v}${typeof v === 'boolean' ? ` (write "${v}" or ${Number(v)})` : ''}`,
+    key,
+  );
 }

@@ -3,6 +3,7 @@
  * seeded held-out part, and the class names. Encoding and batching are in batch.ts.
  */
 import { createHash } from 'node:crypto';
+import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { glueTask, readGlue } from './glue.js';
@@ -51,6 +52,10 @@ export function readTask(src: DataSource, split: 'train' | 'dev' | 'test' = 'tra
   const onBadRow = src.skipBadRows ? 'skip' : 'throw';
   if (!src.textColumn) {
     const spec = glueTask(src.task); // unknown task names fail here, listing the valid ones
+    if (src.regression && spec.labels !== null)
+      throw new UserError(
+        `--regression: ${spec.title} is a classification task; --regression is for your own data (with --text-column)`,
+      );
     const d = readGlue(spec.name, src.data, { split, onBadRow });
     if (d.skipped.length)
       info(

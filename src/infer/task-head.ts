@@ -111,11 +111,26 @@ export function readTaskFor(
       );
     if (spec.labels && spec.labels.length !== h.numLabels)
       throw new UserError(`${who}: ${h.numLabels} classes, but ${spec.name} has ${spec.labels.length}`);
-    return readTask(src, split);
+    return samePairs(h, readTask(src, split), who);
   }
   if (!!src.regression !== h.regression)
     throw new UserError(
       `${who}: a ${h.regression ? 'regression' : 'classification'} head; ${h.regression ? 'give --regression for numeric labels' : 'drop --regression'}`,
     );
-  return readTask({ ...src, labels: h.values ?? undefined }, split);
+  return samePairs(h, readTask({ ...src, labels: h.values ?? undefined }, split), who);
+}
+
+/** A model fine-tuned on pairs is not scored on single texts (predict refuses them too), nor the reverse. */
+function samePairs(h: TaskHead, data: TaskData, who: string): TaskData {
+  if (h.pairs === undefined || data.examples.length === 0) return data;
+  const pairs = data.examples.some((e) => e.pair !== undefined);
+  if (h.pairs && !pairs)
+    throw new UserError(
+      `${who}: fine-tuned on text pairs, but ${data.file} has single texts; give --text-pair-column NAME`,
+    );
+  if (!h.pairs && pairs)
+    throw new UserError(
+      `${who}: fine-tuned on single texts, but ${data.file} has pairs; drop --text-pair-column (or fine-tune on pairs)`,
+    );
+  return data;
 }

@@ -16,7 +16,7 @@ import { evaluateOn } from '../infer/evaluate.js';
 import { loadModel, type Model, saveModel } from '../model/io.js';
 import { DEFAULT_ADAMW } from '../runtime/optim.js';
 import { type Decay, lrSchedule } from '../runtime/schedule.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { checkOutIsNotInput, ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
@@ -185,8 +185,14 @@ export function devSplit(
   head: TaskHead,
   c: { devFraction: number; seed: number },
 ): { train: TaskData; devData: TaskData; devSource: DevSource } {
-  if (dev)
-    return { train: all, devData: readTaskFor(head, dev, 'dev', `--dev ${dev.data}`), devSource: 'file' };
+  if (dev) {
+    const devData = readTaskFor(head, dev, 'dev', `--dev ${dev.data}`);
+    if (devData.examples.length > 0 && examplesDigest(devData.examples) === examplesDigest(all.examples))
+      info(
+        `warning: --dev ${dev.data} holds the same rows as the training data: its dev scores are training scores (give another file, or leave --dev out to hold out a fraction)`,
+      );
+    return { train: all, devData, devSource: 'file' };
+  }
   if (!src.textColumn) return { train: all, devData: readTask(src, 'dev'), devSource: 'file' };
   if (c.devFraction <= 0 || all.examples.length < 2) {
     info(
@@ -253,6 +259,7 @@ export async function finetune(
   dev: DataSource | undefined,
   c: FinetuneConfig,
 ): Promise<FinetuneResult> {
+  checkOutIsNotInput(c.out, { '--model': modelDir }); // before any data is read
   const all = readTask(src, 'train');
   if (all.examples.length === 0) throw new UserError(`${all.file}: no training examples`);
   const head = headFor(all);

@@ -76,5 +76,20 @@ describe('searchFinetune', () => {
       again.runs.map((r) => r.score),
       res.runs.map((r) => r.score),
     );
+    // Runs made with another seed, model or task are not this search's: refused, not reported as its own.
+    await assert.rejects(
+      searchFinetune(base, data, undefined, { ...config, seed: 3 }, grid),
+      /^UserError: --out .*: .*lr0\.00001 was made with another seed \(0 there, 3 now\)/,
+    );
+    const other = join(tmp, 'other');
+    saveModel(
+      other,
+      createModel(preset('uno-eelbert'), assetPath('bert-base-uncased-vocab.txt'), new Rng(2)),
+    );
+    await assert.rejects(searchFinetune(other, data, undefined, config, grid), /was made with another model/);
+    await assert.rejects(
+      searchFinetune(base, { ...data, task: 'cola' }, undefined, config, grid),
+      /was made with another data/,
+    );
   });
 });

@@ -8,9 +8,9 @@
  * recipe. Tables should show a fixed recipe beside it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DataSource } from '../data/task.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { type FinetuneConfig, type FinetuneResult, finetune } from './finetune.js';
@@ -96,6 +96,44 @@ export interface SearchResult {
   base: Omit<FinetuneConfig, 'out'>;
 }
 
+const RUN_KEY_FILE = 'search_run.json';
+
+/** What decides a search run besides its recipe: the model, the data and the shared settings. */
+function runKey(
+  modelDir: string,
+  src: DataSource,
+  dev: DataSource | undefined,
+  shared: Omit<FinetuneConfig, 'out'>,
+): Record<string, unknown> {
+  const { resume: _, ...settings } = shared;
+  const abs = (d: DataSource) => ({ ...d, data: resolve(d.data) });
+  return JSON.parse(
+    JSON.stringify({ model: resolve(modelDir), data: abs(src), dev: dev ? abs(dev) : null, ...settings }),
+  ) as Record<string, unknown>;
+}
+
+/** An earlier run in OUT/search/NAME made with another model, data or settings is refused, naming the first difference. */
+function checkRunKey(file: string, key: Record<string, unknown>, out: string): void {
+  let was: Record<string, unknown> | undefined;
+  try {
+    was = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    was = undefined;
+  }
+  const dir = dirname(file);
+  if (was === undefined)
+    throw new UserError(
+      `--out ${out}: ${dir} holds a run this search cannot tell the settings of; choose a new --out or remove ${dir}`,
+    );
+  for (const k of Object.keys(key)) {
+    const [a, b] = [JSON.stringify(was[k]), JSON.stringify(key[k])];
+    if (a !== b)
+      throw new UserError(
+        `--out ${out}: ${dir} was made with another ${k} (${a} there, ${b} now); choose a new --out or remove it`,
+      );
+  }
+}
+
 /**
  * Fine-tune `modelDir` once per recipe into OUT/search/NAME, pick the best dev score, copy its model files
  * to OUT, and write OUT/search.json. The seed is the base config's, the same for every run.
@@ -113,9 +151,14 @@ export async function searchFinetune(
     const dir = join(out, 'search', recipeName(recipe));
     const done = join(dir, 'eval_results.json');
     let res: FinetuneResult;
+    // A run is reused only if it was made with this model, data and settings (search_run.json says).
+    const key = runKey(modelDir, src, dev, shared);
+    if (existsSync(dir)) checkRunKey(join(dir, RUN_KEY_FILE), key, out);
     const reused = existsSync(done);
     if (reused) res = JSON.parse(readFileSync(done, 'utf8')) as FinetuneResult;
     else {
+      ensureDir(dir);
+      writeFileAtomic(join(dir, RUN_KEY_FILE), `${JSON.stringify(key, null, 2)}\n`);
       info(`search ${i + 1}/${grid.length}: ${recipeName(recipe)}`);
       const c: FinetuneConfig = { ...base, out: dir, resume: existsSync(join(dir, 'checkpoints')) };
       for (const [k, v] of Object.entries(recipe))

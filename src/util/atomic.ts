@@ -60,6 +60,28 @@ function probeCode(dir: string): string | undefined {
 }
 
 /**
+ * An output directory that must not be one of the run's inputs (`--model`: writing there overwrites the
+ * model it starts from) nor an exported folder (config.json with minnow_export: two models' files would
+ * mix in one folder). One UserError naming both.
+ */
+export function checkOutIsNotInput(out: string, inputs: Record<string, string>, flag = '--out'): void {
+  for (const [inputFlag, dir] of Object.entries(inputs))
+    if (path.resolve(out) === path.resolve(dir))
+      throw new UserError(
+        `${flag} ${out}: is the ${inputFlag} directory, which it would overwrite; choose another directory`,
+      );
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as unknown;
+    if (typeof config === 'object' && config !== null && 'minnow_export' in config)
+      throw new UserError(
+        `${flag} ${out}: holds an exported model (minnow export); choose another directory, or remove it first`,
+      );
+  } catch (e) {
+    if (e instanceof UserError) throw e; // no config.json, or not JSON: not an export
+  }
+}
+
+/**
  * Atomically replace `file` with `data` (strings are written as UTF-8). On any failure the temp
  * file is removed, the error rethrown, and the previous contents of `file` are left intact.
  */
