@@ -165,6 +165,18 @@ describe('an embedding kind registered in one place (the toy kind)', () => {
     await clf.release();
   });
 
+  test('messages name it by its own noun (a --hash given with a toy preset)', () => {
+    const toy = { ...SMALL, embedding_type: 'toy' };
+    assert.throws(
+      () =>
+        applyEmbeddingFlag(toy, 'hash', 'boundaries=true', {
+          name: 'toy-tiny',
+          all: { 'toy-tiny': toy, ...PRESETS },
+        }),
+      /^UserError: --hash: preset toy-tiny has toy vectors, not an EELBERT hash embedding \(hash presets: eelbert-tiny, /,
+    );
+  });
+
   test('int8 export: its table is stored as a table (by use, not by name); compact leaves it out', () => {
     const m = model({ embedding_type: 'toy' });
     const names = (compact: boolean) =>
