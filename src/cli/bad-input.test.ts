@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
 import { CLI } from './cli.testkit.js';
 
 const MODEL = join('models', 'sst2-sentiment');
@@ -424,6 +425,28 @@ describe('silent wrongs become errors (or warnings)', () => {
     failsWith(
       minnow(['eval', '--model', rte, '--task', 'rte', '--data', single, '--text-column', 'sentence']),
       /fine-tuned on text pairs, but .*single\.csv has single texts; give --text-pair-column/,
+    );
+  });
+});
+
+describe('a model whose output is not a number', () => {
+  test('predict and eval stop with one line instead of the label "NaN" and a score', () => {
+    const model = join(tmp, 'nan-model');
+    cpSync(MODEL, model, { recursive: true });
+    const file = join(model, 'model.safetensors');
+    const st = readSafetensors(file);
+    // Finite weights (loading refuses NaN ones) whose products overflow: infinite logits, NaN scores.
+    const weight = [...st.tensors.keys()].find((k) => k.startsWith('classifier') && k.endsWith('weight'))!;
+    const w = st.tensors.get(weight)!.data as Float32Array;
+    for (let i = 0; i < w.length; i++) w[i] = i % 2 ? 3e38 : -3e38;
+    writeSafetensors(file, st.tensors, st.metadata);
+    failsWith(
+      minnow(['predict', '--model', model], { input: 'a good film\n' }),
+      /nan-model: the model's output is (NaN|-?Infinity) for stdin:1; its weights or its export are broken/,
+    );
+    failsWith(
+      minnow(['eval', '--model', model, '--task', 'sst2', '--data', GLUE_MINI]),
+      /the model's output is (NaN|-?Infinity) for .*dev\.tsv:2/,
     );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Example } from '../data/tabular.js';
+import { firstNonFinite, nonFiniteMessage } from '../infer/finite-logits.js';
 import { loadClassifier, readHeadConfig } from '../infer/load.js';
 import { taskHead } from '../infer/task-head.js';
 import { isBlank } from '../util/blank.js';
@@ -72,6 +73,11 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     num(p, 'batch-size'),
   );
   await clf.release();
+  const bad = firstNonFinite(preds.map((x) => x.logits));
+  if (bad >= 0)
+    throw new UserError(
+      nonFiniteMessage(dir, preds[bad].logits, `${input ?? 'stdin'}:${examples[bad].line}`),
+    );
   const json = flag(p, 'json');
   const out = preds.map(({ label, scores, logits, score }) => {
     if (json) return JSON.stringify({ label, scores, logits });

@@ -5,6 +5,8 @@ import { type Encoded } from '../data/batch.js';
 import { type TaskMetrics, taskScore } from '../eval/glue-score.js';
 import { metricsFor } from '../eval/task-metrics.js';
 import type { Model } from '../model/io.js';
+import { UserError } from '../util/errors.js';
+import { firstNonFinite, nonFiniteMessage } from './finite-logits.js';
 import { loadClassifier, readHeadConfig } from './load.js';
 import { predictLogits } from './predict.js';
 import { type Classifier, decide } from './runtime.js';
@@ -53,6 +55,11 @@ export async function scoreClassifier(
   const t0 = performance.now();
   const logits = await clf.logits(clf.encode(inputs), batchSize);
   const seconds = (performance.now() - t0) / 1000;
+  const bad = firstNonFinite(logits);
+  if (bad >= 0)
+    throw new UserError(
+      nonFiniteMessage('eval', logits[bad], `${data.file}:${data.examples[bad].line ?? bad + 1}`),
+    );
   const metrics = metricsFor(
     data.task,
     data.labels,

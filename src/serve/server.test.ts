@@ -165,6 +165,23 @@ describe('minnow serve', () => {
     }
   });
 
+  test('a model whose output is not a number answers 500, not score: null', async () => {
+    const st = stub();
+    const clf = {
+      ...(st.clf as object),
+      logits: async (rows: TokenRow[]) => rows.map(() => Float32Array.from([Number.NaN, 0])),
+    };
+    const s = await startServer(async () => clf as unknown as Classifier, { ...DEFAULT_SERVE, port: 0 });
+    await s.ready;
+    try {
+      const r = await post(s, { inputs: ['a good film'] });
+      assert.equal(r.status, 500);
+      assert.match((await r.json()).error, /output is NaN for inputs\[0\]/);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a port in use or a host that does not resolve: one line naming the flag', async () => {
     const st = stub();
     const s = await startServer(async () => st.clf, { ...DEFAULT_SERVE, port: 0 });

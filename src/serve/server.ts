@@ -14,6 +14,7 @@
  * types, 429 queue full (with Retry-After), 503 not ready, 500 model failure.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { firstNonFinite, nonFiniteMessage } from '../infer/finite-logits.js';
 import type { Classifier, ClassifierInput } from '../infer/runtime.js';
 import { interpret } from '../infer/runtime.js';
 import { isBlank } from '../util/blank.js';
@@ -203,6 +204,11 @@ export async function startServer(
       metrics.inputs.inc(e instanceof QueueFull ? 'refused' : 'failed', inputs.length);
       if (e instanceof QueueFull) return fail(reply, 429, `overloaded: ${e.message}; retry later`);
       throw e;
+    }
+    const bad = firstNonFinite(logits);
+    if (bad >= 0) {
+      metrics.inputs.inc('failed', inputs.length);
+      return fail(reply, 500, nonFiniteMessage('model failure', logits[bad], `inputs[${bad}]`));
     }
     metrics.inputs.inc('classified', inputs.length);
     const labels = clf.labels;
