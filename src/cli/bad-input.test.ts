@@ -450,3 +450,44 @@ describe('a model whose output is not a number', () => {
     );
   });
 });
+
+describe('K-BERT says what it leaves out', () => {
+  test('facts beyond --max-entities, function-word subjects and no fact matching any sentence are warnings', () => {
+    const facts = join(tmp, 'facts.csv');
+    writeFileSync(
+      facts,
+      [
+        'subject,relation,object',
+        'zzqx,is a,thing',
+        'zzqx,is a,widget',
+        'zzqx,is a,gadget',
+        'WHO,is a,agency',
+        'the,is a,article',
+        '',
+      ].join('\n'),
+    );
+    const r = minnow(
+      [
+        'finetune',
+        '--preset',
+        'uno-eelbert',
+        '--task',
+        'sst2',
+        '--data',
+        GLUE_MINI,
+        '--out',
+        join(tmp, 'kbert'),
+      ].concat(['--knowledge', facts, '--epochs', '1', '--threads', '1']),
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.err,
+      /warning: .*facts\.csv: 1 subjects have more than --max-entities 2 facts \(up to 3\): 1 facts are never used/,
+    );
+    assert.match(
+      r.err,
+      /warning: .*facts\.csv: 2 subjects are function words, which never match on their own \(the, who\)/,
+    );
+    assert.match(r.err, /warning: --knowledge facts\.csv: no fact matched any training sentence/);
+  });
+});

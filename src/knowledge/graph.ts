@@ -144,6 +144,11 @@ export class KnowledgeGraph {
     return out;
   }
 
+  /** Every subject key with its number of facts, in no particular order. */
+  *factCounts(): IterableIterator<[string, number]> {
+    for (const [key, s] of this.subjectIndex) yield [key, this.factStart[s + 1] - this.factStart[s]];
+  }
+
   /** Whether `key` (already a {@link subjectKey}) is a subject. */
   has(key: string): boolean {
     return this.subjectIndex.has(key);

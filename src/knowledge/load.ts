@@ -6,8 +6,10 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { info } from '../util/progress.js';
 import { readTextInput } from '../util/text-input.js';
 import { type KnowledgeConfig, KNOWLEDGE_FILE, WORDNET } from './config.js';
+import { ENGLISH_STOPWORDS } from './english.js';
 import { KnowledgeGraph } from './graph.js';
 import { parseTriples } from './triples.js';
 import { loadWordNet, WORDNET_RELATIONS, type WordNetRelation } from './wordnet.js';
@@ -57,6 +59,36 @@ export function triplesGraph(file: string): KnowledgeGraph {
   return KnowledgeGraph.fromTriples(triples, { meta: { source: basename(file) } });
 }
 
+/**
+ * What a triples file holds that K-BERT will not use, in warnings: facts beyond --max-entities (the
+ * first ones of a subject, in file order, are kept) and subjects that are function words (`the`, `it`,
+ * `US` lower-cased is `us`), which never match a word on their own.
+ */
+export function knowledgeWarnings(graph: KnowledgeGraph, file: string, maxEntities: number): string[] {
+  let over = 0;
+  let most = 0;
+  let dropped = 0;
+  const functionWords: string[] = [];
+  for (const [subject, n] of graph.factCounts()) {
+    if (n > maxEntities) {
+      over++;
+      dropped += n - maxEntities;
+      most = Math.max(most, n);
+    }
+    if (ENGLISH_STOPWORDS.has(subject)) functionWords.push(subject);
+  }
+  const out: string[] = [];
+  if (over > 0)
+    out.push(
+      `${file}: ${over} subjects have more than --max-entities ${maxEntities} facts (up to ${most}): ${dropped} facts are never used, only the first ${maxEntities} of each in file order (raise --max-entities to ${most} to use them all)`,
+    );
+  if (functionWords.length > 0)
+    out.push(
+      `${file}: ${functionWords.length} subjects are function words, which never match on their own (${functionWords.sort().slice(0, 5).join(', ')}${functionWords.length > 5 ? ', ...' : ''}); make them part of a longer subject`,
+    );
+  return out;
+}
+
 /** What `--knowledge wordnet|FILE` and its companion flags ask for. */
 export interface KnowledgeSettings extends Omit<KnowledgeConfig, 'source' | 'relations'> {
   /** 'wordnet' or the path of a triples file. */
@@ -71,6 +103,7 @@ export function loadKnowledge(s: KnowledgeSettings): { graph: KnowledgeGraph; co
   if (!wordnet && settings.relations)
     throw new UserError('--relations: only for --knowledge wordnet (a triples file has its own relations)');
   const graph = wordnet ? wordnetGraph(settings.relations) : triplesGraph(flag);
+  if (!wordnet) for (const w of knowledgeWarnings(graph, flag, settings.max_entities)) info(`warning: ${w}`);
   return { graph, config: { ...settings, source: wordnet ? WORDNET : basename(flag) } };
 }
 

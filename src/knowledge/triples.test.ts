@@ -32,6 +32,19 @@ describe('parseTriples', () => {
     ]);
   });
 
+  test('a trailing comment is no part of the object; any header of column names is a header', () => {
+    assert.deepEqual(parseTriples('dog,is a,canine  # from WordNet\nc#,is a,language\n', 'kg.csv'), [
+      { subject: 'dog', relation: 'is a', object: 'canine' },
+      { subject: 'c#', relation: 'is a', object: 'language' },
+    ]);
+    for (const header of ['entity,property,value', 'word,relation,meaning', 'Source,Rel,Target'])
+      assert.deepEqual(parseTriples(`${header}\ndog,is a,canine\n`, 'kg.csv'), [
+        { subject: 'dog', relation: 'is a', object: 'canine' },
+      ]);
+    // A fact whose relation is words is no header, even with a column name in it.
+    assert.equal(parseTriples('head,part of,body\n', 'kg.csv').length, 1);
+  });
+
   test('TSV, by extension or sniffed; a first line that is no header is a triple', () => {
     const tsv = 'hot dog\tis a\tsandwich\ncat\tis a\tpet, small\n';
     const want = [

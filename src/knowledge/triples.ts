@@ -6,9 +6,10 @@
  *   may TSV fields. A quoted field cannot span lines. Spaces around fields are trimmed.
  * - Format: `format`, else the file name's extension (`.csv`; `.tsv`/`.tab`), else a tab in the first
  *   triple line means TSV.
- * - Blank lines and lines starting with `#` (after spaces) are skipped. The first triple line is a header,
- *   and skipped, when `header` is true, or by default when its fields are column names such as
- *   `subject,predicate,object`, `subject,relation,object` or `head,relation,tail`.
+ * - Blank lines and lines starting with `#` (after spaces) are skipped; so is the rest of a line after a
+ *   space and `#` outside quotes (a trailing comment). The first triple line is a header, and skipped,
+ *   when `header` is true, or by default when its fields are three single words and one at least is a
+ *   column name such as `subject`, `relation`, `object`, `head`, `tail`, `entity`, `property`, `value`.
  * - Subjects are lower-cased with whitespace runs made one space (multi-word subjects are fine); the
  *   predicate and object keep their case, whitespace collapsed.
  * - A line with another number of fields, an empty field or an unclosed quote is a UserError
@@ -26,9 +27,9 @@ export interface TriplesOptions {
   header?: boolean;
 }
 
-const SUBJECT_NAMES = new Set(['subject', 'head', 'entity', 'subj', 's', 'h']);
-const PREDICATE_NAMES = new Set(['predicate', 'relation', 'rel', 'pred', 'p', 'r']);
-const OBJECT_NAMES = new Set(['object', 'tail', 'value', 'obj', 'o', 't']);
+const SUBJECT_NAMES = new Set(['subject', 'head', 'entity', 'subj', 's', 'h', 'source']);
+const PREDICATE_NAMES = new Set(['predicate', 'relation', 'rel', 'pred', 'p', 'r', 'property', 'attribute']);
+const OBJECT_NAMES = new Set(['object', 'tail', 'value', 'obj', 'o', 't', 'target']);
 const FIELDS = ['subject', 'predicate', 'object'] as const;
 
 /** Triples of CSV/TSV `text`; `file` names it in errors and gives the format by its extension. */
@@ -67,10 +68,15 @@ function formatOf(file: string): TriplesFormat | undefined {
   return undefined;
 }
 
+/**
+ * A header row: three single words, one of them at least a known column name in any place
+ * (`entity,property,value`, `word,relation,meaning`); a fact has a relation of words (`is a`).
+ */
 function isHeader(fields: readonly string[]): boolean {
   if (fields.length !== 3) return false;
-  const [s, p, o] = fields.map((f) => f.toLowerCase());
-  return SUBJECT_NAMES.has(s) && PREDICATE_NAMES.has(p) && OBJECT_NAMES.has(o);
+  const names = fields.map((f) => f.toLowerCase());
+  if (!names.every((f) => /^[a-z_][a-z0-9_-]*$/.test(f))) return false;
+  return names.some((f) => SUBJECT_NAMES.has(f) || PREDICATE_NAMES.has(f) || OBJECT_NAMES.has(f));
 }
 
 /** Fields of one line, trimmed; a field starting with `"` (after spaces) runs to its closing quote. */
@@ -102,6 +108,12 @@ function splitFields(line: string, delimiter: string, file: string, lineNo: numb
       const next = line.indexOf(delimiter, i);
       field = next < 0 ? line.slice(i) : line.slice(i, next);
       i = next < 0 ? line.length : next;
+      // A `#` after a space starts a comment that runs to the end of the line (`good  # from a survey`).
+      const comment = /\s#/.exec(field);
+      if (comment) {
+        field = field.slice(0, comment.index);
+        i = line.length;
+      }
     }
     fields.push(field.trim());
     if (i >= line.length) return fields;

@@ -212,6 +212,14 @@ function knowledgeSummary(k: KnowledgeConfig, tokensPerExample: number): string 
   return `knowledge ${k.source}: ${tokensPerExample.toFixed(1)} tokens per training example with the injected branches (max ${k.max_entities} per word, ${k.max_branch_tokens} pieces each, visible matrix ${k.visible_matrix ? 'on' : 'off'})`;
 }
 
+/** Whether a sentence tree has a branch: its soft positions go back at least once (a trunk counts up). */
+function hasBranch(x: Encoded): boolean {
+  const p = x.positions;
+  if (!p) return false;
+  for (let i = 1; i < p.length; i++) if (p[i] <= p[i - 1]) return true;
+  return false;
+}
+
 /** Give `m` the knowledge the settings name (K-BERT); recorded in its config.json when saved. */
 export function withKnowledge(m: Model, s: KnowledgeSettings): void {
   const { graph, config } = loadKnowledge(s);
@@ -287,6 +295,10 @@ export async function finetune(
   );
   const tokensPerExample = items.reduce((a, x) => a + x.ids.length, 0) / Math.max(1, items.length);
   if (m.config.knowledge) info(knowledgeSummary(m.config.knowledge, tokensPerExample));
+  if (m.config.knowledge && !items.some(hasBranch))
+    info(
+      `warning: --knowledge ${m.config.knowledge.source}: no fact matched any training sentence, so the model trains as without knowledge (check the subjects against the data's words)`,
+    );
   const { stepsPerEpoch, indicesOf } = epochBatches(items.length, c.batchSize, c.seed);
   const { lr, epochs, chosen } = recipeFor(m.config, stepsPerEpoch, { lr: c.lr, epochs: c.epochs });
   const recipe: FinetuneRecipe = {
