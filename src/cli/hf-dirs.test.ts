@@ -85,7 +85,10 @@ describe('a transformers 5.x classifier directory (tokenizer.json, no vocab.txt)
       .map((l) => (JSON.parse(l) as { logits: number[] }).logits);
     assert.ok(maxAbsDiff(rows, e.logits) <= TOL);
     assert.match(ok(minnow('eval', '--model', FIXTURE, ...labelled(), '--threads', '1')).out, /accuracy/);
-    assert.match(ok(minnow('info', FIXTURE)).out, /vocab 82/);
+    const info = ok(minnow('info', FIXTURE)).out;
+    assert.match(info, /vocab 82/);
+    assert.match(info, /task +unnamed, 3 labels/);
+    assert.match(info, /with config\.json and tokenizer\.json/);
     const exported = join(tmp, 'export');
     ok(minnow('export', '--model', FIXTURE, '--out', exported, '--quantize', 'none', '--threads', '1'));
     const again = ok(

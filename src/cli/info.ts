@@ -1,7 +1,7 @@
 /** `minnow info DIR`: parameters, bytes on disk, embedding kind, config. */
 import type { KnowledgeConfig } from '../knowledge/config.js';
 import type { PretrainingRecord } from '../model/config.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildExport,
@@ -76,9 +76,9 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     `  architecture   ${c.num_hidden_layers} layer${c.num_hidden_layers === 1 ? '' : 's'}, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocab ${c.vocab_size}`,
     `  embedding      ${embeddingKind(c).describe(c, res.derived_parameters)}`,
     `  parameters     ${params.toLocaleString()} stored`,
-    `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ' and vocab.txt'}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
+    `  on disk        ${(bytes.weights / 1e6).toFixed(2)} MB model.safetensors, ${(bytes.total / 1e6).toFixed(2)} MB with config.json${vocabFile(dir) ? ` and ${vocabFile(dir)}` : c.minnow_vocab ? ` (vocabulary: the shipped ${c.minnow_vocab})` : ''}${bytes.mlmHead ? ` (+${(bytes.mlmHead / 1e6).toFixed(2)} MB MLM head for further pre-training)` : ''}`,
     ...(c.minnow_pretraining ?? []).map((r) => `  pre-trained    ${pretrainingLine(r)}`),
-    `  task           ${c.finetuning_task ? `${c.finetuning_task}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
+    `  task           ${c.num_labels ? `${c.finetuning_task ?? 'unnamed'}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}` : 'none (pre-trained only)'}`,
     ...(c.knowledge ? [`  knowledge      ${knowledgeLine(c.knowledge)}`] : []),
     ...(c.ngram
       ? [
@@ -91,6 +91,11 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The file a model directory's vocabulary is read from (vocab.txt, else transformers 5.x's tokenizer.json). */
+function vocabFile(dir: string): string | undefined {
+  return ['vocab.txt', 'tokenizer.json'].find((f) => existsSync(join(dir, f)));
 }
 
 /** K-BERT settings in one line. */
