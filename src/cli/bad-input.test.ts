@@ -491,3 +491,37 @@ describe('K-BERT says what it leaves out', () => {
     assert.match(r.err, /warning: --knowledge facts\.csv: no fact matched any training sentence/);
   });
 });
+
+describe('leftovers of killed runs', () => {
+  test('export and augment remove the temporaries of dead runs that wrote there; live ones stay', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its PID names no process
+    const dir = fresh('leftovers');
+    mkdirSync(join(dir, `exp.tmp-${dead}`, 'onnx'), { recursive: true });
+    writeFileSync(join(dir, `exp.tmp-${dead}`, 'onnx', 'model.onnx'), 'half');
+    mkdirSync(join(dir, `exp.tmp-${process.pid}`)); // a live export's
+    const r = minnow(['export', '--model', MODEL, '--out', join(dir, 'exp'), '--threads', '1']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(dir).sort(), ['exp', `exp.tmp-${process.pid}`].sort());
+    const aug = fresh('aug-leftovers');
+    writeFileSync(join(aug, `train.tsv.${dead}.0123456789ab.tmp`), 'half');
+    writeFileSync(join(aug, `train.tsv.${process.pid}.0123456789ab.tmp`), 'live');
+    const a = minnow([
+      'augment',
+      '--synonyms',
+      'wordnet',
+      '--task',
+      'sst2',
+      '--data',
+      GLUE_MINI,
+      '--out',
+      aug,
+      '--n',
+      '1',
+    ]);
+    assert.equal(a.code, 0, a.err);
+    assert.deepEqual(
+      readdirSync(aug).filter((f) => f.endsWith('.tmp')),
+      [`train.tsv.${process.pid}.0123456789ab.tmp`],
+    );
+  });
+});

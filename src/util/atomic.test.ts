@@ -13,6 +13,7 @@ import {
   atomicTempOwner,
   ensureDir,
   processAlive,
+  removeStaleFolderTemporaries,
   removeStaleTemporaries,
   writeFileAtomic,
 } from './atomic.js';
@@ -166,5 +167,24 @@ describe('stale temporaries', () => {
       'other.tmp',
     ]);
     assert.deepEqual(removeStaleTemporaries(path.join(dir, 'missing')), { removed: [], bytes: 0 });
+  });
+});
+
+describe('removeStaleFolderTemporaries', () => {
+  test("removes a dead writer's OUT.tmp-PID, puts back its OUT.old-PID when OUT is missing, keeps live ones", () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const out = path.join(dir, 'exp');
+    fs.mkdirSync(path.join(dir, `exp.tmp-${dead}`));
+    fs.mkdirSync(path.join(dir, `exp.old-${dead}`));
+    fs.writeFileSync(path.join(dir, `exp.old-${dead}`, 'config.json'), '{}');
+    fs.mkdirSync(path.join(dir, `exp.tmp-${process.pid}`));
+    fs.mkdirSync(path.join(dir, `expx.tmp-${dead}`)); // another folder's
+    const c = removeStaleFolderTemporaries(out);
+    assert.deepEqual(c.removed, [path.join(dir, `exp.tmp-${dead}`)]);
+    assert.deepEqual(
+      fs.readdirSync(dir).sort(),
+      ['exp', `exp.tmp-${process.pid}`, `expx.tmp-${dead}`].sort(),
+    );
+    assert.equal(fs.readFileSync(path.join(out, 'config.json'), 'utf8'), '{}');
   });
 });
