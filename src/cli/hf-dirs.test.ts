@@ -139,6 +139,13 @@ describe('a transformers 5.x classifier directory (tokenizer.json, no vocab.txt)
     const broken = edit('broken', () => {});
     writeFileSync(join(broken, 'tokenizer.json'), '{"model": ');
     failsWith(minnow('info', broken), /tokenizer\.json: invalid JSON/);
+    // An export folder read by the runtime (predict, serve) with tokenizer.json and no vocab.txt.
+    const exported = join(tmp, 'export-no-vocab');
+    ok(minnow('export', '--model', FIXTURE, '--out', exported, '--quantize', 'none', '--threads', '1'));
+    rmSync(join(exported, 'vocab.txt'));
+    ok(minnow('predict', '--model', exported, '--threads', '1'));
+    writeFileSync(join(exported, 'tokenizer.json'), '{"model": ');
+    failsWith(minnow('predict', '--model', exported, '--threads', '1'), /tokenizer\.json: invalid JSON/);
   });
 });
 

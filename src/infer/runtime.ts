@@ -27,6 +27,7 @@ import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
 import { KnowledgeGraph } from '../knowledge/graph.js';
 import type { BertConfig } from '../model/config.js';
 import { derivedWeight } from '../model/embeddings/registry.js';
+import { parseTokenizerJson } from '../text/tokenizer-json.js';
 import { BertTokenizer } from '../text/wordpiece.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -190,10 +191,7 @@ export class Classifier {
     else if (!isNgramModel(config)) {
       const tj = await readAll(source, 'tokenizer.json');
       if (!tj) throw new UserError(`${where}: neither vocab.txt nor tokenizer.json`);
-      const vocab =
-        (JSON.parse(text(tj)) as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {};
-      vocabulary = [];
-      for (const [piece, id] of Object.entries(vocab)) vocabulary[id] = piece;
+      vocabulary = parseTokenizerJson(text(tj), `${where.replace(/\/?$/, '/')}tokenizer.json`).vocabulary;
     }
     let knowledge = o.knowledge;
     if (config.knowledge && !knowledge) {
