@@ -1,6 +1,8 @@
 /**
  * Runs every reader fuzz target (the same ones `npm test` runs with a few cases each) with many cases:
- * CSV/TSV/JSONL, GLUE TSV, safetensors, WordPiece, the token cache, config.json and CLI flags. Unlike the tests it does not stop
+ * CSV/TSV/JSONL, GLUE TSV, safetensors, WordPiece, the token cache, config.json, CLI flags (every command,
+ * fit and teach included), triples files and the knowledge graph, taught examples, and the server (request
+ * bodies, headers, methods, paths). Unlike the tests it does not stop
  * at the first failure: it counts every crash (an exception other than a one-line UserError, or a broken
  * invariant) and times the cases, then shrinks the first crash of each target to a small input. Prints a
  * table and writes bench/out/fuzz.json; exits 1 if anything crashed.
@@ -17,9 +19,12 @@ import { ARGS_FUZZ } from '../src/cli/args.fuzz.js';
 import { CORPUS_FUZZ } from '../src/data/corpus.fuzz.js';
 import { GLUE_FUZZ } from '../src/data/glue.fuzz.js';
 import { TABULAR_FUZZ } from '../src/data/tabular.fuzz.js';
+import { KNOWLEDGE_FUZZ } from '../src/knowledge/triples.fuzz.js';
 import { CONFIG_FUZZ } from '../src/model/config.fuzz.js';
 import { SAFETENSORS_FUZZ } from '../src/runtime/safetensors.fuzz.js';
+import { SERVER_FUZZ } from '../src/serve/server.fuzz.js';
 import { WORDPIECE_FUZZ } from '../src/text/wordpiece.fuzz.js';
+import { TEACH_FUZZ } from '../src/train/teach.fuzz.js';
 import { type FuzzReport, runFuzz, type SomeFuzzTarget, targetRuns } from '../src/util/fuzzing.js';
 
 function arg(flag: string): string | undefined {
@@ -41,6 +46,9 @@ const targets: SomeFuzzTarget[] = [
   ...CORPUS_FUZZ,
   ...CONFIG_FUZZ,
   ...ARGS_FUZZ,
+  ...KNOWLEDGE_FUZZ,
+  ...TEACH_FUZZ,
+  ...SERVER_FUZZ,
 ].filter((t) => only === undefined || t.name.includes(only));
 
 const reports: FuzzReport[] = [];

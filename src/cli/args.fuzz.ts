@@ -7,17 +7,38 @@ import fc from 'fast-check';
 import { check, expectUserErrorOrSuccess, fuzzTarget, type SomeFuzzTarget } from '../util/fuzzing.js';
 import { type CommandSpec, checkNumber, type NumberRule, num, parse, str } from './args.js';
 import * as augment from './augment.js';
+import * as baseline from './baseline.js';
 import * as bench from './bench.js';
 import * as distill from './distill.js';
 import * as evaluate from './eval.js';
+import * as explainTree from './explain-tree.js';
+import * as exporter from './export.js';
 import * as finetune from './finetune.js';
+import * as fit from './fit.js';
+import * as hybrid from './hybrid.js';
 import * as info from './info.js';
 import * as predict from './predict.js';
 import * as pretrain from './pretrain.js';
+import * as serve from './serve.js';
+import * as teach from './teach.js';
 
-const SPECS: CommandSpec[] = [augment, bench, distill, evaluate, finetune, info, predict, pretrain].map(
-  (c) => c.spec as CommandSpec,
-);
+const SPECS: CommandSpec[] = [
+  augment,
+  baseline,
+  bench,
+  distill,
+  evaluate,
+  explainTree,
+  exporter,
+  finetune,
+  fit,
+  hybrid,
+  info,
+  predict,
+  pretrain,
+  serve,
+  teach,
+].map((c) => c.spec as CommandSpec);
 
 /** Number-like text: what users type, and what they type by mistake. */
 const numberText = fc.oneof(

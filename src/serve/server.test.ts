@@ -144,6 +144,7 @@ describe('minnow serve', () => {
         assert.match(body.error, re);
       };
       await expect(await fetch(`${s.url}/nope`), 404, /no route GET \/nope/);
+      await expect(await fetch(`${s.url}/v1/%`), 400, /malformed request/); // a URL that does not decode
       await expect(await post(s, { inputs: 'x'.repeat(3000) }), 413, /body over 2000 bytes/);
       await expect(await post(s, { inputs: ['a', 'b', 'c', 'd', 'e'] }), 413, /5 texts; at most 4/);
       await expect(await post(s, { inputs: 'y'.repeat(101) }), 413, /101 characters; at most 100/);

@@ -140,7 +140,16 @@ export async function startServer(
   });
   expired.catch(() => {});
   // return503OnClosing false: a request that reaches an open connection while closing is answered.
-  const app = Fastify({ bodyLimit: o.maxBodyBytes, logger: false, return503OnClosing: false });
+  const app = Fastify({
+    bodyLimit: o.maxBodyBytes,
+    logger: false,
+    return503OnClosing: false,
+    // A URL fastify cannot decode (`/v1/%`) gets the same JSON error body as every other 4xx.
+    frameworkErrors: (err, _req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      void r.code(400).send({ error: `malformed request: ${err.message.split('\n')[0]}`, status: 400 });
+    },
+  });
   app.server.on('connection', () => {
     lastActivity = performance.now();
   });
