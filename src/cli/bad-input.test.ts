@@ -525,3 +525,20 @@ describe('leftovers of killed runs', () => {
     );
   });
 });
+
+describe('an export whose config.json disagrees with its ONNX head', () => {
+  test('regression in config.json, two logits in the graph: one line, not a number read from the wrong output', () => {
+    const out = join(tmp, 'head-export');
+    const e = minnow(['export', '--model', MODEL, '--out', out, '--threads', '1']);
+    assert.equal(e.code, 0, e.err);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    Object.assign(config, { num_labels: 1, problem_type: 'regression' });
+    delete config.id2label;
+    delete config.label2id;
+    writeFileSync(join(out, 'config.json'), JSON.stringify(config));
+    failsWith(
+      minnow(['predict', '--model', out], { input: 'a good film\n' }),
+      /config\.json: num_labels 1 \(regression\), but the ONNX model gives 2 outputs per example; export the model again/,
+    );
+  });
+});

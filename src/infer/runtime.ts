@@ -320,6 +320,11 @@ export class Classifier {
       }
       if (this.tokenizer) this.bertFeeds(rows, idx, feeds);
       const logits = (await this.session.run(feeds)).logits.data as Float32Array;
+      // A config.json whose head disagrees with the graph's (1 output against 2) would be read wrongly.
+      if (logits.length !== idx.length * n)
+        throw new UserError(
+          `config.json: num_labels ${n} (${this.regression ? 'regression' : 'classes'}), but the ONNX model gives ${logits.length / idx.length} outputs per example; export the model again`,
+        );
       idx.forEach((k, j) => {
         out[k] = logits.slice(j * n, (j + 1) * n);
       });
