@@ -1,6 +1,6 @@
 /** `minnow export`: a fine-tuned model as a transformers.js-ready folder with fp32 and int8 ONNX files. */
 import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
-import { checkOutDir, removeStaleFolderTemporaries } from '../util/atomic.js';
+import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { choice, command, flag, num, type Parsed, required, str, optionalNum } from './args.js';
 import { DATA_OPTIONS, dataSource } from './options.js';
@@ -94,7 +94,6 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     ? { src: dataSource({ spec: p.spec, values: { ...p.values, task } }), split: 'dev' as const }
     : undefined;
   checkOutDir(out, '--out', { create: false }); // a file in the way or a read-only disk: before any work
-  removeStaleFolderTemporaries(out); // OUT.tmp-PID of exports that were killed
   const res = await exportModel(model, out, {
     quantize: choice(p, 'quantize', ['none', 'int8'] as const),
     scheme: choice(p, 'int8', ['dynamic', 'weight-only'] as const),

@@ -31,6 +31,7 @@ import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
+import { removeStaleFolderTemporaries } from '../util/atomic.js';
 import { UserError, withPath } from '../util/errors.js';
 import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
 import { scoreClassifier } from './evaluate.js';
@@ -334,6 +335,7 @@ export function writeFolderAtomic(out: string, files: Record<string, string | Ui
       );
   }
   fs.mkdirSync(dirname(target), { recursive: true });
+  removeStaleFolderTemporaries(target); // OUT.tmp-PID of exports that were killed (any command's)
   const tmp = `${target}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   const old = `${target}.old-${process.pid}`;

@@ -4,7 +4,7 @@
  * the taught model directory out, with the predictions before and after on the taught examples and on the
  * anchors (the guard set). The teaching itself is teach.ts, the code the page runs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Classification } from '../infer/runtime.js';
 import { nodeOrt } from '../infer/load.js';
@@ -13,6 +13,7 @@ import { loadModel, readConfig, saveModel } from '../model/io.js';
 import type { Model } from '../model/model.js';
 import { checkOutDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { readTextInput } from '../util/text-input.js';
 import { parseTeachExamples, type TeachConfig, type TeachExample, type TeachResult, teach } from './teach.js';
 
 /** The anchor texts a model folder ships: one per line. */
@@ -37,14 +38,9 @@ export interface TeachReport {
   labels: string[];
 }
 
+/** A file of lines, bounded in size and line length (util/text-input.ts). */
 function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(
-      `${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  return readTextInput(file, `${flag} ${file}`);
 }
 
 async function classify(m: Model, texts: readonly string[], threads: number): Promise<Classification[]> {
