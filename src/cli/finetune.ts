@@ -1,11 +1,12 @@
 /** `minnow finetune`: train a classification or regression head (and the encoder) on a task. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRESETS } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, FINETUNE_SETTINGS, type FinetuneConfig, finetune } from '../train/finetune.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
 import { assetPath } from '../util/assets.js';
-import { checkOutDir, checkOutIsNotInput } from '../util/atomic.js';
+import { checkOutDir, checkOutIsNotInput, removeIfOnly } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { command, configOf, flag, type Parsed, required, settingOptions, str } from './args.js';
@@ -66,6 +67,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   const grid = searchSpec === undefined ? undefined : parseGrid(searchSpec); // checked before any work
   // An unknown preset or bad --hash / --lowrank-dim settings fail here, before any work.
   const fresh = presetWithEmbedding(p, presetName);
+  const newOut = !existsSync(out);
   checkOutDir(out); // before reading any data
   checkOutIsNotInput(out, model === undefined ? {} : { '--model': model });
   if (presetName) {
@@ -74,8 +76,14 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     saveModel(model, createModel(fresh!, assetPath('bert-base-uncased-vocab.txt'), new Rng(config.seed)));
   }
   const devSrc = devPath ? { ...src, data: devPath } : undefined;
+  // Refused input (bad rows, a wrong column) leaves no new --out behind with only the preset's init/ in it.
+  const unlessRefused = async <T>(work: Promise<T>): Promise<T> =>
+    work.catch((e: unknown) => {
+      if (newOut) removeIfOnly(out, ['init']);
+      throw e;
+    });
   if (grid) {
-    const s = await searchFinetune(model!, src, devSrc, config, grid);
+    const s = await unlessRefused(searchFinetune(model!, src, devSrc, config, grid));
     if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(s)}\n`);
     else {
       const rows = s.runs.map(
@@ -88,7 +96,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     }
     return;
   }
-  const res = await finetune(model!, src, devSrc, config);
+  const res = await unlessRefused(finetune(model!, src, devSrc, config));
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.devSource === 'none')
     process.stdout.write(

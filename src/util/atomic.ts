@@ -60,6 +60,23 @@ function probeCode(dir: string): string | undefined {
 }
 
 /**
+ * Remove `dir` if it holds nothing but entries named in `names`: what a run made before it stopped at
+ * bad input (finetune --preset's `init/`), so that a refused run leaves nothing behind. Returns whether
+ * it was removed; a directory with anything else in it (checkpoints, a user's files) stays.
+ */
+export function removeIfOnly(dir: string, names: readonly string[]): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return false;
+  }
+  if (!entries.every((e) => names.includes(e))) return false;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+/**
  * An output directory that must not be one of the run's inputs (`--model`: writing there overwrites the
  * model it starts from) nor an exported folder (config.json with minnow_export: two models' files would
  * mix in one folder). One UserError naming both.
