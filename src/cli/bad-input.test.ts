@@ -542,3 +542,13 @@ describe('an export whose config.json disagrees with its ONNX head', () => {
     );
   });
 });
+
+describe('info', () => {
+  test('info --model A B names both instead of ignoring B', () => {
+    failsWith(
+      minnow(['info', '--model', MODEL, join('models', 'uno-eelbert')]),
+      /info: one model directory \(DIR or --model DIR\), got 2/,
+    );
+    failsWith(minnow(['info', MODEL, join('models', 'uno-eelbert')]), /info: one model directory .*got 2/);
+  });
+});

@@ -31,7 +31,8 @@ export const spec = command({
 });
 
 export async function run(p: Parsed<typeof spec.options>): Promise<void> {
-  if (p.positionals.length > 1) throw new UserError(`info: one model directory, got ${p.positionals.length}`);
+  const given = p.positionals.length + (str(p, 'model') === undefined ? 0 : 1);
+  if (given > 1) throw new UserError(`info: one model directory (DIR or --model DIR), got ${given}`);
   const dir = str(p, 'model') ?? p.positionals[0];
   if (!dir) throw new UserError('info: give a model directory (minnow info DIR)');
   if (isNgramDir(dir)) return ngramInfo(dir, flag(p, 'json'));
