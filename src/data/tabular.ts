@@ -20,6 +20,7 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isBlank } from '../util/blank.js';
+import { parseDecimal } from '../util/decimal.js';
 import { UserError, where } from '../util/errors.js';
 import { readTextInput } from '../util/text-input.js';
 
@@ -94,12 +95,9 @@ export function classIndex(value: string, labels: readonly string[], field: stri
   return i;
 }
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /** Parse a regression label; empty or non-numeric → bad row. */
 export function parseScore(value: string, field: string): number {
-  // Decimal numbers only: Number() also reads "0x10" as 16, "0b11" as 3 and "Infinity".
-  const v = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
+  const v = parseDecimal(value); // decimal only: Number() reads "0x10" as 16
   if (!Number.isFinite(v)) throw new BadRowError(`not a number: ${show(value)}`, field);
   return v;
 }

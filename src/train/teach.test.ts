@@ -19,7 +19,7 @@ import { type Model, modelFiles, modelFromFiles } from '../model/model.js';
 import type { OrtBackend } from '../runtime/session.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { DEFAULT_TEACH, PLAIN_TEACH, type TeachExample, teach, trains } from './teach.js';
+import { DEFAULT_TEACH, PLAIN_TEACH, parseTeachExamples, type TeachExample, teach, trains } from './teach.js';
 
 /** onnxruntime-web, or why not (a variable specifier: this file compiles without the package). */
 const WEB_PACKAGE = 'onnxruntime-web';
@@ -274,5 +274,16 @@ describe('teach on models/sst2-sentiment: learn five sentences, keep the other a
         p.data.every((x, i) => x === before.get(p.name)![i]),
         p.name,
       );
+  });
+});
+
+describe('taught examples', () => {
+  test('a regression label 0x10 is refused, not read as 16', () => {
+    const head = { problem_type: 'regression' };
+    assert.deepEqual(parseTeachExamples('1.5 | a good film', head), [{ text: 'a good film', label: 1.5 }]);
+    assert.throws(
+      () => parseTeachExamples('0x10 | a good film', head),
+      /line 1: unknown label "0x10" \(a number\)/,
+    );
   });
 });

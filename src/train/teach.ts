@@ -34,6 +34,7 @@ import { AdamW, DEFAULT_ADAMW } from '../runtime/optim.js';
 import type { Param } from '../runtime/params.js';
 import type { OrtBackend } from '../runtime/session.js';
 import type { Weights } from '../runtime/weights.js';
+import { parseDecimal } from '../util/decimal.js';
 import { UserError } from '../util/errors.js';
 import { deriveSeed } from '../util/rng.js';
 import { type BuildStep, TrainStep } from './step.js';
@@ -147,7 +148,9 @@ export function parseTeachExamples(
       throw new UserError(
         `${at(i)}: write "label | sentence" (${regression ? 'a number' : `labels: ${names.join(', ')}`})`,
       );
-    let k = regression ? Number(label) : names.findIndex((n) => n.toLowerCase() === label.toLowerCase());
+    let k = regression
+      ? parseDecimal(label)
+      : names.findIndex((n) => n.toLowerCase() === label.toLowerCase());
     if (!regression && k < 0 && /^\d+$/.test(label) && Number(label) < names.length) k = Number(label);
     if (regression ? !Number.isFinite(k) : k < 0)
       throw new UserError(
