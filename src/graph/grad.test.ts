@@ -57,6 +57,13 @@ const CASES: Record<string, Case[]> = {
   Relu: [{ build: (_, [x]) => o.relu(x), inputs: [inp('x', [2, 4], away(8))] }],
   Abs: [{ build: (_, [x]) => o.abs(x), inputs: [inp('x', [2, 4], away(8))] }],
   Sign: [{ build: (_, [x]) => o.mul(o.sign(x), x), inputs: [inp('x', [2, 4], away(8))] }],
+  // Round is flat between half-integers (gradient 0): values kept away from them.
+  Round: [
+    {
+      build: (_, [x]) => o.mul(o.round(x), x),
+      inputs: [inp('x', [2, 4], [-2.2, -1.3, -0.7, -0.2, 0.1, 0.8, 1.2, 2.9])],
+    },
+  ],
   Erf: [
     { build: (_, [x]) => o.erf(x), inputs: [inp('x', [2, 5], undefined, 'float32')], f32: true },
     { build: (_, [x]) => o.erf(x), inputs: [inp('x', [2, 5])] }, // float64 composite
