@@ -63,10 +63,13 @@ function int64Writer(a: BigInt64Array): (i: number, v: number) => void {
 export function bertFeeds(
   rows: readonly TokenRow[],
   padId: number,
+  /** Pad to this length (at least the longest row's); default: the longest row's. */
+  padTo = 0,
 ): BertFeeds & { B: number; T: number; tokens: number } {
   const B = rows.length;
   let T = 0;
   for (const r of rows) T = Math.max(T, r.ids.length);
+  if (padTo > T) T = padTo;
   const input_ids = new BigInt64Array(B * T).fill(BigInt(padId));
   const token_type_ids = new BigInt64Array(B * T);
   const position_ids = new BigInt64Array(B * T);
@@ -99,23 +102,40 @@ export function bertFeeds(
 }
 
 /**
- * Batches of row indices for inference: every index once, each batch at most `batchSize` rows that all
- * have the same token length (and the same number of n-gram features), shortest first; callers put the
- * results back in input order. Rows of one length need no padding, and that makes a row's logits
- * independent of its neighbours, bit for bit: padding changes the length the attention softmax (and an
- * n-gram path's sums) reduce over, and with it the order of their float additions.
+ * The length a row of `n` tokens (or n-gram features) is padded to for inference: the next of 16, 24,
+ * 32, 48, 64, 96, 128, 192, ... (at most `cap`, the longest a row can be). It depends on the row alone,
+ * so a row is padded the same alone and in any batch.
+ */
+export function paddedLength(n: number, cap = Infinity): number {
+  if (n <= 0) return 0;
+  let b = 16;
+  while (b < n) b = (b & (b - 1)) === 0 ? (b * 3) / 2 : (b / 3) * 4;
+  return Math.max(n, Math.min(b, cap));
+}
+
+/**
+ * Batches of row indices for inference: every index once, each batch at most `batchSize` rows that share
+ * their padded length (paddedLength of their tokens, and of their n-gram features), shortest first;
+ * callers pad each batch to that length and put the results back in input order. A row then sees the
+ * same padding alone and in any batch, and its logits are the same bit for bit: the padded length sets
+ * how many terms the attention softmax (and an n-gram path's sums) add, and in which order.
  */
 export function lengthBatches(
   rows: readonly { ids: ArrayLike<number>; ngrams?: { ids: ArrayLike<number> } }[],
   batchSize: number,
+  /** The longest a row can be (the model's positions): padded lengths stop there. */
+  cap = Infinity,
 ): number[][] {
-  const key = (i: number) => [rows[i].ids.length, rows[i].ngrams?.ids.length ?? 0];
+  const key = (i: number) => [
+    paddedLength(rows[i].ids.length, cap),
+    paddedLength(rows[i].ngrams?.ids.length ?? 0),
+  ];
   const order = rows
     .map((_, i) => i)
     .sort((a, b) => {
       const [ta, na] = key(a);
       const [tb, nb] = key(b);
-      return ta - tb || na - nb;
+      return ta - tb || na - nb || rows[a].ids.length - rows[b].ids.length;
     });
   const out: number[][] = [];
   let batch: number[] = [];
@@ -166,13 +186,22 @@ export function encodeAll(
 }
 
 /** A padded batch of the given examples (padded to the longest one), with their labels. */
-export function padBatch(items: Encoded[], regression: boolean, padId: number): Batch {
-  const { B, T, tokens, ...feeds } = bertFeeds(items, padId);
+export function padBatch(
+  items: Encoded[],
+  regression: boolean,
+  padId: number,
+  /** Inference: pad to these lengths (lengthBatches' padded lengths) instead of the longest row's. */
+  padTo: { T?: number; N?: number } = {},
+): Batch {
+  const { B, T, tokens, ...feeds } = bertFeeds(items, padId, padTo.T);
   const labels = regression
     ? Float32Array.from(items.map((x) => x.label))
     : BigInt64Array.from(items.map((x) => BigInt(x.label)));
   if (!items.some((x) => x.ngrams)) return { feeds: { ...feeds, labels }, sizes: { B, T }, tokens };
-  const n = ngramFeeds(items.map((x) => x.ngrams ?? { ids: new Int32Array(0), tf: new Float32Array(0) }));
+  const n = ngramFeeds(
+    items.map((x) => x.ngrams ?? { ids: new Int32Array(0), tf: new Float32Array(0) }),
+    padTo.N,
+  );
   return {
     feeds: { ...feeds, labels, [NGRAM_IDS]: n.ids, [NGRAM_TF]: n.tf },
     sizes: { B, T, N: n.N },

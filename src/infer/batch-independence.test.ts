@@ -1,14 +1,14 @@
 /**
  * A text's scores do not depend on the other texts in its batch, bit for bit: alone and inside batches
- * of 2, 7 and 64, fp32 and int8, portable and compact, in the runtime and on a model directory. Batches
- * hold one token length (lengthBatches) and int8 activations are quantised per row (export-graph.ts).
+ * of 2, 7 and 64, fp32 and int8, portable and compact, in the runtime and on a model directory. A row is
+ * padded to a length of its own (paddedLength) and int8 activations are quantised per row (export-graph.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { lengthBatches } from '../data/batch.js';
+import { lengthBatches, paddedLength } from '../data/batch.js';
 import { readTask } from '../data/task.js';
 import { preset } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
@@ -72,11 +72,19 @@ describe('scores independent of the batch', () => {
   });
 });
 
-test('lengthBatches: every row once, one token length and one n-gram count per batch, at most batchSize', () => {
+test('paddedLength: 16, 24, 32, 48, 64, 96, 128, 192, ..., never below n, at most the cap', () => {
+  assert.deepEqual(
+    [0, 1, 16, 17, 25, 33, 49, 65, 97, 129, 300].map((n) => paddedLength(n)),
+    [0, 16, 16, 24, 32, 48, 64, 96, 128, 192, 384],
+  );
+  assert.deepEqual([paddedLength(99, 100), paddedLength(100, 100), paddedLength(20, 8)], [100, 100, 20]);
+});
+
+test('lengthBatches: every row once, one padded length of tokens and of n-grams per batch, at most batchSize', () => {
   const rng = new Rng(5);
-  const rows = Array.from({ length: 200 }, () => ({
-    ids: new Array(1 + rng.int(6)).fill(0),
-    ngrams: { ids: new Array(rng.int(3)).fill(0) },
+  const rows = Array.from({ length: 300 }, () => ({
+    ids: new Array(1 + rng.int(60)).fill(0),
+    ngrams: { ids: new Array(rng.int(40)).fill(0) },
   }));
   const batches = lengthBatches(rows, 16);
   assert.deepEqual(
@@ -85,6 +93,9 @@ test('lengthBatches: every row once, one token length and one n-gram count per b
   );
   for (const b of batches) {
     assert.ok(b.length >= 1 && b.length <= 16);
-    assert.equal(new Set(b.map((i) => `${rows[i].ids.length}/${rows[i].ngrams.ids.length}`)).size, 1);
+    const keys = b.map(
+      (i) => `${paddedLength(rows[i].ids.length)}/${paddedLength(rows[i].ngrams.ids.length)}`,
+    );
+    assert.equal(new Set(keys).size, 1);
   }
 });

@@ -3,7 +3,7 @@
  * regressor (no dropout, no autodiff) and logits over encoded examples. Fine-tuning and distillation
  * score their dev sets with it between epochs; deployments use runtime.ts on an exported graph.
  */
-import { lengthBatches, type Encoded, padBatch } from '../data/batch.js';
+import { lengthBatches, type Encoded, padBatch, paddedLength } from '../data/batch.js';
 import { bertInputs, classifier, encoderCls } from '../model/bert.js';
 import type { Model } from '../model/io.js';
 import { Dropout } from '../runtime/dropout.js';
@@ -33,11 +33,14 @@ export async function predictLogits(
 ): Promise<Float32Array[]> {
   const fwd = await classifierForward(m, numLabels, threads);
   const byIndex = new Array<Float32Array>(items.length);
-  for (const idx of lengthBatches(items, batchSize)) {
+  const cap = m.config.max_position_embeddings;
+  for (const idx of lengthBatches(items, batchSize, cap)) {
+    const first = items[idx[0]];
     const b = padBatch(
       idx.map((k) => items[k]),
       true,
       0,
+      { T: paddedLength(first.ids.length, cap), N: paddedLength(first.ngrams?.ids.length ?? 0) },
     );
     const { labels: _, ...feeds } = b.feeds;
     const r = await fwd.run(feeds, b.sizes);

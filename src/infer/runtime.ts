@@ -21,7 +21,7 @@
  * which reads no word pieces and has no vocab.txt, or a hybrid transformer) gets each text's hashed n-gram
  * ids and their 1 + ln(count) as ngram_ids and ngram_tf (src/ngram/features.ts).
  */
-import { bertFeeds, lengthBatches, type TokenRow } from '../data/batch.js';
+import { bertFeeds, lengthBatches, paddedLength, type TokenRow } from '../data/batch.js';
 import { KNOWLEDGE_FILE } from '../knowledge/config.js';
 import { type TreeEncoder, treeEncoder } from '../knowledge/encode.js';
 import { KnowledgeGraph } from '../knowledge/graph.js';
@@ -304,17 +304,23 @@ export class Classifier {
     });
   }
 
-  /** Logits of encoded examples, in their order; batches of similar lengths to keep padding small. */
+  /**
+   * Logits of encoded examples, in their order: batches of rows with one padded length (lengthBatches),
+   * so a text's logits do not depend on the other texts it is run with.
+   */
   async logits(rows: readonly ClassifierRow[], batchSize = 32): Promise<Float32Array[]> {
     const n = this.config.num_labels ?? 1;
     const out = new Array<Float32Array>(rows.length);
-    for (const idx of lengthBatches(rows, batchSize)) {
+    for (const idx of lengthBatches(rows, batchSize, this.maxLength)) {
       const feeds: Record<string, unknown> = {};
       if (this.ngram) {
         const missing = idx.find((k) => !rows[k].ngrams);
         if (missing !== undefined)
           throw new Error(`row ${missing} has no n-gram features (encode it with this classifier)`);
-        const f = ngramFeeds(idx.map((k) => rows[k].ngrams!));
+        const f = ngramFeeds(
+          idx.map((k) => rows[k].ngrams!),
+          paddedLength(rows[idx[0]].ngrams!.ids.length),
+        );
         feeds[NGRAM_IDS] = new this.ort.Tensor('int64', f.ids, [idx.length, f.N]);
         feeds[NGRAM_TF] = new this.ort.Tensor('float32', f.tf, [idx.length, f.N]);
       }
@@ -337,6 +343,7 @@ export class Classifier {
     const f = bertFeeds(
       idx.map((k) => rows[k]),
       this.tokenizer!.padId,
+      paddedLength(rows[idx[0]].ids.length, this.maxLength),
     );
     const T = f.T;
     const dims = [idx.length, T];

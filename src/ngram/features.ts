@@ -189,8 +189,12 @@ export function ngramFeatures(text: string, pair: string | undefined, c: NgramCo
 }
 
 /** The graph's feeds for rows: (B, N) ids and tf, padded with id 0 and tf 0 to the longest row (N >= 1). */
-export function ngramFeeds(rows: readonly NgramRow[]): { ids: BigInt64Array; tf: Float32Array; N: number } {
-  const N = Math.max(1, ...rows.map((r) => r.ids.length));
+export function ngramFeeds(
+  rows: readonly NgramRow[],
+  /** Pad to this many features (at least the most any row has). */
+  padTo = 0,
+): { ids: BigInt64Array; tf: Float32Array; N: number } {
+  const N = Math.max(1, padTo, ...rows.map((r) => r.ids.length));
   const ids = new BigInt64Array(rows.length * N);
   const tf = new Float32Array(rows.length * N);
   rows.forEach((r, i) => {
