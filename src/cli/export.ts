@@ -38,7 +38,7 @@ export const spec = command({
     int8: {
       type: 'string',
       value: 'SCHEME',
-      help: 'dynamic (int8 products, as onnxruntime quantize_dynamic) or weight-only (int8 storage, float products)',
+      help: 'weight-only (int8 storage, float products) or dynamic (int8 products on activations quantised per token)',
       default: D.scheme,
       choices: ['dynamic', 'weight-only'],
     },

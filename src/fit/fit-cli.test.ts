@@ -47,11 +47,11 @@ describe('minnow fit', () => {
     );
     assert.match(
       first.out,
-      /^finetune-uno-eelbert +\d+\.\d\d +261,501 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
+      /^finetune-uno-eelbert +\d+\.\d\d +253,366 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
     );
     assert.match(
       first.out,
-      /^finetune-eelbert-tiny +- +480,385 +- +not run: its int8 file, 480,385 bytes, is over --max-bytes 400,000$/m,
+      /^finetune-eelbert-tiny +- +467,721 +- +not run: its int8 file, 467,721 bytes, is over --max-bytes 400,000$/m,
     );
     assert.match(first.out, /^export +\d+\.\d\d /m);
     assert.match(first.out, /^picked (baseline|hybrid-uno-eelbert): .*: shipping it$/m);
@@ -70,7 +70,7 @@ describe('minnow fit', () => {
     assert.ok(statSync(join(exported, file)).size <= 400_000);
     const card = readFileSync(join(exported, 'README.md'), 'utf8');
     assert.match(card, new RegExp(`\\| \\*\\*${WINNER.source}\\*\\* \\|`));
-    assert.match(card, /\| finetune-uno-eelbert \| \d+\.\d\d \| 261,501 \|/);
+    assert.match(card, /\| finetune-uno-eelbert \| \d+\.\d\d \| 253,366 \|/);
     const input = join(tmp, 'in.txt');
     writeFileSync(input, 'a wonderful , moving delight\n');
     const r = ok(minnow('predict', '--model', exported, '--quantized', '--input', input));

@@ -24,6 +24,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'minnow-batch-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const model = join(tmp, 'model');
 const folder = join(tmp, 'export');
+const dynamic = join(tmp, 'export-dynamic');
 const texts = readTask({ task: 'sst2', data: DATA }, 'dev').examples.map((e) => e.text);
 
 /** Texts (of many lengths) whose scores inside batches of each size differ from their scores alone. */
@@ -54,13 +55,18 @@ describe('scores independent of the batch', () => {
       batchSize: 16,
       threads: 1,
     });
-    await exportModel(model, folder, { ...DEFAULT_EXPORT, threads: 1 });
+    await exportModel(model, folder, { ...DEFAULT_EXPORT, threads: 1 }); // int8 weight-only (the default)
+    await exportModel(model, dynamic, { ...DEFAULT_EXPORT, scheme: 'dynamic', threads: 1 });
   });
 
   for (const variant of ['compact', 'portable'] as const)
-    for (const quantized of [false, true])
-      test(`export, ${variant}, ${quantized ? 'int8' : 'fp32'}: bit-identical alone and in batches of 2, 7, 64`, async () => {
-        const clf = await loadClassifier(folder, { variant, quantized, threads: 1, maxLength: 128 });
+    for (const [what, dir, quantized] of [
+      ['fp32', folder, false],
+      ['int8 weight-only', folder, true],
+      ['int8 dynamic', dynamic, true],
+    ] as const)
+      test(`export, ${variant}, ${what}: bit-identical alone and in batches of 2, 7, 64`, async () => {
+        const clf = await loadClassifier(dir, { variant, quantized, threads: 1, maxLength: 128 });
         assert.deepEqual(await batchDependent(clf), []);
         await clf.release();
       });
