@@ -126,23 +126,18 @@ export function lengthBatches(
   /** The longest a row can be (the model's positions): padded lengths stop there. */
   cap = Infinity,
 ): number[][] {
-  const key = (i: number) => [
-    paddedLength(rows[i].ids.length, cap),
-    paddedLength(rows[i].ngrams?.ids.length ?? 0),
-  ];
+  // Each row's padded lengths, once: [tokens, n-grams].
+  const keys = rows.map((r) => [paddedLength(r.ids.length, cap), paddedLength(r.ngrams?.ids.length ?? 0)]);
   const order = rows
     .map((_, i) => i)
-    .sort((a, b) => {
-      const [ta, na] = key(a);
-      const [tb, nb] = key(b);
-      return ta - tb || na - nb || rows[a].ids.length - rows[b].ids.length;
-    });
+    .sort(
+      (a, b) => keys[a][0] - keys[b][0] || keys[a][1] - keys[b][1] || rows[a].ids.length - rows[b].ids.length,
+    );
   const out: number[][] = [];
   let batch: number[] = [];
   for (const i of order) {
-    const last = batch.length ? key(batch[0]) : undefined;
-    const [t, n] = key(i);
-    if (batch.length === batchSize || (last && (last[0] !== t || last[1] !== n))) {
+    const last = batch.length ? keys[batch[0]] : undefined;
+    if (batch.length === batchSize || (last && (last[0] !== keys[i][0] || last[1] !== keys[i][1]))) {
       out.push(batch);
       batch = [];
     }

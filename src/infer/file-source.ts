@@ -9,7 +9,7 @@
  * node:fs is imported on first use and by a computed name, so a browser bundle of the runtime holds no
  * Node built-in (scripts/runtime-size.ts checks that).
  */
-import { UserError } from '../util/errors.js';
+import { fsReason, UserError } from '../util/errors.js';
 
 /** A base URL or local folder path (see the file comment), or a reader (undefined = no such file). */
 export type FileSource = string | ((name: string) => Promise<Uint8Array | undefined>);
@@ -35,7 +35,7 @@ export function localFolder(dir: string): FileReader {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'ENOENT') return undefined;
-      throw new UserError(`${file}: cannot read (${code ?? (e as Error).message})`);
+      throw new UserError(`${file}: cannot read (${fsReason(code ?? (e as Error).message)})`);
     }
   };
 }

@@ -4,13 +4,13 @@
  * model.safetensors) is exported in memory first, so `minnow predict` and `eval` run the same graph a
  * deployment runs (compact for hash models, fp32).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModel, readConfig } from '../model/io.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf, isNgramDir, loadNgramModel, readNgramConfig } from '../ngram/io.js';
-import { fsReason, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { localFolder } from './file-source.js';
 import { modelClassifier } from './model-classifier.js';
 import { Classifier, type ExportedConfig, type OrtModule } from './runtime.js';
 import { type HeadFields, setHead, taskHead } from './task-head.js';
@@ -22,20 +22,8 @@ export interface LoadOptions {
   variant?: 'compact' | 'portable';
 }
 
-/** Reads a folder's files for Classifier.load (undefined for a file that is not there). */
-export function folderReader(dir: string): (name: string) => Promise<Uint8Array | undefined> {
-  return async (name) => {
-    const file = join(dir, name);
-    if (!existsSync(file)) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new UserError(
-        `${file}: cannot read (${fsReason((e as NodeJS.ErrnoException).code ?? (e as Error).message)})`,
-      );
-    }
-  };
-}
+/** Reads a folder's files for Classifier.load (undefined for a file that is not there): the runtime's own. */
+export const folderReader = localFolder;
 
 export const nodeOrt = ort as unknown as OrtModule;
 
