@@ -108,29 +108,54 @@ export function charBlockStart(
   return c.word_ngrams > 0 && c.char_ngrams !== null ? Math.floor(c.buckets / 2) : null;
 }
 
-/** Counts hashed features into buckets. */
+/** Collects hashed features' buckets (one entry per occurrence); `row` counts them. */
 class Counter {
-  readonly counts = new Map<number, number>();
+  private buckets = new Int32Array(256);
+  private n = 0;
   private key = new Uint32Array(256);
-  private readonly split: number | null;
+  private readonly wordStart: number;
+  private readonly wordSize: number;
+  private readonly charStart: number;
+  private readonly charSize: number;
 
   constructor(private readonly c: NgramConfig) {
-    this.split = charBlockStart(c);
+    const split = charBlockStart(c);
+    this.wordStart = 0;
+    this.wordSize = split ?? c.buckets;
+    this.charStart = split ?? 0;
+    this.charSize = split === null ? c.buckets : c.buckets - split;
   }
 
-  /** Hash code points `cps[0..len)` with the kind's seed into `probes` rows of its block, and count them. */
+  /** Hash code points `cps[0..len)` with the kind's seed into `probes` rows of its block, and collect them. */
   add(cps: Uint32Array, len: number, kind: number, char: boolean): void {
-    const [start, size] =
-      this.split === null
-        ? [0, this.c.buckets]
-        : char
-          ? [this.split, this.c.buckets - this.split]
-          : [0, this.split];
+    const start = char ? this.charStart : this.wordStart;
+    const size = char ? this.charSize : this.wordSize;
     for (let p = 0; p < this.c.probes; p++) {
       const h = murmur3_32(cps, len, (this.c.seed + kind * 0x9e3779b1 + p * 0x85ebca6b) | 0);
-      const b = start + (h % size);
-      this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+      if (this.n === this.buckets.length) {
+        const grown = new Int32Array(2 * this.n);
+        grown.set(this.buckets);
+        this.buckets = grown;
+      }
+      this.buckets[this.n++] = start + (h % size);
     }
+  }
+
+  /** The distinct buckets in increasing order and their 1 + ln(count). */
+  row(): NgramRow {
+    const all = this.buckets.subarray(0, this.n).sort();
+    let distinct = 0;
+    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) distinct++;
+    const ids = new Int32Array(distinct);
+    const tf = new Float32Array(distinct);
+    for (let i = 0, j = 0; i < all.length; j++) {
+      let e = i + 1;
+      while (e < all.length && all[e] === all[i]) e++;
+      ids[j] = all[i];
+      tf[j] = 1 + Math.log(e - i);
+      i = e;
+    }
+    return { ids, tf };
   }
 
   /** A scratch buffer of at least n code units. */
@@ -183,9 +208,7 @@ export function ngramFeatures(text: string, pair: string | undefined, c: NgramCo
   const wordsOf = (t: string) => basicWords(t).slice(0, MAX_WORDS).map(codePoints);
   countText(counter, wordsOf(text), c);
   if (pair !== undefined) countText(counter, wordsOf(pair), c); // one bag of both texts
-  const ids = Int32Array.from(counter.counts.keys()).sort();
-  const tf = Float32Array.from(ids, (id) => 1 + Math.log(counter.counts.get(id)!));
-  return { ids, tf };
+  return counter.row();
 }
 
 /** The graph's feeds for rows: (B, N) ids and tf, padded with id 0 and tf 0 to the longest row (N >= 1). */

@@ -108,6 +108,57 @@ describe('fitLinear', () => {
     assert.notEqual(wide.weight[7], 0);
   });
 
+  test('weights bit for bit as the row-at-a-time fit gave them (golden), on rows of every length', () => {
+    // 203 rows (not a multiple of 4) of 0-12 ids, a word block and a character block. The hashes are of
+    // the weights and bias that the fit which scattered each row's gradient in turn returned: the
+    // column-wise, four-lines-at-a-time sums must add the same terms in the same order.
+    let s = 12345;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rows: NgramRow[] = [];
+    for (let i = 0; i < 203; i++) {
+      const len = Math.floor(rnd() * 13);
+      const ids = new Set<number>();
+      while (ids.size < len) ids.add(Math.floor(rnd() * rnd() * 64));
+      const sorted = Int32Array.from(ids).sort();
+      rows.push({
+        ids: sorted,
+        tf: Float32Array.from(sorted, () => 1 + Math.log(1 + Math.floor(rnd() * 3))),
+      });
+    }
+    const x = tfidfRows(rows, fitIdf(rows, 64), 40);
+    const hash = (r: { weight: Float32Array; bias: Float32Array }) => {
+      let h = 0x811c9dc5;
+      for (const a of [r.weight, r.bias])
+        for (const u of new Uint32Array(a.buffer, a.byteOffset, a.length))
+          h = Math.imul(h ^ u, 0x01000193) >>> 0;
+      return h.toString(16);
+    };
+    const out: string[] = [];
+    for (const [kind, y] of [
+      [
+        { regression: false, classes: 2 },
+        rows.map((r) => (r.ids.reduce((a, b) => a + (b % 7) - 3, 0) > 0 ? 1 : 0)),
+      ],
+      [{ regression: false, classes: 3 }, rows.map((r) => r.ids.length % 3)],
+      [{ regression: true }, rows.map((r) => r.ids.length / 4 - 1)],
+    ] as [LinearKind, number[]][]) {
+      let init: { weight: Float32Array; bias: Float32Array } | undefined;
+      for (const C of [1, 10]) {
+        const r = fitLinear(x, y, 64, kind, { ...DEFAULT_FIT, C, init });
+        init = r;
+        out.push(`${hash(r)}/${r.iterations}`);
+      }
+    }
+    assert.deepEqual(out, [
+      'cfb950a3/12',
+      'ada53763/23',
+      '3ce5572a/27',
+      '21d93d5/66',
+      'd80a47c8/23',
+      '4c5c32c/40',
+    ]);
+  });
+
   test('two-class logits are [-z/2, z/2]: their softmax is sigmoid(z)', () => {
     const [l] = logitRows(Float64Array.of(1.5), { regression: false, classes: 2 });
     assert.deepEqual([...l], [-0.75, 0.75]);

@@ -115,61 +115,231 @@ export function logitRows(z: Float64Array, kind: LinearKind): Float32Array[] {
   return out;
 }
 
-/** The loss (C * sum of losses + |W|^2 / 2) and its gradient at theta = [W, b]. */
-function objective(
-  theta: Float64Array,
-  grad: Float64Array,
-  x: SparseRows,
-  y: ArrayLike<number>,
-  kind: LinearKind,
-  C: number,
-  D: number,
-): number {
-  const K = outputColumns(kind);
-  const w = theta.subarray(0, D * K);
-  const b = theta.subarray(D * K);
-  const z = linearScores(x, w, b, K);
-  const n = y.length;
-  grad.fill(0);
-  const gw = grad.subarray(0, D * K);
-  const gb = grad.subarray(D * K);
-  let loss = 0;
-  const g = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
-    const o = i * K;
-    if (kind.regression) {
-      const r = z[o] - y[i];
-      loss += 0.5 * r * r;
-      g[0] = r;
-    } else if (K === 1) {
-      // Logistic loss with y in {0, 1}: log(1 + e^z) - y z, stable for large |z|.
-      const t = z[o];
-      loss += (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t))) - y[i] * t;
-      g[0] = 1 / (1 + Math.exp(-t)) - y[i];
-    } else {
-      let m = -Infinity;
-      for (let k = 0; k < K; k++) m = Math.max(m, z[o + k]);
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.exp(z[o + k] - m);
-      const lse = m + Math.log(s);
-      loss += lse - z[o + y[i]];
-      for (let k = 0; k < K; k++) g[k] = Math.exp(z[o + k] - lse) - (k === y[i] ? 1 : 0);
+/** Compressed sparse lines (rows, or columns): line i is index/value[start[i], start[i + 1]). */
+interface Lines {
+  start: Int32Array;
+  index: Int32Array;
+  value: Float32Array;
+}
+
+/** The columns of rows over D columns, each column's entries in increasing row order. */
+function transpose(x: SparseRows, D: number): Lines {
+  const { start, indices, values } = x;
+  const n = start.length - 1;
+  const nnz = indices.length;
+  const colStart = new Int32Array(D + 1);
+  for (let p = 0; p < nnz; p++) colStart[indices[p] + 1]++;
+  for (let j = 0; j < D; j++) colStart[j + 1] += colStart[j];
+  const fill = colStart.slice(0, D);
+  const rows = new Int32Array(nnz);
+  const value = new Float32Array(nnz);
+  for (let i = 0; i < n; i++)
+    for (let p = start[i], end = start[i + 1]; p < end; p++) {
+      const q = fill[indices[p]]++;
+      rows[q] = i;
+      value[q] = values[p];
     }
-    for (let k = 0; k < K; k++) gb[k] += C * g[k];
-    if (K === 1) {
-      const g0 = C * g[0];
-      for (let p = x.start[i]; p < x.start[i + 1]; p++) gw[x.indices[p]] += x.values[p] * g0;
-    } else
-      for (let p = x.start[i]; p < x.start[i + 1]; p++) {
-        const v = C * x.values[p];
-        const off = x.indices[p] * K;
-        for (let k = 0; k < K; k++) gw[off + k] += v * g[k];
+  return { start: colStart, index: rows, value };
+}
+
+/**
+ * Sparse lines laid out for their dot products with a dense vector, four at a time: the lines sorted by
+ * length and taken in fours, a four's entries interleaved up to its shortest line's length, then each
+ * line's remaining entries. The four sums run side by side (one alone waits on each addition), and each
+ * adds its terms in its line's order, so the sums are the same as one line at a time.
+ */
+interface Lanes {
+  /** Four lines per group (-1: none). */
+  lines: Int32Array;
+  /** Group g's entries are index/value[offset[g], offset[g + 1]). */
+  offset: Int32Array;
+  /** Group g's interleaved length (its shortest line's). */
+  common: Int32Array;
+  /** Four per group: each line's entries after the interleaved ones. */
+  tail: Int32Array;
+  index: Int32Array;
+  value: Float32Array;
+}
+
+function lanes(l: Lines): Lanes {
+  const m = l.start.length - 1;
+  const len = (i: number) => (i < 0 ? 0 : l.start[i + 1] - l.start[i]);
+  const groups = Math.ceil(m / 4);
+  const order = new Int32Array(groups * 4).fill(-1); // the padding lines (empty) first
+  const sorted = Array.from({ length: m }, (_, i) => i).sort((a, b) => len(a) - len(b) || a - b);
+  order.set(sorted, groups * 4 - m);
+  const offset = new Int32Array(groups + 1);
+  const common = new Int32Array(groups);
+  const tail = new Int32Array(groups * 4);
+  const index = new Int32Array(l.index.length);
+  const value = new Float32Array(l.index.length);
+  let o = 0;
+  for (let g = 0; g < groups; g++) {
+    offset[g] = o;
+    const L = Math.min(
+      len(order[4 * g]),
+      len(order[4 * g + 1]),
+      len(order[4 * g + 2]),
+      len(order[4 * g + 3]),
+    );
+    common[g] = L;
+    for (let q = 0; q < L; q++)
+      for (let k = 0; k < 4; k++) {
+        const p = l.start[order[4 * g + k]] + q;
+        index[o] = l.index[p];
+        value[o++] = l.value[p];
       }
+    for (let k = 0; k < 4; k++) {
+      const line = order[4 * g + k];
+      tail[4 * g + k] = len(line) - L;
+      if (line < 0) continue;
+      for (let p = l.start[line] + L; p < l.start[line + 1]; p++) {
+        index[o] = l.index[p];
+        value[o++] = l.value[p];
+      }
+    }
   }
+  offset[groups] = o;
+  return { lines: order, offset, common, tail, index, value };
+}
+
+/** out[line] = init + sum of the line's value * v[index], the terms added in the line's order. */
+function laneDots(a: Lanes, v: Float64Array, init: number, out: Float64Array): void {
+  const { lines, offset, common, tail, index, value } = a;
+  for (let g = 0; g < common.length; g++) {
+    let o = offset[g];
+    let s0 = init;
+    let s1 = init;
+    let s2 = init;
+    let s3 = init;
+    for (let q = common[g]; q > 0; q--, o += 4) {
+      s0 += value[o] * v[index[o]];
+      s1 += value[o + 1] * v[index[o + 1]];
+      s2 += value[o + 2] * v[index[o + 2]];
+      s3 += value[o + 3] * v[index[o + 3]];
+    }
+    for (let e = o + tail[4 * g]; o < e; o++) s0 += value[o] * v[index[o]];
+    for (let e = o + tail[4 * g + 1]; o < e; o++) s1 += value[o] * v[index[o]];
+    for (let e = o + tail[4 * g + 2]; o < e; o++) s2 += value[o] * v[index[o]];
+    for (let e = o + tail[4 * g + 3]; o < e; o++) s3 += value[o] * v[index[o]];
+    const l0 = lines[4 * g];
+    if (l0 >= 0) out[l0] = s0;
+    const l1 = lines[4 * g + 1];
+    if (l1 >= 0) out[l1] = s1;
+    const l2 = lines[4 * g + 2];
+    if (l2 >= 0) out[l2] = s2;
+    const l3 = lines[4 * g + 3];
+    if (l3 >= 0) out[l3] = s3;
+  }
+}
+
+/**
+ * The training rows as fitCompact reads them: for one output column, the rows (for z = X w) and the
+ * columns (for the gradient X^T g, each column's entries in increasing row order, the order in which a pass
+ * over the rows would add them up) as Lanes; for several, the rows and columns as they are.
+ */
+type Layout = { K: 1; rows: Lanes; cols: Lanes } | { K: number; x: SparseRows; cols: Lines };
+
+function layout(x: SparseRows, D: number, K: number): Layout {
+  const cols = transpose(x, D);
+  if (K !== 1) return { K, x, cols };
+  return { K: 1, rows: lanes({ start: x.start, index: x.indices, value: x.values }), cols: lanes(cols) };
+}
+
+interface Problem {
+  layout: Layout;
+  y: Float64Array;
+  kind: LinearKind;
+  /** Rows. */
+  n: number;
+  /** Columns (buckets) of x. */
+  D: number;
+  /** (n, K): for K = 1 the scores z, then C * d loss_i / d z_i; for K > 1 d loss_i / d z_i. */
+  g: Float64Array;
+}
+
+/**
+ * The loss (C * sum of losses + |W|^2 / 2) and its gradient at theta = [W, b]. Every sum adds its terms in
+ * the same order as one pass over the rows that scatters each row's gradient into W's rows.
+ */
+function objective(theta: Float64Array, grad: Float64Array, pr: Problem, C: number): number {
+  const { y, n, D, g } = pr;
+  const lay = pr.layout;
+  const K = lay.K;
+  const WK = D * K;
+  let loss = 0;
+  if ('rows' in lay) {
+    const regression = pr.kind.regression;
+    laneDots(lay.rows, theta, theta[WK], g);
+    let gb = 0;
+    for (let i = 0; i < n; i++) {
+      const t = g[i];
+      const yi = y[i];
+      let gi: number;
+      if (regression) {
+        const r = t - yi;
+        loss += 0.5 * r * r;
+        gi = r;
+      } else {
+        // Logistic loss with y in {0, 1}: log(1 + e^z) - y z, stable for large |z|.
+        loss += (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t))) - yi * t;
+        gi = 1 / (1 + Math.exp(-t)) - yi;
+      }
+      const gc = C * gi;
+      gb += gc;
+      g[i] = gc;
+    }
+    grad[WK] = gb;
+    laneDots(lay.cols, g, 0, grad);
+    let reg = 0;
+    for (let j = 0; j < D; j++) {
+      const w = theta[j];
+      reg += w * w;
+      grad[j] += w;
+    }
+    return C * loss + 0.5 * reg;
+  }
+  const { start, indices, values } = lay.x;
+  const z = new Float64Array(K);
+  const gb = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) z[k] = theta[WK + k];
+    for (let p = start[i], end = start[i + 1]; p < end; p++) {
+      const v = values[p];
+      const off = indices[p] * K;
+      for (let k = 0; k < K; k++) z[k] += v * theta[off + k];
+    }
+    const yi = y[i];
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, z[k]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(z[k] - m);
+    const lse = m + Math.log(s);
+    loss += lse - z[yi];
+    const o = i * K;
+    for (let k = 0; k < K; k++) {
+      const gk = Math.exp(z[k] - lse) - (k === yi ? 1 : 0);
+      g[o + k] = gk;
+      gb[k] += C * gk;
+    }
+  }
+  for (let k = 0; k < K; k++) grad[WK + k] = gb[k];
+  const { start: colStart, index: colRows, value: colValues } = lay.cols;
+  const a = z; // reused: column j's K sums
   let reg = 0;
-  for (let j = 0; j < w.length; j++) {
-    reg += w[j] * w[j];
-    gw[j] += w[j];
+  for (let j = 0; j < D; j++) {
+    a.fill(0);
+    for (let q = colStart[j], end = colStart[j + 1]; q < end; q++) {
+      const v = C * colValues[q];
+      const r = colRows[q] * K;
+      for (let k = 0; k < K; k++) a[k] += v * g[r + k];
+    }
+    const off = j * K;
+    for (let k = 0; k < K; k++) {
+      const w = theta[off + k];
+      reg += w * w;
+      grad[off + k] = a[k] + w;
+    }
   }
   return C * loss + 0.5 * reg;
 }
@@ -195,6 +365,38 @@ const dot = (a: Float64Array, b: Float64Array) => {
   return s;
 };
 
+/** The buckets training rows use, and the rows with those renumbered 0.. in order of first use. */
+interface Compacted {
+  buckets: number;
+  /** Bucket of each compact column. */
+  ids: Int32Array;
+  x: SparseRows;
+  /** The layout for fitCompact, by its K. */
+  layout?: Layout;
+}
+
+// fitLinear along a path of C sees the same rows each time: compact and lay them out once (rows are not
+// changed once made).
+const compacted = new WeakMap<SparseRows, Compacted>();
+
+function compactRows(x: SparseRows, buckets: number): Compacted {
+  const cached = compacted.get(x);
+  if (cached && cached.buckets === buckets) return cached;
+  const used = new Int32Array(buckets).fill(-1);
+  const ids: number[] = [];
+  const nnz = x.indices.length;
+  const indices = new Int32Array(nnz);
+  for (let p = 0; p < nnz; p++) {
+    const b = x.indices[p];
+    let j = used[b];
+    if (j < 0) j = used[b] = ids.push(b) - 1;
+    indices[p] = j;
+  }
+  const c: Compacted = { buckets, ids: Int32Array.from(ids), x: { ...x, indices } };
+  compacted.set(x, c);
+  return c;
+}
+
 /**
  * Fit W and b by L-BFGS (10 corrections, backtracking Armijo line search). `y` holds class indices, or
  * values for regression. Returns the weights and the iterations run.
@@ -208,24 +410,25 @@ export function fitLinear(
 ): { weight: Float32Array; bias: Float32Array; iterations: number } {
   // Buckets no training row uses keep weight 0 (their gradient is the penalty alone): fit the others only.
   const K = outputColumns(kind);
-  const used = new Int32Array(buckets).fill(-1);
-  const ids: number[] = [];
-  for (const b of x.indices) if (used[b] < 0) used[b] = ids.push(b) - 1;
-  const compact: SparseRows = { ...x, indices: Int32Array.from(x.indices, (b) => used[b]) };
+  const c = compactRows(x, buckets);
+  const ids = c.ids;
+  if (c.layout?.K !== K) c.layout = layout(c.x, ids.length, K);
   let init = o.init;
   if (init) {
     const w = new Float32Array(ids.length * K);
-    ids.forEach((b, j) => w.set(init!.weight.subarray(b * K, (b + 1) * K), j * K));
+    for (let j = 0; j < ids.length; j++)
+      for (let k = 0; k < K; k++) w[j * K + k] = init.weight[ids[j] * K + k];
     init = { weight: w, bias: init.bias };
   }
-  const r = fitCompact(compact, y, ids.length, kind, { ...o, init });
+  const r = fitCompact(c.layout, y, ids.length, kind, { ...o, init });
   const weight = new Float32Array(buckets * K);
-  ids.forEach((b, j) => weight.set(r.weight.subarray(j * K, (j + 1) * K), b * K));
+  for (let j = 0; j < ids.length; j++)
+    for (let k = 0; k < K; k++) weight[ids[j] * K + k] = r.weight[j * K + k];
   return { ...r, weight };
 }
 
 function fitCompact(
-  x: SparseRows,
+  lay: Layout,
   y: ArrayLike<number>,
   buckets: number,
   kind: LinearKind,
@@ -233,7 +436,7 @@ function fitCompact(
 ): { weight: Float32Array; bias: Float32Array; iterations: number } {
   const K = outputColumns(kind);
   const P = buckets * K + K;
-  const theta = new Float64Array(P);
+  let theta = new Float64Array(P);
   if (o.init) {
     theta.set(o.init.weight);
     theta.set(o.init.bias, buckets * K);
@@ -242,32 +445,46 @@ function fitCompact(
     for (let i = 0; i < y.length; i++) mean += y[i] / y.length;
     theta[buckets * K] = mean; // start at the mean value: the bias is not penalised
   }
-  const grad = new Float64Array(P);
-  let f = objective(theta, grad, x, y, kind, o.C, buckets);
+  const n = y.length;
+  const pr: Problem = {
+    layout: lay,
+    y: Float64Array.from(y),
+    kind,
+    n,
+    D: buckets,
+    g: new Float64Array(n * K),
+  };
+  let grad = new Float64Array(P);
+  let f = objective(theta, grad, pr, o.C);
   const m = 10;
+  // The last m steps s and gradient changes y, with s.y and y.y (all kept while s.y > 1e-12).
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const rho: number[] = [];
+  const sys: number[] = [];
+  const yy: number[] = [];
   const maxAbs = (v: Float64Array) => {
     let a = 0;
     for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]));
     return a;
   };
   let it = 0;
-  const next = new Float64Array(P);
-  const nextGrad = new Float64Array(P);
+  let next = new Float64Array(P);
+  let nextGrad = new Float64Array(P);
+  const d = new Float64Array(P);
+  const alpha = new Float64Array(m + 1);
+  let spare: [Float64Array, Float64Array] | undefined; // a dropped pair's buffers, reused
   for (; it < o.maxIterations && maxAbs(grad) > o.tolerance; it++) {
     // Two-loop recursion: d = -H grad.
-    const d = new Float64Array(P);
     for (let i = 0; i < P; i++) d[i] = -grad[i];
-    const alpha: number[] = [];
     for (let j = S.length - 1; j >= 0; j--) {
-      alpha[j] = rho[j] * dot(S[j], d);
-      for (let i = 0; i < P; i++) d[i] -= alpha[j] * Y[j][i];
+      const a = (alpha[j] = rho[j] * dot(S[j], d));
+      const Yj = Y[j];
+      for (let i = 0; i < P; i++) d[i] -= a * Yj[i];
     }
     if (S.length) {
       const k = S.length - 1;
-      const gamma = dot(S[k], Y[k]) / dot(Y[k], Y[k]);
+      const gamma = sys[k] / yy[k];
       for (let i = 0; i < P; i++) d[i] *= gamma;
     } else {
       const s = 1 / Math.max(1, Math.sqrt(dot(grad, grad)));
@@ -275,12 +492,14 @@ function fitCompact(
     }
     for (let j = 0; j < S.length; j++) {
       const beta = rho[j] * dot(Y[j], d);
-      for (let i = 0; i < P; i++) d[i] += S[j][i] * (alpha[j] - beta);
+      const c = alpha[j] - beta;
+      const Sj = S[j];
+      for (let i = 0; i < P; i++) d[i] += Sj[i] * c;
     }
     let slope = dot(grad, d);
     if (slope >= 0) {
       // Not a descent direction (curvature lost): restart from steepest descent.
-      S.length = Y.length = rho.length = 0;
+      S.length = Y.length = rho.length = sys.length = yy.length = 0;
       for (let i = 0; i < P; i++) d[i] = -grad[i];
       slope = -dot(grad, grad);
     }
@@ -288,31 +507,39 @@ function fitCompact(
     let fNext = Number.NaN;
     for (let tries = 0; tries < 40; tries++) {
       for (let i = 0; i < P; i++) next[i] = theta[i] + step * d[i];
-      fNext = objective(next, nextGrad, x, y, kind, o.C, buckets);
+      fNext = objective(next, nextGrad, pr, o.C);
       if (fNext <= f + 1e-4 * step * slope) break;
       step /= 2;
     }
     if (!(fNext <= f)) break; // no decrease found: at the precision floor
-    const s = new Float64Array(P);
-    const yv = new Float64Array(P);
+    const [s, yv] = spare ?? [new Float64Array(P), new Float64Array(P)];
+    spare = undefined;
+    let sy = 0;
+    let yy2 = 0;
     for (let i = 0; i < P; i++) {
-      s[i] = next[i] - theta[i];
-      yv[i] = nextGrad[i] - grad[i];
+      const si = next[i] - theta[i];
+      const yi = nextGrad[i] - grad[i];
+      s[i] = si;
+      yv[i] = yi;
+      sy += si * yi;
+      yy2 += yi * yi;
     }
-    const sy = dot(s, yv);
     if (sy > 1e-12) {
       S.push(s);
       Y.push(yv);
       rho.push(1 / sy);
+      sys.push(sy);
+      yy.push(yy2);
       if (S.length > m) {
-        S.shift();
-        Y.shift();
+        spare = [S.shift()!, Y.shift()!];
         rho.shift();
+        sys.shift();
+        yy.shift();
       }
-    }
+    } else spare = [s, yv];
     const converged = Math.abs(f - fNext) <= 1e-9 * Math.max(1, Math.abs(f));
-    theta.set(next);
-    grad.set(nextGrad);
+    [theta, next] = [next, theta];
+    [grad, nextGrad] = [nextGrad, grad];
     f = fNext;
     if (converged) {
       it++;
