@@ -89,6 +89,25 @@ describe('minnow hybrid', () => {
     assert.ok(Math.abs(evaluated.score - res.score) < 1e-9, `eval ${evaluated.score} vs picked ${res.score}`);
   });
 
+  test("a regressor's output is the weighted mean of the parts', on the labels' scale", () => {
+    const reg = join(tmp, 'scores.csv');
+    const words = ['good', 'bad', 'fine', 'awful', 'great', 'dull'];
+    writeFileSync(
+      reg,
+      `text,label\n${Array.from({ length: 40 }, (_, i) => `"${words[i % 6]} film ${i % 7}",${(i % 6) * 0.8}`).join('\n')}\n`,
+    );
+    const own = ['--data', reg, '--text-column', 'text', '--regression'];
+    const [t, b, h] = ['reg-transformer', 'reg-baseline', 'reg-hybrid'].map((d) => join(tmp, d));
+    ok(minnow('finetune', '--preset', 'uno-eelbert', ...own, '--out', t, '--epochs', '1', '--threads', '1'));
+    ok(minnow('baseline', ...own, '--out', b, '--buckets', '2048'));
+    ok(minnow('hybrid', '--model', t, '--baseline', b, '--out', h, '--alpha', '3'));
+    const [lt, lb, lh] = [logits(t), logits(b), logits(h)];
+    lh.forEach(([v], i) => {
+      const want = (lt[i][0] + 3 * lb[i][0]) / 4;
+      assert.ok(Math.abs(v - want) < 1e-4, `line ${i}: ${v}, want ${want}`);
+    });
+  });
+
   test('export: the int8 folder carries the n-gram path and scores like fp32', () => {
     const out = join(tmp, 'hybrid-export');
     ok(minnow('export', '--model', hybrid, '--out', out, '--check', 'sst2', '--data', GLUE_MINI));

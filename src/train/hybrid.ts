@@ -1,7 +1,8 @@
 /**
  * `minnow hybrid`: a fine-tuned transformer and a fitted n-gram baseline of the same task become one
  * classifier whose logits are the transformer's plus alpha times the baseline's (Wide & Deep, with the
- * wide part fitted first). The baseline's table and idf join the model as ngram.weight (scaled by alpha)
+ * wide part fitted first). A regressor's output is their weighted mean, (t + alpha b) / (1 + alpha), so it
+ * stays on the labels' scale. The baseline's table and idf join the model as ngram.weight (scaled by alpha)
  * and ngram.idf (frozen); its bias joins the classifier's. The result is a model directory like any
  * other: predict, eval, export (int8), serve and further fine-tuning (both parts train) run it.
  *
@@ -59,6 +60,14 @@ function sameHead(a: TaskHead, b: TaskHead, who: string): void {
     throw new UserError(`${who}: the transformer was fine-tuned on ${a.task}, the baseline on ${b.task}`);
 }
 
+/**
+ * The factors of the transformer's and the baseline's outputs in a hybrid of weight `alpha`: a classifier
+ * adds alpha times the baseline's logits (their scale is free), a regressor takes the weighted mean.
+ */
+export function partScales(alpha: number, kind: LinearKind): [number, number] {
+  return kind.regression ? [1 / (1 + alpha), alpha / (1 + alpha)] : [1, alpha];
+}
+
 /** Combine `transformerDir` and `baselineDir` into c.out (see the file comment). */
 export async function combineHybrid(
   transformerDir: string,
@@ -103,7 +112,10 @@ export async function combineHybrid(
     );
     const gold = data.examples.map((e) => e.label);
     baselineScore = scoreLogits(data, n, gold).score;
-    const mix = (a: number) => t.map((row, i) => row.map((v, k) => v + a * n[i][k]));
+    const mix = (a: number) => {
+      const [ts, bs] = partScales(a, kind);
+      return t.map((row, i) => row.map((v, k) => ts * v + bs * n[i][k]));
+    };
     for (const a of c.alpha === undefined ? c.alphaGrid : [c.alpha]) {
       const s = scoreLogits(data, mix(a), gold).score;
       path.push({ alpha: a, score: s });
@@ -117,15 +129,18 @@ export async function combineHybrid(
     );
   } else if (alpha === undefined) throw new UserError('hybrid: give --alpha, or dev data to pick it on');
 
-  // The baseline joins the model: its table (times alpha) and idf as parameters, its bias in the head's.
+  // The baseline joins the model: its table (scaled) and idf as parameters, its bias in the head's.
+  const [ts, bs] = partScales(alpha!, kind);
   m.config.ngram = b.config.ngram;
   const B = b.config.ngram.buckets;
   const weight = m.store.declare('ngram.weight', [B, K], 'zeros');
-  weight.data.set(b.weights.weight.map((v) => alpha! * v));
+  weight.data.set(b.weights.weight.map((v) => bs * v));
   m.store.declare('ngram.idf', [B], 'ones', true).data.set(b.weights.idf);
+  const head = m.store.get('classifier.weight').data;
+  for (let j = 0; j < head.length; j++) head[j] *= ts;
   const bias = m.store.get('classifier.bias').data;
   const extra = logitRows(Float64Array.from(b.weights.bias), kind)[0];
-  for (let k = 0; k < bias.length; k++) bias[k] += alpha! * extra[k];
+  for (let k = 0; k < bias.length; k++) bias[k] = ts * bias[k] + bs * extra[k];
   ensureDir(c.out);
   (m.config as { minnow_hybrid?: unknown }).minnow_hybrid = {
     transformer: transformerDir,
