@@ -17,14 +17,18 @@ export const spec = command({
     'minnow fit --data PATH [--task T] [--text-column NAME ...] --out DIR [--max-bytes 500k] [--budget 10m] [--resume] [--json]',
   details:
     'Stages, each in OUT/stages/NAME with a result.json written when it finishes: the n-gram baseline (its\n' +
-    'hash buckets sized so its int8 file fits --max-bytes); a fine-tune, with the default recipe and the same\n' +
-    `seed, of each shipped model (${D.models.join(', ')}) whose int8 file (measured) fits --max-bytes; then the\n` +
-    'export of the best dev score among them to OUT/export (fp32 and int8 ONNX, the int8 accuracy gate on dev)\n' +
-    'with a model card, OUT/export/README.md. A summary table goes to stdout. --resume keeps the finished\n' +
-    'stages and resumes an unfinished fine-tune from its checkpoints. --budget is wall-clock: training that\n' +
-    'reaches it evaluates, keeps its best weights so far and stops, the baseline tries no further C, and a stage\n' +
-    'that would start after it is skipped (the first always runs; export always runs). The dev score picks the\n' +
-    'winner and is reported on the same dev set.',
+    'hash buckets sized so its int8 file fits --max-bytes); for each shipped model\n' +
+    `(${D.models.join(', ')}) whose int8 file (measured) fits --max-bytes: task-adaptive pre-training (its\n` +
+    'masked-LM pre-training continued on the training texts), a fine-tune with the default recipe and the same\n' +
+    'seed, and its hybrid with an n-gram path in the bytes left; then the largest of them distilled from the\n' +
+    'ensemble of the best models so far on the training rows and WordNet copies of them, and its hybrid; then\n' +
+    'the export of the best dev score among\n' +
+    'them to OUT/export (fp32 and int8 ONNX, the int8 accuracy gate on dev) with a model card,\n' +
+    'OUT/export/README.md. A summary table goes to stdout. --resume keeps the finished stages and resumes an\n' +
+    'unfinished pre-training or fine-tune from its checkpoints. --budget is wall-clock: training that reaches it\n' +
+    'evaluates, keeps its best weights so far and stops, the baseline tries no further C, and a stage that would\n' +
+    'start after it is skipped (the first always runs; export always runs). The dev score picks the winner and\n' +
+    'is reported on the same dev set.',
   options: {
     ...DATA_OPTIONS,
     ...devOptions(D, 'to score and pick by', null),
@@ -42,6 +46,14 @@ export const spec = command({
       default: budgetText(D.budgetSeconds),
     },
     resume: { type: 'boolean', help: 'continue the fit in OUT: finished stages are kept' },
+    'no-distill': {
+      type: 'boolean',
+      help: 'skip the distillation of the best models into the largest shipped model that fits',
+    },
+    'no-tapt': {
+      type: 'boolean',
+      help: 'fine-tune the shipped models as they are, without task-adaptive pre-training first',
+    },
     ...seedThreadsOptions(D),
     json: { type: 'boolean', help: 'print the result as one JSON object' },
   },
@@ -72,6 +84,8 @@ export async function run(p: Parsed<Options>): Promise<void> {
     maxBytes,
     budgetSeconds,
     resume: flag(p, 'resume'),
+    tapt: !flag(p, 'no-tapt'),
+    distill: !flag(p, 'no-distill'),
     seed: num(p, 'seed'),
     threads: num(p, 'threads'),
     devFraction: num(p, 'dev-fraction'),

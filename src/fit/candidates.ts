@@ -15,7 +15,7 @@ import { stageDir } from './config.js';
 import { devDataSource } from './data.js';
 import { isCandidate } from './pick.js';
 import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
-import type { Stage, StageContext, StageOutput } from './stage.js';
+import type { Stage, StageContext, StageOutput, StageResult } from './stage.js';
 
 /** The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. */
 export function baselineStage(buckets: number): Stage {
@@ -50,16 +50,28 @@ export function baselineStage(buckets: number): Stage {
   };
 }
 
-/** Fine-tune the shipped model `name` (directory `dir`), whose int8 file measures `int8`. */
-export function finetuneStage(name: string, dir: string, int8: Int8Size): Stage {
+/**
+ * Fine-tune the shipped model `name` (directory `dir`), whose int8 file measures `int8`; with `from`, the
+ * model that stage (task-adaptive pre-training) left instead, where it ran.
+ */
+export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: string): Stage {
+  const start = (earlier: ReadonlyMap<string, StageResult>, out: string) => {
+    const r = from ? earlier.get(from) : undefined;
+    const model = r?.details?.model;
+    return typeof model === 'string'
+      ? { dir: join(stageDir(out, from!), model), note: `after ${from}, ` }
+      : { dir, note: '' };
+  };
   return {
     name: `finetune-${name}`,
-    what: `fine-tune ${name} (default recipe)`,
+    what: `fine-tune ${name}${from ? ` after ${from}` : ''} (default recipe)`,
     budgeted: true,
+    ...(from ? { key: ({ earlier }) => String(earlier.get(from)?.finishedAt ?? 'none') } : {}),
     async run(ctx: StageContext): Promise<StageOutput> {
       const out = join(ctx.dir, 'model');
       const c = ctx.config;
-      const res = await finetune(dir, ctx.src, ctx.dev, {
+      const init = start(ctx.earlier, c.out);
+      const res = await finetune(init.dir, ctx.src, ctx.dev, {
         ...DEFAULT_FINETUNE,
         out,
         seed: c.seed,
@@ -74,9 +86,10 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size): Stage 
         score: res.score,
         metrics: res.metrics,
         candidate: { model: 'model', kind: 'transformer', int8 },
-        note: `lr ${lr}, epoch ${res.bestEpoch} of ${res.epochsRun} kept (recipe ${epochs}), max length ${maxLength}`,
+        note: `${init.note}lr ${lr}, epoch ${res.bestEpoch} of ${res.epochsRun} kept (recipe ${epochs}), max length ${maxLength}`,
         details: {
           model: name,
+          from: init.dir,
           recipe: res.recipe,
           bestEpoch: res.bestEpoch,
           epochsRun: res.epochsRun,
@@ -88,15 +101,22 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size): Stage 
   };
 }
 
+/** The n-gram paths a hybrid stage tries, each fitted in the same buckets: the baseline's features, and words only. */
+export const HYBRID_PATHS = [
+  { name: 'word+char', ngram: { char_ngrams: DEFAULT_BASELINE.ngram.char_ngrams } },
+  { name: 'word', ngram: { char_ngrams: null } },
+] as const;
+
 /**
- * The fine-tune stage `of`'s model plus a word n-gram path (minnow hybrid) in the bytes its int8 file
- * leaves under --max-bytes: a word 1-2-gram baseline with that many buckets (character n-grams cost more
- * rows than they earn at this size), its weight alpha picked on dev.
+ * The fine-tune stage `of`'s model plus an n-gram path in the bytes its int8 file leaves under --max-bytes:
+ * a baseline with that many buckets, with word and character n-grams and with words only (SST-2 and STS-B
+ * gain from characters even in 2^15 buckets, MRPC does not), each added with its weight alpha picked on
+ * dev; the better hybrid on dev is kept.
  */
 export function hybridStage(of: string): Stage {
   return {
-    name: of.replace(/^finetune-/, 'hybrid-'),
-    what: `${of}'s model plus a word n-gram path in the bytes left under --max-bytes, alpha picked on dev`,
+    name: of.startsWith('finetune-') ? of.replace(/^finetune-/, 'hybrid-') : `hybrid-${of}`,
+    what: `${of}'s model plus an n-gram path in the bytes left under --max-bytes, features and alpha picked on dev`,
     budgeted: true,
     key: ({ earlier }) => String(earlier.get(of)?.finishedAt ?? 'none'),
     async run(ctx: StageContext): Promise<StageOutput> {
@@ -105,31 +125,41 @@ export function hybridStage(of: string): Stage {
       const c = ctx.config;
       const room = c.maxBytes - t.candidate.int8.bytes - 4096; // the path's graph nodes and scales
       const buckets = hybridBuckets(room, ctx.data.head);
-      const baseline = join(ctx.dir, 'baseline');
-      const fitted = trainBaseline(ctx.src, ctx.dev, {
-        ...DEFAULT_BASELINE,
-        out: baseline,
-        ngram: { ...DEFAULT_BASELINE.ngram, buckets, char_ngrams: null, seed: c.seed },
-        devFraction: c.devFraction,
-        seed: c.seed,
-      });
-      const model = join(ctx.dir, 'model');
-      const res = await combineHybrid(
-        join(stageDir(c.out, of), t.candidate.model),
-        baseline,
-        devDataSource(ctx),
-        {
-          ...DEFAULT_HYBRID,
-          out: model,
-          threads: c.threads,
-        },
-      );
-      const int8 = transformerInt8(model, ctx.data.head, c.maxPositions);
+      const tried: { path: string; score: number; alpha: number; baselineScore: number; C: number }[] = [];
+      for (const p of HYBRID_PATHS) {
+        const baseline = join(ctx.dir, `baseline-${p.name}`);
+        const fitted = trainBaseline(ctx.src, ctx.dev, {
+          ...DEFAULT_BASELINE,
+          out: baseline,
+          ngram: { ...DEFAULT_BASELINE.ngram, ...p.ngram, buckets, seed: c.seed },
+          devFraction: c.devFraction,
+          seed: c.seed,
+        });
+        const res = await combineHybrid(
+          join(stageDir(c.out, of), t.candidate.model),
+          baseline,
+          devDataSource(ctx),
+          { ...DEFAULT_HYBRID, out: join(ctx.dir, `model-${p.name}`), threads: c.threads },
+        );
+        tried.push({
+          path: p.name,
+          score: res.score ?? -Infinity,
+          alpha: res.alpha,
+          baselineScore: fitted.score,
+          C: fitted.C,
+        });
+      }
+      const best = tried.reduce((a, b) => (b.score > a.score ? b : a));
+      const model = `model-${best.path}`;
+      const int8 = transformerInt8(join(ctx.dir, model), ctx.data.head, c.maxPositions);
       return {
-        score: res.score,
-        candidate: { model: 'model', kind: 'hybrid', int8 },
-        note: `alpha ${res.alpha}, ${buckets.toLocaleString('en-US')} word buckets (alone ${fitted.score.toFixed(2)})`,
-        details: { alpha: res.alpha, path: res.path, buckets, baselineScore: fitted.score, C: fitted.C },
+        score: best.score,
+        candidate: { model, kind: 'hybrid', int8 },
+        note: `${best.path} n-grams in ${buckets.toLocaleString('en-US')} buckets, alpha ${best.alpha} (the path alone ${best.baselineScore.toFixed(2)}; ${tried
+          .filter((x) => x !== best)
+          .map((x) => `${x.path}: ${x.score.toFixed(2)}`)
+          .join(', ')})`,
+        details: { path: best.path, alpha: best.alpha, buckets, tried },
       };
     },
   };

@@ -23,6 +23,10 @@ export interface FitConfig {
    * of int8 for a 512-position width-128 model).
    */
   maxPositions: number;
+  /** Continue each shipped model's masked-LM pre-training on the training texts before fine-tuning (tapt.ts). */
+  tapt: boolean;
+  /** After the fine-tunes: distil the best models so far into the largest shipped model that fits (distill-stage.ts). */
+  distill: boolean;
   /** Shipped pre-trained models to fine-tune, by directory name under `modelsDir`; each is one stage. */
   models: readonly string[];
   modelsDir: string;
@@ -38,6 +42,8 @@ export const DEFAULT_FIT: Readonly<Omit<FitConfig, 'out' | 'command'>> = Object.
   seed: DEFAULT_FINETUNE.seed,
   threads: DEFAULT_FINETUNE.threads,
   devFraction: DEFAULT_FINETUNE.devFraction,
+  tapt: true,
+  distill: true,
   models: ['uno-eelbert', 'eelbert-tiny'],
   modelsDir: join(PACKAGE_ROOT, 'models'),
 });

@@ -14,9 +14,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'minnow-fit-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const out = join(tmp, 'fit');
-// 400k: the baseline (sized to fit), uno-eelbert (255 kB with 128 positions) and its hybrid (an n-gram path in the 145 kB left)
-// run; eelbert-tiny (469 kB) does not. On this fixture the baseline and the hybrid may tie (the smaller wins).
-const WINNER = /(baseline|hybrid-uno-eelbert)/;
+// 400k: the baseline (sized to fit), uno-eelbert (253 kB with 128 positions: TAPT, fine-tune), its hybrid (an n-gram path
+// in the 145 kB left), uno-eelbert distilled from the best three and its hybrid run; eelbert-tiny (468 kB) does not.
+// On this fixture the baseline and a hybrid may tie (the smaller wins).
+const WINNER = /(baseline|hybrid-uno-eelbert|distill-uno-eelbert|hybrid-distill-uno-eelbert)/;
 const args = [
   'fit',
   '--task',
@@ -43,25 +44,38 @@ describe('minnow fit', () => {
     assert.match(first.out, /^baseline +\d+\.\d\d +\d{3},\d{3} +\d+\.\d +\*? +C \d+, [\d,]+ buckets$/m);
     assert.match(
       first.out,
-      /^hybrid-uno-eelbert +\d+\.\d\d +\d{3},\d{3} +\d+\.\d +\*? +alpha [\d.]+, [\d,]+ word buckets \(alone \d+\.\d\d\)$/m,
+      /^hybrid-uno-eelbert +\d+\.\d\d +\d{3},\d{3} +\d+\.\d +\*? +(word\+char|word) n-grams in [\d,]+ buckets, alpha [\d.]+ \(the path alone \d+\.\d\d; (word|word\+char): \d+\.\d\d\)$/m,
     );
     assert.match(
       first.out,
-      /^finetune-uno-eelbert +\d+\.\d\d +253,366 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
+      /^finetune-uno-eelbert +\d+\.\d\d +253,366 +\d+\.\d +after tapt-uno-eelbert, lr 0\.001, epoch \d of \d kept/m,
+    );
+    assert.match(
+      first.out,
+      /^tapt-uno-eelbert +- +- +\d+\.\d +[\d,]+ tokens \(20\.0 passes over [\d,]+\), \d+ updates$/m,
     );
     assert.match(
       first.out,
       /^finetune-eelbert-tiny +- +467,721 +- +not run: its int8 file, 467,721 bytes, is over --max-bytes 400,000$/m,
     );
     assert.match(first.out, /^export +\d+\.\d\d /m);
-    assert.match(first.out, /^picked (baseline|hybrid-uno-eelbert): .*: shipping it$/m);
-    assert.match(first.err, /^fit: stage 1\/4 baseline: /m);
+    assert.match(first.out, new RegExp(`^picked ${WINNER.source}: .*: shipping it$`, 'm'));
+    assert.match(first.err, /^fit: stage 1\/7 baseline: /m);
     assert.match(
       first.err,
-      /^fit: stage 2\/4 finetune-uno-eelbert: fine-tune uno-eelbert \(default recipe\)$/m,
+      /^fit: stage 2\/7 tapt-uno-eelbert: task-adaptive pre-training of uno-eelbert: masked LM on the training texts$/m,
     );
-    assert.match(first.err, /^fit: stage 3\/4 hybrid-uno-eelbert: /m);
-    assert.match(first.err, /^fit: stage 4\/4 export: /m);
+    assert.match(
+      first.err,
+      /^fit: stage 3\/7 finetune-uno-eelbert: fine-tune uno-eelbert after tapt-uno-eelbert \(default recipe\)$/m,
+    );
+    assert.match(first.err, /^fit: stage 4\/7 hybrid-uno-eelbert: /m);
+    assert.match(
+      first.err,
+      /^fit: stage 5\/7 distill-uno-eelbert: distil the ensemble of the best 3 models so far into uno-eelbert, /m,
+    );
+    assert.match(first.err, /^fit: stage 6\/7 hybrid-distill-uno-eelbert: /m);
+    assert.match(first.err, /^fit: stage 7\/7 export: /m);
   });
 
   test('the export folder is within --max-bytes, has a model card, and predict runs it', () => {
@@ -84,11 +98,12 @@ describe('minnow fit', () => {
     const score = JSON.parse(readFileSync(ft, 'utf8')).score;
     rmSync(ft);
     const r = ok(minnow(...args, '--resume'));
-    assert.match(r.err, /^fit: stage 1\/4 baseline: finished earlier \(.*\); kept$/m);
-    assert.match(r.err, /^fit: stage 2\/4 finetune-uno-eelbert: .*\(resuming an unfinished run\)$/m);
+    assert.match(r.err, /^fit: stage 1\/7 baseline: finished earlier \(.*\); kept$/m);
+    assert.match(r.err, /^fit: stage 2\/7 tapt-uno-eelbert: finished earlier \(.*\); kept$/m);
+    assert.match(r.err, /^fit: stage 3\/7 finetune-uno-eelbert: .*\(resuming an unfinished run\)$/m);
     assert.match(r.err, /finetune sst2: resumed from .*checkpoints/);
     // The hybrid after it runs again (its fine-tune finished anew) and fits its own small n-gram path.
-    const beforeHybrid = r.err.split(/^fit: stage 3\/4 hybrid-uno-eelbert: /m)[0];
+    const beforeHybrid = r.err.split(/^fit: stage 4\/7 hybrid-uno-eelbert: /m)[0];
     assert.doesNotMatch(beforeHybrid, /^baseline sst2: C /m, 'the baseline stage did not train again');
     assert.equal(statSync(baseline).mtimeMs, before);
     assert.equal(JSON.parse(readFileSync(ft, 'utf8')).score, score);
@@ -99,7 +114,7 @@ describe('minnow fit', () => {
     const res = JSON.parse(r.out);
     assert.deepEqual(
       res.rows.map((x: { status: string }) => x.status),
-      ['earlier', 'earlier', 'earlier', 'excluded', 'earlier'],
+      ['earlier', 'earlier', 'earlier', 'earlier', 'excluded', 'earlier', 'earlier', 'earlier'],
     );
     assert.match(res.winner, WINNER);
     assert.ok(res.export.bytes <= 400_000);
@@ -129,7 +144,7 @@ describe('minnow fit', () => {
   test('--help: the budget is wall-clock and stops training', () => {
     const r = ok(minnow('fit', '--help'));
     assert.match(r.out, /--budget TIME/);
-    assert.match(r.out, /training that\s+reaches it evaluates, keeps its best weights so far and stops/);
+    assert.match(r.out, /training that\s+reaches it\s+evaluates, keeps its best weights so far and stops/);
     assert.match(minnow('--help').out, /^ {2}fit {10}/m);
   });
 });

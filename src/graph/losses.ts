@@ -144,3 +144,21 @@ export function klDivWithTemperature(student: Value, teacher: Value, temperature
     o.scalarLike(student, temperature * temperature),
   );
 }
+
+/**
+ * Hinton et al.: alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(labels, s).
+ * Regression (one output): alpha * MSE(s, t) + (1 - alpha) * MSE(s, labels) - distilling on scores.
+ */
+export function hintonLoss(
+  student: Value,
+  teacher: Value,
+  labels: Value,
+  temperature: number,
+  alpha: number,
+  regression = false,
+): { loss: Value; soft: Value; hard: Value } {
+  const c = (v: number) => o.scalarLike(student, v);
+  const soft = regression ? mse(student, teacher) : klDivWithTemperature(student, teacher, temperature);
+  const hard = regression ? mse(o.reshape(student, [-1]), labels) : softmaxCrossEntropy(student, labels);
+  return { loss: o.add(o.mul(c(alpha), soft), o.mul(c(1 - alpha), hard)), soft, hard };
+}

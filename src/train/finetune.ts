@@ -5,6 +5,7 @@
  * stopping after --patience epochs without a better dev score). The learning rate, epochs and maximum
  * length the user does not give are chosen by finetune-recipe.ts's rules.
  */
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { type DataSource, examplesDigest, holdOut, readTask, type TaskData } from '../data/task.js';
 import { type Encoded, encodeAll, epochBatches, padBatch } from '../data/batch.js';
@@ -20,7 +21,8 @@ import { checkOutIsNotInput, ensureDir, writeFileAtomic } from '../util/atomic.j
 import { UserError } from '../util/errors.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { headGraph } from './head-graph.js';
+import type { Tensor } from '../runtime/session.js';
+import { headGraph, type SoftTargetLoss } from './head-graph.js';
 import type { KnowledgeConfig } from '../knowledge/config.js';
 import { type KnowledgeSettings, loadKnowledge } from '../knowledge/load.js';
 import { modelEncoder } from '../model/model.js';
@@ -58,6 +60,16 @@ export interface FinetuneConfig {
   threads: number;
   resume: boolean;
   checkpointEvery: number;
+  /** Distillation (minnow fit): more training rows and a teacher's soft targets for every row. */
+  teacher?: FinetuneTeacher;
+}
+
+/** A teacher for fine-tuning: its logits for the training rows (and rows it adds, e.g. augmented copies). */
+export interface FinetuneTeacher extends SoftTargetLoss {
+  /** Rows to train on besides the data's own (after the dev rows are held out), e.g. augmented copies. */
+  extra?: (train: readonly Example[]) => Promise<Example[]>;
+  /** The teacher's logits for `rows`, row-major (rows x numLabels). */
+  logits: (rows: readonly Example[]) => Promise<Float32Array>;
 }
 
 /**
@@ -140,6 +152,7 @@ export const FINETUNE_SETTING_NAMES: Readonly<Record<string, string>> = Object.f
   maxEntities: '--max-entities',
   maxBranchTokens: '--max-branch-tokens',
   visibleMatrix: '--visible-matrix',
+  teacher: "the teacher's soft targets (minnow fit's distillation)",
 });
 
 export interface FinetuneResult {
@@ -280,7 +293,13 @@ export async function finetune(
   }
   setHead(m.config, head);
   if (c.knowledge) withKnowledge(m, c.knowledge);
-  const { items, maxLength, chosen: lengthChosen } = trainingRows(m, train.examples, c.maxLength);
+  const rows = c.teacher?.extra
+    ? [...train.examples, ...(await c.teacher.extra(train.examples))]
+    : train.examples;
+  const targets = c.teacher ? await c.teacher.logits(rows) : undefined;
+  if (targets && targets.length !== rows.length * numLabels)
+    throw new Error(`finetune: ${targets.length} teacher logits for ${rows.length} rows x ${numLabels}`);
+  const { items, maxLength, chosen: lengthChosen } = trainingRows(m, rows, c.maxLength);
   // Dev rows are read as `minnow eval` reads them: at the given --max-length, else at eval's default.
   const devLength =
     c.maxLength === undefined
@@ -328,7 +347,7 @@ export async function finetune(
         notBefore: Math.ceil(epochs / 2) * stepsPerEpoch,
       })
     : undefined;
-  const step = await TrainStep.create(headGraph(m.config, numLabels, regression), m.store, {
+  const step = await TrainStep.create(headGraph(m.config, numLabels, regression, c.teacher), m.store, {
     seed: c.seed,
     threads: c.threads,
   });
@@ -348,12 +367,20 @@ export async function finetune(
     optim: { ...DEFAULT_ADAMW, lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm },
     schedule: lrSchedule(updates, c.warmup, c.decay ?? DEFAULT_FINETUNE.decay),
     accumulation: 1,
-    batch: (k) =>
-      padBatch(
-        indicesOf(k).map((j) => items[j]),
+    batch: (k) => {
+      const idx = indicesOf(k);
+      const b = padBatch(
+        idx.map((j) => items[j]),
         regression,
         m.tokenizer.padId,
-      ),
+      );
+      if (targets) {
+        const t = new Float32Array(idx.length * numLabels);
+        idx.forEach((j, r) => t.set(targets.subarray(j * numLabels, (j + 1) * numLabels), r * numLabels));
+        b.feeds.teacher_logits = { data: t, shape: [idx.length, numLabels] } as Tensor;
+      }
+      return b;
+    },
     evaluate: devItems.length ? evaluate : undefined,
     evalEvery: stepsPerEpoch,
     stopEarly: best && ((update, metrics) => best.shouldStop(update, metrics)),
@@ -365,7 +392,13 @@ export async function finetune(
       task: train.task,
       data: basename(train.file),
       trainExamples: items.length,
-      trainDigest: examplesDigest(train.examples),
+      trainDigest: examplesDigest(rows),
+      teacher: targets
+        ? `${createHash('sha256')
+            .update(new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength))
+            .digest('hex')
+            .slice(0, 16)} T ${c.teacher!.temperature} alpha ${c.teacher!.alpha}`
+        : null,
       seed: c.seed,
       batchSize: c.batchSize,
       maxLength,

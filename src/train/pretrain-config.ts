@@ -40,6 +40,8 @@ export interface PretrainConfig {
   /** masked-LM (the default) or ELECTRA's replaced-token detection with a generator (electra.ts). */
   objective?: 'mlm' | 'electra';
   electra?: ElectraConfig;
+  /** A time budget (Date.now() value): the run saves and stops there (minnow fit's --budget). */
+  deadline?: number;
 }
 
 /** How a masked-LM run reads its corpus (pre-training, general distillation). */

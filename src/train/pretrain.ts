@@ -259,6 +259,7 @@ export async function pretrain(
     evalEvery: c.evalEvery,
     checkpointEvery: c.checkpointEvery,
     resume: c.resume,
+    deadline: c.deadline,
     recipe: {
       corpus: basename(c.corpus),
       corpusDigest: digest,

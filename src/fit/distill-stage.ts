@@ -1,0 +1,153 @@
+/**
+ * Ensemble distillation with augmentation, as models/sst2-sentiment was made, for any task: the best
+ * candidates fit has made so far (the n-gram baseline, the fine-tunes, their hybrids: models of different
+ * kinds, whose mistakes differ) are averaged into one teacher (Hinton et al. 2015), which labels the training
+ * rows and WordNet-synonym copies of them (TinyBERT's augmentation, without its masked-LM candidates); the
+ * student, a shipped model after task-adaptive pre-training, fine-tunes on those soft targets and the labels
+ * (Hinton's loss). The teachers need not fit --max-bytes: only the student ships.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Example } from '../data/tabular.js';
+import { augmentExamples } from '../distill/augment.js';
+import { ensembleLogits } from '../distill/ensemble.js';
+import { loadClassifier } from '../infer/load.js';
+import type { Classifier } from '../infer/runtime.js';
+import { wordnetSynonyms } from '../knowledge/load.js';
+import { readVocabFile } from '../text/vocab-file.js';
+import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
+import { assetPath } from '../util/assets.js';
+import { info } from '../util/progress.js';
+import { stageDir } from './config.js';
+import { type CandidateResult, isCandidate } from './pick.js';
+import type { Int8Size } from './sizes.js';
+import type { Stage, StageContext, StageOutput, StageResult } from './stage.js';
+
+export interface FitDistillConfig {
+  /** The best candidates by dev score that teach (as one ensemble). */
+  teachers: number;
+  /** WordNet-synonym copies of each training row (TinyBERT's augmentation: p, k) ... */
+  copies: number;
+  p: number;
+  k: number;
+  /** ... fewer where the rows and copies would pass this many. */
+  maxRows: number;
+  temperature: number;
+  /** Weight of the soft targets; the labels get 1 - alpha. */
+  alpha: number;
+}
+
+/** scripts/sst2-distill.ts's measured recipe (T 2, alpha 0.5, WordNet copies), with fewer copies for time. */
+export const DEFAULT_FIT_DISTILL: Readonly<FitDistillConfig> = Object.freeze({
+  teachers: 3,
+  copies: 2,
+  p: 0.4,
+  k: 15,
+  maxRows: 200_000,
+  temperature: 2,
+  alpha: 0.5,
+});
+
+/** The teachers: the best `n` finished candidates by dev score (any size). */
+export function teachersOf(earlier: ReadonlyMap<string, StageResult>, n: number): CandidateResult[] {
+  return [...earlier.values()]
+    .filter(isCandidate)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, n);
+}
+
+/** Copies per row so that rows x (1 + copies) stays within maxRows. */
+export function copiesFor(rows: number, c: FitDistillConfig): number {
+  return Math.max(0, Math.min(c.copies, Math.floor(c.maxRows / Math.max(1, rows)) - 1));
+}
+
+/**
+ * Distil the ensemble of the best candidates into the model `name` left by the stage `from` (its TAPT,
+ * else the shipped directory `dir`), whose int8 file measures `int8`.
+ */
+export function distillStage(
+  name: string,
+  dir: string,
+  int8: Int8Size,
+  from?: string,
+  c: FitDistillConfig = DEFAULT_FIT_DISTILL,
+): Stage {
+  return {
+    name: `distill-${name}`,
+    what: `distil the ensemble of the best ${c.teachers} models so far into ${name}, on the training rows and WordNet copies of them`,
+    budgeted: true,
+    key: ({ earlier }) =>
+      [...earlier.values()]
+        .filter((r) => isCandidate(r) || r.stage === from)
+        .map((r) => `${r.stage}@${r.finishedAt}`)
+        .join(','),
+    async run(ctx: StageContext): Promise<StageOutput> {
+      const teachers = teachersOf(ctx.earlier, c.teachers);
+      if (teachers.length === 0) return { note: 'no model to learn from' };
+      const fc = ctx.config;
+      const tapt = from ? ctx.earlier.get(from)?.details?.model : undefined;
+      const start = typeof tapt === 'string' ? join(stageDir(fc.out, from!), tapt) : dir;
+      const regression = ctx.data.head.regression;
+      const K = ctx.data.head.numLabels;
+      let copies = 0;
+      const extra = async (train: readonly Example[]): Promise<Example[]> => {
+        copies = copiesFor(train.length, c);
+        if (copies === 0) return [];
+        info(`fit: ${train.length} training rows x ${copies} WordNet copies`);
+        const out: Example[] = [];
+        await augmentExamples(
+          readVocabFile(assetPath('bert-base-uncased-vocab.txt')),
+          train,
+          { words: wordnetSynonyms(c.k) },
+          { k: c.k, p: c.p, n: copies, seed: fc.seed, maxLength: 512 },
+          (_, __, made) => out.push(...made),
+        );
+        return out;
+      };
+      const logits = async (rows: readonly Example[]): Promise<Float32Array> => {
+        const members: Float32Array[] = [];
+        const inputs = rows.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
+        for (const t of teachers) {
+          info(`fit: teacher ${t.stage} (dev ${t.score.toFixed(2)}) labels ${rows.length} rows`);
+          const clf: Classifier = await loadClassifier(join(stageDir(fc.out, t.stage), t.candidate.model), {
+            threads: fc.threads,
+            maxLength: 128,
+          });
+          const flat = new Float32Array(rows.length * K);
+          (await clf.logits(clf.encode(inputs), 64)).forEach((r, i) => flat.set(r, i * K));
+          await clf.release();
+          members.push(flat);
+        }
+        return ensembleLogits(members, K, c.temperature, regression);
+      };
+      const out = join(ctx.dir, 'model');
+      const res = await finetune(start, ctx.src, ctx.dev, {
+        ...DEFAULT_FINETUNE,
+        out,
+        seed: fc.seed,
+        threads: fc.threads,
+        devFraction: fc.devFraction,
+        deadline: ctx.deadline,
+        resume: ctx.unfinished && existsSync(join(out, 'checkpoints')),
+        teacher: { extra, logits, temperature: c.temperature, alpha: c.alpha },
+      });
+      const names = teachers.map((t) => t.stage).join(', ');
+      return {
+        score: res.score,
+        metrics: res.metrics,
+        candidate: { model: 'model', kind: 'transformer', int8 },
+        note: `from ${names}; ${res.trainExamples.toLocaleString('en-US')} rows (${copies} copies each), epoch ${res.bestEpoch} of ${res.epochsRun} kept`,
+        details: {
+          model: name,
+          from: start,
+          teachers: teachers.map((t) => ({ stage: t.stage, score: t.score })),
+          copies,
+          recipe: res.recipe,
+          bestEpoch: res.bestEpoch,
+          perEpoch: res.perEpoch,
+          trainExamples: res.trainExamples,
+        },
+      };
+    },
+  };
+}
