@@ -358,6 +358,10 @@ class MinnowModel(MinnowPreTrainedModel):
 class MinnowForMaskedLM(MinnowPreTrainedModel):
     """The masked-LM model: the decoder is tied to the input embeddings as minnow ties it."""
 
+    # forward returns the mean over its own masked tokens and ignores num_items_in_batch: without this,
+    # Trainer (transformers 5) multiplies the logged loss by the number of processes under torchrun.
+    accepts_loss_kwargs = False
+
     def __init__(self, config):
         super().__init__(config)
         # The pooler is kept (unused here) so that a saved model is a whole minnow model directory.
