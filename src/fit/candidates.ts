@@ -64,7 +64,7 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: 
   };
   return {
     name: `finetune-${name}`,
-    what: `fine-tune ${name}${from ? ` after ${from}` : ''} (default recipe)`,
+    what: `fine-tune ${name} (default recipe${from ? `, from ${from}'s model if it ran` : ''})`,
     budgeted: true,
     ...(from ? { key: ({ earlier }) => String(earlier.get(from)?.finishedAt ?? 'none') } : {}),
     async run(ctx: StageContext): Promise<StageOutput> {

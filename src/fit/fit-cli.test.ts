@@ -48,11 +48,12 @@ describe('minnow fit', () => {
     );
     assert.match(
       first.out,
-      /^finetune-uno-eelbert +\d+\.\d\d +253,366 +\d+\.\d +after tapt-uno-eelbert, lr 0\.001, epoch \d of \d kept/m,
+      /^finetune-uno-eelbert +\d+\.\d\d +253,366 +\d+\.\d +lr 0\.001, epoch \d of \d kept/m,
     );
     assert.match(
       first.out,
-      /^tapt-uno-eelbert +- +- +\d+\.\d +[\d,]+ tokens \(20\.0 passes over [\d,]+\), \d+ updates$/m,
+      // glue-mini's texts are far too few to pre-train on: the stage says so and the fine-tune starts as shipped.
+      /^tapt-uno-eelbert +- +- +\d+\.\d +not run: [\d,]+ tokens of training texts, fewer than 100,000 /m,
     );
     assert.match(
       first.out,
@@ -67,7 +68,7 @@ describe('minnow fit', () => {
     );
     assert.match(
       first.err,
-      /^fit: stage 3\/7 finetune-uno-eelbert: fine-tune uno-eelbert after tapt-uno-eelbert \(default recipe\)$/m,
+      /^fit: stage 3\/7 finetune-uno-eelbert: fine-tune uno-eelbert \(default recipe, from tapt-uno-eelbert's model if it ran\)$/m,
     );
     assert.match(first.err, /^fit: stage 4\/7 hybrid-uno-eelbert: /m);
     assert.match(

@@ -21,22 +21,28 @@ describe('tapt', () => {
     assert.equal(taptTokens(5_000_000), DEFAULT_TAPT.maxTokens);
   });
 
-  test('the stage pre-trains the shipped model further on the training texts and records it', async () => {
+  test('the stage pre-trains the shipped model further on the training texts and records it; too few texts, not', async () => {
     const src = { task: 'sst2', data: join('test', 'fixtures', 'glue-mini') };
     const data = readFitData(src, undefined, DEFAULT_FIT);
     const dir = join(tmp, 'tapt');
     mkdirSync(dir);
     const model = shippedModel(DEFAULT_FIT, 'uno-eelbert');
-    const res = await taptStage('uno-eelbert', model).run({
-      dir,
-      config: { ...DEFAULT_FIT, out: tmp, threads: 1 },
-      src,
-      dev: undefined,
-      data,
-      deadline: Infinity,
-      unfinished: false,
-      earlier: new Map(),
-    });
+    const run = (c = DEFAULT_TAPT) =>
+      taptStage('uno-eelbert', model, c).run({
+        dir,
+        config: { ...DEFAULT_FIT, out: tmp, threads: 1 },
+        src,
+        dev: undefined,
+        data,
+        deadline: Infinity,
+        unfinished: false,
+        earlier: new Map(),
+      });
+    // By default glue-mini's few hundred tokens are too few: nothing is pre-trained, no model is left.
+    const skipped = await run();
+    assert.match(skipped.note, /^not run: [\d,]+ tokens of training texts, fewer than 100,000 /);
+    assert.equal(skipped.details?.model, undefined);
+    const res = await run({ ...DEFAULT_TAPT, minCorpusTokens: 0 });
     const corpus = readFileSync(join(dir, 'corpus.txt'), 'utf8').trim().split('\n');
     assert.deepEqual(
       corpus,
