@@ -15,7 +15,7 @@ import { stageDir } from './config.js';
 import { devDataSource } from './data.js';
 import { isCandidate } from './pick.js';
 import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
-import type { Stage, StageContext, StageOutput, StageResult } from './stage.js';
+import { modelLeftBy, type Stage, type StageContext, type StageOutput } from './stage.js';
 
 /** The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. */
 export function baselineStage(buckets: number): Stage {
@@ -55,13 +55,6 @@ export function baselineStage(buckets: number): Stage {
  * model that stage (task-adaptive pre-training) left instead, where it ran.
  */
 export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: string): Stage {
-  const start = (earlier: ReadonlyMap<string, StageResult>, out: string) => {
-    const r = from ? earlier.get(from) : undefined;
-    const model = r?.details?.model;
-    return typeof model === 'string'
-      ? { dir: join(stageDir(out, from!), model), note: `after ${from}, ` }
-      : { dir, note: '' };
-  };
   return {
     name: `finetune-${name}`,
     what: `fine-tune ${name} (default recipe${from ? `, from ${from}'s model if it ran` : ''})`,
@@ -70,7 +63,7 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: 
     async run(ctx: StageContext): Promise<StageOutput> {
       const out = join(ctx.dir, 'model');
       const c = ctx.config;
-      const init = start(ctx.earlier, c.out);
+      const init = modelLeftBy(ctx.earlier, (s) => stageDir(c.out, s), from, dir);
       const res = await finetune(init.dir, ctx.src, ctx.dev, {
         ...DEFAULT_FINETUNE,
         out,
@@ -86,7 +79,7 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: 
         score: res.score,
         metrics: res.metrics,
         candidate: { model: 'model', kind: 'transformer', int8 },
-        note: `${init.note}lr ${lr}, epoch ${res.bestEpoch} of ${res.epochsRun} kept (recipe ${epochs}), max length ${maxLength}`,
+        note: `${init.from ? `after ${init.from}, ` : ''}lr ${lr}, epoch ${res.bestEpoch} of ${res.epochsRun} kept (recipe ${epochs}), max length ${maxLength}`,
         details: {
           model: name,
           from: init.dir,

@@ -12,6 +12,7 @@ import type { Example } from '../data/tabular.js';
 import { augmentExamples } from '../distill/augment.js';
 import { ensembleLogits } from '../distill/ensemble.js';
 import { loadClassifier } from '../infer/load.js';
+import { stackRows } from '../infer/predict.js';
 import type { Classifier } from '../infer/runtime.js';
 import { wordnetSynonyms } from '../knowledge/load.js';
 import { readVocabFile } from '../text/vocab-file.js';
@@ -21,7 +22,7 @@ import { info } from '../util/progress.js';
 import { stageDir } from './config.js';
 import { type CandidateResult, isCandidate } from './pick.js';
 import type { Int8Size } from './sizes.js';
-import type { Stage, StageContext, StageOutput, StageResult } from './stage.js';
+import { modelLeftBy, type Stage, type StageContext, type StageOutput, type StageResult } from './stage.js';
 
 export interface FitDistillConfig {
   /** The best candidates by dev score that teach (as one ensemble). */
@@ -85,8 +86,7 @@ export function distillStage(
       const teachers = teachersOf(ctx.earlier, c.teachers);
       if (teachers.length === 0) return { note: 'no model to learn from' };
       const fc = ctx.config;
-      const tapt = from ? ctx.earlier.get(from)?.details?.model : undefined;
-      const start = typeof tapt === 'string' ? join(stageDir(fc.out, from!), tapt) : dir;
+      const start = modelLeftBy(ctx.earlier, (s) => stageDir(fc.out, s), from, dir).dir;
       const regression = ctx.data.head.regression;
       const K = ctx.data.head.numLabels;
       let copies = 0;
@@ -113,10 +113,8 @@ export function distillStage(
             threads: fc.threads,
             maxLength: 128,
           });
-          const flat = new Float32Array(rows.length * K);
-          (await clf.logits(clf.encode(inputs), 64)).forEach((r, i) => flat.set(r, i * K));
+          members.push(stackRows(await clf.logits(clf.encode(inputs), 64), K));
           await clf.release();
-          members.push(flat);
         }
         return ensembleLogits(members, K, c.temperature, regression);
       };

@@ -2,6 +2,7 @@
  * What a stage of `minnow fit` is: the context it runs in, what it returns, the record fit writes of it
  * (OUT/stages/NAME/result.json), and a stage left out of the plan. The list of stages is stages.ts.
  */
+import { join } from 'node:path';
 import type { DataSource } from '../data/task.js';
 import type { FitConfig } from './config.js';
 import type { FitData } from './data.js';
@@ -64,6 +65,20 @@ export interface Stage {
    */
   key?(ctx: Pick<StageContext, 'earlier' | 'config'>): string;
   run(ctx: StageContext): Promise<StageOutput>;
+}
+
+/**
+ * The model directory an earlier stage `from` left (its details.model, e.g. task-adaptive pre-training's),
+ * or `otherwise` where that stage did not run or left none.
+ */
+export function modelLeftBy(
+  earlier: ReadonlyMap<string, StageResult>,
+  stageDirOf: (stage: string) => string,
+  from: string | undefined,
+  otherwise: string,
+): { dir: string; from?: string } {
+  const model = from ? earlier.get(from)?.details?.model : undefined;
+  return typeof model === 'string' ? { dir: join(stageDirOf(from!), model), from } : { dir: otherwise };
 }
 
 /** A stage left out of the plan before anything ran, and why (e.g. its int8 file is over --max-bytes). */
