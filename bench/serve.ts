@@ -5,11 +5,15 @@
  *
  *   npx tsx bench/serve.ts --model EXPORTED_DIR [--quantized] [--duration 10] [--concurrency 1,16,64]
  *                          [--soak 100000] [--overload] [--label NAME] [--serve-args "--threads 2 ..."]
+ *                          [--cli dist/cli/main.js]
  *
  * Each request classifies one SST-2 dev sentence (rotating over the first 256). Runs: one per
  * concurrency level (--duration seconds each, after a 2 s warm-up); a soak of --soak requests at
  * concurrency 16 with the server's RSS sampled every second from /metrics; with --overload, a server with
  * --max-queue 64 under 256 connections, which must answer 429s instead of queueing without bound.
+ * Beside requests/s (noisy where autocannon and the server share 2 cores: alternate several runs), each
+ * run reports the server process's CPU time per request (Linux /proc), a steadier measure of its cost.
+ * --cli runs another build's CLI (e.g. an earlier commit's, built in a worktree) under the same load.
  * Prints a table and writes bench/out/serve-LABEL.json.
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +39,7 @@ const levels = (arg('concurrency', '1,16,64') ?? '').split(',').map(Number);
 const soak = Number(arg('soak', '0'));
 const overload = arg('overload') === 'true';
 const label = arg('label', model.split('/').filter(Boolean).pop())!;
+const cli = arg('cli', 'dist/cli/main.js')!;
 /** Extra `minnow serve` flags, e.g. --serve-args "--threads 2 --max-wait-ms 1". */
 const serveArgs = (process.argv[process.argv.indexOf('--serve-args') + 1] ?? '')
   .split(' ')
@@ -57,13 +62,24 @@ const bodies = sentences.map((s) => JSON.stringify({ inputs: s }));
 
 interface ServerProcess {
   url: string;
+  pid: number;
   stop(): Promise<number | null>;
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN where /proc is not there. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Start `minnow serve` on a free port; resolves when the model is loaded. */
 function serve(extra: string[] = []): Promise<ServerProcess> {
   const args = [
-    'dist/cli/main.js',
+    cli,
     'serve',
     '--model',
     model!,
@@ -83,6 +99,7 @@ function serve(extra: string[] = []): Promise<ServerProcess> {
       if (url && /loaded/.test(err))
         resolve({
           url,
+          pid: child.pid!,
           stop: () =>
             new Promise((done) => {
               child.once('exit', (code) => done(code));
@@ -94,8 +111,14 @@ function serve(extra: string[] = []): Promise<ServerProcess> {
   });
 }
 
-async function load(url: string, connections: number, o: { duration?: number; amount?: number }) {
+async function load(
+  url: string,
+  connections: number,
+  o: { duration?: number; amount?: number },
+  pid?: number,
+) {
   let i = 0;
+  const cpu0 = pid === undefined ? Number.NaN : cpuSeconds(pid);
   const r = await autocannon({
     url: `${url}/v1/classify`,
     connections,
@@ -119,6 +142,8 @@ async function load(url: string, connections: number, o: { duration?: number; am
     latency_p99_ms: r.latency.p99,
     latency_max_ms: r.latency.max,
     codes,
+    /** The server's CPU time per request, microseconds. */
+    server_cpu_us_per_request: ((cpuSeconds(pid ?? -1) - cpu0) / r.requests.total) * 1e6,
     errors: r.errors,
     timeouts: r.timeouts,
     seconds: r.duration,
@@ -140,7 +165,7 @@ const out: Record<string, unknown> = {
 const rows: string[] = [];
 const row = (what: string, r: Awaited<ReturnType<typeof load>>) =>
   rows.push(
-    `| ${what} | ${r.connections} | ${r.requests} | ${Math.round(r.requests_per_s)} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${JSON.stringify(r.codes)} | ${r.errors} |`,
+    `| ${what} | ${r.connections} | ${r.requests} | ${Math.round(r.requests_per_s)} | ${r.server_cpu_us_per_request.toFixed(1)} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${JSON.stringify(r.codes)} | ${r.errors} |`,
   );
 
 const server = await serve();
@@ -148,7 +173,7 @@ try {
   await load(server.url, 16, { duration: 2 }); // warm-up
   const runs = [];
   for (const c of levels) {
-    const r = await load(server.url, c, { duration });
+    const r = await load(server.url, c, { duration }, server.pid);
     runs.push(r);
     row(`${duration} s`, r);
   }
@@ -162,7 +187,7 @@ try {
         () => {},
       );
     }, 1000);
-    const r = await load(server.url, 16, { amount: soak });
+    const r = await load(server.url, 16, { amount: soak }, server.pid);
     clearInterval(timer);
     const after = await rss(server.url);
     samples.push(after);
@@ -184,7 +209,7 @@ try {
 if (overload) {
   const small = await serve(['--max-queue', '64']);
   try {
-    const r = await load(small.url, 256, { duration });
+    const r = await load(small.url, 256, { duration }, small.pid);
     out.overload = r;
     row('overload, --max-queue 64', r);
   } finally {
@@ -195,8 +220,10 @@ if (overload) {
 console.log(
   `minnow serve ${label}${quantized ? ' (int8)' : ''}: one SST-2 sentence per request, loopback, autocannon`,
 );
-console.log('| run | connections | requests | requests/s | p50 ms | p99 ms | status codes | errors |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(
+  '| run | connections | requests | requests/s | server CPU us/request | p50 ms | p99 ms | status codes | errors |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 mkdirSync(join('bench', 'out'), { recursive: true });
 writeFileSync(join('bench', 'out', `serve-${label}.json`), `${JSON.stringify(out, null, 2)}\n`);

@@ -134,11 +134,30 @@ export async function startServer(
   let loadError: string | undefined;
   let draining = false; // close() began
   let lastActivity = 0; // performance.now() of the latest connection or request
-  let expire: (() => void) | undefined; // rejects the requests still waiting when the drain times out
-  const expired = new Promise<never>((_, reject) => {
-    expire = () => reject(new ShuttingDown());
-  });
-  expired.catch(() => {});
+  // Requests waiting for the model, rejected when the drain times out. (Racing each against one shared
+  // never-settling promise would add a reaction to it per request, kept until shutdown: a leak.)
+  const waiting = new Set<(e: Error) => void>();
+  let expired = false;
+  const expire = () => {
+    expired = true;
+    for (const reject of waiting) reject(new ShuttingDown());
+    waiting.clear();
+  };
+  const classify = (rows: ReturnType<Classifier['encode']>, b: Batcher) =>
+    new Promise<Float32Array[]>((resolve, reject) => {
+      if (expired) return reject(new ShuttingDown());
+      waiting.add(reject);
+      b.submit(rows).then(
+        (v) => {
+          waiting.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          waiting.delete(reject);
+          reject(e);
+        },
+      );
+    });
   // return503OnClosing false: a request that reaches an open connection while closing is answered.
   const app = Fastify({
     bodyLimit: o.maxBodyBytes,
@@ -153,8 +172,9 @@ export async function startServer(
   app.server.on('connection', () => {
     lastActivity = performance.now();
   });
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', (_req, _reply, done) => {
     lastActivity = performance.now();
+    done();
   });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
 
@@ -162,8 +182,9 @@ export async function startServer(
     if (status === 429) reply.header('retry-after', '1');
     return reply.code(status).send({ error: message, status });
   };
-  app.addHook('onResponse', async (_req, reply) => {
+  app.addHook('onResponse', (_req, reply, done) => {
     metrics.requests.inc(String(reply.statusCode));
+    done();
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no route ${req.method} ${req.url}`));
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
@@ -207,7 +228,7 @@ export async function startServer(
     const inputs = parseInputs(req.body, o);
     let logits: Float32Array[];
     try {
-      logits = await Promise.race([batcher.submit(clf.encode(inputs)), expired]);
+      logits = await classify(clf.encode(inputs), batcher);
     } catch (e) {
       if (e instanceof ShuttingDown) return fail(reply, 503, 'shutting down; retry elsewhere');
       metrics.inputs.inc(e instanceof QueueFull ? 'refused' : 'failed', inputs.length);
@@ -275,7 +296,7 @@ export async function startServer(
           await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, left()))));
         const timer = setTimeout(
           () => {
-            expire?.(); // waiting requests answer 503
+            expire(); // waiting requests answer 503
             batcher?.cancelQueued(new ShuttingDown()); // and their inputs do not run
             setTimeout(() => app.server.closeAllConnections(), 100).unref(); // then bodies still uploading
           },
