@@ -1,9 +1,9 @@
 /**
- * onnxruntime alone on exported classifier files: batch 1 x T tokens, 1 thread, the session options of
+ * onnxruntime alone on exported classifier files: batch B x T tokens, 1 thread, the session options of
  * minnow's runtime; files interleaved, 7 rounds of 2,000 runs after 200 warm-up runs; medians in ms per run.
  * Compares int8 schemes and fp32 without tokenization or JavaScript around them.
  *
- * Run: npx tsx bench/onnx-files.ts [--tokens 25] FILE.onnx FILE.onnx ...
+ * Run: npx tsx bench/onnx-files.ts [--tokens 25] [--batch 1] FILE.onnx FILE.onnx ...
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,9 +14,11 @@ import { COMPACT_TABLE } from '../src/infer/runtime.js';
 const args = process.argv.slice(2);
 const at = args.indexOf('--tokens');
 const T = at >= 0 ? Number(args.splice(at, 2)[1]) : 25;
+const bt = args.indexOf('--batch');
+const B = bt >= 0 ? Number(args.splice(bt, 2)[1]) : 1;
 const files = args;
-if (!files.length || !Number.isInteger(T) || T < 1) {
-  console.error('usage: npx tsx bench/onnx-files.ts [--tokens N] FILE.onnx ...');
+if (!files.length || !Number.isInteger(T) || T < 1 || !Number.isInteger(B) || B < 1) {
+  console.error('usage: npx tsx bench/onnx-files.ts [--tokens N] [--batch B] FILE.onnx ...');
   process.exit(2);
 }
 /**
@@ -44,10 +46,10 @@ const sessions = await Promise.all(
 );
 const feeds = sessions.map(() => {
   const f: Record<string, ort.Tensor> = {
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
-    token_type_ids: new ort.Tensor('int64', new BigInt64Array(T), [1, T]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]),
+    token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
   };
-  f.input_ids = new ort.Tensor('int64', new BigInt64Array(T).fill(2000n), [1, T]);
+  f.input_ids = new ort.Tensor('int64', new BigInt64Array(B * T).fill(2000n), [B, T]);
   return f;
 });
 const times: number[][] = files.map(() => []);
@@ -59,7 +61,7 @@ for (let r = 0; r < 7; r++)
     times[k].push((performance.now() - t0) / 2000);
   }
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log(`| file | ms per run (median of 7), batch 1 x ${T} tokens, 1 thread | rounds |`);
+console.log(`| file | ms per run (median of 7), batch ${B} x ${T} tokens, 1 thread | rounds |`);
 console.log('|---|---|---|');
 files.forEach((f, k) =>
   console.log(`| ${f} | ${median(times[k]).toFixed(4)} | ${times[k].map((x) => x.toFixed(3)).join(' ')} |`),
