@@ -44,6 +44,10 @@ export const spec = command({
       help: 'character n-grams of A..B characters within words, or "none"',
       default: D.ngram.char_ngrams ? D.ngram.char_ngrams.join('-') : 'none',
     },
+    'pair-features': {
+      type: 'boolean',
+      help: 'text pairs: also 16 measures of how alike the two texts are (shared words, bigrams, character trigrams, lengths, numbers)',
+    },
     probes: {
       type: 'string',
       value: 'N',
@@ -100,6 +104,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     char_ngrams: charRange(str(p, 'char-ngrams')!),
     probes: num(p, 'probes'),
     seed,
+    ...(flag(p, 'pair-features') ? { pair_features: true } : {}),
   };
   if (ngram.word_ngrams === 0 && ngram.char_ngrams === null)
     throw new UserError('baseline: no features: --word-ngrams 0 with --char-ngrams none');

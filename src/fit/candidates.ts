@@ -17,11 +17,15 @@ import { isCandidate } from './pick.js';
 import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
 import { modelLeftBy, type Stage, type StageContext, type StageOutput } from './stage.js';
 
-/** The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. */
-export function baselineStage(buckets: number): Stage {
+/**
+ * The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. With `pairs` (text-pair
+ * data), the stage `baseline-pairs`: the same model with the two texts' similarity features too
+ * (`minnow baseline --pair-features`, features.ts pairSimilarity).
+ */
+export function baselineStage(buckets: number, pairs = false): Stage {
   return {
-    name: 'baseline',
-    what: `word and character n-gram TF-IDF + linear model (${buckets.toLocaleString('en-US')} hash buckets), C picked on dev`,
+    name: pairs ? 'baseline-pairs' : 'baseline',
+    what: `word and character n-gram TF-IDF${pairs ? ' and pair similarity features' : ''} + linear model (${buckets.toLocaleString('en-US')} hash buckets), C picked on dev`,
     budgeted: true,
     async run(ctx: StageContext): Promise<StageOutput> {
       const model = join(ctx.dir, 'model');
@@ -29,7 +33,12 @@ export function baselineStage(buckets: number): Stage {
       const res = trainBaseline(ctx.src, ctx.dev, {
         ...DEFAULT_BASELINE,
         out: model,
-        ngram: { ...DEFAULT_BASELINE.ngram, buckets, seed: c.seed },
+        ngram: {
+          ...DEFAULT_BASELINE.ngram,
+          buckets,
+          seed: c.seed,
+          ...(pairs ? { pair_features: true } : {}),
+        },
         devFraction: c.devFraction,
         seed: c.seed,
         deadline: ctx.deadline,
@@ -94,19 +103,28 @@ export function finetuneStage(name: string, dir: string, int8: Int8Size, from?: 
   };
 }
 
-/** The n-gram paths a hybrid stage tries, each fitted in the same buckets: the baseline's features, and words only. */
+/**
+ * The n-gram paths a hybrid stage tries, each fitted in the same buckets: the baseline's features, and words
+ * only; for text pairs also the baseline's features with the pair similarity features.
+ */
 export const HYBRID_PATHS = [
-  { name: 'word+char', ngram: { char_ngrams: DEFAULT_BASELINE.ngram.char_ngrams } },
-  { name: 'word', ngram: { char_ngrams: null } },
+  { name: 'word+char', ngram: { char_ngrams: DEFAULT_BASELINE.ngram.char_ngrams }, pairsOnly: false },
+  { name: 'word', ngram: { char_ngrams: null }, pairsOnly: false },
+  {
+    name: 'word+char+pairs',
+    ngram: { char_ngrams: DEFAULT_BASELINE.ngram.char_ngrams, pair_features: true },
+    pairsOnly: true,
+  },
 ] as const;
 
 /**
  * The fine-tune stage `of`'s model plus an n-gram path in the bytes its int8 file leaves under --max-bytes:
  * a baseline with that many buckets, with word and character n-grams and with words only (SST-2 and STS-B
  * gain from characters even in 2^15 buckets, MRPC does not), each added with its weight alpha picked on
- * dev; the better hybrid on dev is kept.
+ * dev; for text pairs also word and character n-grams with the pair similarity features. The best hybrid on
+ * dev is kept.
  */
-export function hybridStage(of: string): Stage {
+export function hybridStage(of: string, pairs = false): Stage {
   return {
     name: of.startsWith('finetune-') ? of.replace(/^finetune-/, 'hybrid-') : `hybrid-${of}`,
     what: `${of}'s model plus an n-gram path in the bytes left under --max-bytes, features and alpha picked on dev`,
@@ -119,7 +137,7 @@ export function hybridStage(of: string): Stage {
       const room = c.maxBytes - t.candidate.int8.bytes - 4096; // the path's graph nodes and scales
       const buckets = hybridBuckets(room, ctx.data.head);
       const tried: { path: string; score: number; alpha: number; baselineScore: number; C: number }[] = [];
-      for (const p of HYBRID_PATHS) {
+      for (const p of HYBRID_PATHS.filter((x) => pairs || !x.pairsOnly)) {
         const baseline = join(ctx.dir, `baseline-${p.name}`);
         const fitted = trainBaseline(ctx.src, ctx.dev, {
           ...DEFAULT_BASELINE,

@@ -33,16 +33,18 @@ export function pick(results: Iterable<StageResult>, maxBytes: number): PickResu
   const winner = fits.reduce((a, b) =>
     b.score > a.score || (b.score === a.score && b.candidate.int8.bytes < a.candidate.int8.bytes) ? b : a,
   );
-  const baseline = all.find((r) => r.candidate.kind === 'ngram');
+  const baseline = all.find((r) => r.stage === 'baseline') ?? all.find((r) => r.candidate.kind === 'ngram');
+  // An n-gram winner other than the plain baseline (baseline-pairs: it also reads pair similarity).
+  const ngramName = winner.stage === 'baseline' ? 'the n-gram baseline' : `the n-gram model ${winner.stage}`;
   const transformers = fits.filter((r) => r.candidate.kind !== 'ngram');
   let message: string;
   if (winner.candidate.kind === 'ngram')
     message =
       transformers.length === 0
-        ? 'no tiny transformer was fine-tuned (none fits --max-bytes, or the budget was spent): shipping the n-gram baseline'
+        ? `no tiny transformer was fine-tuned (none fits --max-bytes, or the budget was spent): shipping ${ngramName}`
         : transformers.some((t) => t.score === winner.score)
-          ? 'the n-gram baseline ties the best tiny transformer on this data and is smaller: shipping it'
-          : 'the n-gram baseline beats the tiny transformers on this data: shipping it';
+          ? `${ngramName} ties the best tiny transformer on this data and is smaller: shipping it`
+          : `${ngramName} beats the tiny transformers on this data: shipping it`;
   else if (baseline && baseline.score === winner.score)
     message = `${winner.stage} ties the n-gram baseline (dev ${points(winner.score)}) and is smaller: shipping it`;
   else

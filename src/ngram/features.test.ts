@@ -4,9 +4,13 @@ import {
   DEFAULT_NGRAM,
   type NgramConfig,
   ngramFeatures,
+  ngramBlocks,
   ngramFeeds,
+  PAIR_FEATURES,
+  pairSimilarity,
   validateNgramConfig,
 } from './features.js';
+import { basicWords } from '../text/wordpiece.js';
 
 const words: NgramConfig = { ...DEFAULT_NGRAM, buckets: 1 << 20 };
 
@@ -105,5 +109,78 @@ describe('n-gram features', () => {
       /no features/,
     );
     assert.deepEqual(validateNgramConfig({ ...words }, 'c.json'), words);
+    assert.throws(
+      () => validateNgramConfig({ ...words, pair_features: 'yes' }, 'c.json'),
+      /c\.json: ngram\.pair_features: expected true or false, got "yes"/,
+    );
+    assert.throws(
+      () => validateNgramConfig({ ...words, buckets: 16, pair_features: true }, 'c.json'),
+      /ngram\.buckets: 16 leaves no rows for hashed features beside the 16 pair features/,
+    );
+    assert.deepEqual(validateNgramConfig({ ...words, pair_features: false }, 'c.json'), words);
+  });
+});
+
+describe('pair similarity features', () => {
+  const sim = (a: string, b: string) => pairSimilarity(basicWords(a), basicWords(b));
+  const close = (got: number[], want: number[]) => {
+    assert.equal(got.length, PAIR_FEATURES);
+    got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-4, `feature ${i}: ${g} vs ${want[i]}`));
+  };
+
+  test('the same words (case and punctuation aside): every overlap is 1, the numbers agree', () => {
+    close(
+      sim('Cats sleep 3 hours', 'cats SLEEP 3 hours !'),
+      [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0],
+    );
+  });
+
+  test('a hand-computed pair: "the cat sat" against "the cat sat on 2 mats"', () => {
+    // Words: 3 shared of 6 (0.5: the middle hat). Character trigrams: 8 shared of 15 (0.533: between the
+    // hats at 1/2 and 3/4). Bigrams 2 of 5; all of the shorter text's words shared; no long word shared
+    // ("mats" alone); 3 words against 6; a number in one text only.
+    const t = 8 / 15;
+    close(sim('the cat sat', 'the cat sat on 2 mats'), [
+      0,
+      0,
+      1,
+      0,
+      0,
+      0,
+      0,
+      1 - (t - 0.5) * 4,
+      1 - (0.75 - t) * 4,
+      0,
+      0.4,
+      1,
+      0,
+      0.5,
+      0,
+      1,
+    ]);
+  });
+
+  test('nothing in common, or an empty text: the overlaps are 0 (the hat at 0 is 1)', () => {
+    close(sim('sun rises', 'cold fog'), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    close(sim('', 'cold fog'), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  test('in the features: the last 16 rows hold the nonzero values, after every hashed id; single texts have none', () => {
+    const c: NgramConfig = { ...DEFAULT_NGRAM, buckets: 4096, char_ngrams: [2, 4], pair_features: true };
+    const { denseStart, charStart } = ngramBlocks(c);
+    assert.deepEqual([denseStart, charStart], [4096 - 16, (4096 - 16) / 2]);
+    const row = ngramFeatures('the cat sat', 'the cat sat on 2 mats', c);
+    const dense = [...row.ids].flatMap((id, j) => (id >= denseStart! ? [[id - denseStart!, row.tf[j]]] : []));
+    const want = sim('the cat sat', 'the cat sat on 2 mats').flatMap((v, k) => (v ? [[k, v]] : []));
+    assert.deepEqual(
+      dense.map(([k]) => k),
+      want.map(([k]) => k),
+    );
+    dense.forEach(([, v], i) => assert.ok(Math.abs(v - want[i][1]) < 1e-6));
+    assert.ok(
+      [...row.ids].every((id, j) => j === 0 || id > row.ids[j - 1]),
+      'ids increase',
+    );
+    assert.ok(ngramFeatures('the cat sat', undefined, c).ids.every((id) => id < denseStart!));
   });
 });

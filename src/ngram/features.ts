@@ -16,6 +16,10 @@
  * A text pair (entailment, paraphrase, similarity) is one bag of both texts' n-grams: an n-gram they share
  * counts twice, which the sublinear tf and the norm turn into an overlap signal. (With each text's n-grams
  * also hashed apart: STS-B 30.12 instead of 42.66, MRPC 77.58 / 77.15, RTE 52.35 / 47.65; docs/baseline-and-fit.md.)
+ * With `pair_features`, a pair also gets PAIR_FEATURES measures of how alike its two texts are (overlap of
+ * their words, bigrams and character trigrams, their lengths, their numbers: pairSimilarity) in the table's
+ * last PAIR_FEATURES rows, the dense block, which the model reads as they are: no idf, no norm. A bag of
+ * n-grams cannot say "most words are shared" in one weight; these can.
  */
 import { murmur3_32 } from '../text/hash-embedding.js';
 import { basicWords } from '../text/wordpiece.js';
@@ -39,6 +43,8 @@ export interface NgramConfig {
   probes: number;
   /** Hash seed. */
   seed: number;
+  /** Text pairs: also the two texts' similarity features in the last PAIR_FEATURES rows (absent: off). */
+  pair_features?: boolean;
 }
 
 export const DEFAULT_NGRAM: Readonly<NgramConfig> = Object.freeze({
@@ -92,21 +98,52 @@ export function validateNgramConfig(raw: unknown, source: string): NgramConfig {
   }
   if (word === 0 && chars === null)
     throw new UserError(`${source}: ngram: no features (word_ngrams 0 and char_ngrams null)`);
-  if (word > 0 && chars !== null && buckets < 2)
-    throw new UserError(`${source}: ngram.buckets: words and characters need 2 or more buckets`);
-  return { buckets, word_ngrams: word, char_ngrams: chars, probes, seed };
+  if (c.pair_features !== undefined && typeof c.pair_features !== 'boolean')
+    throw new UserError(
+      `${source}: ngram.pair_features: expected true or false, got ${JSON.stringify(c.pair_features)}`,
+    );
+  const hashed = c.pair_features ? buckets - PAIR_FEATURES : buckets;
+  if (hashed < (word > 0 && chars !== null ? 2 : 1))
+    throw new UserError(
+      `${source}: ngram.buckets: ${buckets} leaves no rows for hashed features${c.pair_features ? ` beside the ${PAIR_FEATURES} pair features` : ''}`,
+    );
+  return {
+    buckets,
+    word_ngrams: word,
+    char_ngrams: chars,
+    probes,
+    seed,
+    ...(c.pair_features ? { pair_features: true } : {}),
+  };
+}
+
+/** Rows of the dense block of a model with pair_features: pairSimilarity's values. */
+export const PAIR_FEATURES = 16;
+
+/**
+ * Where a model's blocks of rows start: words from 0, characters from charStart (null: one hashed block),
+ * pair features from denseStart (null: none). Each hashed block is L2-normalised on its own; the dense
+ * block is read as it is.
+ */
+export interface NgramBlocks {
+  charStart: number | null;
+  denseStart: number | null;
+}
+
+export function ngramBlocks(
+  c: Pick<NgramConfig, 'buckets' | 'word_ngrams' | 'char_ngrams' | 'pair_features'>,
+): NgramBlocks {
+  const denseStart = c.pair_features ? c.buckets - PAIR_FEATURES : null;
+  const hashed = denseStart ?? c.buckets;
+  return {
+    charStart: c.word_ngrams > 0 && c.char_ngrams !== null ? Math.floor(hashed / 2) : null,
+    denseStart,
+  };
 }
 
 // Kinds of feature, each hashed with its own seed.
 const WORD = 1;
 const CHAR = 2;
-
-/** The first character-block row when a model has both kinds of feature; null: one block. */
-export function charBlockStart(
-  c: Pick<NgramConfig, 'buckets' | 'word_ngrams' | 'char_ngrams'>,
-): number | null {
-  return c.word_ngrams > 0 && c.char_ngrams !== null ? Math.floor(c.buckets / 2) : null;
-}
 
 /** Collects hashed features' buckets (one entry per occurrence); `row` counts them. */
 class Counter {
@@ -119,11 +156,12 @@ class Counter {
   private readonly charSize: number;
 
   constructor(private readonly c: NgramConfig) {
-    const split = charBlockStart(c);
+    const { charStart: split, denseStart } = ngramBlocks(c);
+    const hashed = denseStart ?? c.buckets;
     this.wordStart = 0;
-    this.wordSize = split ?? c.buckets;
+    this.wordSize = split ?? hashed;
     this.charStart = split ?? 0;
-    this.charSize = split === null ? c.buckets : c.buckets - split;
+    this.charSize = split === null ? hashed : hashed - split;
   }
 
   /** Hash code points `cps[0..len)` with the kind's seed into `probes` rows of its block, and collect them. */
@@ -205,10 +243,87 @@ function countText(counter: Counter, words: number[][], c: NgramConfig): void {
 /** The features of a text (or a text pair). */
 export function ngramFeatures(text: string, pair: string | undefined, c: NgramConfig): NgramRow {
   const counter = new Counter(c);
-  const wordsOf = (t: string) => basicWords(t).slice(0, MAX_WORDS).map(codePoints);
-  countText(counter, wordsOf(text), c);
-  if (pair !== undefined) countText(counter, wordsOf(pair), c); // one bag of both texts
-  return counter.row();
+  const a = basicWords(text).slice(0, MAX_WORDS);
+  countText(counter, a.map(codePoints), c);
+  if (pair === undefined) return counter.row();
+  const b = basicWords(pair).slice(0, MAX_WORDS);
+  countText(counter, b.map(codePoints), c); // one bag of both texts
+  const row = counter.row();
+  if (!c.pair_features) return row;
+  // The dense block: its rows come after every hashed row, so the ids stay in increasing order.
+  const start = ngramBlocks(c).denseStart!;
+  const dense = pairSimilarity(a, b);
+  const k = dense.flatMap((v, j) => (v !== 0 ? [j] : []));
+  const ids = new Int32Array(row.ids.length + k.length);
+  const tf = new Float32Array(ids.length);
+  ids.set(row.ids);
+  tf.set(row.tf);
+  k.forEach((j, i) => {
+    ids[row.ids.length + i] = start + j;
+    tf[row.ids.length + i] = dense[j];
+  });
+  return { ids, tf };
+}
+
+const KNOTS = [0, 0.25, 0.5, 0.75, 1];
+
+/** v in [0, 1] as hat functions at KNOTS (they sum to 1): a linear model reads a piecewise-linear f(v). */
+function hats(v: number): number[] {
+  return KNOTS.map((k) => Math.max(0, 1 - Math.abs(v - k) * (KNOTS.length - 1)));
+}
+
+function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  let shared = 0;
+  for (const x of a) if (b.has(x)) shared++;
+  const union = a.size + b.size - shared;
+  return union > 0 ? shared / union : 0;
+}
+
+const WORDLIKE = /[\p{L}\p{N}]/u;
+const NUMBER = /\p{N}/u;
+
+/**
+ * How alike two texts are (words as basicWords gives them; punctuation left out), PAIR_FEATURES values:
+ *   0-4    word Jaccard (shared distinct words / all distinct words), as hats at 0, 1/4, 1/2, 3/4, 1
+ *   5-9    character-trigram Jaccard (within words padded with a space), as hats
+ *   10     word-bigram Jaccard
+ *   11     shared distinct words / the smaller text's distinct words
+ *   12     Jaccard of words of 4 or more characters (a proxy for content words)
+ *   13     the shorter text's words / the longer's
+ *   14, 15 the numbers in them: 1 at 14 if both have the same set of them, 1 at 15 if the sets differ
+ */
+export function pairSimilarity(a: readonly string[], b: readonly string[]): number[] {
+  const words = (x: readonly string[]) => x.filter((w) => WORDLIKE.test(w));
+  const wa = words(a);
+  const wb = words(b);
+  const sa = new Set(wa);
+  const sb = new Set(wb);
+  const grams = (ws: readonly string[]) => {
+    const out = new Set<string>();
+    for (const w of ws) {
+      const p = [' ', ...w, ' '];
+      for (let i = 0; i + 3 <= p.length; i++) out.add(p.slice(i, i + 3).join(''));
+    }
+    return out;
+  };
+  const bigrams = (ws: readonly string[]) => new Set(ws.slice(1).map((w, i) => `${ws[i]} ${w}`));
+  const long = (s: ReadonlySet<string>) => new Set([...s].filter((w) => [...w].length >= 4));
+  let shared = 0;
+  for (const w of sa) if (sb.has(w)) shared++;
+  const na = new Set([...sa].filter((w) => NUMBER.test(w)));
+  const nb = new Set([...sb].filter((w) => NUMBER.test(w)));
+  const numbers = na.size + nb.size === 0 ? [0, 0] : jaccard(na, nb) === 1 ? [1, 0] : [0, 1];
+  const smaller = Math.min(sa.size, sb.size);
+  const longer = Math.max(wa.length, wb.length);
+  return [
+    ...hats(jaccard(sa, sb)),
+    ...hats(jaccard(grams(wa), grams(wb))),
+    jaccard(bigrams(wa), bigrams(wb)),
+    smaller > 0 ? shared / smaller : 0,
+    jaccard(long(sa), long(sb)),
+    longer > 0 ? Math.min(wa.length, wb.length) / longer : 0,
+    ...numbers,
+  ];
 }
 
 /** The graph's feeds for rows: (B, N) ids and tf, padded with id 0 and tf 0 to the longest row (N >= 1). */

@@ -3,13 +3,7 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { Classifier, type ExportedConfig, type OrtModule } from '../infer/runtime.js';
 import { Rng } from '../util/rng.js';
-import {
-  charBlockStart,
-  DEFAULT_NGRAM,
-  NGRAM_MODEL_TYPE,
-  type NgramConfig,
-  ngramFeatures,
-} from './features.js';
+import { DEFAULT_NGRAM, NGRAM_MODEL_TYPE, ngramBlocks, type NgramConfig, ngramFeatures } from './features.js';
 import { ngramOnnx } from './graph.js';
 import { type LinearKind, linearScores, logitRows, type LinearWeights, tfidfRows } from './linear.js';
 
@@ -29,14 +23,21 @@ function randomWeights(K: number, rng: Rng): LinearWeights {
   };
 }
 
-async function classifier(w: LinearWeights, numLabels: number, K: number, int8: boolean, regression = false) {
+async function classifier(
+  w: LinearWeights,
+  numLabels: number,
+  K: number,
+  int8: boolean,
+  regression = false,
+  ngram = cfg,
+) {
   const config = {
     model_type: NGRAM_MODEL_TYPE,
-    ngram: cfg,
+    ngram,
     num_labels: numLabels,
     problem_type: regression ? 'regression' : 'single_label_classification',
   } as unknown as ExportedConfig;
-  return Classifier.create(config, [], ngramOnnx(w, cfg, numLabels, K, int8), {
+  return Classifier.create(config, [], ngramOnnx(w, ngram, numLabels, K, int8), {
     ort: ort as unknown as OrtModule,
   });
 }
@@ -55,7 +56,7 @@ describe('the n-gram ONNX graph', () => {
         typeof x === 'string' ? ngramFeatures(x, undefined, cfg) : ngramFeatures(x[0], x[1], cfg),
       );
       const want = logitRows(
-        linearScores(tfidfRows(rows, w.idf, charBlockStart(cfg)), w.weight, w.bias, K),
+        linearScores(tfidfRows(rows, w.idf, ngramBlocks(cfg)), w.weight, w.bias, K),
         kind,
       );
       const clf = await classifier(w, numLabels, K, false, kind.regression);
@@ -75,6 +76,35 @@ describe('the n-gram ONNX graph', () => {
       await q.release();
     });
   }
+
+  test('pair features: the dense rows are read as they are, in fp32 and int8 as linear.ts reads them', async () => {
+    const pc: NgramConfig = { ...cfg, pair_features: true };
+    const w = randomWeights(1, new Rng(11));
+    const { denseStart } = ngramBlocks(pc);
+    w.idf.fill(1, denseStart!); // as fitIdf leaves them
+    const inputs: [string, string][] = [
+      ...PAIRS,
+      ['a cat sat', 'a cat sat'],
+      ['', 'only one text has words'],
+    ];
+    const rows = inputs.map(([a, b]) => ngramFeatures(a, b, pc));
+    assert.ok(rows.every((r) => r.ids.some((id) => id >= denseStart!)));
+    // linear.ts leaves them unnormalised: x = tf (idf 1).
+    const x = tfidfRows(rows, w.idf, ngramBlocks(pc));
+    const flat = rows.flatMap((r) => [...r.tf]);
+    x.indices.forEach((id, j) => id >= denseStart! && assert.equal(x.values[j], flat[j]));
+    const want = logitRows(linearScores(tfidfRows(rows, w.idf, ngramBlocks(pc)), w.weight, w.bias, 1), {
+      regression: true,
+    });
+    for (const int8 of [false, true]) {
+      const clf = await classifier(w, 1, 1, int8, true, pc);
+      const got = await clf.logits(clf.encode(inputs), 3);
+      got.forEach((g, i) =>
+        assert.ok(Math.abs(g[0] - want[i][0]) < (int8 ? 0.1 : 1e-5), `row ${i}: ${g[0]} vs ${want[i][0]}`),
+      );
+      await clf.release();
+    }
+  });
 
   test('an empty text gets the bias alone', async () => {
     const w = randomWeights(1, new Rng(7));

@@ -15,7 +15,7 @@
 import { Graph, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
 import * as o from '../graph/ops.js';
-import { charBlockStart, NGRAM_IDS, NGRAM_TF, type NgramConfig } from './features.js';
+import { NGRAM_IDS, NGRAM_TF, type NgramBlocks, ngramBlocks, type NgramConfig } from './features.js';
 import type { LinearWeights } from './linear.js';
 
 export interface NgramInputs {
@@ -68,14 +68,27 @@ export function quantizeIdf(idf: Float32Array): { q: Uint8Array; scale: number }
   return { q: Uint8Array.from(idf, (v) => Math.min(255, Math.round(v / scale))), scale };
 }
 
-/** v (B, N) L2-normalised along N; with `split`, ids below it and ids from it on apart (features.ts). */
-function normalised(v: Value, ids: Value, split: number | null): Value {
+/**
+ * v (B, N) L2-normalised along N, per block (features.ts ngramBlocks): ids below charStart and ids from it
+ * on apart; ids from denseStart on (pair features) as they are.
+ */
+function normalised(v: Value, ids: Value, blocks: NgramBlocks): Value {
   const g = v.graph;
   const unit = (u: Value) => o.div(u, o.sqrt(o.max2(o.reduceSum(o.mul(u, u), [1], true), g.scalar(1e-30))));
-  if (split === null) return unit(v);
-  const isChar = o.cast(o.less(g.constant([split - 1], 'int64', [], 'ngram_split'), ids), 'float32');
-  const chars = o.mul(v, isChar);
-  return o.add(unit(o.sub(v, chars)), unit(chars));
+  const from = (start: number, name: string) =>
+    o.cast(o.less(g.constant([start - 1], 'int64', [], name), ids), 'float32');
+  let dense: Value | undefined;
+  if (blocks.denseStart !== null) {
+    dense = o.mul(v, from(blocks.denseStart, 'ngram_dense_start'));
+    v = o.sub(v, dense);
+  }
+  let x: Value;
+  if (blocks.charStart === null) x = unit(v);
+  else {
+    const chars = o.mul(v, from(blocks.charStart, 'ngram_split'));
+    x = o.add(unit(o.sub(v, chars)), unit(chars));
+  }
+  return dense ? o.add(x, dense) : x;
 }
 
 /** z (B, K) of the inputs: the linear part, before the two-class logits. */
@@ -85,10 +98,10 @@ export function ngramScores(
   w: LinearWeights,
   K: number,
   int8: boolean,
-  split: number | null,
+  blocks: NgramBlocks,
 ): Value {
   const c = constants(g, w, K, int8);
-  const xs = normalised(o.mul(x.tf, c.idf(x.ids)), x.ids, split); // (B, N)
+  const xs = normalised(o.mul(x.tf, c.idf(x.ids)), x.ids, blocks); // (B, N)
   const rows = c.table(x.ids); // (B, N, K)
   return o.add(o.reduceSum(o.mul(o.unsqueeze(xs, [2]), rows), [1]), c.bias);
 }
@@ -115,7 +128,7 @@ export function hybridLogits(
   numLabels: number,
   ngram: NgramConfig,
 ): Value {
-  const xs = normalised(o.mul(x.tf, o.gather(p.idf, x.ids)), x.ids, charBlockStart(ngram));
+  const xs = normalised(o.mul(x.tf, o.gather(p.idf, x.ids)), x.ids, ngramBlocks(ngram));
   const rows = o.gather(p.weight, x.ids); // (B, N, K)
   const z = o.reduceSum(o.mul(o.unsqueeze(xs, [2]), rows), [1]);
   return classLogits(z, numLabels, hybridColumns(numLabels));
@@ -155,7 +168,7 @@ export function ngramOnnx(
   int8: boolean,
 ): Uint8Array {
   const g = new Graph('minnow-ngram');
-  const z = ngramScores(g, ngramInputs(g), w, K, int8, charBlockStart(ngram));
+  const z = ngramScores(g, ngramInputs(g), w, K, int8, ngramBlocks(ngram));
   g.output(classLogits(z, numLabels, K), 'logits');
   return toOnnx(g, { metadata: { producer: 'minnow', model: 'ngram' } });
 }

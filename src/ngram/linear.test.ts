@@ -125,7 +125,7 @@ describe('fitLinear', () => {
         tf: Float32Array.from(sorted, () => 1 + Math.log(1 + Math.floor(rnd() * 3))),
       });
     }
-    const x = tfidfRows(rows, fitIdf(rows, 64), 40);
+    const x = tfidfRows(rows, fitIdf(rows, 64), { charStart: 40, denseStart: null });
     const hash = (r: { weight: Float32Array; bias: Float32Array }) => {
       let h = 0x811c9dc5;
       for (const a of [r.weight, r.bias])

@@ -4,13 +4,17 @@
  * scikit-learn's: C * sum of the examples' losses + 1/2 |W|^2 (the bias is not penalised).
  *
  *   x_i = v_i / |v_i|,  v_ij = tf_ij * idf_j,  idf_j = ln((1 + n) / (1 + df_j)) + 1   (smooth idf)
- *   (with word and character blocks, features.ts, each block of v_i is normalised on its own)
+ *   (with word and character blocks, features.ts, each block of v_i is normalised on its own; the dense
+ *   block of pair features has idf 1 and no norm: x_ij = tf_ij)
  *   z_i = W^T x_i + b                                   W: (buckets, K)
  *
  * K = 1 for two classes (logits [-z/2, z/2], whose softmax is sigmoid(z)) and for regression (z is the
  * value); K = classes otherwise. Pure computation, browser-safe.
  */
-import type { NgramRow } from './features.js';
+import type { NgramBlocks, NgramRow } from './features.js';
+
+/** One hashed block, no dense block (the blocks of a model with words or characters only). */
+export const ONE_BLOCK: Readonly<NgramBlocks> = Object.freeze({ charStart: null, denseStart: null });
 
 /** Rows of normalised feature values, compressed: row i is indices/values[start[i], start[i + 1]). */
 export interface SparseRows {
@@ -35,23 +39,35 @@ export function outputColumns(kind: LinearKind): number {
   return kind.regression || kind.classes === 2 ? 1 : kind.classes;
 }
 
-/** Smooth IDF over training rows (a bucket no row has gets the largest value, like an unseen word). */
-export function fitIdf(rows: readonly NgramRow[], buckets: number): Float32Array {
+/**
+ * Smooth IDF over training rows (a bucket no row has gets the largest value, like an unseen word); 1 for
+ * the rows from `denseStart` on (pair features are read as they are).
+ */
+export function fitIdf(
+  rows: readonly NgramRow[],
+  buckets: number,
+  denseStart: number | null = null,
+): Float32Array {
   const df = new Float64Array(buckets);
   for (const r of rows) for (const id of r.ids) df[id]++;
   const n = rows.length;
-  return Float32Array.from(df, (d) => Math.log((1 + n) / (1 + d)) + 1);
+  return Float32Array.from(df, (d, j) =>
+    denseStart !== null && j >= denseStart ? 1 : Math.log((1 + n) / (1 + d)) + 1,
+  );
 }
 
 /**
- * TF-IDF rows, L2-normalised (an empty row stays empty); with `split` (the first character-block row,
- * features.ts charBlockStart), the rows below it and the rows from it on are normalised apart.
+ * TF-IDF rows, L2-normalised (an empty row stays empty); with `blocks.charStart` (features.ts ngramBlocks),
+ * the rows below it and the rows from it on are normalised apart; rows from `blocks.denseStart` on are
+ * tf * idf, not normalised.
  */
 export function tfidfRows(
   rows: readonly NgramRow[],
   idf: Float32Array,
-  split: number | null = null,
+  blocks: NgramBlocks = ONE_BLOCK,
 ): SparseRows {
+  const split = blocks.charStart;
+  const dense = blocks.denseStart ?? Infinity;
   const start = new Int32Array(rows.length + 1);
   for (let i = 0; i < rows.length; i++) start[i + 1] = start[i] + rows[i].ids.length;
   const indices = new Int32Array(start[rows.length]);
@@ -64,6 +80,7 @@ export function tfidfRows(
     for (let j = 0; j < ids.length; j++) {
       const v = tf[j] * idf[ids[j]];
       values[start[i] + j] = v;
+      if (ids[j] >= dense) continue;
       if (isChar(ids[j])) sqChar += v * v;
       else sqWord += v * v;
     }
@@ -71,7 +88,7 @@ export function tfidfRows(
     const invChar = sqChar > 0 ? 1 / Math.sqrt(sqChar) : 0;
     for (let j = 0; j < ids.length; j++) {
       indices[start[i] + j] = ids[j];
-      values[start[i] + j] *= isChar(ids[j]) ? invChar : invWord;
+      if (ids[j] < dense) values[start[i] + j] *= isChar(ids[j]) ? invChar : invWord;
     }
   }
   return { start, indices, values };

@@ -11,8 +11,8 @@ import { scoreLogits } from '../infer/evaluate.js';
 import { headFor, setHead } from '../infer/task-head.js';
 import type { BertConfig } from '../model/config.js';
 import {
-  charBlockStart,
   DEFAULT_NGRAM,
+  ngramBlocks,
   type NgramConfig,
   ngramFeatures,
   NGRAM_MODEL_TYPE,
@@ -96,10 +96,10 @@ export function trainBaseline(
   const features = (rows: typeof train.examples) => rows.map((e) => ngramFeatures(e.text, e.pair, c.ngram));
   const trainRows = features(train.examples);
   const devRows = features(devData.examples);
-  const idf = fitIdf(trainRows, c.ngram.buckets);
-  const split = charBlockStart(c.ngram); // words and characters normalised apart
-  const x = tfidfRows(trainRows, idf, split);
-  const xDev = tfidfRows(devRows, idf, split);
+  const blocks = ngramBlocks(c.ngram); // words and characters normalised apart; pair features as they are
+  const idf = fitIdf(trainRows, c.ngram.buckets, blocks.denseStart);
+  const x = tfidfRows(trainRows, idf, blocks);
+  const xDev = tfidfRows(devRows, idf, blocks);
   const y = train.examples.map((e) => e.label);
   const gold = devData.examples.map((e) => e.label);
   const featuresPerExample = x.indices.length / Math.max(1, trainRows.length);

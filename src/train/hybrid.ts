@@ -17,7 +17,7 @@ import { predictLogits } from '../infer/predict.js';
 import { readTaskFor, type TaskHead, taskHead } from '../infer/task-head.js';
 import { loadModel, readConfig, saveModel } from '../model/io.js';
 import { modelEncoder } from '../model/model.js';
-import { charBlockStart, ngramFeatures } from '../ngram/features.js';
+import { ngramBlocks, ngramFeatures } from '../ngram/features.js';
 import { hybridColumns } from '../ngram/graph.js';
 import { columnsOf, loadNgramModel } from '../ngram/io.js';
 import { type LinearKind, linearScores, logitRows, tfidfRows } from '../ngram/linear.js';
@@ -103,7 +103,7 @@ export async function combineHybrid(
     const rows = data.examples.map((e) => ngramFeatures(e.text, e.pair, b.config.ngram));
     const n = logitRows(
       linearScores(
-        tfidfRows(rows, b.weights.idf, charBlockStart(b.config.ngram)),
+        tfidfRows(rows, b.weights.idf, ngramBlocks(b.config.ngram)),
         b.weights.weight,
         b.weights.bias,
         K,
