@@ -36,7 +36,11 @@ export function glueData(shared: string, runs: string, task: string): string {
 }
 
 /** Runs `node CLI args...`, streaming its stderr (progress), and returns its stdout. Throws on failure. */
-export function runMinnow(args: string[], cli = join(ROOT, 'dist', 'cli', 'main.js')): string {
+export function runMinnow(
+  args: string[],
+  /** MINNOW_CLI: another build (e.g. a private one that a rebuild of dist/ does not change mid-run). */
+  cli = process.env.MINNOW_CLI ?? join(ROOT, 'dist', 'cli', 'main.js'),
+): string {
   process.stderr.write(`$ minnow ${args.join(' ')}\n`);
   const r = spawnSync(process.execPath, [cli, ...args], {
     cwd: ROOT,
