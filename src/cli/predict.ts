@@ -8,6 +8,7 @@ import type { Example } from '../data/tabular.js';
 import { firstNonFinite, nonFiniteMessage } from '../infer/finite-logits.js';
 import { loadClassifier, readHeadConfig } from '../infer/load.js';
 import { taskHead } from '../infer/task-head.js';
+import { classifierInput } from '../infer/runtime.js';
 import { isBlank } from '../util/blank.js';
 import { UserError } from '../util/errors.js';
 import { readTextInput } from '../util/text-input.js';
@@ -68,10 +69,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     threads: num(p, 'threads'),
     quantized: flag(p, 'quantized'),
   });
-  const preds = await clf.classify(
-    examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const))),
-    num(p, 'batch-size'),
-  );
+  const preds = await clf.classify(examples.map(classifierInput), num(p, 'batch-size'));
   await clf.release();
   const bad = firstNonFinite(preds.map((x) => x.logits));
   if (bad >= 0)

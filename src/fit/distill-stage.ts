@@ -13,7 +13,7 @@ import { augmentExamples } from '../distill/augment.js';
 import { ensembleLogits } from '../distill/ensemble.js';
 import { loadClassifier } from '../infer/load.js';
 import { stackRows } from '../infer/predict.js';
-import type { Classifier } from '../infer/runtime.js';
+import { type Classifier, classifierInput } from '../infer/runtime.js';
 import { wordnetSynonyms } from '../knowledge/load.js';
 import { readVocabFile } from '../text/vocab-file.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
@@ -106,7 +106,7 @@ export function distillStage(
       };
       const logits = async (rows: readonly Example[]): Promise<Float32Array> => {
         const members: Float32Array[] = [];
-        const inputs = rows.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
+        const inputs = rows.map(classifierInput);
         for (const t of teachers) {
           info(`fit: teacher ${t.stage} (dev ${t.score.toFixed(2)}) labels ${rows.length} rows`);
           const clf: Classifier = await loadClassifier(join(stageDir(fc.out, t.stage), t.candidate.model), {

@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { firstNonFinite, nonFiniteMessage } from './finite-logits.js';
 import { loadClassifier, readHeadConfig } from './load.js';
 import { predictLogits } from './predict.js';
-import { type Classifier, decide } from './runtime.js';
+import { type Classifier, classifierInput, decide } from './runtime.js';
 import { readTaskFor, taskHead } from './task-head.js';
 
 /** Metrics of `model` on encoded dev examples, plus the task score in percent. */
@@ -51,7 +51,7 @@ export async function scoreClassifier(
   regression: boolean,
   batchSize: number,
 ): Promise<{ metrics: TaskMetrics; score: number; seconds: number }> {
-  const inputs = data.examples.map((e) => (e.pair === undefined ? e.text : ([e.text, e.pair] as const)));
+  const inputs = data.examples.map(classifierInput);
   const t0 = performance.now();
   const logits = await clf.logits(clf.encode(inputs), batchSize);
   const seconds = (performance.now() - t0) / 1000;

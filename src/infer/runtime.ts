@@ -112,6 +112,10 @@ export interface Classification {
 /** Text, or a text pair for a pair model. */
 export type ClassifierInput = string | readonly [string, string];
 
+/** An example's text, or its [text, pair], as the classifier takes it. */
+export const classifierInput = (e: { text: string; pair?: string }): ClassifierInput =>
+  e.pair === undefined ? e.text : [e.text, e.pair];
+
 async function readAll(source: FileSource, name: string): Promise<Uint8Array | undefined> {
   return fileReader(source)(name);
 }
