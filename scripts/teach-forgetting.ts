@@ -13,18 +13,17 @@
  * --data defaults to $SHARED/data when SHARED is set (else ../shared/data); --variant adds a setting
  * (DEFAULT_TEACH with the JSON's fields) to the table. Writes OUT/teach.md and OUT/teach.json.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeAll } from '../src/data/batch.js';
 import { readTask } from '../src/data/task.js';
 import type { Example } from '../src/data/tabular.js';
-import { predictLogits } from '../src/infer/predict.js';
 import { loadModel } from '../src/model/io.js';
 import type { OrtBackend } from '../src/runtime/session.js';
 import type { Model } from '../src/model/model.js';
 import { DEFAULT_TEACH, PLAIN_TEACH, type TeachConfig, teach } from '../src/train/teach.js';
 import { Rng } from '../src/util/rng.js';
+import { predictedLabels, readAnchors, teachScenarios } from './lib/teach-scenarios.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -66,11 +65,7 @@ if (values['write-anchors']) {
   process.stderr.write(`wrote ${n} anchors to ${relative(ROOT, anchorsFile)}\n`);
   process.exit(0);
 }
-const anchors = existsSync(anchorsFile)
-  ? readFileSync(anchorsFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-  : [];
+const anchors = readAnchors(modelDir);
 
 const SETTINGS: [string, TeachConfig][] = [
   ['plain fine-tuning (earlier defaults)', { ...PLAIN_TEACH }],
@@ -82,12 +77,7 @@ const SETTINGS: [string, TeachConfig][] = [
 ];
 
 const load = (): Model => loadModel(modelDir, { numLabels: 2 });
-const argmax = (z: Float32Array) => (z[1] > z[0] ? 1 : 0);
-
-async function labels(m: Model, xs: Example[]): Promise<number[]> {
-  const items = encodeAll(m.tokenizer, xs, 128);
-  return (await predictLogits(m, items, 2, 64, threads)).map(argmax);
-}
+const labels = (m: Model, xs: Example[]) => predictedLabels(m, xs, threads);
 
 const dev = readTask({ task: 'sst2', data: sst2 }, 'dev').examples;
 const accuracy = async (m: Model) => {
@@ -96,24 +86,23 @@ const accuracy = async (m: Model) => {
 };
 
 // Candidates: train sentences of 6+ words, not anchors, that the model gets wrong (a seeded sample).
-const anchorSet = new Set(anchors);
-const rng = new Rng(Number(values.seed));
-const train = rng
-  .shuffle(readTask({ task: 'sst2', data: sst2 }, 'train').examples)
-  .filter((e) => e.text.split(' ').length >= 6 && !anchorSet.has(e.text))
-  .slice(0, 4000);
 const base = load();
 const baseDev = await accuracy(base);
-const predicted = await labels(base, train);
-const wrong = train.filter((e, i) => predicted[i] !== e.label);
-if (wrong.length < nScenarios * size) throw new Error(`only ${wrong.length} wrong sentences in the sample`);
-const scenarios = Array.from({ length: nScenarios }, (_, s) => wrong.slice(s * size, (s + 1) * size));
+const { scenarios, wrong, sampled } = await teachScenarios({
+  sst2,
+  model: base,
+  anchors,
+  seed: Number(values.seed),
+  count: nScenarios,
+  size,
+  threads,
+});
 const anchorBefore = await labels(
   base,
   anchors.map((text, i) => ({ text, label: 0, line: i + 1 })),
 );
 process.stderr.write(
-  `model ${relative(ROOT, modelDir)}: dev ${baseDev.toFixed(2)}; ${wrong.length} of ${train.length} sampled train sentences wrong; ${anchors.length} anchors\n`,
+  `model ${relative(ROOT, modelDir)}: dev ${baseDev.toFixed(2)}; ${wrong} of ${sampled} sampled train sentences wrong; ${anchors.length} anchors\n`,
 );
 
 interface Run {

@@ -27,9 +27,7 @@ import { CLI } from '../cli/cli.testkit.js';
 import { folderReader } from '../infer/load.js';
 import { type Classification, Classifier, type OrtModule } from '../infer/runtime.js';
 import { GLUE_MINI as DATA, SENTIMENT_FACTS, tinyExport } from '../infer/tiny-export.testkit.js';
-import { modelFromFiles } from '../model/model.js';
 import type { OrtBackend } from '../runtime/session.js';
-import { teach } from '../train/teach.js';
 import { readZip } from '../util/zip.testkit.js';
 import {
   buildPage,
@@ -43,6 +41,7 @@ import {
   type StaticServer,
 } from './build.js';
 import type { DownloadPart, PageState } from './page.js';
+import { pageSettled, pageState, teachLikePage, teachSettled } from './page.testkit.js';
 
 /** Scores of the page against onnxruntime-node (probabilities, int8 model). */
 const SCORE_TOL = 1e-4;
@@ -73,22 +72,15 @@ const TEACH: [string, string][] = [
   ['negative', 'a handsome , empty film'],
 ];
 
-const pageState = (page: Page) => page.evaluate(() => (window as unknown as { minnow: PageState }).minnow);
-
 /** Open the page on `url` in `other`, wait for the model, classify TEXTS; the load and the classify states. */
 async function classifyOnPage(other: Page, url: string): Promise<{ loaded: PageState; state: PageState }> {
-  const settled = (...states: string[]) =>
-    other.waitForFunction(
-      (s) => s.includes((window as unknown as { minnow: PageState }).minnow.status),
-      states,
-    );
   await other.goto(url);
-  await settled('ready', 'error');
+  await pageSettled(other, ['ready', 'error']);
   const loaded = await pageState(other);
   assert.equal(loaded.status, 'ready', loaded.error);
   await other.fill('#texts', TEXTS.join('\n'));
   await other.click('#classify');
-  await settled('done', 'error');
+  await pageSettled(other, ['done', 'error']);
   const state = await pageState(other);
   assert.equal(state.status, 'done', state.error);
   return { loaded, state };
@@ -277,14 +269,7 @@ describe('the classification page in headless Chromium', () => {
       await page.fill('#examples', TEACH.map(([label, text]) => `${label} | ${text}`).join('\n'));
       await page.fill('#steps', '10');
       await page.click('#teach');
-      await page.waitForFunction(
-        () => {
-          const s = (window as unknown as { minnow: PageState }).minnow.teach?.status;
-          return s === 'done' || s === 'error';
-        },
-        undefined,
-        { timeout: 120_000 },
-      );
+      await teachSettled(page);
       const state = await pageState(page);
       const taught = state.teach!;
       assert.equal(taught.status, 'done', `${taught.error}; console: ${consoleErrors.join(' | ')}`);
@@ -299,17 +284,8 @@ describe('the classification page in headless Chromium', () => {
       assert.equal(taught.losses.length, result.updates);
 
       // The same run in Node, from the same files: onnxruntime-web (same wasm) and onnxruntime-node.
-      const files = {
-        'config.json': readFileSync(join(exported, 'config.json'), 'utf8'),
-        'model.safetensors': new Uint8Array(readFileSync(join(exported, 'model.safetensors'))),
-        'vocab.txt': readFileSync(join(exported, 'vocab.txt'), 'utf8'),
-      };
       const run = (backend?: OrtBackend) =>
-        teach(modelFromFiles(files, exported, { numLabels: 2 }), taught.examples!, taught.config!, {
-          backend,
-          threads: 1,
-          anchors: taught.anchors,
-        }).then((r) => r.losses);
+        teachLikePage(exported, taught, backend).then((r) => r.result.losses);
       (ortWeb.env.wasm as { numThreads?: number }).numThreads = 1;
       const web = await run(ortWeb as unknown as OrtBackend);
       const node = await run();
@@ -465,15 +441,6 @@ describe('the classification page in headless Chromium', () => {
       const other = await page.context().newPage();
       try {
         const { state: classified } = await classifyOnPage(other, server.url);
-        const teachSettled = () =>
-          other.waitForFunction(
-            () => {
-              const s = (window as unknown as { minnow: PageState }).minnow.teach?.status;
-              return s === 'done' || s === 'error';
-            },
-            undefined,
-            { timeout: 120_000 },
-          );
         const shown = () =>
           other.$eval('#teach-status', (e) => ({
             text: e.textContent ?? '',
@@ -482,7 +449,7 @@ describe('the classification page in headless Chromium', () => {
           }));
         await other.fill('#examples', 'positive | fine\nneutral | so-so');
         await other.click('#teach');
-        await teachSettled();
+        await teachSettled(other);
         const bad = await shown();
         assert.match(
           bad.text,
@@ -495,7 +462,7 @@ describe('the classification page in headless Chromium', () => {
         await other.fill('#lr', '0.1');
         await other.fill('#steps', '100');
         await other.click('#teach');
-        await teachSettled();
+        await teachSettled(other);
         const state = await pageState(other);
         const diverged = await shown();
         t.diagnostic(
