@@ -36,6 +36,8 @@ export interface FitDistillConfig {
   temperature: number;
   /** Weight of the soft targets; the labels get 1 - alpha. */
   alpha: number;
+  /** Epochs at most (early stopping keeps the best); undefined: finetune's recipe by data size. */
+  epochs?: number;
 }
 
 /** scripts/sst2-distill.ts's measured recipe (T 2, alpha 0.5, WordNet copies), with fewer copies for time. */
@@ -128,6 +130,7 @@ export function distillStage(
         deadline: ctx.deadline,
         resume: ctx.unfinished && existsSync(join(out, 'checkpoints')),
         teacher: { extra, logits, temperature: c.temperature, alpha: c.alpha },
+        ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
       });
       const names = teachers.map((t) => t.stage).join(', ');
       return {
