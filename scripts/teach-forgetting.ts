@@ -207,6 +207,8 @@ const md = [
   `The page's backend: scenario 0 taught with onnxruntime-web (WebAssembly, in Node) takes ${web.steps[1]} steps ` +
     `(onnxruntime-node: ${web.steps[0]}); the largest difference between their losses is ${web.maxLossDiff.toExponential(2)}.`,
   '',
+  'In headless Chromium through the page, every scenario: results/teach-chromium.md (`npx tsx scripts/teach-chromium.ts`).',
+  '',
   'Settings:',
   '',
   ...rows.map((r) => `- ${r.setting}: \`${JSON.stringify(r.config, infinity)}\``),
