@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors-file.js';
-import { CLI } from './cli.testkit.js';
+import { failsWith as failsWithKit, minnowWith, type Run } from './cli.testkit.js';
 
 const MODEL = join('models', 'sst2-sentiment');
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
@@ -32,45 +32,25 @@ const FAULTS = pathToFileURL(resolve('src', 'util', 'fs-faults.testkit.ts')).hre
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-bad-input-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** `minnow ARGS...` with `input` on stdin; `faults` simulates a full (ENOSPC) or read-only (EROFS) disk. */
+/** `minnow ARGS...` with `input` on stdin; `full` / `readOnly` simulate a full (ENOSPC) or read-only (EROFS) disk. */
 function minnow(
   args: string[],
   o: { input?: string; full?: string; fullMin?: number; readOnly?: string } = {},
 ): Run {
   const faults = o.full !== undefined || o.readOnly !== undefined;
-  const r = spawnSync(
-    process.execPath,
-    [...(faults ? ['--import', 'tsx', '--import', FAULTS] : []), CLI, ...args],
-    {
-      encoding: 'utf8',
-      input: o.input ?? '',
-      env: {
-        ...process.env,
-        ...(o.full !== undefined ? { MINNOW_FULL_DISK: o.full } : {}),
-        ...(o.fullMin !== undefined ? { MINNOW_FULL_DISK_MIN: String(o.fullMin) } : {}),
-        ...(o.readOnly !== undefined ? { MINNOW_READ_ONLY: o.readOnly } : {}),
-      },
+  return minnowWith(args, {
+    input: o.input,
+    preload: faults ? [FAULTS] : [],
+    env: {
+      ...(o.full !== undefined ? { MINNOW_FULL_DISK: o.full } : {}),
+      ...(o.fullMin !== undefined ? { MINNOW_FULL_DISK_MIN: String(o.fullMin) } : {}),
+      ...(o.readOnly !== undefined ? { MINNOW_READ_ONLY: o.readOnly } : {}),
     },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  });
 }
 
-/** Exit 2 with one line on stderr, starting with "minnow:" and matching `re`; no stack trace. */
-function failsWith(r: Run, re: RegExp): void {
-  assert.equal(r.code, 2, `exit ${r.code}; stderr: ${r.err}`);
-  const lines = r.err
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('minnow:') || /^\s+at /.test(l));
-  assert.equal(lines.length, 1, `expected one error line, got: ${r.err}`);
-  assert.match(lines[0], re);
-}
+/** Exit 2 with one "minnow:" line matching `re` (warnings may come before it), no stack trace. */
+const failsWith = (r: Run, re: RegExp) => failsWithKit(r, re, { warnings: true });
 
 /** Every file and directory under `dir` (relative paths), or [] if it does not exist. */
 function tree(dir: string): string[] {

@@ -12,30 +12,13 @@ import { preset } from '../model/config.js';
 import { createModel } from '../model/io.js';
 import { writeSafetensors } from '../runtime/safetensors-file.js';
 import { Rng } from '../util/rng.js';
+import { failsWith, minnowWith, ok } from './cli.testkit.js';
 
-const CLI = process.env.MINNOW_CLI ?? join('dist', 'cli', 'main.js');
 const GLUE_MINI = join('test', 'fixtures', 'glue-mini');
 const tmp = mkdtempSync(join(tmpdir(), 'minnow-new-user-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function minnow(args: string[], input = '') {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** Exit 2 with one line on stderr, starting with "minnow:", matching `re`. */
-function failsWith(r: ReturnType<typeof minnow>, re: RegExp) {
-  assert.equal(r.code, 2, `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got: ${r.err}`);
-  assert.match(lines[0], /^minnow: /);
-  assert.match(lines[0], re);
-}
-
-function ok(r: ReturnType<typeof minnow>) {
-  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.err}`);
-  return r;
-}
+const minnow = (args: string[], input = '') => minnowWith(args, { input });
 
 const POS = [
   'a wonderful , moving delight',
