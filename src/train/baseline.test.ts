@@ -126,6 +126,65 @@ describe('minnow baseline', () => {
     assert.ok(res.metrics.pearson > 0.9, JSON.stringify(res.metrics));
   });
 
+  test('--pair-features: a pair task a bag of n-grams cannot learn (is the second text the first reworded?)', () => {
+    // Invented words, so no single n-gram says "same": only how much the two texts share does.
+    const word = (i: number) => `w${(i * 7919) % 997}x`;
+    let seed = 1;
+    const rnd = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+    const sentence = () => Array.from({ length: 8 }, () => word(rnd(400))).join(' ');
+    const rows = ['a,b,label'];
+    for (let i = 0; i < 320; i++) {
+      const a = sentence();
+      const same = i % 2 === 0;
+      const b = same ? a.split(' ').reverse().slice(1).join(' ') + ` ${word(rnd(400))}` : sentence();
+      rows.push(`${a},${b},${same ? 'same' : 'other'}`);
+    }
+    const csv = join(tmp, 'pairs.csv');
+    writeFileSync(csv, `${rows.join('\n')}\n`);
+    const fitPairs = (out: string, ...extra: string[]) =>
+      JSON.parse(
+        ok(
+          minnow(
+            'baseline',
+            '--data',
+            csv,
+            '--text-column',
+            'a',
+            '--text-pair-column',
+            'b',
+            '--buckets',
+            '4096',
+            '--out',
+            join(tmp, out),
+            '--json',
+            ...extra,
+          ),
+        ).out,
+      ) as { score: number };
+    const plain = fitPairs('pairs-plain');
+    const pairs = fitPairs('pairs-features', '--pair-features');
+    assert.ok(pairs.score >= 95, `with pair features: ${pairs.score}`);
+    assert.ok(plain.score < pairs.score - 10, `plain ${plain.score} vs pair features ${pairs.score}`);
+    assert.match(ok(minnow('info', join(tmp, 'pairs-features'))).out, /pair similarity features/);
+    // predict reads pairs (text<TAB>pair) and computes the same features in the runtime.
+    const input = join(tmp, 'pairs-input.tsv');
+    writeFileSync(
+      input,
+      `${rows
+        .slice(1, 5)
+        .map((l) => l.split(',').slice(0, 2).join('\t'))
+        .join('\n')}\n`,
+    );
+    const out = ok(minnow('predict', '--model', join(tmp, 'pairs-features'), '--input', input, '--json')).out;
+    assert.deepEqual(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { label: string }).label),
+      ['same', 'other', 'same', 'other'],
+    );
+  });
+
   describe('bad input: one line naming the problem, nothing written', () => {
     const csv = (name: string, text: string) => {
       const f = join(tmp, name);
