@@ -45,6 +45,11 @@ export function readFitData(
   return { task: all.task, head, file: all.file, train, dev: devData, devSource };
 }
 
+/** Whether the data are text pairs (entailment, paraphrase, similarity). */
+export function hasPairs(d: Pick<FitData, 'train' | 'dev'>): boolean {
+  return [d.train, d.dev].some((t) => t.examples.some((e) => e.pair !== undefined));
+}
+
 /**
  * Where a stage reads the dev rows as a data source: GLUE's dev split, the --dev file, or the held-out rows
  * written out to the stage's directory.
@@ -59,12 +64,11 @@ export function devDataSource(ctx: {
   if (ctx.dev) return ctx.dev;
   const file = join(ctx.dir, 'dev-held-out.jsonl');
   writeFileAtomic(file, heldOutJsonl(ctx.data));
-  const pair = ctx.data.dev.examples.some((e) => e.pair !== undefined);
   return {
     task: ctx.src.task,
     data: file,
     textColumn: 'text',
-    textPairColumn: pair ? 'pair' : undefined,
+    textPairColumn: hasPairs(ctx.data) ? 'pair' : undefined,
     labelColumn: 'label',
     regression: ctx.src.regression,
   };

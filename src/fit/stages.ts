@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DEFAULT_BASELINE } from '../train/baseline.js';
 import { baselineStage, finetuneStage, hybridStage } from './candidates.js';
 import type { FitConfig } from './config.js';
-import type { FitData } from './data.js';
+import { type FitData, hasPairs } from './data.js';
 import { exportStage } from './export-stage.js';
 import { baselineBuckets, hybridRoomMin, type Int8Size, transformerInt8 } from './sizes.js';
 import { distillStage } from './distill-stage.js';
@@ -36,7 +36,7 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
   const buckets = baselineBuckets(c.maxBytes, data.head, DEFAULT_BASELINE.ngram.buckets);
   const plan: Plan = [baselineStage(buckets)];
   // Text pairs: a baseline that also sees how alike the two texts are (STS-B, MRPC and RTE gain 3-34 points).
-  const pairs = [data.train, data.dev].some((d) => d.examples.some((e) => e.pair !== undefined));
+  const pairs = hasPairs(data);
   if (pairs) plan.push(baselineStage(buckets, true));
   const fits: { name: string; dir: string; int8: Int8Size }[] = [];
   for (const name of c.models) {

@@ -147,16 +147,10 @@ export async function startServer(
     new Promise<Float32Array[]>((resolve, reject) => {
       if (expired) return reject(new ShuttingDown());
       waiting.add(reject);
-      b.submit(rows).then(
-        (v) => {
-          waiting.delete(reject);
-          resolve(v);
-        },
-        (e: unknown) => {
-          waiting.delete(reject);
-          reject(e);
-        },
-      );
+      void b
+        .submit(rows)
+        .then(resolve, reject)
+        .finally(() => waiting.delete(reject));
     });
   // return503OnClosing false: a request that reaches an open connection while closing is answered.
   const app = Fastify({
