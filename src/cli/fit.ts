@@ -54,7 +54,7 @@ export const spec = command({
     'distill-rounds': {
       type: 'string',
       value: 'N',
-      help: 'rounds of distillation; each later round learns from the best models so far, the last round\'s among them',
+      help: "rounds of distillation; each later round learns from the best models so far, the last round's among them",
       default: String(D.distillRounds),
       number: { int: true, min: 1, max: 5 },
     },

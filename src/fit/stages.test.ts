@@ -34,6 +34,9 @@ describe('fit: the plan', () => {
       'hybrid-distill2-eelbert-tiny',
       'export',
     ]);
-    assert.deepEqual(two.filter((s) => !s.includes('distill2')), one);
+    assert.deepEqual(
+      two.filter((s) => !s.includes('distill2')),
+      one,
+    );
   });
 });
