@@ -38,9 +38,11 @@ export const spec = command({
     int8: {
       type: 'string',
       value: 'SCHEME',
-      help: 'weight-only (int8 storage, float products) or dynamic (int8 products on activations quantised per token)',
-      default: D.scheme,
-      choices: ['dynamic', 'weight-only'],
+      help:
+        "static (int8 products; activations quantised with ranges calibrated on the model's anchors.txt or the --check texts), " +
+        'weight-only (int8 storage, float products) or dynamic (int8 products; activations quantised per token at run time). ' +
+        'Default: static, or weight-only where there is nothing to calibrate on',
+      choices: ['static', 'weight-only', 'dynamic'],
     },
     check: {
       type: 'string',
@@ -96,7 +98,8 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   checkOutDir(out, '--out', { create: false }); // a file in the way or a read-only disk: before any work
   const res = await exportModel(model, out, {
     quantize: choice(p, 'quantize', ['none', 'int8'] as const),
-    scheme: choice(p, 'int8', ['dynamic', 'weight-only'] as const),
+    scheme: str(p, 'int8') ? choice(p, 'int8', ['static', 'weight-only', 'dynamic'] as const) : D.scheme,
+    staticFallback: !str(p, 'int8'),
     check,
     maxDrop: num(p, 'max-drop'),
     threads: num(p, 'threads'),
@@ -107,6 +110,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   else {
     const lines = [
       `exported ${model} to ${out} (tokenizer and config files ${kb(res.tokenizerBytes)}; model.safetensors, the fp32 weights for fine-tuning, ${kb(res.weightsBytes)})`,
+      ...(res.int8 ? [`int8 ${res.int8.note}`] : []),
     ];
     lines.push(
       '| file | bytes | gzip | with the files its loader reads (gzip) | score | drop |',

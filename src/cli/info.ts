@@ -42,7 +42,11 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   // What `minnow export --quantize int8` would write, measured in memory.
   const deployables = m.config.num_labels
     ? deployableSizes(
-        buildExport(m, taskHead(m.config, dir), { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme }),
+        buildExport(m, taskHead(m.config, dir), {
+          quantize: 'int8',
+          scheme: DEFAULT_EXPORT.scheme,
+          ranges: 'sizes',
+        }),
       )
     : [];
   const stored = m.store.params.filter((q) => !q.derived);

@@ -25,7 +25,9 @@ export interface Int8Size {
 /** The smallest int8 model file `minnow export` writes for the model in `dir` with `head`. */
 export function transformerInt8(dir: string, head: TaskHead, maxPositions: number): Int8Size {
   const m = withPositions(loadModel(dir, { numLabels: head.numLabels }), maxPositions);
-  const sizes = deployableSizes(buildExport(m, head, { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme }));
+  const sizes = deployableSizes(
+    buildExport(m, head, { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme, ranges: 'sizes' }),
+  );
   const int8 = sizes.filter((s) => s.variant.endsWith('_quantized')).sort((a, b) => a.bytes - b.bytes)[0];
   return { variant: int8.variant, file: int8.file, bytes: int8.bytes };
 }

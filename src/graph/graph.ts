@@ -41,6 +41,8 @@ export interface Node {
   outputs: Value[];
   attrs: Record<string, Attr>;
   name: string;
+  /** The operator set: '' (ONNX) unless a runtime's own op (onnxruntime's 'com.microsoft'). */
+  domain?: string;
 }
 
 let nextValueId = 0;
@@ -116,12 +118,13 @@ export class Graph {
     inputs: (Value | null)[],
     outs: { dtype: DType; shape: Shape }[],
     attrs: Record<string, Attr> = {},
+    domain?: string,
   ): Value[] {
     for (const x of inputs) {
       if (x && x.graph !== this) throw new Error(`graph: ${op} input ${x.name} belongs to another graph`);
     }
     const name = this.uniqueName(op);
-    const node: Node = { op, inputs, outputs: [], attrs, name };
+    const node: Node = { op, inputs, outputs: [], attrs, name, ...(domain ? { domain } : {}) };
     node.outputs = outs.map((o, i) => {
       const v = new Value(this, this.uniqueName(`${name}_out${i}`), o.dtype, o.shape);
       v.node = node;

@@ -95,6 +95,7 @@ export function toOnnx(g: Graph, opts: SerializeOptions = {}): Uint8Array {
     .map((n) => ({
       name: n.name,
       op_type: n.op,
+      ...(n.domain ? { domain: n.domain } : {}),
       input: n.inputs.map((x) => (x ? x.name : '')),
       output: n.outputs.map((y) => y.name),
       attribute: Object.entries(n.attrs).map(([name, a]) => {
@@ -115,7 +116,11 @@ export function toOnnx(g: Graph, opts: SerializeOptions = {}): Uint8Array {
     }));
   const model = {
     ir_version: IR_VERSION,
-    opset_import: [{ domain: '', version: OPSET }],
+    opset_import: [
+      { domain: '', version: OPSET },
+      // onnxruntime's own ops (com.microsoft, version 1) where the graph uses them.
+      ...[...new Set(node.flatMap((n) => n.domain ?? []))].map((domain) => ({ domain, version: 1 })),
+    ],
     producer_name: 'minnow',
     producer_version: '0.1.0',
     doc_string: opts.docString ?? '',

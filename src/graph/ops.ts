@@ -547,6 +547,38 @@ export function dynamicQuantizeLinear(x: Value): { q: Value; scale: Value; zeroP
   return { q, scale, zeroPoint };
 }
 
+/** float32 -> uint8 with a fixed scale and zero point, per tensor (ONNX QuantizeLinear: rounds half to even, saturates). */
+export function quantizeLinear(x: Value, scale: Value, zeroPoint: Value): Value {
+  return x.graph.node(
+    'QuantizeLinear',
+    [x, scale, zeroPoint],
+    [{ dtype: zeroPoint.dtype, shape: x.shape }],
+  )[0];
+}
+
+/**
+ * (M, K) uint8 x (K, N) int8 -> float32 (a - aZeroPoint) . b x aScale x bScale[n]: onnxruntime's
+ * MatMulIntegerToFloat (com.microsoft), what it fuses MatMulInteger -> Cast -> Mul into when the scales
+ * are computed at run time. Only onnxruntime runs it (Node and the browser).
+ */
+export function matMulIntegerToFloat(
+  a: Value,
+  b: Value,
+  aScale: Value,
+  bScale: Value,
+  aZeroPoint: Value,
+): Value {
+  if (a.rank !== 2 || b.rank !== 2)
+    throw new Error(`MatMulIntegerToFloat: rank-2 inputs only, got ${a} and ${b}`);
+  return a.graph.node(
+    'MatMulIntegerToFloat',
+    [a, b, aScale, bScale, aZeroPoint],
+    [{ dtype: 'float32', shape: [a.shape[0], b.shape[1]] }],
+    {},
+    'com.microsoft',
+  )[0];
+}
+
 /** Integer matrix product (M, K) x (K, N) -> int32 (ONNX MatMulInteger). */
 export function matMulInteger(a: Value, b: Value, aZeroPoint: Value | null, bZeroPoint: Value | null): Value {
   if (a.rank !== 2 || b.rank !== 2) throw new Error(`MatMulInteger: rank-2 inputs only, got ${a} and ${b}`);

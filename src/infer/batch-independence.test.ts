@@ -1,7 +1,8 @@
 /**
  * A text's scores do not depend on the other texts in its batch, bit for bit: alone and inside batches
  * of 2, 7 and 64, fp32 and int8, portable and compact, in the runtime and on a model directory. A row is
- * padded to a length of its own (paddedLength) and int8 activations are quantised per row (export-graph.ts).
+ * padded to a length of its own (paddedLength) and int8 activations are quantised per row or with fixed
+ * calibrated ranges (export-graph.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const model = join(tmp, 'model');
 const folder = join(tmp, 'export');
 const dynamic = join(tmp, 'export-dynamic');
+const fixed = join(tmp, 'export-static');
 const texts = readTask({ task: 'sst2', data: DATA }, 'dev').examples.map((e) => e.text);
 
 /** Texts (of many lengths) whose scores inside batches of each size differ from their scores alone. */
@@ -55,8 +57,16 @@ describe('scores independent of the batch', () => {
       batchSize: 16,
       threads: 1,
     });
-    await exportModel(model, folder, { ...DEFAULT_EXPORT, threads: 1 }); // int8 weight-only (the default)
+    // Nothing to calibrate static int8 on (no anchors.txt, no check data): weight-only int8.
+    const res = await exportModel(model, folder, { ...DEFAULT_EXPORT, threads: 1 });
+    assert.equal(res.int8?.scheme, 'weight-only');
     await exportModel(model, dynamic, { ...DEFAULT_EXPORT, scheme: 'dynamic', threads: 1 });
+    const calibrated = await exportModel(model, fixed, {
+      ...DEFAULT_EXPORT,
+      check: { src: { task: 'sst2', data: DATA }, split: 'dev' },
+      threads: 1,
+    });
+    assert.equal(calibrated.int8?.scheme, 'static');
   });
 
   for (const variant of ['compact', 'portable'] as const)
@@ -64,6 +74,7 @@ describe('scores independent of the batch', () => {
       ['fp32', folder, false],
       ['int8 weight-only', folder, true],
       ['int8 dynamic', dynamic, true],
+      ['int8 static', fixed, true],
     ] as const)
       test(`export, ${variant}, ${what}: bit-identical alone and in batches of 2, 7, 64`, async () => {
         const clf = await loadClassifier(dir, { variant, quantized, threads: 1, maxLength: 128 });

@@ -33,15 +33,28 @@ import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { removeStaleFolderTemporaries } from '../util/atomic.js';
 import { UserError, withPath } from '../util/errors.js';
-import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
+import type { TaskData } from '../data/task.js';
+import { calibrateRanges } from './calibrate.js';
+import { classifierOnnx, type Int8Scheme, type Quantize, staticPointCount } from './export-graph.js';
 import { scoreClassifier } from './evaluate.js';
 import { nodeOrt } from './load.js';
-import { Classifier, type ExportedConfig, type ExportVariant } from './runtime.js';
+import {
+  Classifier,
+  type ClassifierInput,
+  classifierInput,
+  type ExportedConfig,
+  type ExportVariant,
+} from './runtime.js';
 import { readTaskFor, setHead, type TaskHead, taskHead } from './task-head.js';
 
 export interface ExportOptions {
   quantize: Quantize;
   scheme: Int8Scheme;
+  /**
+   * Static int8 with no texts to calibrate on (no anchors.txt, no check data): write weight-only int8 and
+   * say so (true), or refuse (false: the user asked for static).
+   */
+  staticFallback: boolean;
   /** Score fp32 and int8 on this labelled data before writing int8 files. */
   check?: { src: DataSource; split: 'train' | 'dev' };
   maxDrop: number; // points of the task score
@@ -56,9 +69,11 @@ export interface ExportOptions {
 
 export const DEFAULT_EXPORT: Readonly<Omit<ExportOptions, 'check'>> = Object.freeze({
   quantize: 'int8',
-  // Weight-only: int8 storage, float products. Batch-independent like per-row dynamic int8, and faster on
-  // these tiny models (uno-eelbert: 0.123 ms a sentence at batch 1 against 0.149; results/serve-int8-batch.md).
-  scheme: 'weight-only',
+  // Static: int8 products on activations quantised with calibrated ranges: batch-independent, and as fast
+  // as onnxruntime's per-tensor dynamic int8, where weight-only runs at fp32's speed
+  // (results/serve-int8-batch.md). Without texts to calibrate on, weight-only (staticFallback).
+  scheme: 'static',
+  staticFallback: true,
   maxDrop: 1,
   threads: 2,
   maxLength: 128,
@@ -90,6 +105,8 @@ export interface ExportResult {
   weightsBytes: number;
   /** int8 files left out because they failed the accuracy gate. */
   refused: ExportVariant[];
+  /** How the int8 files run (static falls back to weight-only without calibration texts), and why. */
+  int8?: { scheme: Int8Scheme; note: string };
 }
 
 const FILES: Record<ExportVariant, string> = {
@@ -111,12 +128,16 @@ export interface BuiltExport {
 export function buildExport(
   m: Model,
   head: TaskHead,
-  o: Pick<ExportOptions, 'quantize' | 'scheme'>,
+  o: Pick<ExportOptions, 'quantize' | 'scheme'> & {
+    /** Static int8: the calibrated ranges (calibrate.ts); 'sizes' builds with placeholders, to count bytes only. */
+    ranges?: readonly (readonly [number, number])[] | 'sizes';
+  },
 ): BuiltExport {
   const variants: ExportVariant[] = ['portable'];
   if (hasDerivedWeight(m.config)) variants.push('compact'); // the table computed at load stays out
   if (o.quantize === 'int8') variants.push(...variants.map((v) => `${v}_quantized` as ExportVariant));
   const onnx = new Map<ExportVariant, Uint8Array>();
+  const ranges = o.ranges === 'sizes' ? staticPlaceholders(m, head) : o.ranges;
   for (const v of variants)
     onnx.set(
       v,
@@ -124,11 +145,10 @@ export function buildExport(
         compact: v.startsWith('compact'),
         quantize: v.endsWith('_quantized') ? 'int8' : 'none',
         scheme: o.scheme,
+        ranges,
       }),
     );
-  const config: ExportedConfig = { ...m.config, model_type: 'bert' };
-  setHead(config, head);
-  delete config.minnow_vocab; // the folder carries its vocab.txt
+  const config = exportedConfig(m, head);
   const vocabulary = m.tokenizer.vocabulary;
   const text: Record<string, string> = {
     'tokenizer.json': JSON.stringify(tokenizerJson(vocabulary)),
@@ -138,6 +158,48 @@ export function buildExport(
     ...(m.config.knowledge ? { [KNOWLEDGE_FILE]: m.knowledge!.serialize() } : {}),
   };
   return { onnx, text, config: { ...config, architectures: ['BertForSequenceClassification'] }, vocabulary };
+}
+
+/** What each int8 scheme does, for the export's report. */
+const SCHEME_NOTES: Record<Int8Scheme, string> = {
+  static: 'int8 products, activations quantised with fixed calibrated ranges',
+  'weight-only': 'int8 storage, float products',
+  dynamic: 'int8 products, activations quantised per token at run time',
+};
+
+/** config.json's object for the export of `m` with task head `head` (before minnow_export). */
+export function exportedConfig(m: Model, head: TaskHead): ExportedConfig {
+  const config: ExportedConfig = { ...m.config, model_type: 'bert' };
+  setHead(config, head);
+  delete config.minnow_vocab; // the folder carries its vocab.txt
+  return config;
+}
+
+/** Ranges of the right count for a static int8 graph built only to count its bytes. */
+function staticPlaceholders(m: Model, head: TaskHead): [number, number][] {
+  return Array.from({ length: staticPointCount(m, head.numLabels) }, () => [0, 1] as [number, number]);
+}
+
+/**
+ * The texts static int8 is calibrated on: the model's anchors.txt (texts like the ones it reads, which
+ * teaching keeps its answers on), else the check data's texts (at most 1,000).
+ */
+export function calibrationTexts(
+  dir: string,
+  check: TaskData | undefined,
+): { texts: ClassifierInput[]; from: string } | undefined {
+  const anchors = join(dir, 'anchors.txt');
+  if (fs.existsSync(anchors)) {
+    const lines = fs
+      .readFileSync(anchors, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    if (lines.length) return { texts: lines, from: `${lines.length} texts of anchors.txt` };
+  }
+  if (!check?.examples.length) return undefined;
+  const texts = check.examples.slice(0, 1000).map(classifierInput);
+  return { texts, from: `${texts.length} texts of the check data` };
 }
 
 /** The files besides the model that a variant's loader reads. */
@@ -184,7 +246,27 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   const checkData = o.check ? readTaskFor(head, o.check.src, o.check.split, dir) : undefined;
   const loaded = loadModel(dir, { numLabels: head.numLabels });
   const m = o.maxPositions === undefined ? loaded : withPositions(loaded, o.maxPositions);
-  const built = buildExport(m, head, o);
+  let scheme = o.scheme;
+  let note = `${scheme}: ${SCHEME_NOTES[scheme]}`;
+  let ranges: [number, number][] | undefined;
+  if (o.quantize === 'int8' && scheme === 'static') {
+    const calibration = calibrationTexts(dir, checkData);
+    if (calibration) {
+      ranges = await calibrateRanges(m, exportedConfig(m, head), calibration.texts, {
+        threads: o.threads,
+        maxLength: o.maxLength,
+        knowledge: m.knowledge,
+      });
+      note += `, calibrated on ${calibration.from}`;
+    } else if (o.staticFallback) {
+      scheme = 'weight-only';
+      note = `weight-only: ${SCHEME_NOTES[scheme]} (static int8 needs texts to calibrate on: ${dir} has no anchors.txt and no --check data was given)`;
+    } else
+      throw new UserError(
+        `export --int8 static: nothing to calibrate on; ${dir} has no anchors.txt: give labelled texts with --check TASK --data DIR (their texts calibrate it)`,
+      );
+  }
+  const built = buildExport(m, head, { ...o, scheme, ranges });
   const { onnx, text, vocabulary } = built;
   const exported = built.config;
   const variants = [...onnx.keys()];
@@ -247,7 +329,14 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   );
   const weights = files['model.safetensors'] as Uint8Array;
   writeFolderAtomic(out, files);
-  return { out, variants: [...reports.values()], tokenizerBytes, weightsBytes: weights.byteLength, refused };
+  return {
+    out,
+    variants: [...reports.values()],
+    tokenizerBytes,
+    weightsBytes: weights.byteLength,
+    refused,
+    ...(o.quantize === 'int8' ? { int8: { scheme, note } } : {}),
+  };
 }
 
 /**

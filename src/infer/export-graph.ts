@@ -36,16 +36,21 @@ import type { Init, ParamStore } from '../runtime/params.js';
 import { type TableOptions, Weights } from '../runtime/weights.js';
 import { isNgramParam, ngramConstant, ngramInputs } from '../ngram/graph.js';
 import { COMPACT_TABLE } from './runtime.js';
-import { float16Bits, quantizeColumns, quantizeRows, transposeInt8 } from './quantize.js';
+import { float16Bits, quantizeColumns, quantizeRows, rangeCodes, transposeInt8 } from './quantize.js';
 
 export type Quantize = 'none' | 'int8';
 /** How int8 dense weights run: dequantised to float32 in the graph, or integer products. */
-export type Int8Scheme = 'weight-only' | 'dynamic';
+export type Int8Scheme = 'weight-only' | 'dynamic' | 'static';
 
 export interface ExportGraphOptions {
   compact: boolean;
   quantize: Quantize;
   scheme: Int8Scheme;
+  /**
+   * Static int8: the calibrated range [lo, hi] of each activation that meets int8 weights, in the order of
+   * staticPoints (calibrate.ts).
+   */
+  ranges?: readonly (readonly [number, number])[];
 }
 
 /** A dense weight or embedding table stored as int8: the int8 constant and its scales (per row, or per column). */
@@ -173,7 +178,30 @@ function int8Of(g: Graph, w: BakedWeights, v: Value): Int8Weight | undefined {
  * of dequantising the whole table on every run; with `dynamic`, Gemms on int8 weights become
  * per-row quantisation -> MatMulInteger -> scale.
  */
-function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boolean): void {
+function lowerInt8(
+  g: Graph,
+  w: BakedWeights,
+  scheme: Int8Scheme,
+  compact: boolean,
+  ranges?: readonly (readonly [number, number])[],
+): void {
+  // Static: each activation that meets int8 weights is quantised with the scale and zero point of its
+  // calibrated range (per tensor, fixed), so a row's codes do not depend on the other rows either.
+  const points = scheme === 'static' ? staticPoints(g, w) : [];
+  if (scheme === 'static' && ranges?.length !== points.length)
+    throw new Error(`static int8: ${ranges?.length ?? 0} calibrated ranges for ${points.length} activations`);
+  const fixed = new Map<Value, { q: Value; s: Value; zp: Value }>();
+  const fixedQuantized = (x: Value) => {
+    let r = fixed.get(x);
+    if (!r) {
+      const { scale, zeroPoint } = rangeCodes(ranges![points.indexOf(x)]);
+      const s = g.constant(new Float32Array([scale]), 'float32', [], `${x.name}_qscale`);
+      const z = g.constant(new Uint8Array([zeroPoint]), 'uint8', [], `${x.name}_qzero`);
+      r = { q: o.quantizeLinear(x, s, z), s, zp: z };
+      fixed.set(x, r);
+    }
+    return r;
+  };
   // Activations are quantised once per value, with one scale and offset per row (per token), not
   // onnxruntime's one per tensor: a row's codes, and so a text's scores, do not depend on the other texts
   // in its batch. Row x in [lo, hi] becomes q = round((x - lo) / s) in [0, 255], s = (hi - lo) / 255.
@@ -222,6 +250,20 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
     const weight = node.op === 'Gemm' && node.inputs[1] ? int8Of(g, w, node.inputs[1]) : undefined;
     const plain =
       node.attrs.transB?.value === 1 && node.attrs.transA?.value === 0 && node.inputs.length === 2;
+    if (weight && scheme === 'static' && plain) {
+      const x = node.inputs[0]!;
+      const qT = g.constant(
+        transposeInt8(g.constants.get(weight.q)!.data as Int8Array, weight.rows, weight.cols),
+        'int8',
+        [weight.cols, weight.rows],
+        `${weight.q.name}_t`,
+      );
+      replaceNode(g, node, () => {
+        const { q, s, zp } = fixedQuantized(x);
+        return o.matMulIntegerToFloat(q, qT, s, weight.scale, zp);
+      });
+      continue;
+    }
     if (weight && scheme === 'dynamic' && plain) {
       const x = node.inputs[0]!;
       const qT = g.constant(
@@ -248,8 +290,51 @@ function lowerInt8(g: Graph, w: BakedWeights, scheme: Int8Scheme, compact: boole
   }
 }
 
+/**
+ * The activations static int8 quantises with calibrated ranges: the inputs of Gemms on int8 weights, each
+ * once, in graph order (a weight-only graph and its static twin list the same ones).
+ */
+function staticPoints(g: Graph, w: BakedWeights): Value[] {
+  const seen = new Set<Value>();
+  for (const node of g.nodes) {
+    if (node.op !== 'Gemm' || !node.inputs[1] || !node.inputs[0]) continue;
+    const plain =
+      node.attrs.transB?.value === 1 && node.attrs.transA?.value === 0 && node.inputs.length === 2;
+    if (plain && int8Of(g, w, node.inputs[1])) seen.add(node.inputs[0]);
+  }
+  return [...seen];
+}
+
 /** The classifier's inference graph with every parameter baked in (see the file comment). */
 export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOptions): Graph {
+  const { g, w } = bakedGraph(m, numLabels, opts);
+  if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme, opts.compact, opts.ranges);
+  return g;
+}
+
+/** Graph outputs of the calibration graph: CALIBRATION_OUTPUT + k is static point k. */
+export const CALIBRATION_OUTPUT = 'minnow_calibration_';
+
+/**
+ * The graph static int8 is calibrated on: the weight-only int8 graph with the static file's weights
+ * (7-bit), whose activations that meet int8 weights (staticPoints) are also outputs, in order.
+ */
+export function calibrationOnnx(m: Model, numLabels: number): Uint8Array {
+  const { g, w } = bakedGraph(m, numLabels, { compact: false, quantize: 'int8', scheme: 'static' });
+  const points = staticPoints(g, w);
+  lowerInt8(g, w, 'weight-only', false);
+  points.forEach((v, k) => g.output(v, `${CALIBRATION_OUTPUT}${k}`));
+  return toOnnx(g);
+}
+
+/** How many activations static int8 quantises in `m`'s classifier (how many ranges it needs). */
+export function staticPointCount(m: Model, numLabels: number): number {
+  const { g, w } = bakedGraph(m, numLabels, { compact: false, quantize: 'int8', scheme: 'static' });
+  return staticPoints(g, w).length;
+}
+
+/** The graph with its weights baked in, before int8 lowering. */
+function bakedGraph(m: Model, numLabels: number, opts: ExportGraphOptions): { g: Graph; w: BakedWeights } {
   const c = m.config;
   if (opts.compact && !hasDerivedWeight(c))
     throw new Error(
@@ -260,7 +345,7 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
     g,
     m.store,
     opts.quantize === 'int8',
-    opts.scheme === 'dynamic' ? 63 : 127,
+    opts.scheme === 'weight-only' ? 127 : 63,
     opts.compact,
   );
   const tree = !!c.knowledge; // K-BERT: a visible matrix and soft positions come in with the tokens
@@ -273,8 +358,7 @@ export function classifierGraph(m: Model, numLabels: number, opts: ExportGraphOp
   const off = new Dropout(false);
   const ngram = c.ngram ? ngramInputs(g) : undefined; // a hybrid's bag-of-n-grams path
   g.output(classifier(w, c, encoderCls(w, c, x, off), numLabels, off, ngram), 'logits');
-  if (opts.quantize === 'int8') lowerInt8(g, w, opts.scheme, opts.compact);
-  return g;
+  return { g, w };
 }
 
 /** ONNX bytes of the classifier graph, with what minnow needs to run it recorded as metadata. */

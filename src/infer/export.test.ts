@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -129,7 +130,7 @@ describe('minnow export', () => {
         assert.ok(compact.bytes < 0.4e6, `compact int8 ${compact.bytes} bytes`);
         assert.ok(portable8.bytes < res.variants.find((v) => v.variant === 'portable')!.bytes / 3);
         const ops = readOnnx(readFileSync(join(out, 'onnx', 'model_compact_quantized.onnx'))).ops;
-        // The default int8 is weight-only: int8 weights dequantised, float products.
+        // Nothing to calibrate static int8 on here: weight-only, int8 weights dequantised, float products.
         assert.ok(ops.includes('DequantizeLinear') && !ops.includes('MatMulInteger'), ops.join(' '));
       }
     }
@@ -148,6 +149,54 @@ describe('minnow export', () => {
         `${variant}: max |diff| ${maxDiff(fp32, int8)} of ${scale}`,
       );
     }
+  });
+
+  test('static int8: calibrated on anchors.txt, else the check texts; integer products; close to fp32', async () => {
+    // No texts to calibrate on: static is refused when asked for, and the default falls back to weight-only.
+    await assert.rejects(
+      exportModel(models.hash, join(tmp, 'static-none'), {
+        ...DEFAULT_EXPORT,
+        staticFallback: false,
+        threads: 1,
+      }),
+      (e: Error) => e instanceof UserError && /nothing to calibrate on.*--check/.test(e.message),
+    );
+    const withCheck = join(tmp, 'static-check');
+    const res = await exportModel(models.hash, withCheck, {
+      ...DEFAULT_EXPORT,
+      threads: 1,
+      check: { src: { task: 'sst2', data: DATA }, split: 'dev' },
+    });
+    assert.deepEqual(res.int8, {
+      scheme: 'static',
+      note: `static: int8 products, activations quantised with fixed calibrated ranges, calibrated on ${dev.examples.length} texts of the check data`,
+    });
+    for (const file of ['model_quantized.onnx', 'model_compact_quantized.onnx']) {
+      const ops = readOnnx(readFileSync(join(withCheck, 'onnx', file))).ops;
+      assert.ok(ops.includes('QuantizeLinear') && ops.includes('MatMulIntegerToFloat'), ops.join(' '));
+      assert.ok(!ops.includes('Gemm') && !ops.includes('DynamicQuantizeLinear'), ops.join(' '));
+    }
+    const fp32 = await runtimeLogits(withCheck, 'compact');
+    const weightOnly = await runtimeLogits(join(tmp, 'hash-export'), 'compact', true);
+    for (const variant of ['compact', 'portable'] as const) {
+      const int8 = await runtimeLogits(withCheck, variant, true);
+      const agree = fp32.filter((l, i) => argmax(l) === argmax(int8[i])).length / fp32.length;
+      assert.ok(agree >= 0.95, `${variant}: static int8 agrees with fp32 on ${agree}`);
+      const scale = Math.max(...fp32.map((l) => Math.max(Math.abs(l[0]), Math.abs(l[1]))));
+      assert.ok(
+        maxDiff(fp32, int8) <= 0.1 * scale,
+        `${variant}: max |diff| ${maxDiff(fp32, int8)} of ${scale}`,
+      );
+      // Within a few times weight-only int8's error (the activations' rounding adds to the weights').
+      assert.ok(maxDiff(fp32, int8) <= 5 * maxDiff(fp32, weightOnly) + 1e-3, `${variant}`);
+    }
+    // A model directory with anchors.txt is calibrated on it (the texts the model reads, without labels).
+    const anchored = join(tmp, 'hash-anchored');
+    cpSync(models.hash, anchored, { recursive: true });
+    writeFileSync(join(anchored, 'anchors.txt'), `${texts.slice(0, 7).join('\n')}\n\n`);
+    const a = await exportModel(anchored, join(tmp, 'static-anchors'), { ...DEFAULT_EXPORT, threads: 1 });
+    assert.match(a.int8!.note, /calibrated on 7 texts of anchors\.txt$/);
+    assert.ok(existsSync(join(tmp, 'static-anchors', 'anchors.txt')));
   });
 
   test('the accuracy gate: an int8 file that loses more than maxDrop is not written', async () => {

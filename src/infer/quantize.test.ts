@@ -8,6 +8,7 @@ import {
   float16Value,
   quantizeColumns,
   quantizeRows,
+  rangeCodes,
   transposeInt8,
 } from './quantize.js';
 
@@ -76,5 +77,19 @@ describe('int8 quantisation', () => {
     assert.equal(float16Bits(1 + 3 * 2 ** -11), 0x3c02);
     assert.equal(float16Bits(70000), 0x7c00);
     assert.equal(float16Bits(1e-9), 0);
+  });
+
+  test('rangeCodes: a calibrated range to uint8 scale and zero point, 0 exact, by hand', () => {
+    // [-1, 2.4]: 3.4 / 255 per step, zero at round(1 / (3.4 / 255)) = round(75) = 75.
+    const a = rangeCodes([-1, 2.4]);
+    assert.equal(a.scale, Math.fround(3.4 / 255));
+    assert.equal(a.zeroPoint, 75);
+    // Only positive (after GELU the least is about -0.17; a ReLU's 0): widened to hold 0, zero point 0.
+    assert.deepEqual(rangeCodes([0.5, 5.1]), { scale: Math.fround(5.1 / 255), zeroPoint: 0 });
+    // Only negative: zero point 255.
+    assert.deepEqual(rangeCodes([-2.55, -1]), { scale: Math.fround(2.55 / 255), zeroPoint: 255 });
+    // A constant zero activation: any scale, zero at 0.
+    assert.deepEqual(rangeCodes([0, 0]), { scale: 1, zeroPoint: 0 });
+    assert.throws(() => rangeCodes([Number.NaN, 1]), /not finite/);
   });
 });

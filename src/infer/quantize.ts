@@ -7,7 +7,8 @@
  * Two ways to run the result (measured in docs/deploy.md): weight-only, where DequantizeLinear turns the int8
  * weights back into float32 in the graph, and dynamic, where the activations are quantised at run time too
  * and the products are integer (MatMulInteger, as onnxruntime's Python `quantize_dynamic` writes, but with
- * one activation scale per row instead of per tensor: export-graph.ts).
+ * one activation scale per row instead of per tensor: export-graph.ts), and static, where activations are
+ * quantised with fixed scales calibrated on texts (rangeCodes, calibrate.ts).
  */
 
 export interface QuantizedRows {
@@ -72,6 +73,19 @@ export function transposeInt8(q: Int8Array, rows: number, cols: number): Int8Arr
   const t = new Int8Array(q.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = q[r * cols + c];
   return t;
+}
+
+/**
+ * The uint8 scale and zero point of an activation's calibrated range [lo, hi] (static int8), widened to
+ * hold 0 exactly (zero padding and ReLU zeros stay exact): x ~ scale (q - zeroPoint), q in [0, 255].
+ */
+export function rangeCodes([lo0, hi0]: readonly [number, number]): { scale: number; zeroPoint: number } {
+  if (!Number.isFinite(lo0) || !Number.isFinite(hi0))
+    throw new Error(`static int8: range [${lo0}, ${hi0}] is not finite`);
+  const lo = Math.min(lo0, 0);
+  const hi = Math.max(hi0, 0);
+  const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
+  return { scale, zeroPoint: Math.max(0, Math.min(255, Math.round(-lo / scale))) };
 }
 
 /** The IEEE half-precision bit pattern nearest to x (round to nearest even; overflow to infinity). */

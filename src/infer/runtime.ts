@@ -315,6 +315,29 @@ export class Classifier {
   async logits(rows: readonly ClassifierRow[], batchSize = 32): Promise<Float32Array[]> {
     const n = this.config.num_labels ?? 1;
     const out = new Array<Float32Array>(rows.length);
+    await this.eachRun(rows, batchSize, (outputs, idx) => {
+      const logits = outputs.logits.data as Float32Array;
+      // A config.json whose head disagrees with the graph's (1 output against 2) would be read wrongly.
+      if (logits.length !== idx.length * n)
+        throw new UserError(
+          `config.json: num_labels ${n} (${this.regression ? 'regression' : 'classes'}), but the ONNX model gives ${logits.length / idx.length} outputs per example; export the model again`,
+        );
+      idx.forEach((k, j) => {
+        out[k] = logits.slice(j * n, (j + 1) * n);
+      });
+    });
+    return out;
+  }
+
+  /**
+   * Run encoded rows in batches of one padded length (lengthBatches), handing every graph output of each
+   * run to `visit` with the rows it holds (logits; export's int8 calibration reads activations).
+   */
+  async eachRun(
+    rows: readonly ClassifierRow[],
+    batchSize: number,
+    visit: (outputs: Record<string, { data: unknown; dims: readonly number[] }>, idx: number[]) => void,
+  ): Promise<void> {
     for (const idx of lengthBatches(rows, batchSize, this.maxLength)) {
       const feeds: Record<string, unknown> = {};
       if (this.ngram) {
@@ -329,17 +352,8 @@ export class Classifier {
         feeds[NGRAM_TF] = new this.ort.Tensor('float32', f.tf, [idx.length, f.N]);
       }
       if (this.tokenizer) this.bertFeeds(rows, idx, feeds);
-      const logits = (await this.session.run(feeds)).logits.data as Float32Array;
-      // A config.json whose head disagrees with the graph's (1 output against 2) would be read wrongly.
-      if (logits.length !== idx.length * n)
-        throw new UserError(
-          `config.json: num_labels ${n} (${this.regression ? 'regression' : 'classes'}), but the ONNX model gives ${logits.length / idx.length} outputs per example; export the model again`,
-        );
-      idx.forEach((k, j) => {
-        out[k] = logits.slice(j * n, (j + 1) * n);
-      });
+      visit(await this.session.run(feeds), idx);
     }
-    return out;
   }
 
   /** Word-piece feeds of rows `idx` (input_ids, attention_mask, token_type_ids; K-BERT: position_ids). */
