@@ -51,13 +51,6 @@ export const spec = command({
       type: 'boolean',
       help: 'skip the distillation of the best models into the largest shipped model that fits',
     },
-    'distill-rounds': {
-      type: 'string',
-      value: 'N',
-      help: "rounds of distillation; each later round learns from the best models so far, the last round's among them",
-      default: String(D.distillRounds),
-      number: { int: true, min: 1, max: 5 },
-    },
     'no-tapt': {
       type: 'boolean',
       help: 'fine-tune the shipped models as they are, without task-adaptive pre-training first',
@@ -94,7 +87,6 @@ export async function run(p: Parsed<Options>): Promise<void> {
     resume: flag(p, 'resume'),
     tapt: !flag(p, 'no-tapt'),
     distill: !flag(p, 'no-distill'),
-    distillRounds: num(p, 'distill-rounds'),
     seed: num(p, 'seed'),
     threads: num(p, 'threads'),
     devFraction: num(p, 'dev-fraction'),

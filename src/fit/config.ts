@@ -27,12 +27,6 @@ export interface FitConfig {
   tapt: boolean;
   /** After the fine-tunes: distil the best models so far into the largest shipped model that fits (distill-stage.ts). */
   distill: boolean;
-  /**
-   * Rounds of distillation: each round's student starts again from the shipped model (after TAPT) and learns
-   * from the best models so far, the last round's distilled hybrid among them ("born-again" networks,
-   * Furlanello et al. 2018).
-   */
-  distillRounds: number;
   /** Shipped pre-trained models to fine-tune, by directory name under `modelsDir`; each is one stage. */
   models: readonly string[];
   modelsDir: string;
@@ -50,7 +44,6 @@ export const DEFAULT_FIT: Readonly<Omit<FitConfig, 'out' | 'command'>> = Object.
   devFraction: DEFAULT_FINETUNE.devFraction,
   tapt: true,
   distill: true,
-  distillRounds: 1,
   models: ['uno-eelbert', 'eelbert-tiny'],
   modelsDir: join(PACKAGE_ROOT, 'models'),
 });

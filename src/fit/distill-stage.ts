@@ -64,15 +64,9 @@ export function copiesFor(rows: number, c: FitDistillConfig): number {
   return Math.max(0, Math.min(c.copies, Math.floor(c.maxRows / Math.max(1, rows)) - 1));
 }
 
-/** The stage of distillation round `round` (1, 2, ...) into `name`: distill-NAME, distill2-NAME, ... */
-export function distillStageName(name: string, round = 1): string {
-  return `distill${round > 1 ? round : ''}-${name}`;
-}
-
 /**
  * Distil the ensemble of the best candidates into the model `name` left by the stage `from` (its TAPT,
- * else the shipped directory `dir`), whose int8 file measures `int8`. A later round is the same stage run
- * after the earlier rounds, so its teachers can include their models.
+ * else the shipped directory `dir`), whose int8 file measures `int8`.
  */
 export function distillStage(
   name: string,
@@ -80,10 +74,9 @@ export function distillStage(
   int8: Int8Size,
   from?: string,
   c: FitDistillConfig = DEFAULT_FIT_DISTILL,
-  round = 1,
 ): Stage {
   return {
-    name: distillStageName(name, round),
+    name: `distill-${name}`,
     what: `distil the ensemble of the best ${c.teachers} models so far into ${name}, on the training rows and WordNet copies of them`,
     budgeted: true,
     key: ({ earlier }) =>

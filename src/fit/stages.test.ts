@@ -6,10 +6,9 @@ import { readFitData } from './data.js';
 import { fitStages } from './stages.js';
 
 const fixture = (task: string, dir: string) => ({ task, data: join('test', 'fixtures', dir) });
-const planOf = (task: string, dir: string, distillRounds = DEFAULT_FIT.distillRounds) =>
+const planOf = (task: string, dir: string) =>
   fitStages(readFitData(fixture(task, dir), undefined, { devFraction: 0.1, seed: 0 }), {
     ...DEFAULT_FIT,
-    distillRounds,
     out: 'unused',
   }).map((s) => ('name' in s ? s.name : s.stage));
 
@@ -22,21 +21,5 @@ describe('fit: the plan', () => {
     assert.ok(!single.includes('baseline-pairs'));
     // The rest of the plan is the same for both.
     assert.deepEqual(pairs.slice(2), single.slice(1));
-  });
-
-  test('each later distillation round follows the earlier round and its hybrid, before the export', () => {
-    const one = planOf('sst2', 'glue-mini', 1);
-    const two = planOf('sst2', 'glue-mini', 2);
-    assert.deepEqual(two.slice(-5), [
-      'distill-eelbert-tiny',
-      'hybrid-distill-eelbert-tiny',
-      'distill2-eelbert-tiny',
-      'hybrid-distill2-eelbert-tiny',
-      'export',
-    ]);
-    assert.deepEqual(
-      two.filter((s) => !s.includes('distill2')),
-      one,
-    );
   });
 });

@@ -15,7 +15,7 @@ import type { FitConfig } from './config.js';
 import { type FitData, hasPairs } from './data.js';
 import { exportStage } from './export-stage.js';
 import { baselineBuckets, hybridRoomMin, type Int8Size, transformerInt8 } from './sizes.js';
-import { distillStage, distillStageName } from './distill-stage.js';
+import { distillStage } from './distill-stage.js';
 import { taptStage } from './tapt.js';
 import type { Plan } from './stage.js';
 
@@ -65,11 +65,8 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
   const student = fits.sort((a, b) => b.int8.bytes - a.int8.bytes)[0];
   if (c.distill && student) {
     const { name, dir, int8 } = student;
-    for (let round = 1; round <= c.distillRounds; round++) {
-      plan.push(distillStage(name, dir, int8, c.tapt ? `tapt-${name}` : undefined, undefined, round));
-      const stage = distillStageName(name, round);
-      if (int8.bytes + hybridRoomMin(data.head) <= c.maxBytes) plan.push(hybridStage(stage, pairs));
-    }
+    plan.push(distillStage(name, dir, int8, c.tapt ? `tapt-${name}` : undefined));
+    if (int8.bytes + hybridRoomMin(data.head) <= c.maxBytes) plan.push(hybridStage(`distill-${name}`, pairs));
   }
   plan.push(exportStage);
   return plan;
