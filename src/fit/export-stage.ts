@@ -5,7 +5,8 @@
  * written to STAGE/dev-held-out.jsonl for the gate (and for the user, to score on them again).
  */
 import { join } from 'node:path';
-import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
+import { DEFAULT_EXPORT, exportModel, spread } from '../infer/export-folder.js';
+import { classifierInput } from '../infer/runtime.js';
 import { formatBytes } from '../util/progress.js';
 import { exportDir, stageDir } from './config.js';
 import { pick } from './pick.js';
@@ -25,8 +26,11 @@ export const exportStage: Stage = {
     const c = ctx.config;
     const { winner } = pick(ctx.earlier.values(), c.maxBytes);
     const model = join(stageDir(c.out, winner.stage), winner.candidate.model);
+    // Static int8 is calibrated on training texts, so the gate's dev rows stay unseen.
+    const texts = spread(ctx.data.train.examples, 1000).map(classifierInput);
     const res = await exportModel(model, exportDir(c.out), {
       ...DEFAULT_EXPORT,
+      calibration: { texts, from: `${texts.length} training texts` },
       check: { src: devDataSource(ctx), split: 'dev' },
       maxPositions: c.maxPositions,
       threads: c.threads,
@@ -51,6 +55,7 @@ export const exportStage: Stage = {
         fp32Score: fp32.score,
         variants: res.variants.map(({ metrics: _, ...v }) => v),
         refused: res.refused,
+        int8: res.int8?.note,
       },
     };
   },

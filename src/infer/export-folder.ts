@@ -55,6 +55,8 @@ export interface ExportOptions {
    * say so (true), or refuse (false: the user asked for static).
    */
   staticFallback: boolean;
+  /** Texts to calibrate static int8 on, before the model's anchors.txt and the check data (fit: training texts). */
+  calibration?: { texts: readonly ClassifierInput[]; from: string };
   /** Score fp32 and int8 on this labelled data before writing int8 files. */
   check?: { src: DataSource; split: 'train' | 'dev' };
   maxDrop: number; // points of the task score
@@ -180,14 +182,20 @@ function staticPlaceholders(m: Model, head: TaskHead): [number, number][] {
   return Array.from({ length: staticPointCount(m, head.numLabels) }, () => [0, 1] as [number, number]);
 }
 
+/** At most `n` of `rows`, evenly spaced (files grouped by source or label still give every part). */
+export function spread<T>(rows: readonly T[], n: number): T[] {
+  if (rows.length <= n) return [...rows];
+  return Array.from({ length: n }, (_, i) => rows[Math.floor((i * rows.length) / n)]);
+}
+
 /**
  * The texts static int8 is calibrated on: the model's anchors.txt (texts like the ones it reads, which
- * teaching keeps its answers on), else the check data's texts (at most 1,000).
+ * teaching keeps its answers on), else the check data's texts (1,000 of them at most, evenly spaced).
  */
 export function calibrationTexts(
   dir: string,
   check: TaskData | undefined,
-): { texts: ClassifierInput[]; from: string } | undefined {
+): { texts: readonly ClassifierInput[]; from: string } | undefined {
   const anchors = join(dir, 'anchors.txt');
   if (fs.existsSync(anchors)) {
     const lines = fs
@@ -198,7 +206,7 @@ export function calibrationTexts(
     if (lines.length) return { texts: lines, from: `${lines.length} texts of anchors.txt` };
   }
   if (!check?.examples.length) return undefined;
-  const texts = check.examples.slice(0, 1000).map(classifierInput);
+  const texts = spread(check.examples, 1000).map(classifierInput);
   return { texts, from: `${texts.length} texts of the check data` };
 }
 
@@ -250,7 +258,7 @@ export async function exportModel(dir: string, out: string, o: ExportOptions): P
   let note = `${scheme}: ${SCHEME_NOTES[scheme]}`;
   let ranges: [number, number][] | undefined;
   if (o.quantize === 'int8' && scheme === 'static') {
-    const calibration = calibrationTexts(dir, checkData);
+    const calibration = o.calibration ?? calibrationTexts(dir, checkData);
     if (calibration) {
       ranges = await calibrateRanges(m, exportedConfig(m, head), calibration.texts, {
         threads: o.threads,

@@ -87,14 +87,21 @@ test('models/sst2-sentiment: the dev scores recorded when it was shipped, in fp3
   const fp32 = evalOn('--model', record.dir);
   assert.equal(fp32.examples, 872);
   assert.ok(Math.abs(fp32.score - record.fp32) < 1e-9, `fp32 ${fp32.score} vs recorded ${record.fp32}`);
+  // It was shipped with weight-only int8, the default then.
   const out = join(tmp, 'sentiment');
-  minnow('export', '--model', record.dir, '--out', out);
+  minnow('export', '--model', record.dir, '--out', out, '--int8', 'weight-only');
   const int8File = join(out, 'onnx', 'model_quantized.onnx');
   assert.ok(statSync(int8File).size < 500_000, 'the sub-0.5 MB class');
   assert.equal(statSync(int8File).size, record.int8_bytes);
   const int8 = evalOn('--model', out, '--quantized');
   // The int8 rounding is onnxruntime's; allow two sentences of the 872 if its kernels change.
   assert.ok(Math.abs(int8.score - record.int8) <= 0.23, `int8 ${int8.score} vs recorded ${record.int8}`);
+  // Today's default, static int8 calibrated on the model's anchors.txt, loses no more than two sentences.
+  const fixed = join(tmp, 'sentiment-static');
+  minnow('export', '--model', record.dir, '--out', fixed);
+  assert.ok(statSync(join(fixed, 'onnx', 'model_quantized.onnx')).size < 430_000);
+  const int8Static = evalOn('--model', fixed, '--quantized');
+  assert.ok(int8Static.score >= record.fp32 - 0.23, `static int8 ${int8Static.score} vs fp32 ${record.fp32}`);
   // The model card's example, and a plain negative.
   writeFileSync(
     join(tmp, 'two.txt'),
