@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/serve.ts --model EXPORTED_DIR [--quantized] [--duration 10] [--concurrency 1,16,64]
  *                          [--soak 100000] [--overload] [--label NAME] [--serve-args "--threads 2 ..."]
- *                          [--cli dist/cli/main.js]
+ *                          [--cli dist/cli/main.js] [--server-cpus 0]
  *
  * Each request classifies one SST-2 dev sentence (rotating over the first 256). Runs: one per
  * concurrency level (--duration seconds each, after a 2 s warm-up); a soak of --soak requests at
@@ -40,6 +40,11 @@ const soak = Number(arg('soak', '0'));
 const overload = arg('overload') === 'true';
 const label = arg('label', model.split('/').filter(Boolean).pop())!;
 const cli = arg('cli', 'dist/cli/main.js')!;
+/**
+ * Pin the server to these CPUs (Linux taskset), e.g. --server-cpus 0 --serve-args "--threads 1" with the
+ * bench itself under `taskset -c 1`: the load generator and the server then keep off each other's core.
+ */
+const serverCpus = arg('server-cpus');
 /** Extra `minnow serve` flags, e.g. --serve-args "--threads 2 --max-wait-ms 1". */
 const serveArgs = (process.argv[process.argv.indexOf('--serve-args') + 1] ?? '')
   .split(' ')
@@ -89,7 +94,10 @@ function serve(extra: string[] = []): Promise<ServerProcess> {
     ...serveArgs,
     ...extra,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // taskset execs node in its own process: the pid (and its /proc CPU time) is the server's.
+  const child = serverCpus
+    ? spawn('taskset', ['-c', serverCpus, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let url = '';
     let err = '';
