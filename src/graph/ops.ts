@@ -557,7 +557,7 @@ export function quantizeLinear(x: Value, scale: Value, zeroPoint: Value): Value 
 }
 
 /**
- * (M, K) uint8 x (K, N) int8 -> float32 (a - aZeroPoint) . b x aScale x bScale[n]: onnxruntime's
+ * (M, K) uint8 x (K, N) int8 -> float32 (a - aZeroPoint) . b x aScale x bScale[n] (+ bias[n]): onnxruntime's
  * MatMulIntegerToFloat (com.microsoft), what it fuses MatMulInteger -> Cast -> Mul into when the scales
  * are computed at run time. Only onnxruntime runs it (Node and the browser).
  */
@@ -567,12 +567,14 @@ export function matMulIntegerToFloat(
   aScale: Value,
   bScale: Value,
   aZeroPoint: Value,
+  /** Added to each row (N): one node fewer than a separate Add. */
+  bias?: Value,
 ): Value {
   if (a.rank !== 2 || b.rank !== 2)
     throw new Error(`MatMulIntegerToFloat: rank-2 inputs only, got ${a} and ${b}`);
   return a.graph.node(
     'MatMulIntegerToFloat',
-    [a, b, aScale, bScale, aZeroPoint],
+    bias ? [a, b, aScale, bScale, aZeroPoint, null, bias] : [a, b, aScale, bScale, aZeroPoint],
     [{ dtype: 'float32', shape: [a.shape[0], b.shape[1]] }],
     {},
     'com.microsoft',

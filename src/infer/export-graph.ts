@@ -128,16 +128,51 @@ class BakedWeights extends Weights {
   }
 }
 
-/** Replace `node` (one output) by the nodes `build` appends, keeping its output value and the topological order. */
-function replaceNode(g: Graph, node: Node, build: () => Value): void {
+/**
+ * Replace `node` (one output) by the nodes `build` appends, keeping its output value and the topological
+ * order; with `absorbed`, a node that alone read `node`'s output is removed too and the built nodes give
+ * its output instead.
+ */
+function replaceNode(g: Graph, node: Node, build: () => Value, absorbed?: Node): void {
   const start = g.nodes.length;
   const last = build();
   const added = g.nodes.splice(start);
-  const out = node.outputs[0];
+  const out = (absorbed ?? node).outputs[0];
   const final = last.node!;
   final.outputs[final.outputs.indexOf(last)] = out;
   out.node = final;
+  if (absorbed) g.nodes.splice(g.nodes.indexOf(absorbed), 1);
   g.nodes.splice(g.nodes.indexOf(node), 1, ...added);
+}
+
+/** The Add of a constant (N) bias that is the only reader of `node`'s output (not a graph output), if any. */
+function biasAddOf(g: Graph, node: Node): { node: Node; bias: Value } | undefined {
+  const out = node.outputs[0];
+  if (g.outputs.includes(out)) return undefined;
+  const readers = g.nodes.filter((n) => n.inputs.includes(out));
+  const add = readers[0];
+  if (readers.length !== 1 || add.op !== 'Add' || add.inputs.length !== 2) return undefined;
+  const other = add.inputs[0] === out ? add.inputs[1] : add.inputs[0];
+  const bias = other ? constantOf(g, other) : undefined;
+  if (!bias || bias.shape.length !== 1 || bias.shape[0] !== out.shape[1]) return undefined;
+  return { node: add, bias };
+}
+
+/** `v` as one constant: itself, or the Concat of constants (key and value's stacked biases) joined once. */
+function constantOf(g: Graph, v: Value): Value | undefined {
+  if (g.constants.has(v)) return v;
+  const n = v.node;
+  if (!n || n.op !== 'Concat' || v.shape.length !== 1 || n.inputs.some((x) => !x || !g.constants.has(x)))
+    return undefined;
+  const parts = n.inputs.map((x) => g.constants.get(x!)!);
+  if (parts.some((p) => !(p.data instanceof Float32Array))) return undefined;
+  const joined = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p.data as Float32Array, at);
+    at += p.data.length;
+  }
+  return g.constant(joined, 'float32', [joined.length], `${v.name}_joined`);
 }
 
 /**
@@ -258,10 +293,17 @@ function lowerInt8(
         [weight.cols, weight.rows],
         `${weight.q.name}_t`,
       );
-      replaceNode(g, node, () => {
-        const { q, s, zp } = fixedQuantized(x);
-        return o.matMulIntegerToFloat(q, qT, s, weight.scale, zp);
-      });
+      // A bias Add that alone reads the product joins the op (its bias input): one node fewer per run.
+      const add = biasAddOf(g, node);
+      replaceNode(
+        g,
+        node,
+        () => {
+          const { q, s, zp } = fixedQuantized(x);
+          return o.matMulIntegerToFloat(q, qT, s, weight.scale, zp, add?.bias);
+        },
+        add?.node,
+      );
       continue;
     }
     if (weight && scheme === 'dynamic' && plain) {

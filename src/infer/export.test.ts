@@ -171,10 +171,14 @@ describe('minnow export', () => {
       scheme: 'static',
       note: `static: int8 products, activations quantised with fixed calibrated ranges, calibrated on ${dev.examples.length} texts of the check data`,
     });
+    const count = (ops: string[], op: string) => ops.filter((x) => x === op).length;
     for (const file of ['model_quantized.onnx', 'model_compact_quantized.onnx']) {
       const ops = readOnnx(readFileSync(join(withCheck, 'onnx', file))).ops;
       assert.ok(ops.includes('QuantizeLinear') && ops.includes('MatMulIntegerToFloat'), ops.join(' '));
       assert.ok(!ops.includes('Gemm') && !ops.includes('DynamicQuantizeLinear'), ops.join(' '));
+      // Dense layers' bias Adds are the op's bias input: one Add fewer per dense layer than weight-only.
+      const weightOnly = readOnnx(readFileSync(join(tmp, 'hash-export', 'onnx', file))).ops;
+      assert.equal(count(weightOnly, 'Add') - count(ops, 'Add'), count(ops, 'MatMulIntegerToFloat'));
     }
     const fp32 = await runtimeLogits(withCheck, 'compact');
     const weightOnly = await runtimeLogits(join(tmp, 'hash-export'), 'compact', true);
