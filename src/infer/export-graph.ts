@@ -145,6 +145,17 @@ function replaceNode(g: Graph, node: Node, build: () => Value, absorbed?: Node):
   g.nodes.splice(g.nodes.indexOf(node), 1, ...added);
 }
 
+/** An int8 weight (out, in) transposed as MatMulInteger and MatMulIntegerToFloat take it: (in, out). */
+function transposedInt8(g: Graph, weight: Int8Weight): Value {
+  const q = g.constants.get(weight.q)!.data as Int8Array;
+  return g.constant(
+    transposeInt8(q, weight.rows, weight.cols),
+    'int8',
+    [weight.cols, weight.rows],
+    `${weight.q.name}_t`,
+  );
+}
+
 /** The Add of a constant (N) bias that is the only reader of `node`'s output (not a graph output), if any. */
 function biasAddOf(g: Graph, node: Node): { node: Node; bias: Value } | undefined {
   const out = node.outputs[0];
@@ -287,12 +298,7 @@ function lowerInt8(
       node.attrs.transB?.value === 1 && node.attrs.transA?.value === 0 && node.inputs.length === 2;
     if (weight && scheme === 'static' && plain) {
       const x = node.inputs[0]!;
-      const qT = g.constant(
-        transposeInt8(g.constants.get(weight.q)!.data as Int8Array, weight.rows, weight.cols),
-        'int8',
-        [weight.cols, weight.rows],
-        `${weight.q.name}_t`,
-      );
+      const qT = transposedInt8(g, weight);
       // A bias Add that alone reads the product joins the op (its bias input): one node fewer per run.
       const add = biasAddOf(g, node);
       replaceNode(
@@ -308,12 +314,7 @@ function lowerInt8(
     }
     if (weight && scheme === 'dynamic' && plain) {
       const x = node.inputs[0]!;
-      const qT = g.constant(
-        transposeInt8(g.constants.get(weight.q)!.data as Int8Array, weight.rows, weight.cols),
-        'int8',
-        [weight.cols, weight.rows],
-        `${weight.q.name}_t`,
-      );
+      const qT = transposedInt8(g, weight);
       replaceNode(g, node, () => {
         const { q, s, lo } = rowQuantized(x);
         // x ~ s q + lo, so x . w = s (q . w) + lo sum_k w_k: one integer product and the weights' column
