@@ -21,9 +21,11 @@
  * Which weights are tables is the model's word, by use: bert.ts and the embedding kinds declare lookup
  * tables with Weights.table and dense weights with Weights.get (a low-rank model's (V, k) codes are a table
  * under BERT's word-table name; its projection is dense).
- * Tables are gathered as int8 and scaled after the gather; dense weights run either weight-only (DequantizeLinear -> Gemm) or
- * dynamic (activations quantised per row at run time -> MatMulInteger; onnxruntime's quantize_dynamic
- * quantises per tensor, which makes a text's scores depend on its batch).
+ * Tables are gathered as int8 and scaled after the gather; dense weights run static (activations quantised
+ * with fixed calibrated scales -> onnxruntime's MatMulIntegerToFloat, the bias its input; calibrate.ts),
+ * weight-only (DequantizeLinear -> Gemm) or dynamic (activations quantised per row at run time ->
+ * MatMulInteger). onnxruntime's quantize_dynamic quantises per tensor, which makes a text's scores depend
+ * on its batch; none of these do.
  */
 import { Graph, type Node, type Value } from '../graph/graph.js';
 import { toOnnx } from '../graph/onnx.js';
