@@ -130,6 +130,14 @@ export function readText(path: string, what = 'file'): string {
   return readTextInput(path, path);
 }
 
+/** The non-blank lines of a file of one text a line (e.g. anchors.txt), trimmed. */
+export function textLines(content: string): string[] {
+  return content
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
 /** One parsed record of a delimited file: its fields, start line, and a quoting error if any. */
 export interface DelimitedRecord {
   fields: string[];

@@ -21,7 +21,8 @@ import * as fs from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { DataSource } from '../data/task.js';
+import { readText, textLines } from '../data/tabular.js';
+import type { DataSource, TaskData } from '../data/task.js';
 
 import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import { loadModel, type Model, readConfig } from '../model/io.js';
@@ -33,9 +34,8 @@ import { columnsOf, isNgramDir, loadNgramModel } from '../ngram/io.js';
 import { tokenizerConfigJson, tokenizerJson } from '../text/tokenizer-files.js';
 import { removeStaleFolderTemporaries } from '../util/atomic.js';
 import { UserError, withPath } from '../util/errors.js';
-import type { TaskData } from '../data/task.js';
 import { calibrateRanges } from './calibrate.js';
-import { classifierOnnx, type Int8Scheme, type Quantize, staticPointCount } from './export-graph.js';
+import { classifierOnnx, type Int8Scheme, type Quantize } from './export-graph.js';
 import { scoreClassifier } from './evaluate.js';
 import { nodeOrt } from './load.js';
 import {
@@ -139,7 +139,6 @@ export function buildExport(
   if (hasDerivedWeight(m.config)) variants.push('compact'); // the table computed at load stays out
   if (o.quantize === 'int8') variants.push(...variants.map((v) => `${v}_quantized` as ExportVariant));
   const onnx = new Map<ExportVariant, Uint8Array>();
-  const ranges = o.ranges === 'sizes' ? staticPlaceholders(m, head) : o.ranges;
   for (const v of variants)
     onnx.set(
       v,
@@ -147,7 +146,7 @@ export function buildExport(
         compact: v.startsWith('compact'),
         quantize: v.endsWith('_quantized') ? 'int8' : 'none',
         scheme: o.scheme,
-        ranges,
+        ranges: o.ranges,
       }),
     );
   const config = exportedConfig(m, head);
@@ -177,11 +176,6 @@ export function exportedConfig(m: Model, head: TaskHead): ExportedConfig {
   return config;
 }
 
-/** Ranges of the right count for a static int8 graph built only to count its bytes. */
-function staticPlaceholders(m: Model, head: TaskHead): [number, number][] {
-  return Array.from({ length: staticPointCount(m, head.numLabels) }, () => [0, 1] as [number, number]);
-}
-
 /** At most `n` of `rows`, evenly spaced (files grouped by source or label still give every part). */
 export function spread<T>(rows: readonly T[], n: number): T[] {
   if (rows.length <= n) return [...rows];
@@ -198,11 +192,7 @@ export function calibrationTexts(
 ): { texts: readonly ClassifierInput[]; from: string } | undefined {
   const anchors = join(dir, 'anchors.txt');
   if (fs.existsSync(anchors)) {
-    const lines = fs
-      .readFileSync(anchors, 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
+    const lines = textLines(readText(anchors, 'anchors file'));
     if (lines.length) return { texts: lines, from: `${lines.length} texts of anchors.txt` };
   }
   if (!check?.examples.length) return undefined;

@@ -50,9 +50,9 @@ export interface ExportGraphOptions {
   scheme: Int8Scheme;
   /**
    * Static int8: the calibrated range [lo, hi] of each activation that meets int8 weights, in the order of
-   * staticPoints (calibrate.ts).
+   * staticPoints (calibrate.ts); 'sizes': placeholders, for a file built only to count its bytes.
    */
-  ranges?: readonly (readonly [number, number])[];
+  ranges?: readonly (readonly [number, number])[] | 'sizes';
 }
 
 /** A dense weight or embedding table stored as int8: the int8 constant and its scales (per row, or per column). */
@@ -231,11 +231,12 @@ function lowerInt8(
   w: BakedWeights,
   scheme: Int8Scheme,
   compact: boolean,
-  ranges?: readonly (readonly [number, number])[],
+  given?: readonly (readonly [number, number])[] | 'sizes',
 ): void {
   // Static: each activation that meets int8 weights is quantised with the scale and zero point of its
   // calibrated range (per tensor, fixed), so a row's codes do not depend on the other rows either.
   const points = scheme === 'static' ? staticPoints(g, w) : [];
+  const ranges = given === 'sizes' ? points.map((): [number, number] => [0, 1]) : given;
   if (scheme === 'static' && ranges?.length !== points.length)
     throw new Error(`static int8: ${ranges?.length ?? 0} calibrated ranges for ${points.length} activations`);
   const fixed = new Map<Value, { q: Value; s: Value; zp: Value }>();
@@ -370,12 +371,6 @@ export function calibrationOnnx(m: Model, numLabels: number): Uint8Array {
   lowerInt8(g, w, 'weight-only', false);
   points.forEach((v, k) => g.output(v, `${CALIBRATION_OUTPUT}${k}`));
   return toOnnx(g);
-}
-
-/** How many activations static int8 quantises in `m`'s classifier (how many ranges it needs). */
-export function staticPointCount(m: Model, numLabels: number): number {
-  const { g, w } = bakedGraph(m, numLabels, { compact: false, quantize: 'int8', scheme: 'static' });
-  return staticPoints(g, w).length;
 }
 
 /** The graph with its weights baked in, before int8 lowering. */

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { textLines } from '../data/tabular.js';
 import { type Classification } from '../infer/runtime.js';
 import { nodeOrt } from '../infer/load.js';
 import { modelClassifier } from '../infer/model-classifier.js';
@@ -70,12 +71,7 @@ export async function teachDir(o: TeachDirOptions): Promise<TeachReport> {
   const examples = parseTeachExamples(text, m.config, o.examples);
   const own = join(o.model, ANCHORS_FILE);
   const anchorFile = o.anchors === null ? undefined : (o.anchors ?? (existsSync(own) ? own : undefined));
-  const anchors = anchorFile
-    ? readText(anchorFile, '--anchors')
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean)
-    : [];
+  const anchors = anchorFile ? textLines(readText(anchorFile, '--anchors')) : [];
   const texts = examples.map((e) => e.text);
   const before = await classify(m, texts, o.threads);
   const guardBefore = await classify(m, anchors, o.threads);
