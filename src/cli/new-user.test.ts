@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -372,6 +372,15 @@ describe('a new user', () => {
       minnow(['export', '--model', join(tmp, 'nope'), '--out', join(tmp, 'e4')]),
       /model directory not found/,
     );
+    // Static int8 asked for with nothing to calibrate on; an anchors.txt that is not a file.
+    failsWith(
+      minnow(['export', '--model', sst2Model, '--out', join(tmp, 'e5'), '--int8', 'static']),
+      /--int8 static: nothing to calibrate on; .* has no anchors\.txt: give labelled texts with --check/,
+    );
+    const odd = join(tmp, 'sst2-anchors-dir');
+    cpSync(sst2Model, odd, { recursive: true });
+    mkdirSync(join(odd, 'anchors.txt'));
+    failsWith(minnow(['export', '--model', odd, '--out', join(tmp, 'e6')]), /anchors\.txt: not a file/);
     failsWith(
       minnow(['predict', '--model', sst2Model, '--quantized'], 'a text\n'),
       /int8 needs an exported folder/,
