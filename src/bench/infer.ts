@@ -23,7 +23,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import { readTask } from '../data/task.js';
-import { exportModel, DEFAULT_EXPORT } from '../infer/export-folder.js';
+import { exportModel, DEFAULT_EXPORT, spread } from '../infer/export-folder.js';
 import type { ExportedConfig, OrtModule } from '../infer/runtime.js';
 import { preset } from '../model/config.js';
 import { hasDerivedWeight } from '../model/embeddings/registry.js';
@@ -175,6 +175,7 @@ function exporterKey(): string {
   for (const name of [
     'infer/export-folder',
     'infer/export-graph',
+    'infer/calibrate',
     'infer/quantize',
     'infer/task-head',
     'model/bert',
@@ -269,7 +270,15 @@ export async function prepareModel(
   log(`  ${name}: exporting to ${exportDir} ...`);
   for (const old of existsSync(base) ? readdirSync(base) : [])
     if (old.startsWith('export-')) rmSync(join(base, old), { recursive: true, force: true });
-  await exportModel(model, exportDir, { ...DEFAULT_EXPORT, check: undefined });
+  // int8 as it ships: static, calibrated here on the fine-tuning data's training texts.
+  const texts = spread(readTask({ task: 'sst2', data: o.finetuneData }, 'train').examples, 1000).map(
+    (e) => e.text,
+  );
+  await exportModel(model, exportDir, {
+    ...DEFAULT_EXPORT,
+    check: undefined,
+    calibration: { texts, from: `${texts.length} training texts of ${o.finetuneData}` },
+  });
   return {
     ...describe(name, spec, exportDir, needsHead ? 'fine-tuned and exported' : 'exported'),
     ...accuracy(),
