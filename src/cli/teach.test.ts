@@ -31,6 +31,7 @@ test('minnow teach --help lists its options; minnow --help lists teach', () => {
     '--no-anchors',
     '--lr X',
     '--part P',
+    '--backend B',
   ])
     assert.ok(help.includes(o), o);
   assert.match(ok(minnow('--help')).out, /\n {2}teach {8}teach a fine-tuned model a few labelled sentences/);

@@ -27,6 +27,31 @@ export const folderReader = localFolder;
 
 export const nodeOrt = ort as unknown as OrtModule;
 
+/** Where onnxruntime runs in Node: its native build, or onnxruntime-web's WebAssembly as a page runs it. */
+export type NodeBackend = 'node' | 'web';
+
+/**
+ * onnxruntime-web's WebAssembly build in Node, on one thread as the page runs it, so that a run gives the
+ * page's numbers bit for bit (onnxruntime-node's native kernels round differently). onnxruntime-web is not
+ * a dependency of minnow's CLI: without it, one line says how to install it.
+ */
+export async function webOrt(): Promise<OrtModule> {
+  const name = 'onnxruntime-web'; // a variable specifier: bundlers and the type checker leave it alone
+  let m: { env: { wasm: { numThreads?: number } } } & OrtModule;
+  try {
+    m = (await import(name)) as typeof m;
+  } catch {
+    throw new UserError('--backend web needs onnxruntime-web: npm install onnxruntime-web');
+  }
+  m.env.wasm.numThreads = 1;
+  return m;
+}
+
+/** The onnxruntime module for a NodeBackend. */
+export async function ortFor(backend: NodeBackend): Promise<OrtModule> {
+  return backend === 'web' ? webOrt() : nodeOrt;
+}
+
 /** config.json of any model directory or export, for its task head: a BERT model's or an n-gram model's. */
 export function readHeadConfig(dir: string): HeadFields & { minnow_export?: unknown } {
   return isNgramDir(dir) ? readNgramConfig(dir) : readConfig(dir);

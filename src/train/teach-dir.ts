@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { textLines } from '../data/tabular.js';
-import { type Classification } from '../infer/runtime.js';
+import { type Classification, type OrtModule } from '../infer/runtime.js';
 import { nodeOrt } from '../infer/load.js';
 import { modelClassifier } from '../infer/model-classifier.js';
 import { loadModel, readConfig, saveModel } from '../model/io.js';
 import type { Model } from '../model/model.js';
+import type { OrtBackend } from '../runtime/session.js';
 import { checkOutDir, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { readTextInput } from '../util/text-input.js';
@@ -28,6 +29,8 @@ export interface TeachDirOptions {
   out: string;
   config: TeachConfig;
   threads: number;
+  /** onnxruntime to run on (default onnxruntime-node; infer/load.ts webOrt gives the page's numbers). */
+  ort?: OrtModule;
   onStep?: (step: number, loss: number) => void;
 }
 
@@ -44,9 +47,14 @@ function readText(file: string, flag: string): string {
   return readTextInput(file, `${flag} ${file}`);
 }
 
-async function classify(m: Model, texts: readonly string[], threads: number): Promise<Classification[]> {
+async function classify(
+  m: Model,
+  texts: readonly string[],
+  threads: number,
+  ort: OrtModule,
+): Promise<Classification[]> {
   if (texts.length === 0) return [];
-  const clf = await modelClassifier(m, { ort: nodeOrt, threads });
+  const clf = await modelClassifier(m, { ort, threads });
   try {
     return await clf.classify(texts);
   } finally {
@@ -73,12 +81,18 @@ export async function teachDir(o: TeachDirOptions): Promise<TeachReport> {
   const anchorFile = o.anchors === null ? undefined : (o.anchors ?? (existsSync(own) ? own : undefined));
   const anchors = anchorFile ? textLines(readText(anchorFile, '--anchors')) : [];
   const texts = examples.map((e) => e.text);
-  const before = await classify(m, texts, o.threads);
-  const guardBefore = await classify(m, anchors, o.threads);
-  const result = await teach(m, examples, o.config, { threads: o.threads, anchors, onStep: o.onStep });
+  const ort = o.ort ?? nodeOrt;
+  const before = await classify(m, texts, o.threads, ort);
+  const guardBefore = await classify(m, anchors, o.threads, ort);
+  const result = await teach(m, examples, o.config, {
+    threads: o.threads,
+    anchors,
+    onStep: o.onStep,
+    backend: ort as unknown as OrtBackend,
+  });
   if (result.status === 'diverged') throw new UserError(`${result.message}; nothing written`);
-  const after = await classify(m, texts, o.threads);
-  const guardAfter = await classify(m, anchors, o.threads);
+  const after = await classify(m, texts, o.threads, ort);
+  const guardAfter = await classify(m, anchors, o.threads, ort);
   checkOutDir(o.out);
   saveModel(o.out, m, { mlmHead: false });
   if (anchors.length) writeFileAtomic(join(o.out, ANCHORS_FILE), `${anchors.join('\n')}\n`);

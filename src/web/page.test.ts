@@ -297,6 +297,48 @@ describe('the classification page in headless Chromium', () => {
       assert.equal(web.length, taught.losses.length);
       assert.ok(diff(web) <= 1e-6, `browser vs Node onnxruntime-web: ${diff(web)}`);
       assert.ok(diff(node) <= 1e-3, `browser vs onnxruntime-node: ${diff(node)}`);
+
+      // minnow teach --backend web on the same folder, examples, anchors and settings: the page's losses.
+      const cfg = taught.config!;
+      const examplesFile = join(tmp, 'teach-examples.txt');
+      const anchorsFile = join(tmp, 'teach-anchors.txt');
+      writeFileSync(examplesFile, `${TEACH.map(([label, text]) => `${label} | ${text}`).join('\n')}\n`);
+      writeFileSync(anchorsFile, `${TEXTS.join('\n')}\n`);
+      const flags = {
+        steps: cfg.steps,
+        lr: cfg.lr,
+        part: cfg.part,
+        margin: cfg.margin,
+        pull: cfg.pull,
+        seed: cfg.seed,
+      };
+      const webTeach = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'teach',
+          '--model',
+          exported,
+          '--examples',
+          examplesFile,
+          '--anchors',
+          anchorsFile,
+          '--out',
+          join(tmp, 'taught-web'),
+          '--anchor-weight',
+          String(cfg.anchorWeight),
+          '--backend',
+          'web',
+          '--json',
+          ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(webTeach.status, 0, webTeach.stderr);
+      const cliLosses = (JSON.parse(webTeach.stdout) as { result: { losses: number[] } }).result.losses;
+      t.diagnostic(`max |browser - minnow teach --backend web| ${diff(cliLosses).toExponential(2)}`);
+      assert.equal(cliLosses.length, taught.losses.length);
+      assert.ok(diff(cliLosses) <= 1e-12, `browser vs minnow teach --backend web: ${diff(cliLosses)}`);
       assert.notDeepEqual(taught.after, taught.before, 'the predictions moved');
 
       // The table: the taught rows, then the guard set (its labels before and after).
