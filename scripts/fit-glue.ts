@@ -96,6 +96,7 @@ const rowOf = (f: FitJson, stage: string) => f.rows.find((r) => r.stage === stag
 const STAGES = [
   'baseline',
   'baseline-pairs',
+  'baseline-balanced',
   'finetune-uno-eelbert',
   'hybrid-uno-eelbert',
   'finetune-eelbert-tiny',

@@ -1,8 +1,8 @@
 /** `minnow baseline`: bag-of-n-grams TF-IDF + logistic (or ridge) regression, the model to beat. */
-import { DEFAULT_BASELINE, trainBaseline } from '../train/baseline.js';
+import { type ClassWeight, DEFAULT_BASELINE, trainBaseline } from '../train/baseline.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { command, flag, num, type Parsed, required, str } from './args.js';
+import { choice, command, flag, num, type Parsed, required, str } from './args.js';
 import { DATA_OPTIONS, dataSource, devOptions } from './options.js';
 
 const D = DEFAULT_BASELINE;
@@ -47,6 +47,13 @@ export const spec = command({
     'pair-features': {
       type: 'boolean',
       help: 'text pairs: also 16 measures of how alike the two texts are (shared words, bigrams, character trigrams, lengths, numbers)',
+    },
+    'class-weight': {
+      type: 'string',
+      value: 'W',
+      help: 'none, or balanced: each class weighs the same in the loss (for the Matthews correlation or F1 on imbalanced classes)',
+      default: D.classWeight,
+      choices: ['none', 'balanced'],
     },
     probes: {
       type: 'string',
@@ -118,6 +125,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     maxIterations: num(p, 'max-iterations'),
     devFraction: num(p, 'dev-fraction'),
     seed,
+    classWeight: choice<typeof spec.options, ClassWeight>(p, 'class-weight', ['none', 'balanced']),
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.devSource === 'none')

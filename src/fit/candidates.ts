@@ -20,12 +20,14 @@ import { modelLeftBy, type Stage, type StageContext, type StageOutput } from './
 /**
  * The baseline with `buckets` hash buckets; the rest as `minnow baseline` has it. With `pairs` (text-pair
  * data), the stage `baseline-pairs`: the same model with the two texts' similarity features too
- * (`minnow baseline --pair-features`, features.ts pairSimilarity).
+ * (`minnow baseline --pair-features`, features.ts pairSimilarity). With `balanced`, the stage
+ * `baseline-balanced`: classes weighted to balance (`--class-weight balanced`), with the pair features
+ * when `pairs`.
  */
-export function baselineStage(buckets: number, pairs = false): Stage {
+export function baselineStage(buckets: number, pairs = false, balanced = false): Stage {
   return {
-    name: pairs ? 'baseline-pairs' : 'baseline',
-    what: `word and character n-gram TF-IDF${pairs ? ' and pair similarity features' : ''} + linear model (${buckets.toLocaleString('en-US')} hash buckets), C picked on dev`,
+    name: balanced ? 'baseline-balanced' : pairs ? 'baseline-pairs' : 'baseline',
+    what: `word and character n-gram TF-IDF${pairs ? ' and pair similarity features' : ''} + linear model (${buckets.toLocaleString('en-US')} hash buckets)${balanced ? ', classes weighted to balance' : ''}, C picked on dev`,
     budgeted: true,
     async run(ctx: StageContext): Promise<StageOutput> {
       const model = join(ctx.dir, 'model');
@@ -42,6 +44,7 @@ export function baselineStage(buckets: number, pairs = false): Stage {
         devFraction: c.devFraction,
         seed: c.seed,
         deadline: ctx.deadline,
+        classWeight: balanced ? 'balanced' : 'none',
       });
       // The file's bytes, from the weights trained (they depend only on the buckets and classes).
       const m = loadNgramModel(model);

@@ -45,6 +45,17 @@ export function readFitData(
   return { task: all.task, head, file: all.file, train, dev: devData, devSource };
 }
 
+/** The share of the training rows the most frequent class holds, from which fit also weighs the classes. */
+export const IMBALANCED_SHARE = 0.6;
+
+/** Whether one class holds IMBALANCED_SHARE of the training rows or more (never for regression). */
+export function imbalanced(d: Pick<FitData, 'head' | 'train'>): boolean {
+  if (d.head.regression || d.train.examples.length === 0) return false;
+  const count = new Map<number, number>();
+  for (const e of d.train.examples) count.set(e.label, (count.get(e.label) ?? 0) + 1);
+  return Math.max(...count.values()) >= IMBALANCED_SHARE * d.train.examples.length;
+}
+
 /** Whether the data are text pairs (entailment, paraphrase, similarity). */
 export function hasPairs(d: Pick<FitData, 'train' | 'dev'>): boolean {
   return [d.train, d.dev].some((t) => t.examples.some((e) => e.pair !== undefined));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DEFAULT_BASELINE } from '../train/baseline.js';
 import { baselineStage, finetuneStage, hybridStage } from './candidates.js';
 import type { FitConfig } from './config.js';
-import { type FitData, hasPairs } from './data.js';
+import { type FitData, hasPairs, imbalanced } from './data.js';
 import { exportStage } from './export-stage.js';
 import { baselineBuckets, hybridRoomMin, type Int8Size, transformerInt8 } from './sizes.js';
 import { distillStage } from './distill-stage.js';
@@ -26,7 +26,7 @@ export function shippedModel(c: Pick<FitConfig, 'modelsDir'>, name: string): str
 
 /**
  * The stages of a fit, in order: the n-gram baseline (its buckets sized to --max-bytes; for text pairs also
- * one with pair similarity features), a default-recipe
+ * one with pair similarity features; for imbalanced classes also one that weighs them equally), a default-recipe
  * fine-tune of each shipped model whose int8 file fits --max-bytes (after task-adaptive pre-training on the
  * training texts, unless c.tapt is off), each followed by its hybrid with an n-gram path where the bytes
  * left allow one; the largest of those models distilled from the best models so far, and its hybrid (unless
@@ -38,6 +38,8 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
   // Text pairs: a baseline that also sees how alike the two texts are (STS-B, MRPC and RTE gain 3-34 points).
   const pairs = hasPairs(data);
   if (pairs) plan.push(baselineStage(buckets, true));
+  // Imbalanced classes: a baseline that weighs them equally (CoLA's Matthews correlation gains from it).
+  if (imbalanced(data)) plan.push(baselineStage(buckets, pairs, true));
   const fits: { name: string; dir: string; int8: Int8Size }[] = [];
   for (const name of c.models) {
     const stage = `finetune-${name}`;

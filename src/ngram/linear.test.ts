@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NgramRow } from './features.js';
 import {
+  balancedWeights,
   DEFAULT_FIT,
   fitIdf,
   fitLinear,
@@ -157,6 +158,31 @@ describe('fitLinear', () => {
       'd80a47c8/23',
       '4c5c32c/40',
     ]);
+  });
+
+  test('a row of weight 2 fits as that row twice (every kind); balanced weights by hand', () => {
+    const idf = fitIdf(rows, 8);
+    const twice = [...rows, ...rows.slice(0, 7)];
+    const weights = rows.map((_, i) => (i < 7 ? 2 : 1));
+    for (const [kind, labels] of [
+      [{ regression: false, classes: 2 }, y],
+      [{ regression: false, classes: 3 }, y.map((c, i) => (i % 3 === 0 ? 2 : c))],
+      [{ regression: true }, y.map((c, i) => 2 * c - 0.5 + (i % 4) / 8)],
+    ] as [LinearKind, number[]][]) {
+      const o = { ...DEFAULT_FIT, C: 3, tolerance: 1e-8 };
+      const weighted = fitLinear(tfidfRows(rows, idf), labels, 8, kind, { ...o, rowWeights: weights });
+      const copied = fitLinear(tfidfRows(twice, idf), [...labels, ...labels.slice(0, 7)], 8, kind, o);
+      const plain = fitLinear(tfidfRows(rows, idf), labels, 8, kind, o);
+      const gap = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, j) => Math.abs(v - b[j])));
+      assert.ok(
+        gap(weighted.weight, copied.weight) < 1e-4,
+        `${JSON.stringify(kind)}: ${gap(weighted.weight, copied.weight)}`,
+      );
+      assert.ok(gap(weighted.bias, copied.bias) < 1e-4);
+      assert.ok(gap(weighted.weight, plain.weight) > 1e-3, 'the weights change the fit');
+    }
+    // 3 rows of class 0, 1 of class 1: n / (classes * count).
+    assert.deepEqual([...balancedWeights([0, 0, 1, 0], 2)], [4 / 6, 4 / 6, 2, 4 / 6]);
   });
 
   test('two-class logits are [-z/2, z/2]: their softmax is sigmoid(z)', () => {

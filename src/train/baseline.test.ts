@@ -185,6 +185,53 @@ describe('minnow baseline', () => {
     );
   });
 
+  test('--class-weight balanced: on imbalanced classes the minority class is predicted more often', () => {
+    // 80% "ok", 20% "bad"; a cue word that half the "bad" rows have, and that some "ok" rows have too.
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+    const filler = () => Array.from({ length: 6 }, () => `f${rnd(300)}`).join(' ');
+    const rows = ['text,label'];
+    for (let i = 0; i < 500; i++) {
+      const bad = i % 5 === 0;
+      const cue = bad ? rnd(2) === 0 : rnd(10) === 0;
+      rows.push(`"${filler()}${cue ? ' grumble' : ''}",${bad ? 'bad' : 'ok'}`);
+    }
+    const csv = join(tmp, 'imbalanced.csv');
+    writeFileSync(csv, `${rows.join('\n')}\n`);
+    const input = join(tmp, 'imbalanced-input.txt');
+    writeFileSync(input, `${Array.from({ length: 40 }, () => `${filler()} grumble`).join('\n')}\n`);
+    const badShare = (...extra: string[]) => {
+      const out = join(tmp, `imbalanced${extra.join('')}`);
+      ok(
+        minnow(
+          'baseline',
+          '--data',
+          csv,
+          '--text-column',
+          'text',
+          '--out',
+          out,
+          '--buckets',
+          '4096',
+          ...extra,
+        ),
+      );
+      const labels = ok(minnow('predict', '--model', out, '--input', input))
+        .out.trim()
+        .split('\n');
+      return { out, share: labels.filter((l) => l.startsWith('bad')).length / labels.length };
+    };
+    const plain = badShare();
+    const balanced = badShare('--class-weight', 'balanced');
+    assert.ok(balanced.share > plain.share + 0.25, `"bad": plain ${plain.share}, balanced ${balanced.share}`);
+    const config = JSON.parse(readFileSync(join(balanced.out, 'config.json'), 'utf8'));
+    assert.equal(config.minnow_baseline.class_weight, 'balanced');
+    assert.equal(
+      JSON.parse(readFileSync(join(plain.out, 'config.json'), 'utf8')).minnow_baseline.class_weight,
+      undefined,
+    );
+  });
+
   describe('bad input: one line naming the problem, nothing written', () => {
     const csv = (name: string, text: string) => {
       const f = join(tmp, name);
@@ -219,6 +266,17 @@ describe('minnow baseline', () => {
       failsWith(
         run('--data', join(tmp, 'ok.csv'), '--char-ngrams', '5-2'),
         /--char-ngrams 5-2: expected A-B/,
+      ));
+    test('class weights on numeric labels', () =>
+      failsWith(
+        run(
+          '--regression',
+          '--data',
+          csv('nums.csv', 'text,label\na,1\nb,2\n'),
+          '--class-weight',
+          'balanced',
+        ),
+        /nums\.csv: class weights are for classes/,
       ));
     test('no features at all', () =>
       failsWith(

@@ -19,6 +19,7 @@ import {
 } from '../ngram/features.js';
 import { columnsOf, type NgramModelConfig, saveNgramModel } from '../ngram/io.js';
 import {
+  balancedWeights,
   DEFAULT_FIT,
   fitIdf,
   fitLinear,
@@ -42,7 +43,11 @@ export interface BaselineConfig {
   seed: number;
   /** Date.now() past which no further C is fitted (the first always is): fit's --budget. */
   deadline?: number;
+  /** 'balanced': each class carries the same total weight in the loss (scikit-learn's class_weight). */
+  classWeight: ClassWeight;
 }
+
+export type ClassWeight = 'none' | 'balanced';
 
 /** Word 1-2-grams and character 2-5-grams in 2^18 buckets; C as scikit-learn users search it. */
 export const DEFAULT_BASELINE: Readonly<Omit<BaselineConfig, 'out'>> = Object.freeze({
@@ -51,6 +56,7 @@ export const DEFAULT_BASELINE: Readonly<Omit<BaselineConfig, 'out'>> = Object.fr
   maxIterations: DEFAULT_FIT.maxIterations,
   devFraction: 0.1,
   seed: 0,
+  classWeight: 'none',
 });
 
 export interface BaselineResult {
@@ -85,6 +91,8 @@ export function trainBaseline(
     throw new UserError(
       `${all.file}: every training row has the label ${JSON.stringify(all.labels![0])}; a classifier needs two classes or more`,
     );
+  if (head.regression && c.classWeight !== 'none')
+    throw new UserError(`${all.file}: class weights are for classes; the labels are numbers (regression)`);
   const { train, devData, devSource } = devSplit(all, src, dev, head, c);
   const kind: LinearKind = head.regression
     ? { regression: true }
@@ -101,10 +109,11 @@ export function trainBaseline(
   const x = tfidfRows(trainRows, idf, blocks);
   const xDev = tfidfRows(devRows, idf, blocks);
   const y = train.examples.map((e) => e.label);
+  const rowWeights = c.classWeight === 'balanced' ? balancedWeights(y, head.numLabels) : undefined;
   const gold = devData.examples.map((e) => e.label);
   const featuresPerExample = x.indices.length / Math.max(1, trainRows.length);
   info(
-    `baseline ${train.task}: ${train.examples.length} train / ${devData.examples.length} dev (${devSource}) examples, ${featuresPerExample.toFixed(1)} n-gram features per example, ${c.ngram.buckets} buckets`,
+    `baseline ${train.task}: ${train.examples.length} train / ${devData.examples.length} dev (${devSource}) examples, ${featuresPerExample.toFixed(1)} n-gram features per example, ${c.ngram.buckets} buckets${rowWeights ? ', classes weighted to balance' : ''}`,
   );
   const grid = [...c.C].sort((a, b) => a - b);
   let init: { weight: Float32Array; bias: Float32Array } | undefined;
@@ -125,6 +134,7 @@ export function trainBaseline(
       maxIterations: c.maxIterations,
       tolerance: DEFAULT_FIT.tolerance,
       init,
+      rowWeights,
     });
     init = fit;
     const metrics = dropDevScore
@@ -143,7 +153,13 @@ export function trainBaseline(
     ngram: c.ngram,
     num_labels: head.numLabels,
     problem_type: head.regression ? 'regression' : 'single_label_classification',
-    minnow_baseline: { C: chosen.C, path, dev_source: devSource, train_examples: train.examples.length },
+    minnow_baseline: {
+      C: chosen.C,
+      path,
+      dev_source: devSource,
+      train_examples: train.examples.length,
+      ...(rowWeights ? { class_weight: c.classWeight } : {}),
+    },
   };
   setHead(config as unknown as BertConfig, head);
   ensureDir(c.out);
