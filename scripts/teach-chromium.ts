@@ -4,8 +4,8 @@
  * (src/web/build.ts), served on 127.0.0.1 and opened in Chromium (playwright-core). For each scenario a
  * fresh page gets the sentences with their gold labels in the teach panel (`label | sentence`), its default
  * settings, a click on Teach; then `window.minnow.teach` is read and the taught model downloaded from the
- * page. The same round (examples, config, anchors from the page) runs in Node on onnxruntime-node, and on
- * onnxruntime-web (WebAssembly, the page's backend) in Node. Per scenario: steps, the largest |loss
+ * page. The same round (examples, config, anchors from the page) runs in Node on onnxruntime-node, and
+ * through `minnow teach --backend web` (onnxruntime-web's WebAssembly, the page's backend, in Node). Per scenario: steps, the largest |loss
  * difference| over the steps, the taught sentences the page's after-table shows flipped to their label
  * (and Node's, classified), SST-2 dev accuracy (fp32, in Node) of the page's downloaded model and of
  * Node's, and the status.
@@ -22,12 +22,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ortWeb from 'onnxruntime-web';
 import { chromium } from 'playwright-core';
 import { readTask } from '../src/data/task.js';
 import { loadModel } from '../src/model/io.js';
 import { type Model, modelFromFiles } from '../src/model/model.js';
-import type { OrtBackend } from '../src/runtime/session.js';
 import { readZip } from '../src/util/zip.testkit.js';
 import { buildPage, CHROMIUM_ARGS, findChromium, serveFolder } from '../src/web/build.js';
 import { pageSettled, pageState, teachLikePage, teachSettled } from '../src/web/page.testkit.js';
@@ -104,7 +102,6 @@ const site = await buildPage(join(tmp, 'site'), { model: exported });
 const server = await serveFolder(site.dir);
 const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 const chromiumVersion = browser.version();
-(ortWeb.env.wasm as { numThreads?: number }).numThreads = 1;
 
 interface Side {
   steps: number;
@@ -124,7 +121,7 @@ interface Row {
   guardChanged?: number;
   chromium: Side;
   node: Side;
-  /** onnxruntime-web (WebAssembly) in Node: steps and losses. */
+  /** `minnow teach --backend web` (onnxruntime-web's WebAssembly in Node): steps and losses. */
   nodeWeb: { steps: number; status: string; losses: number[] };
   /** max |loss difference| over the steps both took; NaN when one took none. */
   maxLossDiff: number;
@@ -144,6 +141,46 @@ const firstOver = (a: number[], b: number[], tol: number) => {
   for (let i = 0; i < n; i++) if (Math.abs(a[i] - b[i]) > tol) return i + 1;
   return 0;
 };
+
+/**
+ * The page's round through `minnow teach --backend web` (onnxruntime-web's WebAssembly in Node, one thread):
+ * the page's examples, anchors and settings as files and flags.
+ */
+function teachWeb(
+  s: number,
+  taught: TeachState,
+): { result: { updates: number; status: string; losses: number[] } } {
+  const examplesFile = join(tmp, `web-examples-${s}.txt`);
+  const anchorsFile = join(tmp, `web-anchors-${s}.txt`);
+  writeFileSync(examplesFile, `${taught.examples!.map((e) => `${names[e.label]} | ${e.text}`).join('\n')}\n`);
+  writeFileSync(anchorsFile, `${(taught.anchors ?? []).join('\n')}\n`);
+  const c = taught.config!;
+  const flags = {
+    steps: c.steps,
+    lr: c.lr,
+    part: c.part,
+    margin: c.margin,
+    'anchor-weight': c.anchorWeight,
+    pull: c.pull,
+    seed: c.seed,
+  };
+  const out = runMinnow([
+    'teach',
+    '--model',
+    exported,
+    '--examples',
+    examplesFile,
+    '--anchors',
+    anchorsFile,
+    '--out',
+    join(tmp, `web-taught-${s}`),
+    '--backend',
+    'web',
+    '--json',
+    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  ]);
+  return JSON.parse(out) as { result: { updates: number; status: string; losses: number[] } };
+}
 
 const rows: Row[] = [];
 try {
@@ -201,7 +238,7 @@ try {
     const node = await teachLikePage(exported, taught);
     const nodeSeconds = (performance.now() - t0) / 1000;
     const nodeAfter = await predictedLabels(node.model, group, threads);
-    const web = await teachLikePage(exported, taught, ortWeb as unknown as OrtBackend);
+    const web = teachWeb(s, taught);
     const row: Row = {
       scenario: s,
       examples,
@@ -235,7 +272,7 @@ try {
     rows.push(row);
     process.stderr.write(
       `scenario ${s}: Chromium ${row.chromium.steps} steps (${row.chromium.status}, page ${row.pageStatus}), ` +
-        `Node ${row.node.steps} (${row.node.status}), onnxruntime-web in Node ${row.nodeWeb.steps}; ` +
+        `Node ${row.node.steps} (${row.node.status}), minnow teach --backend web ${row.nodeWeb.steps}; ` +
         `max |loss diff| Chromium-Node ${row.maxLossDiff.toExponential(2)}, Chromium-web ${row.maxLossDiffChromiumWeb.toExponential(2)}; ` +
         `flipped ${row.chromium.flipped * size}/${size} vs ${row.node.flipped * size}/${size}; ` +
         `dev ${row.chromium.dev.toFixed(2)} vs ${row.node.dev.toFixed(2)}; ${row.chromium.seconds.toFixed(2)} s vs ${row.node.seconds.toFixed(2)} s\n`,
@@ -295,20 +332,21 @@ const md = [
     `(Chromium: the page's after-table; Node: classified); dev = SST-2 dev accuracy (fp32, scored in Node) of the model the page offers ` +
     `for download, and of Node's (the model alone: ${baseDev.toFixed(2)}).`,
   '',
-  '| scenario | steps Chromium | steps Node | max loss diff | flipped Chromium | flipped Node | dev Chromium | dev Node | status Chromium / Node | seconds Chromium / Node |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| scenario | steps Chromium | steps Node | max loss diff | steps Node, --backend web | max loss diff Chromium - web | flipped Chromium | flipped Node | dev Chromium | dev Node | status Chromium / Node | seconds Chromium / Node |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.chromium.steps} | ${r.node.steps} | ${r.maxLossDiff.toExponential(2)} | ${pct(r.chromium.flipped)} | ${pct(r.node.flipped)} | ` +
+      `| ${r.scenario} | ${r.chromium.steps} | ${r.node.steps} | ${r.maxLossDiff.toExponential(2)} | ${r.nodeWeb.steps} | ${r.maxLossDiffChromiumWeb.toExponential(2)} | ${pct(r.chromium.flipped)} | ${pct(r.node.flipped)} | ` +
       `${r.chromium.dev.toFixed(2)} | ${r.node.dev.toFixed(2)} | ${r.chromium.status}${r.pageStatus === 'done' ? '' : ` (page: ${r.pageStatus})`} / ${r.node.status} | ` +
       `${r.chromium.seconds.toFixed(2)} / ${r.node.seconds.toFixed(2)} |`,
   ),
   `| mean | ${summary.chromium.steps.toFixed(1)} | ${summary.node.steps.toFixed(1)} | ${worst.toExponential(2)} (max) | ` +
+    `${mean(rows.map((r) => r.nodeWeb.steps)).toFixed(1)} | ${worstChromiumWeb.toExponential(2)} (max) | ` +
     `${summary.chromium.flipped.toFixed(0)}% | ${summary.node.flipped.toFixed(0)}% | ${summary.chromium.dev.toFixed(2)} | ${summary.node.dev.toFixed(2)} | ` +
     `${summary.pageDone} of ${rows.length} done on the page | ${summary.chromium.seconds.toFixed(2)} / ${summary.node.seconds.toFixed(2)} |`,
   '',
   `Steps agree in ${sameSteps} of ${rows.length} scenarios; the largest loss difference between Chromium and onnxruntime-node is ` +
-    `${worst.toExponential(2)}, and between Chromium and onnxruntime-web (WebAssembly) run in Node ${worstChromiumWeb.toExponential(2)}. ` +
+    `${worst.toExponential(2)}, and between Chromium and \`minnow teach --backend web\` (onnxruntime-web's WebAssembly in Node) ${worstChromiumWeb.toExponential(2)}. ` +
     (agree
       ? 'Within float noise (steps equal, losses within 1e-2).'
       : 'NOT within float noise (different step counts, or losses differing by more than 1e-2): ' +
@@ -323,7 +361,7 @@ const md = [
           .join('; ') +
         '.') +
     (worstChromiumWeb <= 1e-6
-      ? ' Chromium gives the losses of onnxruntime-web run in Node (to 1e-6, same steps in ' +
+      ? ' Chromium gives the losses of `minnow teach --backend web` (to 1e-6, same steps in ' +
         `${rows.filter((r) => r.chromium.steps === r.nodeWeb.steps).length} of ${rows.length}): ` +
         'the differences are those of onnxruntime-web (WebAssembly) against onnxruntime-node, not of the browser.'
       : '') +
