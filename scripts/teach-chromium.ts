@@ -28,7 +28,13 @@ import { loadModel } from '../src/model/io.js';
 import { type Model, modelFromFiles } from '../src/model/model.js';
 import { readZip } from '../src/util/zip.testkit.js';
 import { buildPage, CHROMIUM_ARGS, findChromium, serveFolder } from '../src/web/build.js';
-import { pageSettled, pageState, teachLikePage, teachSettled } from '../src/web/page.testkit.js';
+import {
+  pageSettled,
+  pageState,
+  teachLikePage,
+  teachSettled,
+  teachWebArgs,
+} from '../src/web/page.testkit.js';
 import type { TeachState } from '../src/web/teach-panel.js';
 import { mean, ROOT, runMinnow } from './lib/minnow.js';
 import { predictedLabels, readAnchors, teachScenarios } from './lib/teach-scenarios.js';
@@ -150,35 +156,8 @@ function teachWeb(
   s: number,
   taught: TeachState,
 ): { result: { updates: number; status: string; losses: number[] } } {
-  const examplesFile = join(tmp, `web-examples-${s}.txt`);
-  const anchorsFile = join(tmp, `web-anchors-${s}.txt`);
-  writeFileSync(examplesFile, `${taught.examples!.map((e) => `${names[e.label]} | ${e.text}`).join('\n')}\n`);
-  writeFileSync(anchorsFile, `${(taught.anchors ?? []).join('\n')}\n`);
-  const c = taught.config!;
-  const flags = {
-    steps: c.steps,
-    lr: c.lr,
-    part: c.part,
-    margin: c.margin,
-    'anchor-weight': c.anchorWeight,
-    pull: c.pull,
-    seed: c.seed,
-  };
-  const out = runMinnow([
-    'teach',
-    '--model',
-    exported,
-    '--examples',
-    examplesFile,
-    '--anchors',
-    anchorsFile,
-    '--out',
-    join(tmp, `web-taught-${s}`),
-    '--backend',
-    'web',
-    '--json',
-    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
-  ]);
+  const dir = mkdtempSync(join(tmp, `web-${s}-`));
+  const out = runMinnow(teachWebArgs(exported, taught, names, dir, join(dir, 'taught')));
   return JSON.parse(out) as { result: { updates: number; status: string; losses: number[] } };
 }
 

@@ -202,20 +202,8 @@ describe('minnow baseline', () => {
     writeFileSync(input, `${Array.from({ length: 40 }, () => `${filler()} grumble`).join('\n')}\n`);
     const badShare = (...extra: string[]) => {
       const out = join(tmp, `imbalanced${extra.join('')}`);
-      ok(
-        minnow(
-          'baseline',
-          '--data',
-          csv,
-          '--text-column',
-          'text',
-          '--out',
-          out,
-          '--buckets',
-          '4096',
-          ...extra,
-        ),
-      );
+      const data = ['--data', csv, '--text-column', 'text'];
+      ok(minnow('baseline', ...data, '--out', out, '--buckets', '4096', ...extra));
       const labels = ok(minnow('predict', '--model', out, '--input', input))
         .out.trim()
         .split('\n');

@@ -41,7 +41,7 @@ import {
   type StaticServer,
 } from './build.js';
 import type { DownloadPart, PageState } from './page.js';
-import { pageSettled, pageState, teachLikePage, teachSettled } from './page.testkit.js';
+import { pageSettled, pageState, teachLikePage, teachSettled, teachWebArgs } from './page.testkit.js';
 
 /** Scores of the page against onnxruntime-node (probabilities, int8 model). */
 const SCORE_TOL = 1e-4;
@@ -299,39 +299,9 @@ describe('the classification page in headless Chromium', () => {
       assert.ok(diff(node) <= 1e-3, `browser vs onnxruntime-node: ${diff(node)}`);
 
       // minnow teach --backend web on the same folder, examples, anchors and settings: the page's losses.
-      const cfg = taught.config!;
-      const examplesFile = join(tmp, 'teach-examples.txt');
-      const anchorsFile = join(tmp, 'teach-anchors.txt');
-      writeFileSync(examplesFile, `${TEACH.map(([label, text]) => `${label} | ${text}`).join('\n')}\n`);
-      writeFileSync(anchorsFile, `${TEXTS.join('\n')}\n`);
-      const flags = {
-        steps: cfg.steps,
-        lr: cfg.lr,
-        part: cfg.part,
-        margin: cfg.margin,
-        pull: cfg.pull,
-        seed: cfg.seed,
-      };
       const webTeach = spawnSync(
         process.execPath,
-        [
-          CLI,
-          'teach',
-          '--model',
-          exported,
-          '--examples',
-          examplesFile,
-          '--anchors',
-          anchorsFile,
-          '--out',
-          join(tmp, 'taught-web'),
-          '--anchor-weight',
-          String(cfg.anchorWeight),
-          '--backend',
-          'web',
-          '--json',
-          ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
-        ],
+        [CLI, ...teachWebArgs(exported, taught, ['negative', 'positive'], tmp, join(tmp, 'taught-web'))],
         { encoding: 'utf8' },
       );
       assert.equal(webTeach.status, 0, webTeach.stderr);

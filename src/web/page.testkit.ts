@@ -2,7 +2,7 @@
  * Test and script support (not built into dist/): drive the page in a browser (playwright-core) and run
  * its teach round again in Node. Used by page.test.ts and scripts/teach-chromium.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { modelFromFiles } from '../model/model.js';
@@ -59,4 +59,38 @@ export async function teachLikePage(exported: string, taught: TeachState, backen
     anchors: taught.anchors,
   });
   return { model, result };
+}
+
+/**
+ * `minnow teach` arguments that repeat the page's last round from files, on onnxruntime-web (`--backend
+ * web`): the exported folder, its examples (class names from `names`) and anchors written into `dir`, the
+ * panel's settings as flags, the taught model to `out`, a JSON report.
+ */
+export function teachWebArgs(
+  exported: string,
+  taught: TeachState,
+  names: readonly string[],
+  dir: string,
+  out: string,
+): string[] {
+  const examples = join(dir, 'teach-examples.txt');
+  const anchors = join(dir, 'teach-anchors.txt');
+  writeFileSync(examples, `${taught.examples!.map((e) => `${names[e.label]} | ${e.text}`).join('\n')}\n`);
+  writeFileSync(anchors, `${(taught.anchors ?? []).join('\n')}\n`);
+  const c = taught.config!;
+  const flags = {
+    steps: c.steps,
+    lr: c.lr,
+    part: c.part,
+    margin: c.margin,
+    'anchor-weight': c.anchorWeight,
+    pull: c.pull,
+    seed: c.seed,
+  };
+  return [
+    'teach',
+    ...['--model', exported, '--examples', examples, '--anchors', anchors, '--out', out],
+    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+    ...['--backend', 'web', '--json'],
+  ];
 }
