@@ -183,10 +183,10 @@ function ngramInfo(dir: string, json: boolean): void {
     return;
   }
   const n = c.ngram;
-  const fit = c.minnow_baseline as { C?: number } | undefined;
+  const fit = c.minnow_baseline as { C?: number; class_weight?: string } | undefined;
   const lines = [
     dir,
-    `  model          bag of n-grams: word 1-${n.word_ngrams}-grams${n.char_ngrams ? `, character ${n.char_ngrams.join('-')}-grams within words` : ''}${n.pair_features ? ', pair similarity features' : ''}, TF-IDF, ${c.problem_type === 'regression' ? 'ridge' : 'logistic'} regression${fit?.C ? ` (C ${fit.C})` : ''}`,
+    `  model          bag of n-grams: word 1-${n.word_ngrams}-grams${n.char_ngrams ? `, character ${n.char_ngrams.join('-')}-grams within words` : ''}${n.pair_features ? ', pair similarity features' : ''}, TF-IDF, ${c.problem_type === 'regression' ? 'ridge' : 'logistic'} regression${fit?.C ? ` (C ${fit.C}${fit.class_weight === 'balanced' ? ', classes weighted to balance' : ''})` : ''}`,
     `  parameters     ${n.buckets.toLocaleString()} buckets x ${K} column${K === 1 ? '' : 's'} + idf (${used.toLocaleString()} non-zero weights)`,
     `  task           ${c.finetuning_task ?? 'unnamed'}, ${c.num_labels} ${c.problem_type === 'regression' ? 'output (regression)' : 'labels'}`,
     `  int8 export    ${(int8Bytes / 1000).toFixed(1)} kB onnx/model_quantized.onnx`,

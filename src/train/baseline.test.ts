@@ -214,6 +214,10 @@ describe('minnow baseline', () => {
     assert.ok(balanced.share > plain.share + 0.25, `"bad": plain ${plain.share}, balanced ${balanced.share}`);
     const config = JSON.parse(readFileSync(join(balanced.out, 'config.json'), 'utf8'));
     assert.equal(config.minnow_baseline.class_weight, 'balanced');
+    assert.match(
+      ok(minnow('info', balanced.out)).out,
+      /logistic regression \(C \d+, classes weighted to balance\)/,
+    );
     assert.equal(
       JSON.parse(readFileSync(join(plain.out, 'config.json'), 'utf8')).minnow_baseline.class_weight,
       undefined,
