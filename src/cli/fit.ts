@@ -18,7 +18,8 @@ export const spec = command({
   details:
     'Stages, each in OUT/stages/NAME with a result.json written when it finishes: the n-gram baseline (its\n' +
     'hash buckets sized so its int8 file fits --max-bytes; for text pairs also one with 16 features of how\n' +
-    'alike the two texts are); for each shipped model\n' +
+    'alike the two texts are; where one class holds 60% of the rows or more, also one with the classes\n' +
+    'weighted to balance); for each shipped model\n' +
     `(${D.models.join(', ')}) whose int8 file (measured) fits --max-bytes: task-adaptive pre-training (its\n` +
     'masked-LM pre-training continued on the training texts), a fine-tune with the default recipe and the same\n' +
     'seed, and its hybrid with an n-gram path in the bytes left; then the largest of them distilled from the\n' +
