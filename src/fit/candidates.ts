@@ -24,7 +24,7 @@ import { modelLeftBy, type Stage, type StageContext, type StageOutput } from './
  * `baseline-balanced`: classes weighted to balance (`--class-weight balanced`), with the pair features
  * when `pairs`.
  */
-export function baselineStage(buckets: number, pairs = false, balanced = false): Stage {
+export function baselineStage(buckets: number, { pairs = false, balanced = false } = {}): Stage {
   return {
     name: balanced ? 'baseline-balanced' : pairs ? 'baseline-pairs' : 'baseline',
     what: `word and character n-gram TF-IDF${pairs ? ' and pair similarity features' : ''} + linear model (${buckets.toLocaleString('en-US')} hash buckets)${balanced ? ', classes weighted to balance' : ''}, C picked on dev`,

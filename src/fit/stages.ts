@@ -37,9 +37,9 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
   const plan: Plan = [baselineStage(buckets)];
   // Text pairs: a baseline that also sees how alike the two texts are (STS-B, MRPC and RTE gain 3-34 points).
   const pairs = hasPairs(data);
-  if (pairs) plan.push(baselineStage(buckets, true));
+  if (pairs) plan.push(baselineStage(buckets, { pairs }));
   // Imbalanced classes: a baseline that weighs them equally (CoLA's Matthews correlation gains from it).
-  if (imbalanced(data)) plan.push(baselineStage(buckets, pairs, true));
+  if (imbalanced(data)) plan.push(baselineStage(buckets, { pairs, balanced: true }));
   const fits: { name: string; dir: string; int8: Int8Size }[] = [];
   for (const name of c.models) {
     const stage = `finetune-${name}`;

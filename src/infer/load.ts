@@ -35,8 +35,8 @@ export type NodeBackend = 'node' | 'web';
  * page's numbers bit for bit (onnxruntime-node's native kernels round differently). onnxruntime-web is not
  * a dependency of minnow's CLI: without it, one line says how to install it.
  */
-export async function webOrt(): Promise<OrtModule> {
-  const name = 'onnxruntime-web'; // a variable specifier: bundlers and the type checker leave it alone
+export async function webOrt(name = 'onnxruntime-web'): Promise<OrtModule> {
+  // `name` is a variable specifier: bundlers and the type checker leave it alone.
   let m: { env: { wasm: { numThreads?: number } } } & OrtModule;
   try {
     m = (await import(name)) as typeof m;

@@ -82,8 +82,12 @@ export async function teachDir(o: TeachDirOptions): Promise<TeachReport> {
   const anchors = anchorFile ? textLines(readText(anchorFile, '--anchors')) : [];
   const texts = examples.map((e) => e.text);
   const ort = o.ort ?? nodeOrt;
-  const before = await classify(m, texts, o.threads, ort);
-  const guardBefore = await classify(m, anchors, o.threads, ort);
+  // The taught texts and the anchors in one classifier (a text's scores do not depend on its batch).
+  const classifyAll = async () => {
+    const all = await classify(m, [...texts, ...anchors], o.threads, ort);
+    return [all.slice(0, texts.length), all.slice(texts.length)];
+  };
+  const [before, guardBefore] = await classifyAll();
   const result = await teach(m, examples, o.config, {
     threads: o.threads,
     anchors,
@@ -91,8 +95,7 @@ export async function teachDir(o: TeachDirOptions): Promise<TeachReport> {
     backend: ort as unknown as OrtBackend,
   });
   if (result.status === 'diverged') throw new UserError(`${result.message}; nothing written`);
-  const after = await classify(m, texts, o.threads, ort);
-  const guardAfter = await classify(m, anchors, o.threads, ort);
+  const [after, guardAfter] = await classifyAll();
   checkOutDir(o.out);
   saveModel(o.out, m, { mlmHead: false });
   if (anchors.length) writeFileAtomic(join(o.out, ANCHORS_FILE), `${anchors.join('\n')}\n`);
