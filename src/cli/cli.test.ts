@@ -280,6 +280,35 @@ describe('minnow CLI', () => {
       assert.ok(Math.abs(r.scores[0] + r.scores[1] - 1) < 1e-9);
       assert.equal(r.logits.length, 2);
     }
+    // --backend web: the same graph on onnxruntime-web's WebAssembly, as the page runs it.
+    const webEval = minnow(
+      'eval',
+      '--model',
+      out,
+      '--task',
+      'sst2',
+      '--data',
+      data,
+      '--json',
+      '--backend',
+      'web',
+    );
+    assert.equal(webEval.code, 0, webEval.err);
+    assert.equal(JSON.parse(webEval.out).metrics.accuracy, res.metrics.accuracy);
+    const web = minnow('predict', '--model', out, '--input', input, '--json', '--backend', 'web');
+    assert.equal(web.code, 0, web.err);
+    const webRows = web.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      webRows.map((r) => r.label),
+      ['positive', 'negative'],
+    );
+    for (const [i, r] of webRows.entries())
+      for (const [k, v] of r.logits.entries())
+        assert.ok(Math.abs(v - rows[i].logits[k]) < 1e-5, `web ${v} against node ${rows[i].logits[k]}`);
+    failsWith(minnow('predict', '--model', out, '--input', input, '--backend', 'gpu'), /--backend/);
     const info = JSON.parse(minnow('info', out, '--json').out);
     assert.equal(info.embedding_type, 'hash');
     assert.equal(info.num_labels, 2);

@@ -1,7 +1,7 @@
 /** `minnow eval`: metrics of a fine-tuned model on labelled data. */
 import { evaluateModel } from '../infer/evaluate.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
-import { DATA_OPTIONS, dataSource, INFERENCE_OPTIONS } from './options.js';
+import { backendOrt, DATA_OPTIONS, dataSource, INFERENCE_OPTIONS } from './options.js';
 
 export const spec = command({
   name: 'eval',
@@ -31,6 +31,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     batchSize: num(p, 'batch-size'),
     threads: num(p, 'threads'),
     quantized: flag(p, 'quantized'),
+    ort: await backendOrt(p),
   });
   if (flag(p, 'json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   else

@@ -5,6 +5,8 @@
  * (FINETUNE_SETTINGS, ...: util/settings.ts), made into options by args.ts settingOptions.
  */
 import type { DataSource } from '../data/task.js';
+import type { NodeBackend } from '../infer/load.js';
+import type { OrtModule } from '../infer/runtime.js';
 import { DEFAULT_KNOWLEDGE } from '../knowledge/config.js';
 import { type BertConfig, PRESETS, preset } from '../model/config.js';
 import { applyEmbeddingFlag, type EmbeddingFlagName, embeddingFlags } from '../model/embeddings/registry.js';
@@ -116,6 +118,23 @@ export function batchSizeOption(d: number, help: string) {
   });
 }
 
+/** --backend: where onnxruntime runs in Node (teach, eval, predict). */
+export const BACKEND_OPTION = options({
+  backend: {
+    type: 'string',
+    value: 'B',
+    help: "node: onnxruntime-node's native kernels; web: onnxruntime-web's WebAssembly on one thread, as the page runs it (the page's numbers bit for bit, slower; needs onnxruntime-web installed)",
+    default: 'node',
+    choices: ['node', 'web'],
+  },
+});
+
+/** The onnxruntime module --backend names (loaded here, so commands that run no model do not load it). */
+export async function backendOrt(p: Parsed<typeof BACKEND_OPTION>): Promise<OrtModule> {
+  const { ortFor } = await import('../infer/load.js');
+  return ortFor(choice<typeof BACKEND_OPTION, NodeBackend>(p, 'backend', ['node', 'web']));
+}
+
 /** Inference over many examples: eval, predict. */
 export const INFERENCE_OPTIONS = options({
   'max-length': {
@@ -133,6 +152,7 @@ export const INFERENCE_OPTIONS = options({
     default: '2',
     number: { int: true, min: 1, max: 256 },
   },
+  ...BACKEND_OPTION,
 });
 
 /** K-BERT knowledge injection (finetune, distill): recorded in the model's config.json. */

@@ -13,7 +13,7 @@ import { isBlank } from '../util/blank.js';
 import { UserError } from '../util/errors.js';
 import { readTextInput } from '../util/text-input.js';
 import { command, flag, num, type Parsed, required, str } from './args.js';
-import { INFERENCE_OPTIONS } from './options.js';
+import { backendOrt, INFERENCE_OPTIONS } from './options.js';
 
 export const spec = command({
   name: 'predict',
@@ -68,6 +68,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     maxLength: num(p, 'max-length'),
     threads: num(p, 'threads'),
     quantized: flag(p, 'quantized'),
+    ort: await backendOrt(p),
   });
   const preds = await clf.classify(examples.map(classifierInput), num(p, 'batch-size'));
   await clf.release();

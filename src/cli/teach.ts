@@ -1,10 +1,9 @@
 /** `minnow teach`: teach a fine-tuned model a few labelled sentences while keeping its other answers. */
-import { type NodeBackend, ortFor } from '../infer/load.js';
 import { DEFAULT_TEACH, type TeachPart } from '../train/teach.js';
 import { teachDir } from '../train/teach-dir.js';
 import { UserError } from '../util/errors.js';
 import { choice, command, flag, num, type Parsed, required, str } from './args.js';
-import { seedThreadsOptions } from './options.js';
+import { BACKEND_OPTION, backendOrt, seedThreadsOptions } from './options.js';
 
 const D = DEFAULT_TEACH;
 
@@ -72,13 +71,7 @@ export const spec = command({
       default: String(D.pull),
       number: { min: 0 },
     },
-    backend: {
-      type: 'string',
-      value: 'B',
-      help: "node: onnxruntime-node's native kernels; web: onnxruntime-web's WebAssembly on one thread, as the page runs it (the page's losses bit for bit, slower; needs onnxruntime-web installed)",
-      default: 'node',
-      choices: ['node', 'web'],
-    },
+    ...BACKEND_OPTION,
     ...seedThreadsOptions({ seed: D.seed, threads: 1 }),
     json: { type: 'boolean', help: 'print the report as JSON' },
   },
@@ -98,7 +91,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     anchors: flag(p, 'no-anchors') ? null : str(p, 'anchors'),
     out,
     threads: num(p, 'threads'),
-    ort: await ortFor(choice<typeof spec.options, NodeBackend>(p, 'backend', ['node', 'web'])),
+    ort: await backendOrt(p),
     config: {
       ...DEFAULT_TEACH,
       steps: num(p, 'steps'),

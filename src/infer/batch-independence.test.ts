@@ -16,7 +16,7 @@ import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_EXPORT, exportModel } from './export-folder.js';
-import { loadClassifier } from './load.js';
+import { loadClassifier, webOrt } from './load.js';
 import type { Classifier } from './runtime.js';
 
 const DATA = join('test', 'fixtures', 'glue-mini');
@@ -81,6 +81,17 @@ describe('scores independent of the batch', () => {
         assert.deepEqual(await batchDependent(clf), []);
         await clf.release();
       });
+
+  test('onnxruntime-web (--backend web), int8 static: bit-identical alone and in batches', async () => {
+    const clf = await loadClassifier(fixed, {
+      quantized: true,
+      threads: 1,
+      maxLength: 128,
+      ort: await webOrt(),
+    });
+    assert.deepEqual(await batchDependent(clf), []);
+    await clf.release();
+  });
 
   test('a model directory (no export): bit-identical alone and in batches', async () => {
     const clf = await loadClassifier(model, { threads: 1, maxLength: 128 });

@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { firstNonFinite, nonFiniteMessage } from './finite-logits.js';
 import { loadClassifier, readHeadConfig } from './load.js';
 import { predictLogits } from './predict.js';
+import type { OrtModule } from './runtime.js';
 import { type Classifier, classifierInput, decide } from './runtime.js';
 import { readTaskFor, taskHead } from './task-head.js';
 
@@ -87,7 +88,7 @@ export async function evaluateModel(
   dir: string,
   src: DataSource,
   split: 'train' | 'dev',
-  o: { maxLength: number; batchSize: number; threads: number; quantized?: boolean },
+  o: { maxLength: number; batchSize: number; threads: number; quantized?: boolean; ort?: OrtModule },
 ): Promise<ModelEvaluation> {
   const head = taskHead(readHeadConfig(dir), join(dir, 'config.json'));
   const data = readTaskFor(head, src, split, dir);
@@ -95,6 +96,7 @@ export async function evaluateModel(
     maxLength: o.maxLength,
     threads: o.threads,
     quantized: o.quantized,
+    ort: o.ort,
   });
   const { metrics, seconds } = await scoreClassifier(clf, data, head.regression, o.batchSize);
   await clf.release();

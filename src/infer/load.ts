@@ -20,6 +20,8 @@ export interface LoadOptions {
   maxLength: number;
   quantized?: boolean;
   variant?: 'compact' | 'portable';
+  /** onnxruntime to run on (default onnxruntime-node; webOrt() for the page's WebAssembly numbers). */
+  ort?: OrtModule;
 }
 
 /** Reads a folder's files for Classifier.load (undefined for a file that is not there): the runtime's own. */
@@ -60,7 +62,8 @@ export function readHeadConfig(dir: string): HeadFields & { minnow_export?: unkn
 /** A Classifier for an exported folder or a fine-tuned model directory. */
 export async function loadClassifier(dir: string, o: LoadOptions): Promise<Classifier> {
   const headConfig = readHeadConfig(dir);
-  if (headConfig.minnow_export) return Classifier.load(folderReader(dir), { ...o, ort: nodeOrt });
+  const runtime = o.ort ?? nodeOrt;
+  if (headConfig.minnow_export) return Classifier.load(folderReader(dir), { ...o, ort: runtime });
   if (o.quantized)
     throw new UserError(`${dir}: int8 needs an exported folder (minnow export --quantize int8)`);
   if (isNgramDir(dir)) {
@@ -70,7 +73,7 @@ export async function loadClassifier(dir: string, o: LoadOptions): Promise<Class
       m.config as unknown as ExportedConfig,
       [],
       onnx,
-      { ...o, ort: nodeOrt },
+      { ...o, ort: runtime },
       join(dir, 'model.safetensors'),
     );
   }
@@ -78,5 +81,5 @@ export async function loadClassifier(dir: string, o: LoadOptions): Promise<Class
   const head = taskHead(config, join(dir, 'config.json'));
   const m = loadModel(dir, { numLabels: head.numLabels });
   setHead(m.config, head);
-  return modelClassifier(m, { ...o, ort: nodeOrt }, join(dir, 'model.safetensors'));
+  return modelClassifier(m, { ...o, ort: runtime }, join(dir, 'model.safetensors'));
 }
