@@ -255,17 +255,21 @@ describe('minnow CLI', () => {
     assert.equal(JSON.parse(ev.out).metrics.accuracy, res.metrics.accuracy);
     const input = join(tmp, 'in.txt');
     writeFileSync(input, 'a wonderful , moving delight\na dull and tedious mess\n');
-    const pr = minnow('predict', '--model', out, '--input', input, '--json');
-    assert.equal(pr.code, 0, pr.err);
-    const rows = pr.out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    // SST-2's classes are shown by their names, not as "0"/"1".
-    assert.deepEqual(
-      rows.map((r) => r.label),
-      ['positive', 'negative'],
-    );
+    // predict --json: a JSON line a text; SST-2's classes are shown by their names, not as "0"/"1".
+    const predicted = (...flags: string[]) => {
+      const pr = minnow('predict', '--model', out, '--input', input, '--json', ...flags);
+      assert.equal(pr.code, 0, pr.err);
+      const lines = pr.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { label: string; scores: number[]; logits: number[] });
+      assert.deepEqual(
+        lines.map((r) => r.label),
+        ['positive', 'negative'],
+      );
+      return lines;
+    };
+    const rows = predicted();
     const plain = minnow('predict', '--model', out, '--input', input);
     assert.equal(plain.code, 0, plain.err);
     assert.deepEqual(
@@ -295,17 +299,7 @@ describe('minnow CLI', () => {
     );
     assert.equal(webEval.code, 0, webEval.err);
     assert.equal(JSON.parse(webEval.out).metrics.accuracy, res.metrics.accuracy);
-    const web = minnow('predict', '--model', out, '--input', input, '--json', '--backend', 'web');
-    assert.equal(web.code, 0, web.err);
-    const webRows = web.out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.deepEqual(
-      webRows.map((r) => r.label),
-      ['positive', 'negative'],
-    );
-    for (const [i, r] of webRows.entries())
+    for (const [i, r] of predicted('--backend', 'web').entries())
       for (const [k, v] of r.logits.entries())
         assert.ok(Math.abs(v - rows[i].logits[k]) < 1e-5, `web ${v} against node ${rows[i].logits[k]}`);
     failsWith(minnow('predict', '--model', out, '--input', input, '--backend', 'gpu'), /--backend/);
