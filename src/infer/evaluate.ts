@@ -7,9 +7,8 @@ import { metricsFor } from '../eval/task-metrics.js';
 import type { Model } from '../model/io.js';
 import { UserError } from '../util/errors.js';
 import { firstNonFinite, nonFiniteMessage } from './finite-logits.js';
-import { loadClassifier, readHeadConfig } from './load.js';
+import { loadClassifier, type LoadOptions, readHeadConfig } from './load.js';
 import { predictLogits } from './predict.js';
-import type { OrtModule } from './runtime.js';
 import { type Classifier, classifierInput, decide } from './runtime.js';
 import { readTaskFor, taskHead } from './task-head.js';
 
@@ -88,7 +87,7 @@ export async function evaluateModel(
   dir: string,
   src: DataSource,
   split: 'train' | 'dev',
-  o: { maxLength: number; batchSize: number; threads: number; quantized?: boolean; ort?: OrtModule },
+  o: Pick<LoadOptions, 'maxLength' | 'threads' | 'quantized' | 'ort'> & { batchSize: number },
 ): Promise<ModelEvaluation> {
   const head = taskHead(readHeadConfig(dir), join(dir, 'config.json'));
   const data = readTaskFor(head, src, split, dir);
