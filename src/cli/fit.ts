@@ -1,6 +1,7 @@
 /** `minnow fit`: the whole recipe in one resumable command (src/fit/fit.ts does the work). */
 import { bytesText, budgetText, parseBudget, parseBytes } from '../fit/limits.js';
 import { DEFAULT_FIT } from '../fit/config.js';
+import { WORD_TABLE_STUDENT } from '../fit/distill-stage.js';
 import { fit } from '../fit/fit.js';
 import type { FitResult, FitRow } from '../fit/report.js';
 import { UserError } from '../util/errors.js';
@@ -22,9 +23,10 @@ export const spec = command({
     'weighted to balance); for each shipped model\n' +
     `(${D.models.join(', ')}) whose int8 file (measured) fits --max-bytes: task-adaptive pre-training (its\n` +
     'masked-LM pre-training continued on the training texts), a fine-tune with the default recipe and the same\n' +
-    'seed, and its hybrid with an n-gram path in the bytes left; then the largest of them distilled from the\n' +
-    'ensemble of the best models so far on the training rows and WordNet copies of them, and its hybrid; then\n' +
-    'the export of the best dev score among\n' +
+    'seed, and its hybrid with an n-gram path in the bytes left; then a student distilled from the ensemble of\n' +
+    'the best models so far on the training rows and WordNet copies of them (the largest of those models; with\n' +
+    `${WORD_TABLE_STUDENT.minRows.toLocaleString('en-US')} training rows or more, a new word-table model, uno-lowrank, whose smaller\n` +
+    'file leaves its hybrid a larger n-gram path), and its hybrid; then the export of the best dev score among\n' +
     'them to OUT/export (fp32 and int8 ONNX, the int8 accuracy gate on dev) with a model card,\n' +
     'OUT/export/README.md. A summary table goes to stdout. --resume keeps the finished stages and resumes an\n' +
     'unfinished pre-training or fine-tune from its checkpoints. --budget is wall-clock: training that reaches it\n' +
@@ -50,7 +52,7 @@ export const spec = command({
     resume: { type: 'boolean', help: 'continue the fit in OUT: finished stages are kept' },
     'no-distill': {
       type: 'boolean',
-      help: 'skip the distillation of the best models into the largest shipped model that fits',
+      help: 'skip the distillation of the best models into a student and its hybrid',
     },
     'no-tapt': {
       type: 'boolean',

@@ -14,7 +14,7 @@ import { combineHybrid, DEFAULT_HYBRID } from '../train/hybrid.js';
 import { stageDir } from './config.js';
 import { devDataSource } from './data.js';
 import { isCandidate } from './pick.js';
-import { hybridBuckets, type Int8Size, transformerInt8 } from './sizes.js';
+import { hybridBuckets, hybridFits, type Int8Size, transformerInt8 } from './sizes.js';
 import { modelLeftBy, type Stage, type StageContext, type StageOutput } from './stage.js';
 
 /**
@@ -137,8 +137,12 @@ export function hybridStage(of: string, pairs = false): Stage {
       const t = ctx.earlier.get(of);
       if (!t || !isCandidate(t)) return { note: `${of} did not run: nothing to add an n-gram path to` };
       const c = ctx.config;
-      const room = c.maxBytes - t.candidate.int8.bytes - 4096; // the path's graph nodes and scales
-      const buckets = hybridBuckets(room, ctx.data.head);
+      const bytes = t.candidate.int8.bytes;
+      if (!hybridFits(c.maxBytes, bytes, ctx.data.head))
+        return {
+          note: `${of}'s int8 file, ${bytes.toLocaleString('en-US')} bytes, leaves no room for an n-gram path`,
+        };
+      const buckets = hybridBuckets(c.maxBytes, bytes, ctx.data.head);
       const tried: { path: string; score: number; alpha: number; baselineScore: number; C: number }[] = [];
       for (const p of HYBRID_PATHS.filter((x) => pairs || !x.pairsOnly)) {
         const baseline = join(ctx.dir, `baseline-${p.name}`);

@@ -25,7 +25,10 @@ export interface FitConfig {
   maxPositions: number;
   /** Continue each shipped model's masked-LM pre-training on the training texts before fine-tuning (tapt.ts). */
   tapt: boolean;
-  /** After the fine-tunes: distil the best models so far into the largest shipped model that fits (distill-stage.ts). */
+  /**
+   * After the fine-tunes: distil the best models so far into a student (distill-stage.ts): the largest
+   * shipped model that fits, or where the training rows are many a new word-table model.
+   */
   distill: boolean;
   /** Shipped pre-trained models to fine-tune, by directory name under `modelsDir`; each is one stage. */
   models: readonly string[];

@@ -7,8 +7,9 @@ import { DEFAULT_FIT } from './config.js';
 import {
   baselineBuckets,
   hybridBuckets,
-  hybridRoomMin,
+  hybridFits,
   MIN_BUCKETS,
+  MIN_HYBRID_BUCKETS,
   ngramInt8Bytes,
   transformerInt8,
 } from './sizes.js';
@@ -78,10 +79,19 @@ describe('transformerInt8', () => {
 });
 
 describe('hybridBuckets', () => {
-  test('K + 1 bytes a bucket (a weight per column, a uint8 idf): two classes 2, three classes 4, regression 2', () => {
-    assert.equal(hybridBuckets(100_000, head(2)), 50_000);
-    assert.equal(hybridBuckets(100_000, head(3)), 25_000);
-    assert.equal(hybridBuckets(100_000, regression), 50_000);
-    assert.equal(hybridRoomMin(head(2)), 8192 * 2 + 1024);
+  test('K + 1 bytes a bucket (a weight per column, a uint8 idf) in what the transformer and 4,096 bytes of graph leave', () => {
+    assert.equal(hybridBuckets(500_000, 395_904, head(2)), 50_000);
+    assert.equal(hybridBuckets(500_000, 395_904, head(3)), 25_000);
+    assert.equal(hybridBuckets(500_000, 395_904, regression), 50_000);
+    // eelbert-tiny's 467,721 bytes at 500 kB: the 14,091 buckets results/fit.md reports.
+    assert.equal(hybridBuckets(500_000, 467_721, head(2)), 14_091);
+  });
+
+  test('no room, or too little to be worth a path, is no hybrid (never a negative count)', () => {
+    assert.equal(hybridBuckets(500_000, 499_000, head(2)), 0);
+    assert.equal(hybridBuckets(500_000, 600_000, head(2)), 0);
+    const edge = 500_000 - 4096 - MIN_HYBRID_BUCKETS * 2;
+    assert.ok(hybridFits(500_000, edge, head(2)));
+    assert.ok(!hybridFits(500_000, edge + 1, head(2)));
   });
 });

@@ -8,7 +8,7 @@ import { buildExport, DEFAULT_EXPORT, deployableSizes } from '../infer/export-fo
 import type { ExportVariant } from '../infer/runtime.js';
 import type { TaskHead } from '../infer/task-head.js';
 import { loadModel } from '../model/io.js';
-import { withPositions } from '../model/model.js';
+import { type Model, withPositions } from '../model/model.js';
 import { ngramOnnx } from '../ngram/graph.js';
 import { columnsOf } from '../ngram/io.js';
 import { DEFAULT_BASELINE } from '../train/baseline.js';
@@ -24,7 +24,12 @@ export interface Int8Size {
 
 /** The smallest int8 model file `minnow export` writes for the model in `dir` with `head`. */
 export function transformerInt8(dir: string, head: TaskHead, maxPositions: number): Int8Size {
-  const m = withPositions(loadModel(dir, { numLabels: head.numLabels }), maxPositions);
+  return modelInt8(loadModel(dir, { numLabels: head.numLabels }), head, maxPositions);
+}
+
+/** The same for a model in memory (e.g. one not yet trained: the bytes depend on its shapes only). */
+export function modelInt8(model: Model, head: TaskHead, maxPositions: number): Int8Size {
+  const m = withPositions(model, maxPositions);
   const sizes = deployableSizes(
     buildExport(m, head, { quantize: 'int8', scheme: DEFAULT_EXPORT.scheme, ranges: 'sizes' }),
   );
@@ -52,14 +57,23 @@ export function ngramInt8Bytes(buckets: number, head: TaskHead): number {
 /** The fewest buckets fit gives the baseline: below this, hash collisions swamp the features. */
 export const MIN_BUCKETS = 1024;
 
-/** A hybrid's n-gram path costs K + 1 bytes a bucket in int8 (a weight per column, a uint8 idf). */
-export function hybridBuckets(roomBytes: number, head: TaskHead): number {
-  return Math.floor(roomBytes / (columns(head) + 1));
+/** The bytes a hybrid's n-gram path takes besides its buckets: its graph nodes and scales. */
+const HYBRID_PATH_OVERHEAD = 4096;
+
+/**
+ * The buckets of a hybrid's n-gram path in the bytes a transformer's int8 file of `int8Bytes` leaves under
+ * `maxBytes`: K + 1 bytes a bucket in int8 (a weight per column, a uint8 idf). 0 where there is no room.
+ */
+export function hybridBuckets(maxBytes: number, int8Bytes: number, head: TaskHead): number {
+  return Math.max(0, Math.floor((maxBytes - int8Bytes - HYBRID_PATH_OVERHEAD) / (columns(head) + 1)));
 }
 
-/** The fewest bytes a hybrid's n-gram path is worth adding: 8,192 buckets (fewer collide too much). */
-export function hybridRoomMin(head: TaskHead): number {
-  return 8192 * (columns(head) + 1) + 1024;
+/** The fewest buckets a hybrid's n-gram path is worth adding with: fewer collide too much. */
+export const MIN_HYBRID_BUCKETS = 8192;
+
+/** Whether a transformer whose int8 file is `int8Bytes` leaves room under `maxBytes` for a hybrid's n-gram path. */
+export function hybridFits(maxBytes: number, int8Bytes: number, head: TaskHead): boolean {
+  return hybridBuckets(maxBytes, int8Bytes, head) >= MIN_HYBRID_BUCKETS;
 }
 
 /**

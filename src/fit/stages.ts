@@ -14,8 +14,15 @@ import { baselineStage, finetuneStage, hybridStage } from './candidates.js';
 import type { FitConfig } from './config.js';
 import { type FitData, hasPairs, imbalanced } from './data.js';
 import { exportStage } from './export-stage.js';
-import { baselineBuckets, hybridRoomMin, type Int8Size, transformerInt8 } from './sizes.js';
-import { distillStage } from './distill-stage.js';
+import { baselineBuckets, hybridFits, type Int8Size, modelInt8, transformerInt8 } from './sizes.js';
+import {
+  distillStage,
+  type FitDistillConfig,
+  randomModel,
+  type Student,
+  WORD_TABLE_STUDENT,
+  wordTableConfig,
+} from './distill-stage.js';
 import { taptStage } from './tapt.js';
 import type { Plan } from './stage.js';
 
@@ -29,8 +36,9 @@ export function shippedModel(c: Pick<FitConfig, 'modelsDir'>, name: string): str
  * one with pair similarity features; for imbalanced classes also one that weighs them equally), a default-recipe
  * fine-tune of each shipped model whose int8 file fits --max-bytes (after task-adaptive pre-training on the
  * training texts, unless c.tapt is off), each followed by its hybrid with an n-gram path where the bytes
- * left allow one; the largest of those models distilled from the best models so far, and its hybrid (unless
- * c.distill is off); and the export of the winner.
+ * left allow one; a student distilled from the best models so far (the largest of those models, or where
+ * the training rows are many a new word-table model), and its hybrid (unless c.distill is off); and the
+ * export of the winner.
  */
 export function fitStages(data: FitData, c: FitConfig): Plan {
   const buckets = baselineBuckets(c.maxBytes, data.head, DEFAULT_BASELINE.ngram.buckets);
@@ -61,15 +69,37 @@ export function fitStages(data: FitData, c: FitConfig): Plan {
     else plan.push(finetuneStage(name, dir, int8));
     fits.push({ name, dir, int8 });
     // With bytes left under --max-bytes: the fine-tune plus an n-gram path in them.
-    if (int8.bytes + hybridRoomMin(data.head) <= c.maxBytes) plan.push(hybridStage(stage, pairs));
+    if (hybridFits(c.maxBytes, int8.bytes, data.head)) plan.push(hybridStage(stage, pairs));
   }
-  // Then the largest model that fits learns from the best of them all, and gets its own n-gram path.
-  const student = fits.sort((a, b) => b.int8.bytes - a.int8.bytes)[0];
-  if (c.distill && student) {
-    const { name, dir, int8 } = student;
-    plan.push(distillStage(name, dir, int8, c.tapt ? `tapt-${name}` : undefined));
-    if (int8.bytes + hybridRoomMin(data.head) <= c.maxBytes) plan.push(hybridStage(`distill-${name}`, pairs));
+  // Then a student learns from the best of them all, and gets its own n-gram path.
+  const student = c.distill ? studentOf(data, c, fits) : undefined;
+  if (student) {
+    const stage = distillStage(student.student, student.int8, student.distill);
+    plan.push(stage);
+    if (hybridFits(c.maxBytes, student.int8.bytes, data.head)) plan.push(hybridStage(stage.name, pairs));
   }
   plan.push(exportStage);
   return plan;
+}
+
+/**
+ * The distillation's student: where the training rows are many (WORD_TABLE_STUDENT.minRows) a new
+ * word-table model, if its int8 file fits; else the largest shipped model that fits, after its
+ * task-adaptive pre-training. None where no shipped model fits (the word-table model is larger than
+ * uno-eelbert, so it would not fit either).
+ */
+function studentOf(
+  data: FitData,
+  c: FitConfig,
+  fits: { name: string; dir: string; int8: Int8Size }[],
+): { student: Student; int8: Int8Size; distill?: FitDistillConfig } | undefined {
+  if (fits.length === 0) return undefined;
+  const w = WORD_TABLE_STUDENT;
+  if (data.train.examples.length >= w.minRows) {
+    const config = wordTableConfig(w);
+    const int8 = modelInt8(randomModel(config, 0, data.head.numLabels), data.head, c.maxPositions);
+    if (int8.bytes <= c.maxBytes) return { student: { name: w.name, config }, int8, distill: w.distill };
+  }
+  const { name, dir, int8 } = fits.reduce((a, b) => (b.int8.bytes > a.int8.bytes ? b : a));
+  return { student: { name, dir, from: c.tapt ? `tapt-${name}` : undefined }, int8 };
 }
