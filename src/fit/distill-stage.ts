@@ -68,8 +68,9 @@ export type Student = { name: string; dir: string; from?: string } | { name: str
  * The student where the training rows are many: a new one-layer model (uno-lowrank) whose embedding is a
  * 30,522 x 4 word table and a 4 -> 128 projection, distilled on 4 WordNet copies of each row. Its int8 file
  * (377 kB at 128 positions) leaves its hybrid 59,296 buckets under 500 kB where eelbert-tiny's leaves 14,091;
- * on SST-2 (67,349 rows) its hybrid shipped 84.18 int8 (mean of seeds 0-2) where eelbert-tiny's shipped
- * 83.60. With one copy a row it learned no more than eelbert-tiny: a random table needs rows. Measured on
+ * on SST-2 (67,349 rows) its hybrid shipped 84.06 in int8 (mean of seeds 0-2, results/fit.md) where
+ * eelbert-tiny's shipped 83.60 (results/fit-v3.md). With one copy a row it learned no more than eelbert-tiny:
+ * a random table needs rows. Measured on
  * SST-2 only; below `minRows` (every other GLUE task in ../shared has 8,551 rows or fewer) the pre-trained
  * shipped model stays the student.
  */
