@@ -18,6 +18,7 @@ import {
   DEFAULT_FIT_DISTILL,
   distillStage,
   randomModel,
+  teacherLabelled,
   teachersOf,
   WORD_TABLE_STUDENT,
   wordTableConfig,
@@ -62,6 +63,25 @@ describe('distill stage', () => {
     assert.deepEqual(teachersOf(new Map(), 3), []);
   });
 
+  test("teacher-labelled copies take the teacher's answer (the largest logit), the rest of the row kept", () => {
+    const rows = [
+      { line: 2, text: 'a fine film', label: 1 },
+      { line: 3, text: 'a dull film', label: 1 },
+      { line: 4, text: 'a film', label: 0 },
+    ];
+    const logits = Float32Array.from([-1, 2, 0.5, -0.5, 0, 3, 1, 1, 0]);
+    assert.deepEqual(teacherLabelled(rows, logits.subarray(0, 6), 2), [
+      { line: 2, text: 'a fine film', label: 1 },
+      { line: 3, text: 'a dull film', label: 0 },
+      { line: 4, text: 'a film', label: 1 },
+    ]);
+    // Three classes; a tie goes to the first.
+    assert.deepEqual(
+      teacherLabelled(rows, logits, 3).map((r) => r.label),
+      [1, 2, 0],
+    );
+  });
+
   test('copies: 2 a row, fewer where the rows and copies would pass 200,000 rows, none past it', () => {
     assert.equal(copiesFor(3_668, DEFAULT_FIT_DISTILL), 2);
     assert.equal(copiesFor(67_349, DEFAULT_FIT_DISTILL), 1); // SST-2: 134,698 rows
@@ -90,6 +110,9 @@ describe('distill stage: a new word-table student', () => {
       ['baseline'],
     );
     assert.equal(r.details!.copies, 1);
+    // The copies train on the teacher's answers, as WORD_TABLE_STUDENT asks.
+    assert.equal(r.details!.copyLabels, 'teacher');
+    assert.match(r.note, /1 copies each, labelled by the teacher/);
     assert.equal(r.details!.trainExamples, 2 * 96);
     // The start: the seeded random model, written whole (no .tmp left).
     assert.equal(r.details!.from, join(dir, 'init'));
