@@ -38,6 +38,15 @@ describe('option tables', () => {
     str(p, 'json');
   });
 
+  test('explicit: the options the command line gave, not those set by their default', () => {
+    const p = parse(spec, ['--dropout', '0.1', '--json', '--epochs=3', '--lr', '1e-3']);
+    assert.deepEqual([...p.explicit].sort(), ['dropout', 'epochs', 'json', 'lr']);
+    assert.equal(num(p, 'epochs'), 3);
+    const q = parse(spec, []);
+    assert.equal(q.explicit.size, 0);
+    assert.equal(num(q, 'epochs'), 3); // the same value, from the default
+  });
+
   test('every range is checked at parse time, with the flag and the bound in the message', () => {
     fails(['--dropout', '1'], /^--dropout: must be < 1, got 1$/);
     fails(['--lr', '0'], /^--lr: must be > 0, got 0$/);

@@ -59,6 +59,8 @@ export interface Parsed<O extends Options = Options> {
   values: { [K in keyof O]?: ValueOf<O[K]> };
   positionals: string[];
   help: boolean;
+  /** The options given on the command line (not those set by their default). */
+  explicit: ReadonlySet<string>;
 }
 
 export function helpText(c: CommandSpec): string {
@@ -137,13 +139,17 @@ export function parse<O extends Options>(c: CommandSpec<O>, argv: string[]): Par
   }
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
+  let explicit: Set<string>;
   try {
-    ({ values, positionals } = parseArgs({
+    const r = parseArgs({
       args: joinNegativeValues(c, argv),
       options: table,
       allowPositionals: true,
       strict: true,
-    }));
+      tokens: true,
+    });
+    ({ values, positionals } = r);
+    explicit = new Set(r.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
   } catch (e) {
     throw new UserError(`${c.name}: ${(e as Error).message.split('\n')[0]} (see minnow ${c.name} --help)`);
   }
@@ -160,7 +166,7 @@ export function parse<O extends Options>(c: CommandSpec<O>, argv: string[]): Par
       if (o.choices) checkChoice(k, v, o.choices);
     }
   }
-  return { spec: c, values: values as Parsed<O>['values'], positionals, help };
+  return { spec: c, values: values as Parsed<O>['values'], positionals, help, explicit };
 }
 
 /** A string flag's value (or its default), undefined when absent. */

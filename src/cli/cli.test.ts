@@ -303,6 +303,11 @@ describe('minnow CLI', () => {
       for (const [k, v] of r.logits.entries())
         assert.ok(Math.abs(v - rows[i].logits[k]) < 1e-5, `web ${v} against node ${rows[i].logits[k]}`);
     failsWith(minnow('predict', '--model', out, '--input', input, '--backend', 'gpu'), /--backend/);
+    // The page's backend runs on one thread: a --threads it would ignore is refused.
+    failsWith(
+      minnow('predict', '--model', out, '--input', input, '--backend', 'web', '--threads', '2'),
+      /--threads: --backend web runs on one thread/,
+    );
     const info = JSON.parse(minnow('info', out, '--json').out);
     assert.equal(info.embedding_type, 'hash');
     assert.equal(info.num_labels, 2);

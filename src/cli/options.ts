@@ -131,8 +131,14 @@ export const BACKEND_OPTION = options({
 
 /** The onnxruntime module --backend names (loaded here, so commands that run no model do not load it). */
 export async function backendOrt(p: Parsed<typeof BACKEND_OPTION>): Promise<OrtModule> {
+  const backend = choice<typeof BACKEND_OPTION, NodeBackend>(p, 'backend', ['node', 'web']);
+  // The page's backend runs on one thread: a --threads it would ignore is refused, not dropped silently.
+  if (backend === 'web' && p.explicit.has('threads'))
+    throw new UserError(
+      '--threads: --backend web runs on one thread, as the page does; leave --threads out or use --backend node',
+    );
   const { ortFor } = await import('../infer/load.js');
-  return ortFor(choice<typeof BACKEND_OPTION, NodeBackend>(p, 'backend', ['node', 'web']));
+  return ortFor(backend);
 }
 
 /** Inference over many examples: eval, predict. */
