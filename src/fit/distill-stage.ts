@@ -76,9 +76,9 @@ export type Student = { name: string; dir: string; from?: string } | { name: str
  * on SST-2 (67,349 rows) its hybrid shipped 84.14 in int8 (mean of seeds 0-2, results/fit.md) where
  * eelbert-tiny's shipped 83.60 (results/fit-v3.md). With one copy a row it learned no more than eelbert-tiny:
  * a random table needs rows. Its copies train on the teacher's answers (the student alone +0.27 on SST-2's
- * mean, every seed up, against the copies' own rows' labels). Measured on
- * SST-2 only; below `minRows` (every other GLUE task in ../shared has 8,551 rows or fewer) the pre-trained
- * shipped model stays the student.
+ * mean, every seed up, against the copies' own rows' labels). Measured on SST-2 only; below `minRows`
+ * (every other GLUE task in ../shared has 8,551 rows or fewer) the pre-trained shipped model stays the
+ * student.
  */
 export const WORD_TABLE_STUDENT = Object.freeze({
   name: 'uno-lowrank',
