@@ -28,8 +28,11 @@ import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { stageDir } from './config.js';
 import { type CandidateResult, isCandidate } from './pick.js';
-import { type Int8Size, transformerInt8 } from './sizes.js';
+import type { Int8Size } from './sizes.js';
 import { modelLeftBy, type Stage, type StageContext, type StageOutput, type StageResult } from './stage.js';
+
+/** The BERT uncased vocabulary: the WordNet copies' word pieces, and a new student's vocabulary. */
+const BERT_VOCAB = assetPath('bert-base-uncased-vocab.txt');
 
 export interface FitDistillConfig {
   /** The best candidates by dev score that teach (as one ensemble). */
@@ -113,8 +116,8 @@ export function copiesFor(rows: number, c: FitDistillConfig): number {
 }
 
 /**
- * Distil the ensemble of the best candidates into `student`, whose int8 file measures `int8` (a new
- * student's is measured again once trained).
+ * Distil the ensemble of the best candidates into `student`, whose int8 file measures `int8` (for a new
+ * student, measured on an untrained model of its config: the bytes depend on its shapes only).
  */
 export function distillStage(
   student: Student,
@@ -164,7 +167,7 @@ export function distillStage(
         info(`fit: ${train.length} training rows x ${copies} WordNet copies`);
         const rows: Example[] = [];
         await augmentExamples(
-          readVocabFile(assetPath('bert-base-uncased-vocab.txt')),
+          readVocabFile(BERT_VOCAB),
           train,
           { words: wordnetSynonyms(c.k) },
           { k: c.k, p: c.p, n: copies, seed: fc.seed, maxLength: 512 },
@@ -196,11 +199,10 @@ export function distillStage(
         ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
       });
       const names = teachers.map((t) => t.stage).join(', ');
-      const size = 'dir' in student ? int8 : transformerInt8(out, ctx.data.head, fc.maxPositions);
       return {
         score: res.score,
         metrics: res.metrics,
-        candidate: { model: 'model', kind: 'transformer', int8: size },
+        candidate: { model: 'model', kind: 'transformer', int8 },
         note: `from ${names}; ${res.trainExamples.toLocaleString('en-US')} rows (${copies} copies each${made.logits ? ', labelled by the teacher' : ''}), epoch ${res.bestEpoch} of ${res.epochsRun} kept`,
         details: {
           model: student.name,
@@ -236,8 +238,7 @@ function newStudent(dir: string, config: BertConfig, seed: number): string {
 
 /** A model from `config` with seeded random weights and the BERT uncased vocabulary (and a head of `numLabels`). */
 export function randomModel(config: BertConfig, seed: number, numLabels?: number): Model {
-  const vocab = assetPath('bert-base-uncased-vocab.txt');
-  return createModel(structuredClone(config), vocab, new Rng(seed), numLabels ? { numLabels } : {});
+  return createModel(structuredClone(config), BERT_VOCAB, new Rng(seed), numLabels ? { numLabels } : {});
 }
 
 /** `rows` with the teacher's answer as their label: the largest of each row's K logits. */
