@@ -13,8 +13,9 @@ export const spec = command({
   usage: 'minnow serve --model DIR [--port 8080] [--host 127.0.0.1] [--quantized] [--threads N]',
   details:
     'POST /v1/classify {"inputs": ["text", ...]} or pairs {"inputs": [["a", "b"], ...]} -> {"results": [{label,\n' +
-    'score, scores}]}. Concurrent requests share model runs (up to --max-batch-tokens padded tokens, the first\n' +
-    'waiting at most --max-wait-ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: /health\n' +
+    'score, scores}]}. Concurrent requests share model runs (up to --max-batch-tokens padded tokens): a batch\n' +
+    'starts when the model is free, with the inputs that arrived during the last run (or after the first has\n' +
+    'waited --max-wait-ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: /health\n' +
     'turns 503, requests keep being answered until none has come for half a second, then the server stops\n' +
     'listening, finishes the requests in flight (those left after --drain-timeout-ms get 503) and exits 0.',
   options: {
@@ -56,7 +57,7 @@ export const spec = command({
     'max-wait-ms': {
       type: 'string',
       value: 'MS',
-      help: 'longest wait of a batch for more requests',
+      help: 'longest wait of a batch for more requests (0: start as soon as the model is free)',
       default: String(D.maxWaitMs),
       number: { min: 0, max: 10_000 },
     },

@@ -1,9 +1,11 @@
 /**
  * Dynamic batching for the server: concurrent requests queue their encoded inputs; one batch runs at a
  * time, collecting waiting inputs until `maxBatchTokens` (rows x longest row, the padded size the model
- * computes) is reached or the oldest has waited `maxWaitMs`. The queue is bounded: a request that would
- * make it longer than `maxQueue` inputs is refused at once (the server answers 429) instead of waiting
- * without bound.
+ * computes) is reached or the oldest has waited `maxWaitMs` since it arrived. With `maxWaitMs` 0 (the
+ * default) a batch starts as soon as the model is free, and the inputs that arrive during a run form the
+ * next batch: batches grow with the load and a lone request never waits for company. The queue is
+ * bounded: a request that would make it longer than `maxQueue` inputs is refused at once (the server
+ * answers 429) instead of waiting without bound.
  */
 import type { TokenRow } from '../data/batch.js';
 
@@ -21,6 +23,8 @@ export class QueueFull extends Error {
 
 interface Pending {
   rows: TokenRow[];
+  /** performance.now() when it was queued. */
+  since: number;
   resolve(logits: Float32Array[]): void;
   reject(e: unknown): void;
 }
@@ -54,7 +58,7 @@ export class Batcher {
   submit(rows: TokenRow[]): Promise<Float32Array[]> {
     if (this.queued + rows.length > this.o.maxQueue) return Promise.reject(new QueueFull(this.queued));
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ rows, since: performance.now(), resolve, reject });
       this.queued += rows.length;
       this.schedule();
     });
@@ -77,11 +81,13 @@ export class Batcher {
 
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    if (this.fullBatchWaiting() || this.o.maxWaitMs <= 0) {
+    // Inputs that queued behind a run have waited since they arrived, not since the run ended.
+    const left = this.queue[0].since + this.o.maxWaitMs - performance.now();
+    if (left <= 0 || this.fullBatchWaiting()) {
       this.flush();
       return;
     }
-    this.timer ??= setTimeout(() => this.flush(), this.o.maxWaitMs);
+    this.timer ??= setTimeout(() => this.flush(), left);
   }
 
   /** Whether the waiting inputs already fill a batch. */

@@ -26,7 +26,7 @@ export interface ServeOptions {
   host: string;
   port: number;
   maxBatchTokens: number; // padded tokens per model run
-  maxWaitMs: number; // how long the first input of a batch waits for company
+  maxWaitMs: number; // how long the first input of a batch may wait for company (0: none)
   maxQueue: number; // inputs waiting before 429
   maxInputs: number; // texts per request before 413
   maxBodyBytes: number;
@@ -41,7 +41,7 @@ export const DEFAULT_SERVE: Readonly<ServeOptions> = Object.freeze({
   host: '127.0.0.1',
   port: 8080,
   maxBatchTokens: 8192,
-  maxWaitMs: 1,
+  maxWaitMs: 0,
   maxQueue: 1024,
   maxInputs: 64,
   maxBodyBytes: 1 << 20,

@@ -1,0 +1,127 @@
+/**
+ * Several `minnow serve` setups under the same load, taking turns for several rounds (bench/serve.ts
+ * each time), so that the drift of a shared machine hits them alike: medians over the rounds, and each
+ * setup's requests/s against the first setup's, round by round.
+ *
+ *   npx tsx bench/serve-rounds.ts --rounds 6 [--concurrency 1,16,64] [--duration 8] [--pin] [--out NAME]
+ *       --setup "old=--model OLD_EXPORT --cli OLD/dist/cli/main.js"
+ *       --setup "new=--model NEW_EXPORT -- --max-wait-ms 1" ...
+ *
+ * A setup is NAME=FLAGS for bench/serve.ts, then optionally ` -- ` and flags for `minnow serve`. Every
+ * setup serves the int8 model (--quantized). --pin keeps the server on CPU 0 with one onnxruntime thread and the load generator on
+ * CPU 1 (Linux taskset). Prints a table and writes bench/out/serve-rounds-NAME.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1];
+}
+const setups = process.argv.flatMap((a, i) => (a === '--setup' ? [process.argv[i + 1]] : []));
+if (!setups.length || setups.some((s) => !/^[\w.-]+=/.test(s ?? ''))) {
+  console.error(
+    'usage: npx tsx bench/serve-rounds.ts --rounds N --setup "NAME=FLAGS" --setup ... (see the header)',
+  );
+  process.exit(2);
+}
+const rounds = Number(arg('rounds', '6'));
+const levels = arg('concurrency', '1,16,64')!;
+const duration = arg('duration', '8')!;
+const pin = process.argv.includes('--pin');
+const outName = arg('out', 'latest')!;
+
+interface Level {
+  connections: number;
+  requests_per_s: number;
+  latency_p50_ms: number;
+  latency_p99_ms: number;
+  server_cpu_us_per_request: number;
+  codes: Record<string, number>;
+}
+
+/** One bench/serve.ts run of a setup; its per-level results. */
+function runOnce(name: string, flags: string, round: number): Level[] {
+  const [bench, serveArgs = ''] = flags.split(' -- ');
+  const words = bench.split(' ').filter(Boolean);
+  const label = `rounds-${outName}-${name}-${round}`;
+  const args = [
+    'tsx',
+    'bench/serve.ts',
+    ...words,
+    '--quantized',
+    '--duration',
+    duration,
+    '--concurrency',
+    levels,
+    '--label',
+    label,
+    ...(pin ? ['--server-cpus', '0'] : []),
+    '--serve-args',
+    `${pin ? '--threads 1 ' : ''}${serveArgs.trim()}`.trim(),
+  ];
+  const r = pin
+    ? spawnSync('taskset', ['-c', '1', 'npx', ...args], { encoding: 'utf8' })
+    : spawnSync('npx', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${name}, round ${round}: bench/serve.ts failed\n${r.stderr}`);
+  return (
+    JSON.parse(readFileSync(join('bench', 'out', `serve-${label}.json`), 'utf8')) as { levels: Level[] }
+  ).levels;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const named = setups.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as const);
+const results: Record<string, Level[][]> = Object.fromEntries(named.map(([n]) => [n, []]));
+for (let r = 1; r <= rounds; r++)
+  for (const [name, flags] of named) {
+    const got = runOnce(name, flags, r);
+    results[name].push(got);
+    console.error(
+      `round ${r}/${rounds} ${name}: ${got.map((l) => `${l.connections} conns ${Math.round(l.requests_per_s)} req/s`).join(', ')}`,
+    );
+  }
+
+const first = named[0][0];
+const table = [
+  `| setup | connections | req/s, median of ${rounds} | range | / ${first}, per-round median (range) | server CPU us/request | p50 ms | p99 ms |`,
+  '|---|---|---|---|---|---|---|---|',
+];
+const summary: Record<string, unknown>[] = [];
+for (const [name] of named)
+  results[name][0].forEach((l, i) => {
+    const at = (n: string) => results[n].map((run) => run[i]);
+    const rps = at(name).map((x) => x.requests_per_s);
+    const ratios = at(name).map((x, r) => x.requests_per_s / at(first)[r].requests_per_s);
+    const pct = (x: number) => `${Math.round(100 * x)}%`;
+    const cpu = median(at(name).map((x) => x.server_cpu_us_per_request));
+    const p50 = at(name).map((x) => x.latency_p50_ms);
+    const p99 = at(name).map((x) => x.latency_p99_ms);
+    table.push(
+      `| ${name} | ${l.connections} | ${Math.round(median(rps)).toLocaleString('en-US')} | ${Math.round(Math.min(...rps)).toLocaleString('en-US')}-${Math.round(Math.max(...rps)).toLocaleString('en-US')} | ${name === first ? '-' : `${pct(median(ratios))} (${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`} | ${cpu.toFixed(1)} | ${Math.min(...p50)}-${Math.max(...p50)} | ${Math.min(...p99)}-${Math.max(...p99)} |`,
+    );
+    summary.push({
+      setup: name,
+      connections: l.connections,
+      requests_per_s_median: median(rps),
+      requests_per_s: rps,
+      ratio_to_first_median: median(ratios),
+      server_cpu_us_per_request_median: cpu,
+      non_200: at(name).reduce(
+        (s, x) => s + Object.entries(x.codes).reduce((t, [c, n]) => t + (c === '200' ? 0 : n), 0),
+        0,
+      ),
+    });
+  });
+console.log(table.join('\n'));
+mkdirSync(join('bench', 'out'), { recursive: true });
+const file = join('bench', 'out', `serve-rounds-${outName}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ command: process.argv.slice(2).join(' '), date: new Date().toISOString(), rounds, pin, setups: Object.fromEntries(named), summary, runs: results }, null, 2)}\n`,
+);
+console.log(`JSON written to ${file}`);
