@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { corpusTokens } from '../src/data/corpus.js';
 import { pieceCounts, unigramLogPrior } from '../src/train/pretrain.js';
-import { assetPath } from '../src/util/assets.js';
+import { BERT_VOCAB } from '../src/util/assets.js';
 import { readVocabFile } from '../src/text/vocab-file.js';
 
 const { values } = parseArgs({
@@ -21,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 const dir = join(resolve(values.shared!), 'data', 'corpus');
-const tok = readVocabFile(assetPath('bert-base-uncased-vocab.txt'));
+const tok = readVocabFile(BERT_VOCAB);
 
 const train = await corpusTokens(join(dir, 'gutenberg_train.txt'), tok, values['cache-dir']!);
 const valid = await corpusTokens(join(dir, 'gutenberg_valid.txt'), tok, values['cache-dir']!);

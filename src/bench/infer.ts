@@ -29,7 +29,7 @@ import { preset } from '../model/config.js';
 import { hasDerivedWeight } from '../model/embeddings/registry.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
-import { assetPath, PACKAGE_ROOT } from '../util/assets.js';
+import { BERT_VOCAB, PACKAGE_ROOT } from '../util/assets.js';
 import { Rng } from '../util/rng.js';
 import {
   classifierRunner,
@@ -255,7 +255,7 @@ export async function prepareModel(
         rmSync(model, { recursive: true, force: true });
         saveModel(
           model,
-          createModel(preset(presetName), assetPath('bert-base-uncased-vocab.txt'), new Rng(recipe.seed)),
+          createModel(preset(presetName), BERT_VOCAB, new Rng(recipe.seed)),
         );
       }
       log(`  ${name}: fine-tuning on ${o.finetuneData} (1 epoch) for the benchmark ...`);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { benchInfer, DEFAULT_MODELS, inferTable } from '../bench/infer.js';
 import { benchMlmStep } from '../bench/mlm-step.js';
 import { benchTrainStep, type TrainStepBenchResult } from '../bench/train-step.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { UserError } from '../util/errors.js';
 import { checkNumber, command, flag, num, type NumberRule, optionalNum, type Parsed, str } from './args.js';
 
@@ -158,7 +158,7 @@ async function runMlm(p: BenchParsed, json: boolean, log: (s: string) => void): 
   const r = await benchMlmStep(
     {
       preset: name,
-      vocabPath: assetPath('bert-base-uncased-vocab.txt'),
+      vocabPath: BERT_VOCAB,
       batch: 64,
       seq: 128,
       threads,

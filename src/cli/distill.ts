@@ -25,7 +25,7 @@ import {
   TASK_METHODS,
 } from '../distill/task-distill.js';
 import { PRESETS } from '../model/config.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { getPath } from '../util/settings.js';
@@ -287,7 +287,7 @@ export async function run(p: DistillParsed): Promise<void> {
     ensemble,
     student,
     initLayers: initLayers(p),
-    vocab: assetPath('bert-base-uncased-vocab.txt'),
+    vocab: BERT_VOCAB,
     src,
     dev: devPath ? { ...src, data: devPath } : undefined,
     out,
@@ -351,7 +351,7 @@ async function runGeneral(
     teacher,
     student,
     initLayers: initLayers(p),
-    vocab: assetPath('bert-base-uncased-vocab.txt'),
+    vocab: BERT_VOCAB,
     corpus: str(p, 'corpus')!,
     valid: str(p, 'valid'),
     out,

@@ -7,7 +7,7 @@ import { buildSentenceTree } from '../knowledge/sentence-tree.js';
 import { loadModel } from '../model/io.js';
 import { readVocabFile } from '../text/vocab-file.js';
 import type { BertTokenizer } from '../text/wordpiece.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { UserError } from '../util/errors.js';
 import { command, num, type Parsed, str } from './args.js';
 import { KNOWLEDGE_OPTIONS, knowledgeSettings } from './options.js';
@@ -54,7 +54,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     k = m.config.knowledge;
   } else {
     ({ graph, config: k } = loadKnowledge(settings!));
-    tokenizer = readVocabFile(assetPath('bert-base-uncased-vocab.txt'));
+    tokenizer = readVocabFile(BERT_VOCAB);
   }
   const tree = buildSentenceTree(tokenizer, graph, text, pair, {
     maxLength: num(p, 'max-length'),

@@ -5,7 +5,7 @@ import { PRESETS } from '../model/config.js';
 import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, FINETUNE_SETTINGS, type FinetuneConfig, finetune } from '../train/finetune.js';
 import { parseGrid, recipeName, searchFinetune } from '../train/recipe-search.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { checkOutDir, checkOutIsNotInput, removeIfOnly } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -73,7 +73,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
   if (presetName) {
     // A randomly initialised model directory, so that "no pre-training" runs the same code path.
     model = join(out, 'init');
-    saveModel(model, createModel(fresh!, assetPath('bert-base-uncased-vocab.txt'), new Rng(config.seed)));
+    saveModel(model, createModel(fresh!, BERT_VOCAB, new Rng(config.seed)));
   }
   const devSrc = devPath ? { ...src, data: devPath } : undefined;
   // Refused input (bad rows, a wrong column) leaves no new --out behind with only the preset's init/ in it.

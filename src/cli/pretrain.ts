@@ -7,7 +7,7 @@ import {
   pretrain,
   pretrainModel,
 } from '../train/pretrain.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { checkOutDir } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { command, configOf, flag, type Parsed, required, settingOptions, str } from './args.js';
@@ -75,7 +75,7 @@ export async function run(p: Parsed<typeof spec.options>): Promise<void> {
     {
       preset: fresh,
       model: modelDir,
-      vocab: str(p, 'vocab') ?? assetPath('bert-base-uncased-vocab.txt'),
+      vocab: str(p, 'vocab') ?? BERT_VOCAB,
     },
     cfg.seed,
   );

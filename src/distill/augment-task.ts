@@ -14,7 +14,7 @@ import { type DataSource, readTask } from '../data/task.js';
 import { wordnetSynonyms } from '../knowledge/load.js';
 import { loadModel, readConfig } from '../model/io.js';
 import { readVocabFile } from '../text/vocab-file.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { AtomicStream, ensureDir, removeStaleTemporaries, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { info, Progress } from '../util/progress.js';
@@ -211,7 +211,7 @@ export async function augment(
     throw new UserError(`--out ${out}: would overwrite the input ${data.file}; choose another directory`);
 
   const m = teacher === undefined ? undefined : loadModel(teacher, { mlm: true });
-  const tokenizer = m?.tokenizer ?? readVocabFile(assetPath('bert-base-uncased-vocab.txt'));
+  const tokenizer = m?.tokenizer ?? readVocabFile(BERT_VOCAB);
   const maxLength = m ? Math.min(o.maxLength, m.config.max_position_embeddings) : o.maxLength;
   const progress = new Progress(`augment ${data.task}`, examples.length);
   let forwards = 0;

@@ -23,7 +23,7 @@ import { type Classifier, classifierInput } from '../infer/runtime.js';
 import { wordnetSynonyms } from '../knowledge/load.js';
 import { readVocabFile } from '../text/vocab-file.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
-import { assetPath } from '../util/assets.js';
+import { BERT_VOCAB } from '../util/assets.js';
 import { info } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { stageDir } from './config.js';
@@ -32,7 +32,6 @@ import type { Int8Size } from './sizes.js';
 import { modelLeftBy, type Stage, type StageContext, type StageOutput, type StageResult } from './stage.js';
 
 /** The BERT uncased vocabulary: the WordNet copies' word pieces, and a new student's vocabulary. */
-const BERT_VOCAB = assetPath('bert-base-uncased-vocab.txt');
 
 export interface FitDistillConfig {
   /** The best candidates by dev score that teach (as one ensemble). */

@@ -23,7 +23,7 @@ import { Dropout } from '../runtime/dropout.js';
 import { Forward } from '../runtime/forward.js';
 import { hashEmbeddingTable, type HashEmbeddingConfig, validateHashConfig } from '../text/hash-embedding.js';
 import { BertTokenizer } from '../text/wordpiece.js';
-import { assetPath, PACKAGE_ROOT } from '../util/assets.js';
+import { BERT_VOCAB, PACKAGE_ROOT } from '../util/assets.js';
 import { runPython, torchPython } from '../util/python.testkit.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_NGRAM } from '../ngram/features.js';
@@ -172,7 +172,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   test('the EELBERT hash table is bit-identical in Python for every variant', () => {
     const extra = ['', 'é', 'naïve', '𠀀b', '##', '##𠀀', '<x>', '[MASK]', '[X]', 'ab', 'a'.repeat(120)];
     const vocab = [
-      ...BertTokenizer.parseVocab(readFileSync(assetPath('bert-base-uncased-vocab.txt'), 'utf8')),
+      ...BertTokenizer.parseVocab(readFileSync(BERT_VOCAB, 'utf8')),
       ...extra,
     ];
     const vocabFile = join(tmp, 'vocab.txt');
@@ -210,7 +210,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test('trust_remote_code gives minnow logits for hash, low-rank, regression and table classifiers; without it hash and low-rank are refused', async () => {
-    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const vocab = BERT_VOCAB;
     const models: { name: string; model: Model; texts: string[]; remote: boolean }[] = [];
     // A pre-trained hash model (the shipped uno-eelbert) with a fresh classifier.
     models.push({
@@ -278,7 +278,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test('AutoModelForMaskedLM and AutoModel give minnow outputs for hash and low-rank models (MLM head from mlm_head.safetensors)', async () => {
-    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const vocab = BERT_VOCAB;
     const hash = createModel(
       { ...preset('uno-eelbert'), hash_embedding: validateHashConfig({ projection: true }, 'test') },
       vocab,
@@ -322,7 +322,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test("AutoTokenizer reads a minnow directory (vocab.txt and tokenizer_config.json) with minnow's tokens", () => {
-    const m = createModel(preset('uno-eelbert'), assetPath('bert-base-uncased-vocab.txt'), new Rng(14));
+    const m = createModel(preset('uno-eelbert'), BERT_VOCAB, new Rng(14));
     const dir = join(tmp, 'tokens');
     saveModel(dir, m);
     const texts = [...DEV.slice(0, 50), 'Naïve CAFÉ, 中文 [MASK] owners!', 'émoji 😀 here'];
@@ -333,7 +333,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test('a model trained further in PyTorch and saved by transformers reads back in minnow with equal logits', async () => {
-    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const vocab = BERT_VOCAB;
     const texts = DEV.slice(0, 8);
     const textsFile = join(tmp, 'train-texts.json');
     writeFileSync(textsFile, JSON.stringify(texts));
@@ -408,7 +408,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test('a hybrid (n-gram path) is refused by the sequence classifier, not run without its path', () => {
-    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const vocab = BERT_VOCAB;
     const config: BertConfig = { ...preset('bert-tiny'), ngram: { ...DEFAULT_NGRAM, buckets: 64 } };
     const m = withHead(createModel(config, vocab, new Rng(13), { numLabels: 2 }), 2);
     const dir = join(tmp, 'hybrid');
@@ -424,7 +424,7 @@ describe('Python transformers reads minnow models', { skip }, () => {
   });
 
   test('an export folder stays transformers.js-ready and loads with trust_remote_code; without it a hash export is refused', async () => {
-    const vocab = assetPath('bert-base-uncased-vocab.txt');
+    const vocab = BERT_VOCAB;
     const m = withHead(createModel(preset('uno-eelbert'), vocab, new Rng(11), { numLabels: 2 }), 2);
     perturb(m, (n) => n.startsWith('classifier'), 12);
     const dir = join(tmp, 'export-src');
