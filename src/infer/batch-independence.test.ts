@@ -16,8 +16,9 @@ import { createModel, saveModel } from '../model/io.js';
 import { DEFAULT_FINETUNE, finetune } from '../train/finetune.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_EXPORT, exportModel } from './export-folder.js';
+import * as ort from 'onnxruntime-node';
 import { loadClassifier, webOrt } from './load.js';
-import type { Classifier } from './runtime.js';
+import type { Classifier, OrtModule } from './runtime.js';
 
 const DATA = join('test', 'fixtures', 'glue-mini');
 const VOCAB = join('assets', 'bert-base-uncased-vocab.txt');
@@ -91,6 +92,47 @@ describe('scores independent of the batch', () => {
     });
     assert.deepEqual(await batchDependent(clf), []);
     await clf.release();
+  });
+
+  test('runs asked for together (inFlight): the same logits, bit for bit, in order; a failed run rejects', async () => {
+    const clf = await loadClassifier(fixed, { quantized: true, threads: 1, maxLength: 128 });
+    const rows = clf.encode(texts);
+    const one = await clf.logits(rows, 4);
+    assert.deepEqual(await clf.logits(rows, 4, Infinity), one);
+    assert.deepEqual(await clf.logits(rows, 4, 3), one);
+    await clf.release();
+    // The second of the runs fails while later ones are in flight: the call rejects with its error, and
+    // the runs after it (failing too) leave no unhandled rejection behind.
+    let runs = 0;
+    const failing: OrtModule = {
+      ...ort,
+      InferenceSession: {
+        create: async (m: Uint8Array, o?: Record<string, unknown>) => {
+          const s = await ort.InferenceSession.create(m, o);
+          return {
+            inputNames: s.inputNames,
+            run: async (f: Record<string, unknown>) => {
+              if (++runs >= 2) throw new Error(`run ${runs} failed`);
+              return s.run(f as Parameters<typeof s.run>[0]);
+            },
+            release: () => s.release(),
+          };
+        },
+      },
+    } as unknown as OrtModule;
+    const unhandled: unknown[] = [];
+    const note = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', note);
+    try {
+      const bad = await loadClassifier(fixed, { quantized: true, threads: 1, maxLength: 128, ort: failing });
+      await assert.rejects(bad.logits(rows, 4, Infinity), /run 2 failed/);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, []);
+      assert.ok(runs > 2, 'later runs were in flight');
+      await bad.release();
+    } finally {
+      process.off('unhandledRejection', note);
+    }
   });
 
   test('a model directory (no export): bit-identical alone and in batches', async () => {

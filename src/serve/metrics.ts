@@ -67,13 +67,17 @@ export interface ServerMetrics {
 export function serverMetrics(): ServerMetrics {
   return {
     requests: new LabelledCounter('minnow_requests_total', 'HTTP requests by status code', 'code'),
-    inputs: new LabelledCounter('minnow_inputs_total', 'texts classified, by outcome', 'outcome'),
+    inputs: new LabelledCounter(
+      'minnow_inputs_total',
+      'texts by outcome (refused: in requests refused after their body was read; a request refused on a full queue before it is read counts in minnow_requests_total only)',
+      'outcome',
+    ),
     latency: new Histogram(
       'minnow_request_duration_seconds',
       'time from request to response, classify requests',
       [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
     ),
-    batchRows: new Histogram('minnow_batch_size', 'inputs per model run', [1, 2, 4, 8, 16, 32, 64, 128, 256]),
+    batchRows: new Histogram('minnow_batch_size', 'inputs per batch (a batch runs once per padded length)', [1, 2, 4, 8, 16, 32, 64, 128, 256]),
     batchSeconds: new Histogram(
       'minnow_batch_duration_seconds',
       'time of one model run',

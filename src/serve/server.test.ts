@@ -209,9 +209,15 @@ describe('minnow serve', () => {
       st.hold(true);
       const first = post(s, { inputs: ['a'] }); // runs alone and blocks
       await until(() => st.waiting() === 1);
-      const queued = [post(s, { inputs: ['b'] }), post(s, { inputs: ['c', 'd'] })]; // 3 inputs wait
+      const queued = [post(s, { inputs: ['b'] })];
       await new Promise((r) => setTimeout(r, 50));
-      const refused = await post(s, { inputs: ['e'] });
+      // 1 input waits: 3 more would pass the limit (refused once its body is read, counting its inputs).
+      const tooMany = await post(s, { inputs: ['e', 'f', 'g'] });
+      assert.equal(tooMany.status, 429);
+      assert.match((await tooMany.json()).error, /overloaded: queue full \(1 inputs waiting\)/);
+      queued.push(post(s, { inputs: ['c', 'd'] })); // 3 inputs wait: the queue is full
+      await new Promise((r) => setTimeout(r, 50));
+      const refused = await post(s, { inputs: ['e'] }); // refused before its body is read
       assert.equal(refused.status, 429);
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.match((await refused.json()).error, /overloaded: queue full \(3 inputs waiting\)/);
@@ -224,8 +230,8 @@ describe('minnow serve', () => {
       );
       assert.deepEqual(st.batches, [1, 3], 'the two waiting requests ran as one batch');
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      assert.match(metrics, /^minnow_requests_total\{code="429"\} 1$/m);
-      assert.match(metrics, /^minnow_inputs_total\{outcome="refused"\} 1$/m);
+      assert.match(metrics, /^minnow_requests_total\{code="429"\} 2$/m);
+      assert.match(metrics, /^minnow_inputs_total\{outcome="refused"\} 3$/m);
     } finally {
       await s.close();
     }

@@ -13,7 +13,7 @@
  * 404 unknown path, 413 body or input count over the limits, 415 not JSON, 422 malformed JSON or wrong
  * types, 429 queue full (with Retry-After), 503 not ready, 500 model failure.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { firstNonFinite, nonFiniteMessage } from '../infer/finite-logits.js';
 import type { Classifier, ClassifierInput } from '../infer/runtime.js';
 import { interpret } from '../infer/runtime.js';
@@ -216,7 +216,13 @@ export async function startServer(
     reply.type('text/plain; version=0.0.4');
     return renderMetrics(metrics, batcher?.depth ?? 0);
   });
-  app.post('/v1/classify', async (req, reply) => {
+  // A full queue refuses before the body is read: shedding load costs no JSON parsing or tokenizing.
+  const shed: onRequestHookHandler = (_req, reply, done) => {
+    if (batcher && batcher.depth >= o.maxQueue)
+      return void fail(reply, 429, `overloaded: queue full (${batcher.depth} inputs waiting); retry later`);
+    done();
+  };
+  app.post('/v1/classify', { onRequest: shed }, async (req, reply) => {
     const t0 = performance.now();
     if (!clf || !batcher) return fail(reply, 503, 'model loading');
     const inputs = parseInputs(req.body, o);
@@ -261,7 +267,7 @@ export async function startServer(
     (c) => {
       clf = c;
       batcher = new Batcher(
-        (rows) => c.logits(rows, rows.length),
+        (rows) => c.logits(rows, rows.length, Infinity), // a batch's runs back to back (eachRun)
         o,
         (b) => {
           metrics.batchRows.observe(b.rows);
