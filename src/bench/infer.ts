@@ -253,10 +253,7 @@ export async function prepareModel(
       if (presetName) {
         model = join(base, 'init');
         rmSync(model, { recursive: true, force: true });
-        saveModel(
-          model,
-          createModel(preset(presetName), BERT_VOCAB, new Rng(recipe.seed)),
-        );
+        saveModel(model, createModel(preset(presetName), BERT_VOCAB, new Rng(recipe.seed)));
       }
       log(`  ${name}: fine-tuning on ${o.finetuneData} (1 epoch) for the benchmark ...`);
       await finetune(model, { task: 'sst2', data: o.finetuneData }, undefined, {

@@ -171,10 +171,7 @@ async function minnowEncoderOutputs(
 describe('Python transformers reads minnow models', { skip }, () => {
   test('the EELBERT hash table is bit-identical in Python for every variant', () => {
     const extra = ['', 'é', 'naïve', '𠀀b', '##', '##𠀀', '<x>', '[MASK]', '[X]', 'ab', 'a'.repeat(120)];
-    const vocab = [
-      ...BertTokenizer.parseVocab(readFileSync(BERT_VOCAB, 'utf8')),
-      ...extra,
-    ];
+    const vocab = [...BertTokenizer.parseVocab(readFileSync(BERT_VOCAB, 'utf8')), ...extra];
     const vocabFile = join(tmp, 'vocab.txt');
     writeFileSync(vocabFile, `${vocab.join('\n')}\n`);
     const specs: { dim: number; config: Partial<HashEmbeddingConfig> }[] = [

@@ -77,7 +77,11 @@ export function serverMetrics(): ServerMetrics {
       'time from request to response, classify requests',
       [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
     ),
-    batchRows: new Histogram('minnow_batch_size', 'inputs per batch (a batch runs once per padded length)', [1, 2, 4, 8, 16, 32, 64, 128, 256]),
+    batchRows: new Histogram(
+      'minnow_batch_size',
+      'inputs per batch (a batch runs once per padded length)',
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    ),
     batchSeconds: new Histogram(
       'minnow_batch_duration_seconds',
       'time of one model run',
