@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TokenRow } from '../data/batch.js';
+import { readTask } from '../data/task.js';
+import { DEFAULT_EXPORT, exportModel } from '../infer/export-folder.js';
 import { loadClassifier } from '../infer/load.js';
 import type { Classifier } from '../infer/runtime.js';
 import { preset } from '../model/config.js';
@@ -123,6 +125,66 @@ describe('minnow serve', () => {
       assert.match(metrics, /^minnow_batch_size_bucket\{le="\+Inf"\} \d+$/m);
     } finally {
       await s.close();
+    }
+  });
+
+  test('under concurrent load a text scores as it does alone, bit for bit (fp32, int8 weight-only and static)', async () => {
+    const DATA = join('test', 'fixtures', 'glue-mini');
+    const plain = join(tmp, 'export'); // nothing to calibrate on: weight-only int8
+    const calibrated = join(tmp, 'export-static');
+    await exportModel(real, plain, { ...DEFAULT_EXPORT, threads: 1 });
+    const made = await exportModel(real, calibrated, {
+      ...DEFAULT_EXPORT,
+      check: { src: { task: 'sst2', data: DATA }, split: 'dev' },
+      threads: 1,
+    });
+    assert.equal(made.int8?.scheme, 'static');
+    // The fixture's sentences (5-9 tokens) joined in ones to sevens: rows of several padded lengths.
+    const sentences = readTask({ task: 'sst2', data: DATA }, 'dev').examples.map((e) => e.text);
+    const texts = sentences
+      .slice(0, 24)
+      .map((t, i) => [t, ...sentences.slice(i + 1, i + [1, 2, 4, 7][i % 4])].join(' , '));
+    for (const [folder, quantized] of [
+      [plain, false],
+      [plain, true],
+      [calibrated, true],
+    ] as const) {
+      const load = () => loadClassifier(folder, { quantized, threads: 1, maxLength: 128 });
+      const clf = await load();
+      const alone: number[][] = [];
+      for (const t of texts) alone.push((await clf.classify([t]))[0].scores);
+      await clf.release();
+      const s = await startServer(load, { ...DEFAULT_SERVE, port: 0 });
+      await s.ready;
+      try {
+        // 64 requests at once of 1-7 texts each, in a rotating mix: batches of many sizes and lengths.
+        const asked = Array.from({ length: 64 }, (_, i) =>
+          Array.from({ length: 1 + (i % 7) }, (_, j) => (i * 5 + j * 3) % texts.length),
+        );
+        const answers = await Promise.all(
+          asked.map(async (ids) => {
+            const r = await post(s, { inputs: ids.map((k) => texts[k]) });
+            assert.equal(r.status, 200);
+            return (await r.json()).results as { scores: Record<string, number> }[];
+          }),
+        );
+        const wrong = asked.flatMap((ids, i) =>
+          ids.flatMap((k, j) => {
+            const got = answers[i][j].scores;
+            return got.negative === alone[k][0] && got.positive === alone[k][1]
+              ? []
+              : [`request ${i}, text ${k}`];
+          }),
+        );
+        const what = `${quantized ? 'int8' : 'fp32'} of the ${folder === plain ? 'plain' : 'calibrated'} export`;
+        assert.deepEqual(wrong, [], `${what}: scores differ from the texts' alone`);
+        const metrics = await (await fetch(`${s.url}/metrics`)).text();
+        const single = Number(/^minnow_batch_size_bucket\{le="1"\} (\d+)$/m.exec(metrics)?.[1]);
+        const batches = Number(/^minnow_batch_size_count (\d+)$/m.exec(metrics)?.[1]);
+        assert.ok(single < batches, `requests shared batches (${batches} batches, ${single} of one input)`);
+      } finally {
+        await s.close();
+      }
     }
   });
 
