@@ -14,8 +14,8 @@ export const spec = command({
   details:
     'POST /v1/classify {"inputs": ["text", ...]} or pairs {"inputs": [["a", "b"], ...]} -> {"results": [{label,\n' +
     'score, scores}]}. Concurrent requests share model runs (up to --max-batch-tokens padded tokens): a batch\n' +
-    'starts when the model is free, with the inputs that arrived during the last run (or after the first has\n' +
-    'waited --max-wait-ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: /health\n' +
+    'starts when the model is free, with the inputs that arrived during the last run (with --max-wait-ms N,\n' +
+    'once the first has waited N ms); more than --max-queue waiting inputs get 429. SIGTERM or SIGINT: /health\n' +
     'turns 503, requests keep being answered until none has come for half a second, then the server stops\n' +
     'listening, finishes the requests in flight (those left after --drain-timeout-ms get 503) and exits 0.',
   options: {
@@ -50,7 +50,7 @@ export const spec = command({
     'max-batch-tokens': {
       type: 'string',
       value: 'N',
-      help: 'padded tokens per model run',
+      help: 'padded tokens per batch (rows x longest row)',
       default: String(D.maxBatchTokens),
       number: int(1),
     },

@@ -25,7 +25,7 @@ import { renderMetrics, serverMetrics } from './metrics.js';
 export interface ServeOptions {
   host: string;
   port: number;
-  maxBatchTokens: number; // padded tokens per model run
+  maxBatchTokens: number; // padded tokens per batch (rows x longest row)
   maxWaitMs: number; // how long the first input of a batch may wait for company (0: none)
   maxQueue: number; // inputs waiting before 429
   maxInputs: number; // texts per request before 413
