@@ -54,6 +54,11 @@ export class Batcher {
     return this.queued;
   }
 
+  /** Whether no input more may queue (every request is refused until a batch takes some). */
+  get full(): boolean {
+    return this.queued >= this.o.maxQueue;
+  }
+
   /** Logits for `rows`, in order, once a batch containing them has run. */
   submit(rows: TokenRow[]): Promise<Float32Array[]> {
     if (this.queued + rows.length > this.o.maxQueue) return Promise.reject(new QueueFull(this.queued));

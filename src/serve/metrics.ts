@@ -84,7 +84,7 @@ export function serverMetrics(): ServerMetrics {
     ),
     batchSeconds: new Histogram(
       'minnow_batch_duration_seconds',
-      'time of one model run',
+      'time of one batch (its model runs, one per padded length)',
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
     ),
   };

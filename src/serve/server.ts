@@ -176,6 +176,8 @@ export async function startServer(
     if (status === 429) reply.header('retry-after', '1');
     return reply.code(status).send({ error: message, status });
   };
+  const overloaded = (reply: FastifyReply, e: QueueFull) =>
+    fail(reply, 429, `overloaded: ${e.message}; retry later`);
   app.addHook('onResponse', (_req, reply, done) => {
     metrics.requests.inc(String(reply.statusCode));
     done();
@@ -218,8 +220,7 @@ export async function startServer(
   });
   // A full queue refuses before the body is read: shedding load costs no JSON parsing or tokenizing.
   const shed: onRequestHookHandler = (_req, reply, done) => {
-    if (batcher && batcher.depth >= o.maxQueue)
-      return void fail(reply, 429, `overloaded: queue full (${batcher.depth} inputs waiting); retry later`);
+    if (batcher?.full) return void overloaded(reply, new QueueFull(batcher.depth));
     done();
   };
   app.post('/v1/classify', { onRequest: shed }, async (req, reply) => {
@@ -232,7 +233,7 @@ export async function startServer(
     } catch (e) {
       if (e instanceof ShuttingDown) return fail(reply, 503, 'shutting down; retry elsewhere');
       metrics.inputs.inc(e instanceof QueueFull ? 'refused' : 'failed', inputs.length);
-      if (e instanceof QueueFull) return fail(reply, 429, `overloaded: ${e.message}; retry later`);
+      if (e instanceof QueueFull) return overloaded(reply, e);
       throw e;
     }
     const bad = firstNonFinite(logits);
