@@ -17,6 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from '../src/bench/train-step.js';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,11 +86,6 @@ function runOnce(name: string, flags: string, round: number): Level[] {
   return [...got.levels, ...(got.overload ? [{ ...got.overload, overload: true }] : [])];
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 interface Record_ {
   command: string;
   date: string;
@@ -99,8 +95,16 @@ interface Record_ {
   runs: Record<string, Level[][]>;
 }
 let rec: Record_;
-if (from) rec = JSON.parse(readFileSync(from, 'utf8')) as Record_;
-else {
+if (from) {
+  try {
+    rec = JSON.parse(readFileSync(from, 'utf8')) as Record_;
+    if (typeof rec.setups !== 'object' || typeof rec.runs !== 'object')
+      throw new Error('no "setups" and "runs"');
+  } catch (e) {
+    console.error(`--from ${from}: not a record this script wrote (${(e as Error).message.split('\n')[0]})`);
+    process.exit(2);
+  }
+} else {
   const named = setups.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as const);
   const runs: Record<string, Level[][]> = Object.fromEntries(named.map(([n]) => [n, []]));
   for (let r = 1; r <= rounds; r++)
@@ -159,7 +163,10 @@ for (const name of names)
   });
 const pairs = every('compare').map((c) => c.split('/'));
 for (const [a, b] of pairs)
-  if (!results[a] || !results[b]) throw new Error(`--compare ${a}/${b}: no such setup (${names.join(', ')})`);
+  if (!results[a] || !results[b]) {
+    console.error(`--compare ${a}/${b}: no such setup (the setups: ${names.join(', ')})`);
+    process.exit(2);
+  }
 if (pairs.length) {
   table.push('', '| per-round ratio | connections | median (range) |', '|---|---|---|');
   for (const [a, b] of pairs)
